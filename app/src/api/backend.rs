@@ -1,0 +1,77 @@
+//! The narrow port through which server functions reach the job system.
+//!
+//! `app` cannot depend on `server` (the dependency runs the other way), so `app` owns this
+//! trait and the server implements it and provides it to every request as
+//! `Arc<dyn JobBackend>` through `leptos_routes_with_context` (the hexagonal way).
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use uuid::Uuid;
+
+use super::ApiError;
+use crate::model::{JobKind, JobList, JobRequest, JobResult, JobState, JobStatus, LogTail};
+
+/// Why the backend could not answer. Internal errors carry a log reference, never the cause.
+#[derive(Debug, thiserror::Error)]
+pub enum BackendError {
+    #[error("no such job: {0}")]
+    NoSuchJob(Uuid),
+    #[error("invalid request: {field}: {message}")]
+    Invalid { field: String, message: String },
+    #[error("{0}")]
+    Conflict(String),
+    /// The cause has been logged under this reference.
+    #[error("internal error (reference {0})")]
+    Internal(String),
+}
+
+impl From<BackendError> for ApiError {
+    fn from(err: BackendError) -> Self {
+        match err {
+            BackendError::NoSuchJob(id) => ApiError::NoSuchJob { id: id.to_string() },
+            BackendError::Invalid { field, message } => ApiError::InvalidRequest { field, message },
+            BackendError::Conflict(message) => ApiError::Conflict { message },
+            BackendError::Internal(reference) => ApiError::Internal { reference },
+        }
+    }
+}
+
+/// Filter and page for [`JobBackend::list_jobs`] (already validated).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ListFilter {
+    pub state: Option<JobState>,
+    pub kind: Option<JobKind>,
+    pub page: u32,
+    pub per_page: u32,
+}
+
+/// What the server functions need from the job system.
+#[async_trait]
+pub trait JobBackend: Send + Sync + 'static {
+    /// Validates and queues a job.
+    async fn submit_job(&self, request: JobRequest) -> Result<JobStatus, BackendError>;
+    /// The job's current status.
+    async fn job_status(&self, id: Uuid) -> Result<JobStatus, BackendError>;
+    /// Jobs newest first.
+    async fn list_jobs(&self, filter: ListFilter) -> Result<JobList, BackendError>;
+    /// Cancels a queued job at once, or asks a running one to stop.
+    async fn cancel_job(&self, id: Uuid) -> Result<JobStatus, BackendError>;
+    /// The last `lines` lines of the job's run log.
+    async fn job_log(&self, id: Uuid, lines: usize) -> Result<LogTail, BackendError>;
+    /// The job's result (present once it succeeded).
+    async fn job_result(&self, id: Uuid) -> Result<JobResult, BackendError>;
+}
+
+/// The shared handle the server provides as Leptos context.
+pub type SharedBackend = Arc<dyn JobBackend>;
+
+/// The backend from context, or an internal error if the server forgot to provide it.
+pub fn backend() -> Result<SharedBackend, ApiError> {
+    leptos::prelude::use_context::<SharedBackend>().ok_or_else(|| {
+        leptos::logging::error!("JobBackend missing from the Leptos context");
+        ApiError::Internal {
+            reference: "backend-missing".into(),
+        }
+    })
+}

@@ -1,0 +1,126 @@
+//! Job server functions under `/api/*`: JSON in, JSON out, typed errors with 4xx statuses.
+//! The README documents each with a curl example.
+
+use leptos::prelude::*;
+use server_fn::codec::Json;
+
+use super::ApiError;
+use crate::model::{JobList, JobRequest, JobResult, JobStatus, LogTail};
+
+/// Most jobs per page of the list.
+pub const MAX_PER_PAGE: u32 = 200;
+/// Default lines of log returned.
+pub const DEFAULT_LOG_LINES: u32 = 200;
+/// Most lines of log returned.
+pub const MAX_LOG_LINES: u32 = 1_000;
+
+/// Runs a backend call, mapping its error and setting the response status.
+#[cfg(feature = "ssr")]
+async fn call<T, F, Fut>(f: F) -> Result<T, ApiError>
+where
+    F: FnOnce(super::backend::SharedBackend) -> Fut,
+    Fut: std::future::Future<Output = Result<T, super::backend::BackendError>>,
+{
+    let backend = super::backend::backend().map_err(super::with_status)?;
+    f(backend).await.map_err(|e| super::with_status(e.into()))
+}
+
+#[cfg(feature = "ssr")]
+fn job_id(input: &str) -> Result<uuid::Uuid, ApiError> {
+    super::parse_job_id(input).map_err(super::with_status)
+}
+
+/// Queues a job: `{"request": {"kind": "demo", "steps": 20, "step_ms": 100}}`.
+#[server(prefix = "/api", endpoint = "submit_job", input = Json, output = Json)]
+pub async fn submit_job(request: JobRequest) -> Result<JobStatus, ApiError> {
+    request.validate().map_err(|e| {
+        super::with_status(ApiError::InvalidRequest {
+            field: format!("request.{}", e.field),
+            message: e.message,
+        })
+    })?;
+    call(|b| async move { b.submit_job(request).await }).await
+}
+
+/// The status of one job: `{"id": "<uuid>"}`. (`get_` because the macro names a struct after
+/// the function, which would clash with the `JobStatus` type.)
+#[server(prefix = "/api", endpoint = "job_status", input = Json, output = Json)]
+pub async fn get_job_status(id: String) -> Result<JobStatus, ApiError> {
+    let id = job_id(&id)?;
+    call(|b| async move { b.job_status(id).await }).await
+}
+
+/// Jobs newest first: `{"state": "RUNNING", "kind": "optimize", "page": 1, "per_page": 20}`
+/// (every field optional).
+#[server(prefix = "/api", endpoint = "list_jobs", input = Json, output = Json)]
+pub async fn list_jobs(
+    #[server(default)] state: Option<String>,
+    #[server(default)] kind: Option<String>,
+    #[server(default)] page: Option<u32>,
+    #[server(default)] per_page: Option<u32>,
+) -> Result<JobList, ApiError> {
+    use crate::model::{JobKind, JobState};
+    let bad = |field: &str, message: String| super::with_status(ApiError::invalid(field, message));
+    let state = match state.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        None => None,
+        Some(s) => Some(JobState::parse(s).ok_or_else(|| {
+            bad("state", format!("unknown state {s:?}; expected one of QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELLED"))
+        })?),
+    };
+    let kind = match kind.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        None => None,
+        Some(k) => Some(JobKind::parse(k).ok_or_else(|| {
+            bad("kind", format!("unknown kind {k:?}; expected one of backtest, optimize, walk_forward, train, demo"))
+        })?),
+    };
+    let page = page.unwrap_or(1);
+    if page == 0 {
+        return Err(bad("page", "pages count from 1".into()));
+    }
+    let per_page = per_page.unwrap_or(20);
+    if per_page == 0 || per_page > MAX_PER_PAGE {
+        return Err(bad(
+            "per_page",
+            format!("must be 1..={MAX_PER_PAGE}, got {per_page}"),
+        ));
+    }
+    let filter = super::backend::ListFilter {
+        state,
+        kind,
+        page,
+        per_page,
+    };
+    call(|b| async move { b.list_jobs(filter).await }).await
+}
+
+/// Cancels a job: `{"id": "<uuid>"}`. A queued job ends CANCELLED at once; a running one stops
+/// at its next progress report.
+#[server(prefix = "/api", endpoint = "cancel_job", input = Json, output = Json)]
+pub async fn cancel_job(id: String) -> Result<JobStatus, ApiError> {
+    let id = job_id(&id)?;
+    call(|b| async move { b.cancel_job(id).await }).await
+}
+
+/// The last lines of a job's run log: `{"id": "<uuid>", "lines": 50}`.
+#[server(prefix = "/api", endpoint = "job_log", input = Json, output = Json)]
+pub async fn job_log(
+    id: String,
+    #[server(default)] lines: Option<u32>,
+) -> Result<LogTail, ApiError> {
+    let id = job_id(&id)?;
+    let lines = lines.unwrap_or(DEFAULT_LOG_LINES);
+    if lines == 0 || lines > MAX_LOG_LINES {
+        return Err(super::with_status(ApiError::invalid(
+            "lines",
+            format!("must be 1..={MAX_LOG_LINES}, got {lines}"),
+        )));
+    }
+    call(|b| async move { b.job_log(id, lines as usize).await }).await
+}
+
+/// A job's result: `{"id": "<uuid>"}`; `result` is null until the job succeeded.
+#[server(prefix = "/api", endpoint = "job_result", input = Json, output = Json)]
+pub async fn get_job_result(id: String) -> Result<JobResult, ApiError> {
+    let id = job_id(&id)?;
+    call(|b| async move { b.job_result(id).await }).await
+}

@@ -1,0 +1,58 @@
+import { defineConfig } from "@playwright/test";
+import * as path from "path";
+
+// The browser tests run the real server binary (built by `cargo leptos build`) against its
+// embedded PostgreSQL, started fresh in target/e2e, and drive Debian's Chromium.
+const root = path.resolve(__dirname, "..");
+export const PORT = Number(process.env.E2E_PORT ?? 3000);
+export const PG_PORT = Number(process.env.E2E_PG_PORT ?? 55434);
+export const DATABASE_URL = `postgres://postgres@127.0.0.1:${PG_PORT}/postgres`;
+
+export default defineConfig({
+  testDir: "./tests",
+  timeout: 60_000,
+  expect: { timeout: 10_000 },
+  fullyParallel: false,
+  workers: 1,
+  forbidOnly: !!process.env.CI,
+  retries: 0,
+  reporter: [["list"]],
+  outputDir: "test-results/artifacts",
+  use: {
+    baseURL: `http://127.0.0.1:${PORT}`,
+    launchOptions: {
+      executablePath: "/usr/bin/chromium",
+      args: [
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+      ],
+    },
+    trace: "retain-on-failure",
+  },
+  projects: [{ name: "chromium" }],
+  webServer: {
+    command: path.join(root, "target/debug/server"),
+    cwd: root,
+    url: `http://127.0.0.1:${PORT}/`,
+    reuseExistingServer: false,
+    timeout: 120_000,
+    gracefulShutdown: { signal: "SIGINT", timeout: 20_000 },
+    stdout: "pipe",
+    stderr: "pipe",
+    env: {
+      LEPTOS_OUTPUT_NAME: "runboard",
+      LEPTOS_SITE_ROOT: path.join(root, "target/site"),
+      LEPTOS_SITE_PKG_DIR: "pkg",
+      LEPTOS_SITE_ADDR: `127.0.0.1:${PORT}`,
+      LEPTOS_RELOAD_PORT: "3001",
+      RUNBOARD_DATA_DIR: path.join(root, "target/e2e/pg"),
+      RUNBOARD_RUNS_DIR: path.join(root, "target/e2e/runs"),
+      RUNBOARD_PG_PORT: String(PG_PORT),
+      RUNBOARD_NODE_ID: "e2e",
+      RUST_LOG: "info,sqlx=warn,tower_http=warn",
+      DATABASE_URL: "",
+    },
+  },
+});

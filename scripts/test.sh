@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Runs every check and test: formatting, clippy, the Rust tests against a private PostgreSQL,
+# and the Playwright tests in Debian's Chromium against the real server. Installs what is
+# missing first. Exits non-zero on the first failure.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=setup.sh
+source "$ROOT/scripts/setup.sh"
+cd "$ROOT"
+start=$(date +%s)
+step() { printf '\n\033[1m==> %s\033[0m (%ss)\n' "$*" "$(( $(date +%s) - start ))"; }
+
+step "installing what is missing"
+setup_rust
+setup_postgres
+setup_chromium
+setup_npm
+
+step "cargo fmt --check"
+cargo fmt --all --check
+
+step "building the server (also provides the private PostgreSQL helper)"
+cargo build -p server --bin server
+
+# A private cluster for the Rust tests: each #[sqlx::test] gets a fresh database in it.
+export RUNBOARD_TEST_PG_DIR="$ROOT/target/test-pg"
+export RUNBOARD_TEST_PG_PORT="${RUNBOARD_TEST_PG_PORT:-55433}"
+pg() { RUNBOARD_DATA_DIR="$RUNBOARD_TEST_PG_DIR" RUNBOARD_PG_PORT="$RUNBOARD_TEST_PG_PORT" \
+       target/debug/server pg "$1"; }
+trap 'pg stop >/dev/null 2>&1 || true' EXIT
+step "starting the private PostgreSQL for tests"
+export DATABASE_URL="$(pg start)"
+echo "DATABASE_URL=$DATABASE_URL"
+
+step "cargo clippy (server, app, tests; and the wasm frontend)"
+cargo clippy --workspace --all-targets -- -D warnings
+cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
+
+step "cargo test --workspace"
+cargo test --workspace
+
+step "building the site (server + wasm) for the browser tests"
+cargo leptos build
+
+step "Playwright end-to-end tests (Chromium, real server, embedded PostgreSQL)"
+# The e2e server starts its own embedded cluster from a fresh directory (the default path).
+rm -rf "$ROOT/target/e2e"
+(cd end2end && npx playwright test)
+
+step "all tests passed"

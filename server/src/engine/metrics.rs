@@ -1,0 +1,683 @@
+//! Backtest statistics, formula for formula as backtesting.py 0.6's `compute_stats` (risk-free
+//! rate 0). Pure functions of the equity curve, the closed trades and the bar times.
+//!
+//! Notation: `E_0..E_{n-1}` equity per bar, `r_k` the period returns of the equity resampled to
+//! the data's calendar frequency (below), `D` the annual number of such periods, `p_j` / `R_j`
+//! trade PnL / return fraction. Sweeps evaluate single metrics through [`metric_value`], which
+//! calls the very same functions as [`compute_stats`], so a sweep's metric equals the full
+//! backtest's bit for bit.
+
+use app::model::research::{Metric, Stats};
+
+use super::backtest::SimTrade;
+
+/// Calendar facts about a window of bar times, computed once and shared by all runs on it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TimeInfo {
+    /// `D`: 52 for weekly data, 12 monthly, 1 yearly, else 365 if more than 60% of the 2/7
+    /// weekend share of bars fall on weekends (crypto) and 252 otherwise (backtesting.py).
+    pub annual_periods: f64,
+    /// Index of the last bar of each calendar period (day, week ending Sunday, month or year,
+    /// by the data's median spacing) — pandas `resample(freq).last()`.
+    pub period_last_bar: Vec<usize>,
+    /// Durations are rounded up to this many seconds (the data spacing's resolution: a day, an
+    /// hour, a minute or a second), as backtesting.py's `_round_timedelta`.
+    pub resolution_secs: i64,
+    /// `(t_{n-1} - t_0)` in years of 365.25 days.
+    pub years: f64,
+}
+
+impl TimeInfo {
+    /// Derives the calendar facts from bar times (unix seconds, increasing).
+    ///
+    /// The spacing is the median of the last 100 bars' gaps (`_data_period`); `freq_days` is it
+    /// in whole days.
+    pub fn new(ts: &[i64]) -> Self {
+        let n = ts.len();
+        let tail = &ts[n.saturating_sub(100)..];
+        let mut gaps: Vec<i64> = tail.windows(2).map(|w| w[1] - w[0]).collect();
+        gaps.sort_unstable();
+        let median = match gaps.len() {
+            0 => None,
+            m if m % 2 == 1 => Some(gaps[m / 2] as f64),
+            m => Some((gaps[m / 2 - 1] as f64 + gaps[m / 2] as f64) / 2.0),
+        };
+        let freq_days = median.map(|s| (s / 86_400.0).floor() as i64);
+        let weekend = ts
+            .iter()
+            .filter(|t| (t.div_euclid(86_400) + 3).rem_euclid(7) >= 5)
+            .count();
+        let have_weekends = n > 0 && (weekend as f64 / n as f64) > 2.0 / 7.0 * 0.6;
+        let annual_periods = match freq_days {
+            Some(7) => 52.0,
+            Some(31) => 12.0,
+            Some(365) => 1.0,
+            _ if have_weekends => 365.0,
+            _ => 252.0,
+        };
+        let key = |t: i64| -> i64 {
+            let day = t.div_euclid(86_400);
+            match freq_days {
+                // Weeks ending Sunday: 1970-01-01 is a Thursday, so (day + 3) / 7 changes on Mondays.
+                Some(7) => (day + 3).div_euclid(7),
+                Some(31) => {
+                    let (y, m, _) = super::data::civil_from_days(day);
+                    y * 12 + m as i64
+                }
+                Some(365) => super::data::civil_from_days(day).0,
+                _ => day,
+            }
+        };
+        let mut period_last_bar = Vec::new();
+        for i in 0..n {
+            if i + 1 == n || key(ts[i]) != key(ts[i + 1]) {
+                period_last_bar.push(i);
+            }
+        }
+        let resolution_secs = match median {
+            Some(s) if s >= 1.0 => {
+                let s = s as i64;
+                if s % 86_400 == 0 {
+                    86_400
+                } else if s % 3_600 == 0 {
+                    3_600
+                } else if s % 60 == 0 {
+                    60
+                } else {
+                    1
+                }
+            }
+            _ => 1,
+        };
+        let years = if n > 0 {
+            (ts[n - 1] - ts[0]) as f64 / 86_400.0 / 365.25
+        } else {
+            0.0
+        };
+        TimeInfo {
+            annual_periods,
+            period_last_bar,
+            resolution_secs,
+            years,
+        }
+    }
+}
+
+fn some(x: f64) -> Option<f64> {
+    x.is_finite().then_some(x)
+}
+
+/// `x or NaN` in Python: zero becomes NaN (used as a divisor).
+fn or_nan(x: f64) -> f64 {
+    if x == 0.0 {
+        f64::NAN
+    } else {
+        x
+    }
+}
+
+/// Geometric mean of returns: `exp(Σ ln(1 + r) / m) - 1`; 0 if any `1 + r ≤ 0`, NaN if empty
+/// (NaN returns count as 0).
+///
+/// For speed the logs are taken of products of up to 32 factors, in 4 independent lanes (equal
+/// to the per-term sum of logs up to floating-point noise); if a partial product leaves the
+/// normal range the exact per-term sum is used instead.
+pub fn geometric_mean(r: &[f64]) -> f64 {
+    let m = r.len();
+    if m == 0 {
+        return f64::NAN;
+    }
+    let factor = |x: f64| if x.is_nan() { 1.0 } else { x + 1.0 };
+    let mut log_sum = 0.0_f64;
+    let mut bad = false;
+    let mut lanes = [1.0_f64; 4];
+    let mut chunks = r.chunks_exact(4);
+    let mut k = 0u32;
+    for c in &mut chunks {
+        let f = [factor(c[0]), factor(c[1]), factor(c[2]), factor(c[3])];
+        if f[0] <= 0.0 || f[1] <= 0.0 || f[2] <= 0.0 || f[3] <= 0.0 {
+            return 0.0;
+        }
+        for j in 0..4 {
+            lanes[j] *= f[j];
+        }
+        k += 1;
+        if k == 32 {
+            for l in &mut lanes {
+                bad |= !l.is_normal();
+                log_sum += l.ln();
+                *l = 1.0;
+            }
+            k = 0;
+        }
+    }
+    let mut tail = 1.0_f64;
+    for &x in chunks.remainder() {
+        let f = factor(x);
+        if f <= 0.0 {
+            return 0.0;
+        }
+        tail *= f;
+    }
+    for l in lanes.iter().chain([&tail]) {
+        bad |= !l.is_normal();
+        log_sum += l.ln();
+    }
+    if bad {
+        log_sum = r.iter().map(|&x| factor(x).ln()).sum();
+    }
+    (log_sum / m as f64).exp() - 1.0
+}
+
+/// `Σ f(x)` over a slice with 4 independent accumulators (lets the CPU pipeline the adds).
+#[inline(always)]
+fn sum4(x: &[f64], f: impl Fn(f64) -> f64) -> f64 {
+    let mut acc = [0.0_f64; 4];
+    let mut chunks = x.chunks_exact(4);
+    for c in &mut chunks {
+        acc[0] += f(c[0]);
+        acc[1] += f(c[1]);
+        acc[2] += f(c[2]);
+        acc[3] += f(c[3]);
+    }
+    let tail: f64 = chunks.remainder().iter().map(|&v| f(v)).sum();
+    (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
+}
+
+/// Period returns `r_k = E(k)/E(k-1) - 1` of the equity at each period's last bar, NaNs
+/// (0/0 after going broke) dropped — pandas `resample().last().dropna().pct_change().dropna()`.
+pub fn period_returns(equity: &[f64], time: &TimeInfo, out: &mut Vec<f64>) {
+    out.clear();
+    if time.period_last_bar.len() == equity.len() {
+        // One bar per period (daily bars): no gather, and a branch-free (vectorizable) loop.
+        if equity.len() < 2 {
+            return;
+        }
+        out.resize(equity.len() - 1, 0.0);
+        let mut any_nan = false;
+        for ((r, &e0), &e1) in out.iter_mut().zip(equity).zip(&equity[1..]) {
+            *r = e1 / e0 - 1.0;
+            any_nan |= r.is_nan();
+        }
+        if any_nan {
+            out.retain(|r| !r.is_nan());
+        }
+        return;
+    }
+    let mut prev = f64::NAN;
+    for (k, &i) in time.period_last_bar.iter().enumerate() {
+        let e = equity[i];
+        if k > 0 {
+            let r = e / prev - 1.0;
+            if !r.is_nan() {
+                out.push(r);
+            }
+        }
+        prev = e;
+    }
+}
+
+/// Annualized return and volatility from period returns.
+#[derive(Clone, Copy, Debug)]
+pub struct Annualized {
+    /// `(1 + g)^D - 1` with `g` the geometric mean period return.
+    pub ret: f64,
+    /// `sqrt((var(r) + (1 + g)²)^D - (1 + g)^(2D))`, `var` with ddof 1 (the annualized
+    /// volatility of compounded returns, backtesting.py / SSRN 3054517).
+    pub vol: f64,
+}
+
+/// `Return (Ann.)` and `Volatility (Ann.)` as fractions; see [`Annualized`].
+pub fn annualized(r: &[f64], d: f64) -> Annualized {
+    let g = geometric_mean(r);
+    let ret = (1.0 + g).powf(d) - 1.0;
+    let m = r.len();
+    let var = if m > 1 {
+        let mean = sum4(r, |x| x) / m as f64;
+        sum4(r, |x| (x - mean) * (x - mean)) / (m - 1) as f64
+    } else {
+        f64::NAN
+    };
+    let vol = ((var + (1.0 + g).powi(2)).powf(d) - (1.0 + g).powf(2.0 * d)).sqrt();
+    Annualized { ret, vol }
+}
+
+/// Sharpe ratio: `Return (Ann.) [%] / Volatility (Ann.) [%]` (NaN if volatility is 0).
+pub fn sharpe(a: &Annualized) -> f64 {
+    (a.ret * 100.0) / or_nan(a.vol * 100.0)
+}
+
+/// Sortino ratio: `Return (Ann.) / (sqrt(mean(min(r, 0)²)) · sqrt(D))`.
+pub fn sortino(a: &Annualized, r: &[f64], d: f64) -> f64 {
+    let down = if r.is_empty() {
+        f64::NAN
+    } else {
+        sum4(r, |x| x.min(0.0) * x.min(0.0)) / r.len() as f64
+    };
+    a.ret / (down.sqrt() * d.sqrt())
+}
+
+/// Largest drawdown as a fraction: `max_i (1 - E_i / max_{j≤i} E_j)` (0 when never below peak).
+pub fn max_drawdown(equity: &[f64]) -> f64 {
+    let (mut peak, mut worst) = (f64::MIN, 0.0_f64);
+    for &e in equity {
+        peak = peak.max(e);
+        let dd = 1.0 - e / peak;
+        if dd > worst {
+            worst = dd;
+        }
+    }
+    worst
+}
+
+/// Calmar ratio: `Return (Ann.) / max drawdown` (NaN without drawdown).
+pub fn calmar(a: &Annualized, max_dd: f64) -> f64 {
+    a.ret / or_nan(max_dd)
+}
+
+/// Return [%]: `(E_{n-1} - E_0) / E_0 · 100`.
+pub fn return_pct(equity: &[f64]) -> f64 {
+    match (equity.first(), equity.last()) {
+        (Some(&f), Some(&l)) => (l - f) / f * 100.0,
+        _ => f64::NAN,
+    }
+}
+
+/// CAGR [%]: `((E_{n-1} / E_0)^(1 / years) - 1) · 100`, years = span / 365.25 days (NaN if 0).
+pub fn cagr_pct(equity: &[f64], years: f64) -> f64 {
+    match (equity.first(), equity.last()) {
+        (Some(&f), Some(&l)) if years != 0.0 => ((l / f).powf(1.0 / years) - 1.0) * 100.0,
+        _ => f64::NAN,
+    }
+}
+
+/// Win Rate [%]: share of closed trades with `p_j > 0`, × 100 (NaN without trades).
+pub fn win_rate_pct(t: &[SimTrade]) -> f64 {
+    if t.is_empty() {
+        return f64::NAN;
+    }
+    t.iter().filter(|t| t.pnl > 0.0).count() as f64 / t.len() as f64 * 100.0
+}
+
+/// Profit Factor: `Σ R_j>0 / |Σ R_j<0|` over trade *returns* (NaN without losing trades).
+pub fn profit_factor(t: &[SimTrade]) -> f64 {
+    let win: f64 = t.iter().map(|t| t.return_frac).filter(|r| *r > 0.0).sum();
+    let loss: f64 = t.iter().map(|t| t.return_frac).filter(|r| *r < 0.0).sum();
+    win / or_nan(loss.abs())
+}
+
+/// Expectancy [%]: arithmetic mean of trade returns × 100.
+pub fn expectancy_pct(t: &[SimTrade]) -> f64 {
+    if t.is_empty() {
+        return f64::NAN;
+    }
+    t.iter().map(|t| t.return_frac).sum::<f64>() / t.len() as f64 * 100.0
+}
+
+/// SQN: `sqrt(N) · mean(p) / std(p)` (std with ddof 1; NaN if < 2 trades or std 0).
+pub fn sqn(t: &[SimTrade]) -> f64 {
+    let n = t.len();
+    if n < 2 {
+        return f64::NAN;
+    }
+    let mean = t.iter().map(|t| t.pnl).sum::<f64>() / n as f64;
+    let var = t.iter().map(|t| (t.pnl - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
+    (n as f64).sqrt() * mean / or_nan(var.sqrt())
+}
+
+/// Value of one metric for a simulated run; NaN when undefined (±∞ also counts as undefined,
+/// so rankings and checkpoints stay finite). `buf` is working space.
+pub fn metric_value(
+    metric: Metric,
+    equity: &[f64],
+    trades: &[SimTrade],
+    time: &TimeInfo,
+    buf: &mut Vec<f64>,
+) -> f64 {
+    let annual = |buf: &mut Vec<f64>| {
+        period_returns(equity, time, buf);
+        annualized(buf, time.annual_periods)
+    };
+    let v = match metric {
+        Metric::ReturnPct => return_pct(equity),
+        Metric::EquityFinal => equity.last().copied().unwrap_or(f64::NAN),
+        Metric::Sharpe => sharpe(&annual(buf)),
+        Metric::Sortino => {
+            let a = annual(buf);
+            sortino(&a, buf, time.annual_periods)
+        }
+        Metric::Calmar => calmar(&annual(buf), max_drawdown(equity)),
+        Metric::CagrPct => cagr_pct(equity, time.years),
+        Metric::WinRatePct => win_rate_pct(trades),
+        Metric::ProfitFactor => profit_factor(trades),
+        Metric::ExpectancyPct => expectancy_pct(trades),
+        Metric::Sqn => sqn(trades),
+        Metric::MaxDrawdownPct => -max_drawdown(equity) * 100.0,
+    };
+    if v.is_finite() {
+        v
+    } else {
+        f64::NAN
+    }
+}
+
+fn ceil_to(secs: f64, unit: i64) -> i64 {
+    let unit = unit.max(1) as f64;
+    ((secs / unit).ceil() * unit) as i64
+}
+
+/// Drawdown periods: from each bar at a peak (drawdown 0) to the next bar at a peak or the last
+/// bar, when at least one bar in between is below the peak. Returns `(duration in seconds, peak
+/// drawdown fraction)` per period (`compute_drawdown_duration_peaks`).
+pub fn drawdown_periods(equity: &[f64], ts: &[i64]) -> Vec<(i64, f64)> {
+    let n = equity.len();
+    let mut dd = Vec::with_capacity(n);
+    let mut peak = f64::MIN;
+    for &e in equity {
+        peak = peak.max(e);
+        dd.push(1.0 - e / peak);
+    }
+    let mut marks: Vec<usize> = (0..n).filter(|&i| dd[i] == 0.0).collect();
+    if n > 0 && marks.last() != Some(&(n - 1)) {
+        marks.push(n - 1);
+    }
+    marks
+        .windows(2)
+        .filter(|w| w[1] > w[0] + 1)
+        .map(|w| {
+            let worst = dd[w[0]..=w[1]].iter().copied().fold(f64::NAN, f64::max);
+            (ts[w[1]] - ts[w[0]], worst)
+        })
+        .collect()
+}
+
+/// All statistics of a simulated window, as backtesting.py's `compute_stats`.
+///
+/// Besides the formulas on the helper functions:
+/// * Exposure Time [%] = bars covered by some closed trade (entry to exit bar inclusive) / n.
+/// * Buy & Hold Return [%] = `(C_{n-1} - C_w) / C_w · 100`, `w` the strategy's warm-up bar.
+/// * Max./Avg. Drawdown [%] = `-max dd · 100` / `-mean(peak dd of each period) · 100`;
+///   their durations are the max / mean period length rounded up to the data's resolution.
+/// * Best/Worst Trade [%] = max/min `R_j · 100`; Avg. Trade [%] = geometric mean of `R_j` · 100.
+/// * Trade durations = exit time - entry time (max / mean, rounded up like drawdowns).
+/// * Kelly = `W - (1 - W) / (mean(p > 0) / mean(-p | p < 0))`, `W` the win rate fraction.
+pub fn compute_stats(
+    equity: &[f64],
+    trades: &[SimTrade],
+    ts: &[i64],
+    close: &[f64],
+    bh_first: usize,
+    time: &TimeInfo,
+) -> Stats {
+    let n = equity.len().min(ts.len()).min(close.len());
+    if n == 0 {
+        return Stats::default();
+    }
+    let (equity, ts, close) = (&equity[..n], &ts[..n], &close[..n]);
+    let mut buf = Vec::new();
+    period_returns(equity, time, &mut buf);
+    let ann = annualized(&buf, time.annual_periods);
+    let max_dd = max_drawdown(equity);
+
+    // Exposure: union of [entry, exit] over closed trades (sorted, at most touching).
+    let mut covered = 0usize;
+    let mut next_free = 0usize;
+    for t in trades {
+        let s = t.entry_bar.max(next_free);
+        if t.exit_bar >= s {
+            covered += t.exit_bar - s + 1;
+            next_free = t.exit_bar + 1;
+        }
+    }
+
+    let periods = drawdown_periods(equity, ts);
+    let res = time.resolution_secs;
+    let (max_dd_dur, avg_dd_dur, avg_dd) = if periods.is_empty() {
+        (None, None, None)
+    } else {
+        let m = periods.len() as f64;
+        let max_d = periods.iter().map(|p| p.0).max().unwrap_or(0);
+        let mean_d = periods.iter().map(|p| p.0 as f64).sum::<f64>() / m;
+        let mean_peak = periods.iter().map(|p| p.1).sum::<f64>() / m;
+        (
+            Some(ceil_to(max_d as f64, res)),
+            Some(ceil_to(mean_d, res)),
+            some(-mean_peak * 100.0),
+        )
+    };
+
+    let nt = trades.len();
+    let returns = || trades.iter().map(|t| t.return_frac);
+    let trade_returns: Vec<f64> = returns().collect();
+    let durations: Vec<i64> = trades
+        .iter()
+        .map(|t| ts[t.exit_bar.min(n - 1)] - ts[t.entry_bar.min(n - 1)])
+        .collect();
+    let win_rate = win_rate_pct(trades);
+    let kelly = {
+        let w = win_rate / 100.0;
+        let wins: Vec<f64> = trades.iter().map(|t| t.pnl).filter(|p| *p > 0.0).collect();
+        let losses: Vec<f64> = trades.iter().map(|t| t.pnl).filter(|p| *p < 0.0).collect();
+        let mean = |v: &[f64]| {
+            if v.is_empty() {
+                f64::NAN
+            } else {
+                v.iter().sum::<f64>() / v.len() as f64
+            }
+        };
+        w - (1.0 - w) / (mean(&wins) / -mean(&losses))
+    };
+    let bh = close
+        .get(bh_first)
+        .map(|&c0| (close[n - 1] - c0) / c0 * 100.0)
+        .unwrap_or(f64::NAN);
+    let peak = equity.iter().copied().fold(f64::MIN, f64::max);
+
+    Stats {
+        start: ts[0],
+        end: ts[n - 1],
+        duration_secs: ts[n - 1] - ts[0],
+        exposure_time_pct: covered as f64 / n as f64 * 100.0,
+        equity_final: some(equity[n - 1]),
+        equity_peak: some(peak),
+        commissions: trades.iter().map(|t| t.commission).sum(),
+        return_pct: some(return_pct(equity)),
+        buy_hold_return_pct: some(bh),
+        return_ann_pct: some(ann.ret * 100.0),
+        volatility_ann_pct: some(ann.vol * 100.0),
+        cagr_pct: some(cagr_pct(equity, time.years)),
+        sharpe: some(sharpe(&ann)),
+        sortino: some(sortino(&ann, &buf, time.annual_periods)),
+        calmar: some(calmar(&ann, max_dd)),
+        max_drawdown_pct: some(-max_dd * 100.0),
+        avg_drawdown_pct: avg_dd,
+        max_drawdown_duration_secs: max_dd_dur,
+        avg_drawdown_duration_secs: avg_dd_dur,
+        trades: nt as u32,
+        win_rate_pct: some(win_rate),
+        best_trade_pct: some(returns().fold(f64::NAN, f64::max) * 100.0),
+        worst_trade_pct: some(returns().fold(f64::NAN, f64::min) * 100.0),
+        avg_trade_pct: some(geometric_mean(&trade_returns) * 100.0),
+        max_trade_duration_secs: durations.iter().max().map(|&d| ceil_to(d as f64, res)),
+        avg_trade_duration_secs: (!durations.is_empty()).then(|| {
+            ceil_to(
+                durations.iter().map(|&d| d as f64).sum::<f64>() / nt as f64,
+                res,
+            )
+        }),
+        profit_factor: some(profit_factor(trades)),
+        expectancy_pct: some(expectancy_pct(trades)),
+        sqn: some(sqn(trades)),
+        kelly: some(kelly),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::data::days_from_civil;
+
+    const DAY: i64 = 86_400;
+
+    fn trade(entry: usize, exit: usize, pnl: f64, ret: f64) -> SimTrade {
+        SimTrade {
+            size: 1,
+            entry_bar: entry,
+            exit_bar: exit,
+            entry_price: 1.0,
+            exit_price: 1.0,
+            pnl,
+            return_frac: ret,
+            commission: 0.0,
+        }
+    }
+
+    fn close_to(a: Option<f64>, b: f64) {
+        let a = a.unwrap_or(f64::NAN);
+        assert!((a - b).abs() < 1e-9 * b.abs().max(1.0), "{a} != {b}");
+    }
+
+    /// Five daily bars Mon 2024-01-01 … Fri 2024-01-05 (no weekends → D = 252).
+    fn weekdays(n: usize) -> Vec<i64> {
+        let d0 = days_from_civil(2024, 1, 1);
+        (0..n as i64).map(|i| (d0 + i) * DAY).collect()
+    }
+
+    #[test]
+    fn time_info_for_daily_weekday_data() {
+        let t = TimeInfo::new(&weekdays(5));
+        assert_eq!(t.annual_periods, 252.0);
+        assert_eq!(t.period_last_bar, vec![0, 1, 2, 3, 4]);
+        assert_eq!(t.resolution_secs, DAY);
+        close_to(Some(t.years), 4.0 / 365.25);
+        // Every day of the week → crypto-style 365.
+        let all: Vec<i64> = (0..14).map(|i| i * DAY).collect();
+        assert_eq!(TimeInfo::new(&all).annual_periods, 365.0);
+        // Weekly bars → 52 and one period per bar.
+        let weekly: Vec<i64> = (0..10).map(|i| (4 + 7 * i) * DAY).collect();
+        let t = TimeInfo::new(&weekly);
+        assert_eq!(t.annual_periods, 52.0);
+        assert_eq!(t.period_last_bar.len(), 10);
+        // Hourly bars → one period per calendar day, durations rounded to hours.
+        let hourly: Vec<i64> = (0..48).map(|i| 4 * DAY + i * 3600).collect();
+        let t = TimeInfo::new(&hourly);
+        assert_eq!(t.period_last_bar, vec![23, 47]);
+        assert_eq!(t.resolution_secs, 3600);
+    }
+
+    /// Equity 100, 110, 99, 121, 121 on Mon–Fri.
+    ///
+    /// * Return = 21%. Period returns r = 0.1, -0.1, 2/9, 0.
+    /// * g = (1.1 · 0.9 · 11/9 · 1)^(1/4) - 1 = 1.21^(1/4) - 1 = 0.0488088…;
+    ///   Return (Ann.) = 1.21^(252/4) - 1 = 1.21^63 - 1.
+    /// * mean r = 0.0555…, var(ddof 1) = Σ(r - mean)² / 3.
+    /// * Max drawdown = 1 - 99/110 = 10%; one period (bar 1 → bar 3, 2 days), peak 10%.
+    /// * Sortino denominator = sqrt(0.01 / 4) · sqrt(252).
+    /// * CAGR = (1.21^(365.25/4) - 1) · 100.
+    #[test]
+    fn equity_metrics_by_hand() {
+        let ts = weekdays(5);
+        let eq = [100.0, 110.0, 99.0, 121.0, 121.0];
+        let close = [10.0, 11.0, 9.0, 12.0, 12.5];
+        let t = TimeInfo::new(&ts);
+        let s = compute_stats(&eq, &[], &ts, &close, 1, &t);
+        close_to(s.return_pct, 21.0);
+        close_to(s.equity_final, 121.0);
+        close_to(s.equity_peak, 121.0);
+        // Buy & hold from bar 1: (12.5 - 11) / 11.
+        close_to(s.buy_hold_return_pct, 1.5 / 11.0 * 100.0);
+        let ann = 1.21f64.powf(63.0) - 1.0;
+        close_to(s.return_ann_pct, ann * 100.0);
+        let r = [0.1, -0.1, 2.0 / 9.0, 0.0];
+        let mean = r.iter().sum::<f64>() / 4.0;
+        let var = r.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / 3.0;
+        let g1 = 1.21f64.powf(0.25);
+        let vol = ((var + g1 * g1).powf(252.0) - g1.powf(504.0)).sqrt();
+        close_to(s.volatility_ann_pct, vol * 100.0);
+        close_to(s.sharpe, ann / vol);
+        close_to(s.sortino, ann / ((0.01f64 / 4.0).sqrt() * 252f64.sqrt()));
+        close_to(s.calmar, ann / 0.1);
+        close_to(s.max_drawdown_pct, -10.0);
+        close_to(s.avg_drawdown_pct, -10.0);
+        assert_eq!(s.max_drawdown_duration_secs, Some(2 * DAY));
+        assert_eq!(s.avg_drawdown_duration_secs, Some(2 * DAY));
+        close_to(s.cagr_pct, (1.21f64.powf(365.25 / 4.0) - 1.0) * 100.0);
+        assert_eq!(s.trades, 0);
+        assert_eq!(s.win_rate_pct, None);
+        assert_eq!(s.sqn, None);
+        assert_eq!(s.exposure_time_pct, 0.0);
+    }
+
+    /// Trades with PnL 10, -5, 20 and returns 10%, -5%, 20%, over bars [1,2], [2,3], [5,6] of 8.
+    ///
+    /// * Win rate 2/3 → 66.67%. Best 20%, worst -5%.
+    /// * Avg. trade = (1.1 · 0.95 · 1.2)^(1/3) - 1 = 1.254^(1/3) - 1.
+    /// * Profit factor = 0.30 / 0.05 = 6. Expectancy = 25% / 3.
+    /// * SQN: mean p = 25/3, std = sqrt(((10-25/3)² + (-5-25/3)² + (20-25/3)²)/2) = 12.583…,
+    ///   SQN = sqrt(3) · 8.333… / 12.583… = 1.1470…
+    /// * Kelly = 2/3 - (1/3) / (15 / 5) = 5/9.
+    /// * Exposure: bars 1,2,3,5,6 → 5/8 = 62.5%. Durations 1 day each.
+    #[test]
+    fn trade_metrics_by_hand() {
+        let ts = weekdays(8);
+        let eq = [100.0; 8];
+        let close = [1.0; 8];
+        let trades = [
+            trade(1, 2, 10.0, 0.10),
+            trade(2, 3, -5.0, -0.05),
+            trade(5, 6, 20.0, 0.20),
+        ];
+        let s = compute_stats(&eq, &trades, &ts, &close, 0, &TimeInfo::new(&ts));
+        assert_eq!(s.trades, 3);
+        close_to(s.win_rate_pct, 200.0 / 3.0);
+        close_to(s.best_trade_pct, 20.0);
+        close_to(s.worst_trade_pct, -5.0);
+        close_to(s.avg_trade_pct, (1.254f64.powf(1.0 / 3.0) - 1.0) * 100.0);
+        close_to(s.profit_factor, 6.0);
+        close_to(s.expectancy_pct, 25.0 / 3.0);
+        let m = 25.0 / 3.0;
+        let sd = (((10.0 - m) * (10.0 - m) + (-5.0 - m) * (-5.0 - m) + (20.0 - m) * (20.0 - m))
+            / 2.0f64)
+            .sqrt();
+        close_to(s.sqn, 3f64.sqrt() * m / sd);
+        close_to(s.kelly, 5.0 / 9.0);
+        assert_eq!(s.exposure_time_pct, 62.5);
+        assert_eq!(s.max_trade_duration_secs, Some(DAY));
+        assert_eq!(s.avg_trade_duration_secs, Some(DAY));
+        // No drawdown at all: undefined drawdown stats, Calmar undefined.
+        assert_eq!(s.max_drawdown_pct, Some(-0.0));
+        assert_eq!(s.calmar, None);
+        assert_eq!(s.avg_drawdown_duration_secs, None);
+    }
+
+    #[test]
+    fn ongoing_drawdown_counts_to_the_last_bar_and_durations_round_up() {
+        // Peaks at bars 0 and 2; below peak on 1 and from 3 to the end (bars 3, 4).
+        let ts = weekdays(5);
+        let eq = [100.0, 50.0, 100.0, 75.0, 87.5];
+        let p = drawdown_periods(&eq, &ts);
+        assert_eq!(p, vec![(2 * DAY, 0.5), (2 * DAY, 0.25)]);
+        let s = compute_stats(&eq, &[], &ts, &[1.0; 5], 0, &TimeInfo::new(&ts));
+        close_to(s.avg_drawdown_pct, -37.5);
+        close_to(s.max_drawdown_pct, -50.0);
+        // Mean of 2 periods of 2 days → 2 days; a 1.5-day mean would round up to 2.
+        assert_eq!(ceil_to(1.5 * DAY as f64, DAY), 2 * DAY);
+    }
+
+    #[test]
+    fn geometric_mean_edge_cases() {
+        assert!(geometric_mean(&[]).is_nan());
+        assert_eq!(geometric_mean(&[0.1, -1.0]), 0.0);
+        close_to(Some(geometric_mean(&[0.21, 0.0])), 0.1);
+        // Long series: chunked products equal per-term logs to noise.
+        let r: Vec<f64> = (0..1000)
+            .map(|i| ((i * 7919) % 200) as f64 / 1000.0 - 0.1)
+            .collect();
+        let exact = (r.iter().map(|x| (1.0 + x).ln()).sum::<f64>() / 1000.0).exp() - 1.0;
+        assert!((geometric_mean(&r) - exact).abs() < 1e-14);
+        // Products leaving the normal range fall back to per-term logs.
+        let tiny = vec![-0.999_999; 300];
+        let exact = (1e-6f64).ln().exp() - 1.0;
+        assert!((geometric_mean(&tiny) - exact).abs() < 1e-12);
+    }
+}

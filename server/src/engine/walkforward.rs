@@ -1,0 +1,317 @@
+//! Walk-forward analysis: for each fold, optimize over the in-sample window, then trade the
+//! winning parameters on the following out-of-sample window.
+//!
+//! Indicators are computed once on the whole series (they are causal, so a window sees nothing
+//! from its future) and shared by every fold and run; each window's simulation starts flat with
+//! the request's cash. Progress "Param p/P, Fold f/F" at most ~50 times; a checkpoint (the best
+//! run of each finished fold) after every fold, so a resumed job skips finished folds.
+//!
+//! Walk-forward efficiency = mean annualized out-of-sample return / mean annualized in-sample
+//! return of the chosen parameters (Pardo's definition, averaged over folds); undefined when the
+//! in-sample mean is not positive. The out-of-sample equity curves are chained: each fold's curve
+//! is rescaled to start at the previous fold's final equity, i.e. returns compound across folds.
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use app::model::research::{
+    EquityPoint, FoldResult, Limits, WalkForwardRequest, WalkForwardResult,
+};
+
+use super::backtest::equity_points;
+use super::data::Series;
+use super::metrics::TimeInfo;
+use super::optimize::{best_index, Money, Sweep};
+use super::progress::{report, ProgressSink};
+use super::EngineError;
+
+/// Most progress updates of a walk-forward job.
+pub const MAX_UPDATES: usize = 50;
+
+/// Finished folds of an interrupted walk-forward job.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WalkForwardCheckpoint {
+    /// Number of folds of the job (guards against resuming a different request).
+    pub folds: usize,
+    /// Runs per fold (guards against a different grid).
+    pub runs_per_fold: u64,
+    /// Best run (index in the grid's run order) of each finished fold.
+    pub best_runs: Vec<u64>,
+    /// Its in-sample metric, as IEEE-754 bits (exact JSON round trip, NaN kept).
+    pub best_metric_bits: Vec<u64>,
+}
+
+/// Runs a walk-forward analysis with the default [`Limits`].
+pub fn run_walkforward(
+    series: &Series,
+    req: &WalkForwardRequest,
+    resume: Option<WalkForwardCheckpoint>,
+    sink: &mut dyn ProgressSink,
+) -> Result<WalkForwardResult, EngineError> {
+    run_walkforward_with_limits(series, req, resume, sink, &Limits::default())
+}
+
+/// Runs a walk-forward analysis; see the module docs.
+pub fn run_walkforward_with_limits(
+    series: &Series,
+    req: &WalkForwardRequest,
+    resume: Option<WalkForwardCheckpoint>,
+    sink: &mut dyn ProgressSink,
+    limits: &Limits,
+) -> Result<WalkForwardResult, EngineError> {
+    series.check().map_err(|m| EngineError::InvalidInput {
+        field: "dataset_id".into(),
+        message: m,
+    })?;
+    let grid = req.grid_spec(limits)?;
+    req.validate_against_bars(series.len(), limits)?;
+    let windows = req.windows(series.len())?;
+    let money = Money {
+        cash: req.cash,
+        commission: req.commission,
+        long_only: req.long_only,
+    };
+    let sweep = Sweep::new(series, &grid, req.constraint.as_ref(), money);
+    let p_total = sweep.len() as u64;
+    let f_total = windows.len();
+
+    let mut cp = match resume {
+        None => WalkForwardCheckpoint {
+            folds: f_total,
+            runs_per_fold: p_total,
+            best_runs: Vec::new(),
+            best_metric_bits: Vec::new(),
+        },
+        Some(cp) => {
+            if cp.folds != f_total
+                || cp.runs_per_fold != p_total
+                || cp.best_runs.len() != cp.best_metric_bits.len()
+                || cp.best_runs.len() > f_total
+                || cp.best_runs.iter().any(|&r| r >= p_total)
+            {
+                return Err(EngineError::BadCheckpoint(format!(
+                    "checkpoint is for {} folds of {} runs; this job has {f_total} folds of {p_total} runs",
+                    cp.folds, cp.runs_per_fold
+                )));
+            }
+            cp
+        }
+    };
+
+    let blocks_per_fold = (MAX_UPDATES / f_total.max(1)).max(1) as u64;
+    let block = p_total.div_ceil(blocks_per_fold).max(1);
+    let total_units = p_total * f_total as u64;
+    for (f, w) in windows.iter().enumerate().skip(cp.best_runs.len()) {
+        let (a, b) = w.in_sample;
+        let time = TimeInfo::new(&series.ts[a..b]);
+        let mut metrics: Vec<f64> = Vec::with_capacity(p_total as usize);
+        while (metrics.len() as u64) < p_total {
+            let from = metrics.len();
+            let to = (from as u64 + block).min(p_total) as usize;
+            metrics.extend(sweep.evaluate(from..to, a, b, &time, req.metric));
+            let p = metrics.len() as u64;
+            report(
+                sink,
+                f as u64 * p_total + p,
+                total_units,
+                &format!("Param {p}/{p_total}, Fold {}/{f_total}", f + 1),
+            )?;
+        }
+        let best = best_index(&metrics);
+        cp.best_runs.push(best as u64);
+        cp.best_metric_bits.push(metrics[best].to_bits());
+        if cp.best_runs.len() < f_total {
+            if let Ok(v) = serde_json::to_value(&cp) {
+                sink.checkpoint(&v);
+            }
+        }
+    }
+
+    // Full statistics of each fold's winner, in and out of sample.
+    let per_fold: Vec<(FoldResult, Vec<f64>)> = windows
+        .par_iter()
+        .enumerate()
+        .map(|(f, w)| {
+            let k = cp.best_runs[f] as usize;
+            let (is_stats, _) = sweep.full(k, w.in_sample.0, w.in_sample.1);
+            let (oos_stats, oos_equity) = sweep.full(k, w.out_of_sample.0, w.out_of_sample.1);
+            let m = f64::from_bits(cp.best_metric_bits[f]);
+            let t = |i: usize| series.ts[i.min(series.len() - 1)];
+            (
+                FoldResult {
+                    fold: f + 1,
+                    in_sample: w.in_sample,
+                    out_of_sample: w.out_of_sample,
+                    in_sample_time: (t(w.in_sample.0), t(w.in_sample.1 - 1)),
+                    out_of_sample_time: (t(w.out_of_sample.0), t(w.out_of_sample.1 - 1)),
+                    best_params: sweep.params(k),
+                    in_sample_metric: m.is_finite().then_some(m),
+                    in_sample_stats: is_stats,
+                    out_of_sample_stats: oos_stats,
+                },
+                oos_equity,
+            )
+        })
+        .collect();
+
+    // Chain the out-of-sample curves.
+    let mut ts = Vec::new();
+    let mut eq = Vec::new();
+    let mut level = req.cash;
+    for ((fold, curve), w) in per_fold.iter().zip(&windows) {
+        let _ = fold;
+        let scale = level / req.cash;
+        for (k, e) in curve.iter().enumerate() {
+            ts.push(series.ts[w.out_of_sample.0 + k]);
+            eq.push(e * scale);
+        }
+        if let Some(last) = eq.last() {
+            level = *last;
+        }
+    }
+    let oos_equity: Vec<EquityPoint> = equity_points(&ts, &eq);
+    let mean = |v: Vec<f64>| {
+        if v.is_empty() {
+            None
+        } else {
+            Some(v.iter().sum::<f64>() / v.len() as f64)
+        }
+    };
+    let pairs: Vec<(f64, f64)> = per_fold
+        .iter()
+        .filter_map(|(f, _)| {
+            Some((
+                f.in_sample_stats.return_ann_pct?,
+                f.out_of_sample_stats.return_ann_pct?,
+            ))
+        })
+        .collect();
+    let is_mean = mean(pairs.iter().map(|p| p.0).collect());
+    let oos_mean = mean(pairs.iter().map(|p| p.1).collect());
+    let efficiency = match (is_mean, oos_mean) {
+        (Some(i), Some(o)) if i > 0.0 => Some(o / i),
+        _ => None,
+    };
+    let oos_return_pct = eq
+        .last()
+        .map(|l| (l / req.cash - 1.0) * 100.0)
+        .filter(|v| v.is_finite());
+    Ok(WalkForwardResult {
+        metric: req.metric,
+        folds: per_fold.into_iter().map(|(f, _)| f).collect(),
+        oos_equity,
+        oos_return_pct,
+        efficiency,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::data::sample_series;
+    use crate::engine::progress::{NoProgress, Recorder};
+    use app::model::research::{Metric, ParamRange, StrategyKind, WalkForwardMode};
+
+    fn request(folds: usize, mode: WalkForwardMode) -> WalkForwardRequest {
+        WalkForwardRequest {
+            dataset_id: "d".into(),
+            strategy: StrategyKind::SmaCross,
+            grid: [
+                (
+                    "n1".to_string(),
+                    ParamRange::Range {
+                        start: 5.0,
+                        stop: 30.0,
+                        step: 1.0,
+                    },
+                ),
+                ("n2".to_string(), ParamRange::List(vec![40.0, 60.0, 80.0])),
+            ]
+            .into_iter()
+            .collect(),
+            constraint: None,
+            metric: Metric::ReturnPct,
+            folds,
+            mode,
+            in_sample_fraction: 0.7,
+            in_sample_bars: None,
+            out_of_sample_bars: None,
+            cash: 10_000.0,
+            commission: 0.001,
+            long_only: false,
+        }
+    }
+
+    #[test]
+    fn walk_forward_runs_folds_with_progress_messages() {
+        let s = sample_series(1500, 21);
+        let req = request(5, WalkForwardMode::Rolling);
+        let mut rec = Recorder::default();
+        let res = run_walkforward(&s, &req, None, &mut rec).unwrap();
+        assert_eq!(res.folds.len(), 5);
+        // 26 n1 values × 3 n2 values = 78 runs per fold, 10 updates per fold.
+        assert_eq!(rec.reports.len(), 50);
+        assert_eq!(rec.reports[0].2, "Param 8/78, Fold 1/5");
+        assert_eq!(rec.reports.last().unwrap().2, "Param 78/78, Fold 5/5");
+        assert_eq!(rec.reports.last().unwrap().0, rec.reports.last().unwrap().1);
+        for w in res.folds.windows(2) {
+            assert_eq!(w[0].out_of_sample.1, w[1].out_of_sample.0);
+            assert_eq!(
+                w[1].in_sample.0 - w[0].in_sample.0,
+                w[0].out_of_sample.1 - w[0].out_of_sample.0
+            );
+        }
+        let f0 = &res.folds[0];
+        assert_eq!(f0.in_sample_metric, f0.in_sample_stats.return_pct);
+        // Stitched curve: one point per out-of-sample bar, starting at the cash.
+        let oos_bars: usize = res
+            .folds
+            .iter()
+            .map(|f| f.out_of_sample.1 - f.out_of_sample.0)
+            .sum();
+        assert_eq!(res.oos_equity.len(), oos_bars);
+        assert_eq!(res.oos_equity[0].equity, 10_000.0);
+        let compounded: f64 = res
+            .folds
+            .iter()
+            .map(|f| 1.0 + f.out_of_sample_stats.return_pct.unwrap() / 100.0)
+            .product();
+        let got = res.oos_return_pct.unwrap();
+        assert!((got - (compounded - 1.0) * 100.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn anchored_folds_start_at_zero_and_resume_is_identical() {
+        let s = sample_series(1200, 8);
+        let req = request(4, WalkForwardMode::Anchored);
+        let full = run_walkforward(&s, &req, None, &mut NoProgress).unwrap();
+        assert!(full.folds.iter().all(|f| f.in_sample.0 == 0));
+
+        // Stop during fold 3 (12 updates per fold); resume from the checkpoint after fold 2.
+        let mut rec = Recorder {
+            stop_at: Some(30),
+            ..Recorder::default()
+        };
+        assert_eq!(
+            run_walkforward(&s, &req, None, &mut rec),
+            Err(EngineError::Stopped)
+        );
+        let text = serde_json::to_string(rec.checkpoints.last().unwrap()).unwrap();
+        let cp: WalkForwardCheckpoint = serde_json::from_str(&text).unwrap();
+        assert_eq!(cp.best_runs.len(), 2);
+        let mut rec2 = Recorder::default();
+        let resumed = run_walkforward(&s, &req, Some(cp), &mut rec2).unwrap();
+        assert_eq!(resumed, full);
+        assert!(rec2.reports[0].2.ends_with("Fold 3/4"));
+    }
+
+    #[test]
+    fn folds_that_do_not_fit_are_refused() {
+        let s = sample_series(300, 1);
+        let mut req = request(5, WalkForwardMode::Rolling);
+        req.in_sample_bars = Some(200);
+        req.out_of_sample_bars = Some(50);
+        let e = run_walkforward(&s, &req, None, &mut NoProgress).unwrap_err();
+        assert!(matches!(e, EngineError::InvalidInput { ref field, .. } if field == "folds"));
+    }
+}

@@ -1,0 +1,92 @@
+//! Job handlers, one per [`JobKind`]. A handler says what failure means: [`HandlerError`].
+
+pub mod demo;
+
+use std::sync::Arc;
+
+use app::model::JobKind;
+use async_trait::async_trait;
+use serde_json::Value;
+
+use super::progress::{Reporter, ReporterConfig};
+use super::store::{ClaimedJob, JobStore};
+
+/// How a handler run ended, if not with a result.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum HandlerError {
+    /// Worth another attempt (after a back-off), e.g. a resource briefly unavailable.
+    #[error("{0}")]
+    Retryable(String),
+    /// Retrying cannot help (bad input, a bug): fail now, keep the message.
+    #[error("{0}")]
+    Terminal(String),
+    /// The reporter said stop (cancel, shutdown or a lost lease); the worker decides the state.
+    #[error("stopped")]
+    Stopped,
+}
+
+/// What a handler gets besides its job.
+#[derive(Clone)]
+pub struct HandlerDeps {
+    pub store: JobStore,
+    pub max_grid: usize,
+}
+
+/// Runs one kind of job.
+#[async_trait]
+pub trait Handler: Send + Sync + 'static {
+    /// How often this kind reports (the seed: optimize ~100, walk-forward ~50).
+    fn reporter_config(&self) -> ReporterConfig {
+        ReporterConfig::default()
+    }
+
+    /// Runs the job, resuming from `job.checkpoint` if present. Compute-heavy work must run off
+    /// the async runtime (`spawn_blocking`), taking the reporter with it.
+    async fn run(
+        &self,
+        job: &ClaimedJob,
+        deps: &HandlerDeps,
+        reporter: Reporter,
+    ) -> Result<Value, HandlerError>;
+}
+
+/// The handler for each kind.
+#[derive(Clone, Default)]
+pub struct Registry {
+    handlers: Vec<(JobKind, Arc<dyn Handler>)>,
+}
+
+impl Registry {
+    /// Every handler Runboard ships.
+    pub fn standard() -> Registry {
+        let mut r = Registry::default();
+        r.register(JobKind::Demo, demo::DemoHandler);
+        r
+    }
+
+    pub fn register(&mut self, kind: JobKind, handler: impl Handler) {
+        self.handlers.retain(|(k, _)| *k != kind);
+        self.handlers.push((kind, Arc::new(handler)));
+    }
+
+    pub fn get(&self, kind: JobKind) -> Option<Arc<dyn Handler>> {
+        self.handlers
+            .iter()
+            .find(|(k, _)| *k == kind)
+            .map(|(_, h)| h.clone())
+    }
+}
+
+/// Runs a blocking closure on the blocking pool; a panic becomes a terminal error.
+pub async fn blocking<T, F>(f: F) -> Result<T, HandlerError>
+where
+    T: Send + 'static,
+    F: FnOnce() -> Result<T, HandlerError> + Send + 'static,
+{
+    tokio::task::spawn_blocking(f).await.unwrap_or_else(|e| {
+        tracing::error!(error = %e, "handler panicked");
+        Err(HandlerError::Terminal(
+            "the handler crashed (an internal error); see the server log".into(),
+        ))
+    })
+}

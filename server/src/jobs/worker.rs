@@ -1,0 +1,324 @@
+//! Workers: claim jobs, run their handlers off the async runtime, and record how they ended.
+//!
+//! A pool of `size` worker tasks per process, woken by LISTEN/NOTIFY when a job is queued and
+//! polling as a fallback. Several processes (on several machines) can share one Postgres: the
+//! claim's `FOR UPDATE SKIP LOCKED` gives each job to exactly one of them. On shutdown the
+//! workers stop claiming, tell running handlers to stop at their next report, and put those
+//! jobs back in the queue with their checkpoints.
+
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde_json::Value;
+use sqlx::postgres::PgListener;
+use tokio::sync::Notify;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use super::handlers::{HandlerDeps, HandlerError, Registry};
+use super::joblog::JobLog;
+use super::progress::{run_writer, Reporter, RunFlags};
+use super::store::{ClaimedJob, FailOutcome, JobStore, StoreError, QUEUE_CHANNEL};
+
+/// Fallback poll when no notification arrives.
+pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(2);
+/// First retry back-off; doubles per attempt.
+pub const DEFAULT_RETRY_BASE: Duration = Duration::from_secs(2);
+/// Longest retry back-off.
+pub const MAX_RETRY_BACKOFF: Duration = Duration::from_secs(300);
+
+/// Worker pool settings.
+#[derive(Clone, Debug)]
+pub struct WorkerConfig {
+    pub size: usize,
+    /// Prefix of worker ids: `<node>:<pid>:<n>`.
+    pub node_id: String,
+    pub poll_interval: Duration,
+    pub retry_base: Duration,
+    /// Overrides the handlers' heartbeat interval (e.g. a fraction of the lease timeout).
+    pub heartbeat_interval: Option<Duration>,
+    /// Overrides the handlers' minimum interval between writes (tests set 0 to count milestones).
+    pub min_write_interval: Option<Duration>,
+}
+
+impl WorkerConfig {
+    pub fn new(size: usize, node_id: impl Into<String>) -> WorkerConfig {
+        WorkerConfig {
+            size,
+            node_id: node_id.into(),
+            poll_interval: DEFAULT_POLL_INTERVAL,
+            retry_base: DEFAULT_RETRY_BASE,
+            heartbeat_interval: None,
+            min_write_interval: None,
+        }
+    }
+}
+
+/// How one claimed job ended for this worker.
+#[derive(Clone, Debug, PartialEq)]
+pub enum RunOutcome {
+    Succeeded,
+    Retrying,
+    Failed(String),
+    Cancelled,
+    /// Put back in the queue on shutdown.
+    Released,
+    /// The job was rescued or ended elsewhere; this run's writes were refused.
+    LeaseLost,
+}
+
+/// The exponential back-off before retry number `attempt` (1-based attempt that failed).
+pub fn retry_backoff(base: Duration, attempt: i32) -> Duration {
+    let exp = attempt.clamp(1, 20) as u32 - 1;
+    base.saturating_mul(1u32 << exp.min(16))
+        .min(MAX_RETRY_BACKOFF)
+}
+
+/// A pool of workers sharing one store and handler registry.
+#[derive(Clone)]
+pub struct Worker {
+    store: JobStore,
+    registry: Registry,
+    deps: HandlerDeps,
+    config: WorkerConfig,
+}
+
+impl Worker {
+    pub fn new(
+        store: JobStore,
+        registry: Registry,
+        deps: HandlerDeps,
+        config: WorkerConfig,
+    ) -> Self {
+        Worker {
+            store,
+            registry,
+            deps,
+            config,
+        }
+    }
+
+    /// Runs the pool until `shutdown` fires and every running job has stopped.
+    pub async fn run(self, shutdown: CancellationToken) {
+        let wake = Arc::new(Notify::new());
+        let listener = tokio::spawn(listen(self.store.clone(), wake.clone(), shutdown.clone()));
+        let mut tasks = JoinSet::new();
+        for n in 0..self.config.size {
+            let worker = self.clone();
+            let worker_id = format!("{}:{}:{n}", self.config.node_id, std::process::id());
+            let (wake, shutdown) = (wake.clone(), shutdown.clone());
+            tasks.spawn(async move { worker.worker_loop(worker_id, wake, shutdown).await });
+        }
+        while tasks.join_next().await.is_some() {}
+        listener.abort();
+    }
+
+    async fn worker_loop(&self, worker_id: String, wake: Arc<Notify>, shutdown: CancellationToken) {
+        while !shutdown.is_cancelled() {
+            // Register for a wake-up before looking, so a NOTIFY between the two is not lost.
+            let notified = wake.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            match self.store.claim(&worker_id).await {
+                Ok(Some(job)) => {
+                    self.run_job(job, &shutdown).await;
+                }
+                Ok(None) => {
+                    tokio::select! {
+                        _ = notified => {}
+                        _ = tokio::time::sleep(self.config.poll_interval) => {}
+                        _ = shutdown.cancelled() => {}
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "claim failed; retrying");
+                    tokio::select! {
+                        _ = tokio::time::sleep(self.config.poll_interval) => {}
+                        _ = shutdown.cancelled() => {}
+                    }
+                }
+            }
+        }
+    }
+
+    /// Runs one claimed job to its end and records the outcome (guarded by its lease).
+    pub async fn run_job(&self, job: ClaimedJob, shutdown: &CancellationToken) -> RunOutcome {
+        let log = Arc::new(Mutex::new(JobLog::open(self.store.log_file(job.id))));
+        let say = |msg: &str| {
+            if let Ok(mut l) = log.lock() {
+                l.line(msg);
+            }
+        };
+        say(&format!(
+            "attempt {}/{} started: {} job{}",
+            job.attempt,
+            job.max_attempts,
+            job.kind,
+            if job.checkpoint.is_some() {
+                ", resuming from its checkpoint"
+            } else {
+                ""
+            }
+        ));
+        let Some(handler) = self.registry.get(job.kind) else {
+            let msg = format!("no handler for job kind {}", job.kind);
+            say(&msg);
+            return self.finish_failed(&job, &msg, None, &log).await;
+        };
+
+        let flags = Arc::new(RunFlags::default());
+        let mut rconfig = handler.reporter_config();
+        if let Some(h) = self.config.heartbeat_interval {
+            rconfig.heartbeat_interval = h;
+        }
+        if let Some(m) = self.config.min_write_interval {
+            rconfig.min_interval = m;
+        }
+        let (reporter, rx) = Reporter::new(rconfig, flags.clone());
+        let writer = tokio::spawn(run_writer(
+            self.store.clone(),
+            job.id,
+            job.lease,
+            rx,
+            flags.clone(),
+            log.clone(),
+            rconfig,
+        ));
+        let stop_on_shutdown = {
+            let (flags, shutdown) = (flags.clone(), shutdown.clone());
+            tokio::spawn(async move {
+                shutdown.cancelled().await;
+                flags.shutdown.store(true, Ordering::Relaxed);
+            })
+        };
+
+        let result = handler.run(&job, &self.deps, reporter).await;
+        stop_on_shutdown.abort();
+        // The reporter is gone with the handler: the writer flushes the last progress and ends.
+        let writes = writer.await.unwrap_or(0);
+        tracing::debug!(job = %job.id, writes, "progress writes");
+
+        if flags.lease_lost.load(Ordering::Relaxed) {
+            say("run abandoned: the job is no longer ours");
+            return RunOutcome::LeaseLost;
+        }
+        match result {
+            Ok(value) => self.finish_succeeded(&job, &value, &log).await,
+            Err(HandlerError::Stopped) if flags.cancel_requested.load(Ordering::Relaxed) => {
+                let outcome = self.store.finish_cancelled(job.id, job.lease).await;
+                say("cancelled; partial progress kept");
+                self.guarded(outcome, RunOutcome::Cancelled)
+            }
+            Err(HandlerError::Stopped) => {
+                let outcome = self.store.release(job.id, job.lease).await;
+                say("shutting down: job returned to the queue with its checkpoint");
+                self.guarded(outcome, RunOutcome::Released)
+            }
+            Err(HandlerError::Retryable(msg)) => {
+                let backoff = retry_backoff(self.config.retry_base, job.attempt);
+                self.finish_failed(&job, &msg, Some(backoff), &log).await
+            }
+            Err(HandlerError::Terminal(msg)) => self.finish_failed(&job, &msg, None, &log).await,
+        }
+    }
+
+    async fn finish_succeeded(
+        &self,
+        job: &ClaimedJob,
+        value: &Value,
+        log: &Mutex<JobLog>,
+    ) -> RunOutcome {
+        let outcome = self.store.complete(job.id, job.lease, value).await;
+        if outcome.is_ok() {
+            if let Ok(mut l) = log.lock() {
+                l.line("succeeded");
+            }
+        }
+        self.guarded(outcome, RunOutcome::Succeeded)
+    }
+
+    async fn finish_failed(
+        &self,
+        job: &ClaimedJob,
+        msg: &str,
+        retry_after: Option<Duration>,
+        log: &Mutex<JobLog>,
+    ) -> RunOutcome {
+        match self.store.fail(job.id, job.lease, msg, retry_after).await {
+            Ok(FailOutcome::Retrying { run_after }) => {
+                if let Ok(mut l) = log.lock() {
+                    l.line(&format!("error (will retry at {run_after}): {msg}"));
+                }
+                RunOutcome::Retrying
+            }
+            Ok(FailOutcome::Failed) => {
+                if let Ok(mut l) = log.lock() {
+                    l.line(&format!("failed: {msg}"));
+                }
+                RunOutcome::Failed(msg.to_string())
+            }
+            Err(e) => self.guarded(Err(e), RunOutcome::LeaseLost),
+        }
+    }
+
+    fn guarded(&self, outcome: Result<(), StoreError>, ok: RunOutcome) -> RunOutcome {
+        match outcome {
+            Ok(()) => ok,
+            Err(StoreError::Stale { id, .. }) => {
+                tracing::warn!(job = %id, "final write refused: the job is no longer ours");
+                RunOutcome::LeaseLost
+            }
+            Err(e) => {
+                // The lease keeps the job recoverable: the rescuer will requeue it.
+                tracing::error!(error = %e, "could not record the job's outcome");
+                RunOutcome::LeaseLost
+            }
+        }
+    }
+}
+
+/// Forwards NOTIFYs on the queue channel to idle workers; reconnects on error.
+async fn listen(store: JobStore, wake: Arc<Notify>, shutdown: CancellationToken) {
+    while !shutdown.is_cancelled() {
+        let mut listener = match PgListener::connect_with(store.pool()).await {
+            Ok(l) => l,
+            Err(e) => {
+                tracing::warn!(error = %e, "LISTEN connection failed; polling only");
+                tokio::time::sleep(Duration::from_secs(5)).await;
+                continue;
+            }
+        };
+        if let Err(e) = listener.listen(QUEUE_CHANNEL).await {
+            tracing::warn!(error = %e, "LISTEN failed; polling only");
+            tokio::time::sleep(Duration::from_secs(5)).await;
+            continue;
+        }
+        loop {
+            tokio::select! {
+                n = listener.recv() => match n {
+                    Ok(_) => wake.notify_waiters(),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "LISTEN connection lost; reconnecting");
+                        break;
+                    }
+                },
+                _ = shutdown.cancelled() => return,
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_per_attempt_and_is_capped() {
+        let base = Duration::from_secs(2);
+        assert_eq!(retry_backoff(base, 1), Duration::from_secs(2));
+        assert_eq!(retry_backoff(base, 2), Duration::from_secs(4));
+        assert_eq!(retry_backoff(base, 3), Duration::from_secs(8));
+        assert_eq!(retry_backoff(base, 30), MAX_RETRY_BACKOFF);
+    }
+}

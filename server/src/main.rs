@@ -1,0 +1,147 @@
+//! The Runboard binary: telemetry → config → database → workers → web → graceful shutdown.
+//!
+//! `server` serves pages, API and workers (per `RUNBOARD_MODE`); `server pg start|stop` only
+//! manages the private PostgreSQL cluster (the test script uses it).
+
+use anyhow::Context;
+use leptos::prelude::*;
+use server::config::{Config, Mode};
+use server::db::Database;
+use server::jobs::backend::StoreBackend;
+use server::jobs::handlers::{HandlerDeps, Registry};
+use server::jobs::rescuer::Rescuer;
+use server::jobs::worker::{Worker, WorkerConfig};
+use server::jobs::JobStore;
+use tokio_util::sync::CancellationToken;
+use tracing_subscriber::EnvFilter;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+
+    let config = Config::from_env().context("reading the configuration")?;
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("pg") {
+        return embedded_pg_command(&config, args.get(1).map(String::as_str)).await;
+    }
+
+    let db = Database::open(&config).await?;
+    let store = JobStore::new(db.pool.clone(), config.runs_dir.clone());
+    let shutdown = CancellationToken::new();
+    tokio::spawn({
+        let shutdown = shutdown.clone();
+        async move {
+            shutdown_signal().await;
+            shutdown.cancel();
+        }
+    });
+
+    let background = start_background(&config, &store, &shutdown).await;
+    let served = match config.mode {
+        Mode::Worker => {
+            shutdown.cancelled().await;
+            Ok(())
+        }
+        Mode::All | Mode::Web => serve_http(&config, store.clone(), shutdown.clone()).await,
+    };
+    // Whatever ended the server, stop the workers: they put running jobs back in the queue.
+    shutdown.cancel();
+    for task in background {
+        let _ = task.await;
+    }
+    db.close().await;
+    served
+}
+
+/// Starts the workers and the rescuer (unless this process is web-only).
+async fn start_background(
+    config: &Config,
+    store: &JobStore,
+    shutdown: &CancellationToken,
+) -> Vec<tokio::task::JoinHandle<()>> {
+    if config.mode == Mode::Web {
+        return Vec::new();
+    }
+    let rescuer = Rescuer::new(store.clone(), config.lease_timeout);
+    match rescuer.recover_node(&config.node_id).await {
+        Ok(report) if !report.requeued.is_empty() || !report.failed.is_empty() => {
+            tracing::warn!(
+                requeued = ?report.requeued, failed = ?report.failed,
+                "recovered jobs left RUNNING by this node's previous process"
+            );
+        }
+        Ok(_) => {}
+        Err(e) => tracing::error!(error = %e, "start-up recovery failed; the rescuer will retry"),
+    }
+    let mut worker_config = WorkerConfig::new(config.workers, config.node_id.clone());
+    worker_config.heartbeat_interval = Some(config.lease_timeout / 6);
+    let deps = HandlerDeps {
+        store: store.clone(),
+        max_grid: config.max_grid,
+    };
+    let worker = Worker::new(store.clone(), Registry::standard(), deps, worker_config);
+    tracing::info!(workers = config.workers, node = %config.node_id, "workers started");
+    vec![
+        tokio::spawn(worker.run(shutdown.clone())),
+        tokio::spawn(rescuer.run(shutdown.clone())),
+    ]
+}
+
+async fn serve_http(
+    config: &Config,
+    store: JobStore,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    let leptos = get_configuration(None).context("reading the Leptos configuration")?;
+    let options = leptos.leptos_options;
+    let addr = options.site_addr;
+    let backend = StoreBackend::new(store, config);
+    let app = server::web::router(options, server::web::shared(backend));
+    let listener = tokio::net::TcpListener::bind(&addr)
+        .await
+        .with_context(|| format!("binding {addr}"))?;
+    tracing::info!("listening on http://{addr}");
+    axum::serve(listener, app.into_make_service())
+        .with_graceful_shutdown(async move { shutdown.cancelled().await })
+        .await
+        .context("serving HTTP")
+}
+
+/// `server pg start|stop`: manages the private cluster alone. `start` prints the URL.
+async fn embedded_pg_command(config: &Config, action: Option<&str>) -> anyhow::Result<()> {
+    use server::db::embedded::EmbeddedPostgres;
+    let pg = EmbeddedPostgres::start(&config.data_dir, config.pg_port).await?;
+    match action {
+        Some("start") => {
+            println!("{}", pg.url());
+            Ok(())
+        }
+        Some("stop") => Ok(pg.stop().await?),
+        _ => anyhow::bail!("usage: server pg start|stop"),
+    }
+}
+
+/// Resolves on SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutdown signal received: stopping workers and the web server");
+}

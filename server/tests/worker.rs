@@ -1,0 +1,242 @@
+//! Workers, the progress reporter, cancel, rescue-and-resume and shutdown, against real Postgres.
+
+mod common;
+
+use std::time::Duration;
+
+use app::model::{DemoRequest, JobState};
+use common::*;
+use server::jobs::handlers::demo::DemoResult;
+use server::jobs::joblog;
+use server::jobs::rescuer::Rescuer;
+use server::jobs::store::ProgressUpdate;
+use server::jobs::worker::RunOutcome;
+use sqlx::PgPool;
+use tokio_util::sync::CancellationToken;
+
+fn sum_of_squares(n: u64) -> u64 {
+    n * (n + 1) * (2 * n + 1) / 6
+}
+
+async fn result_of(store: &server::jobs::JobStore, id: uuid::Uuid) -> DemoResult {
+    let (_, result) = store.result(id).await.unwrap();
+    serde_json::from_value(result.expect("a result")).unwrap()
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn a_worker_runs_a_job_to_success_with_throttled_progress(pool: PgPool) {
+    let store = store(&pool);
+    let id = store.enqueue(demo(1000, 0)).await.unwrap().id;
+    let worker = worker(&store);
+    let job = store.claim("test:1:0").await.unwrap().unwrap();
+    let outcome = worker.run_job(job, &CancellationToken::new()).await;
+    assert_eq!(outcome, RunOutcome::Succeeded);
+
+    let status = store.status(id).await.unwrap();
+    assert_eq!(status.state, JobState::Succeeded);
+    assert_eq!(status.progress, Some(1.0));
+    assert_eq!(status.progress_message.as_deref(), Some("Step 1000/1000"));
+    let result = result_of(&store, id).await;
+    assert_eq!(result.sum_of_squares, sum_of_squares(1000));
+    assert_eq!(result.resumed_from, 0);
+
+    // 1000 reports, at most ~100 writes (the seed's cap), the last one being 100 %.
+    let log = joblog::tail(&store.log_file(id), 1000).unwrap();
+    let writes = log.iter().filter(|l| l.contains("  progress ")).count();
+    assert!((2..=101).contains(&writes), "{writes} progress writes");
+    assert!(
+        log.iter()
+            .any(|l| l.contains("progress 100% Step 1000/1000")),
+        "{log:#?}"
+    );
+    assert!(log.first().unwrap().contains("attempt 1/3 started"));
+    assert!(log.last().unwrap().ends_with("succeeded"));
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn rescued_job_resumes_from_its_checkpoint_and_matches_an_uninterrupted_run(pool: PgPool) {
+    let store = store(&pool);
+    let id = store.enqueue(demo(40, 0)).await.unwrap().id;
+
+    // A first worker gets to step 17, saves its checkpoint, then freezes (no more heartbeats).
+    let first = store.claim("frozen:1:0").await.unwrap().unwrap();
+    let checkpoint = serde_json::json!({"next_step": 17, "sum_of_squares": sum_of_squares(17)});
+    let update = ProgressUpdate {
+        progress: 17.0 / 40.0,
+        message: Some("Step 17/40".into()),
+        checkpoint: Some(checkpoint),
+        ..Default::default()
+    };
+    store
+        .update_progress(id, first.lease, &update)
+        .await
+        .unwrap();
+    age_heartbeat(&pool, id, 60).await;
+
+    let report = Rescuer::new(store.clone(), Duration::from_secs(30))
+        .run_once()
+        .await
+        .unwrap();
+    assert_eq!(report.requeued, vec![id]);
+
+    let second = store.claim("test:1:0").await.unwrap().unwrap();
+    assert_eq!(second.attempt, 2);
+    assert_eq!(
+        worker(&store)
+            .run_job(second, &CancellationToken::new())
+            .await,
+        RunOutcome::Succeeded
+    );
+    let result = result_of(&store, id).await;
+    assert_eq!(result.resumed_from, 17, "resumed, not restarted");
+    assert_eq!(
+        result.sum_of_squares,
+        sum_of_squares(40),
+        "same result as an uninterrupted run"
+    );
+
+    // The frozen worker waking up cannot touch the finished job.
+    assert!(store
+        .update_progress(id, first.lease, &update)
+        .await
+        .is_err());
+    assert_eq!(store.status(id).await.unwrap().state, JobState::Succeeded);
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn cancelling_a_running_job_stops_it_and_keeps_partial_progress(pool: PgPool) {
+    let store = store(&pool);
+    let id = store.enqueue(demo(200, 20)).await.unwrap().id;
+    let shutdown = CancellationToken::new();
+    let pool_task = tokio::spawn(worker(&store).run(shutdown.clone()));
+
+    wait_for(&store, id, Duration::from_secs(20), |s| {
+        s.progress.unwrap_or(0.0) >= 0.05
+    })
+    .await;
+    let status = store.request_cancel(id).await.unwrap();
+    assert_eq!(
+        status.state,
+        JobState::Running,
+        "running jobs stop at their next report"
+    );
+    assert!(status.cancel_requested);
+    let done = wait_for_state(&store, id, JobState::Cancelled).await;
+    let progress = done.progress.unwrap();
+    assert!(
+        progress > 0.0 && progress < 1.0,
+        "partial progress kept: {progress}"
+    );
+    assert!(done.finished_at.is_some());
+    shutdown.cancel();
+    pool_task.await.unwrap();
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn a_retryable_failure_is_retried_and_a_terminal_one_is_not(pool: PgPool) {
+    let store = store(&pool);
+    let flaky = store
+        .enqueue(demo_with(DemoRequest {
+            steps: 5,
+            step_ms: 0,
+            fail_once_at: Some(3),
+            fail_terminally_at: None,
+        }))
+        .await
+        .unwrap()
+        .id;
+    let broken = store
+        .enqueue(demo_with(DemoRequest {
+            steps: 5,
+            step_ms: 0,
+            fail_once_at: None,
+            fail_terminally_at: Some(2),
+        }))
+        .await
+        .unwrap()
+        .id;
+    let shutdown = CancellationToken::new();
+    let pool_task = tokio::spawn(worker(&store).run(shutdown.clone()));
+
+    let ok = wait_for_state(&store, flaky, JobState::Succeeded).await;
+    assert_eq!(ok.attempt, 2);
+    assert_eq!(
+        ok.error.as_deref(),
+        Some("simulated transient failure at step 3")
+    );
+    // Resumed from its step-2 checkpoint.
+    assert_eq!(result_of(&store, flaky).await.resumed_from, 2);
+
+    let failed = wait_for_state(&store, broken, JobState::Failed).await;
+    assert_eq!(failed.attempt, 1, "terminal errors are not retried");
+    assert_eq!(
+        failed.error.as_deref(),
+        Some("simulated terminal failure at step 2")
+    );
+    shutdown.cancel();
+    pool_task.await.unwrap();
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn shutdown_returns_a_running_job_to_the_queue_with_its_checkpoint(pool: PgPool) {
+    let store = store(&pool);
+    let id = store.enqueue(demo(100, 20)).await.unwrap().id;
+    let shutdown = CancellationToken::new();
+    let pool_task = tokio::spawn(worker(&store).run(shutdown.clone()));
+    wait_for(&store, id, Duration::from_secs(20), |s| {
+        s.progress.unwrap_or(0.0) >= 0.1
+    })
+    .await;
+    shutdown.cancel();
+    pool_task.await.unwrap();
+
+    let status = store.status(id).await.unwrap();
+    assert_eq!(status.state, JobState::Queued);
+    assert_eq!(status.attempt, 0, "a shutdown does not use up an attempt");
+
+    // The next process resumes it.
+    let job = store.claim("test:2:0").await.unwrap().unwrap();
+    let from = job.checkpoint.as_ref().unwrap()["next_step"]
+        .as_u64()
+        .unwrap();
+    assert!(from >= 10, "checkpoint at step {from}");
+    assert_eq!(
+        worker(&store).run_job(job, &CancellationToken::new()).await,
+        RunOutcome::Succeeded
+    );
+    let result = result_of(&store, id).await;
+    assert_eq!(result.resumed_from, from);
+    assert_eq!(result.sum_of_squares, sum_of_squares(100));
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn listen_notify_wakes_an_idle_worker_quickly(pool: PgPool) {
+    let store = store(&pool);
+    let mut w = worker(&store);
+    // With a long fallback poll, only the notification can start the job promptly.
+    w = {
+        let mut config = server::jobs::worker::WorkerConfig::new(1, "notify");
+        config.poll_interval = Duration::from_secs(60);
+        let deps = server::jobs::handlers::HandlerDeps {
+            store: store.clone(),
+            max_grid: 10,
+        };
+        drop(w);
+        server::jobs::worker::Worker::new(
+            store.clone(),
+            server::jobs::handlers::Registry::standard(),
+            deps,
+            config,
+        )
+    };
+    let shutdown = CancellationToken::new();
+    let pool_task = tokio::spawn(w.run(shutdown.clone()));
+    tokio::time::sleep(Duration::from_millis(500)).await; // let it go idle and LISTEN
+    let id = store.enqueue(demo(1, 0)).await.unwrap().id;
+    wait_for(&store, id, Duration::from_secs(10), |s| {
+        s.state == JobState::Succeeded
+    })
+    .await;
+    shutdown.cancel();
+    pool_task.await.unwrap();
+}
