@@ -35,7 +35,7 @@ pub struct Config {
     /// `RUNBOARD_LEASE_TIMEOUT_SECS` (default 30): a RUNNING job whose heartbeat is older is
     /// rescued.
     pub lease_timeout: Duration,
-    /// `RUNBOARD_MAX_GRID` (default 1,000,000): the largest optimization grid accepted.
+    /// `RUNBOARD_MAX_GRID` (default 100,000): the largest optimization grid accepted.
     pub max_grid: usize,
 }
 
@@ -51,7 +51,7 @@ pub struct ConfigError {
 /// Default lease timeout: long enough for a busy machine, short enough to recover promptly.
 pub const DEFAULT_LEASE_TIMEOUT: Duration = Duration::from_secs(30);
 /// Default limit on the number of runs in one optimization.
-pub const DEFAULT_MAX_GRID: usize = 1_000_000;
+pub const DEFAULT_MAX_GRID: usize = 100_000;
 /// Default embedded Postgres port.
 pub const DEFAULT_PG_PORT: u16 = 55432;
 

@@ -3,6 +3,7 @@
 //! and the web layer. `main.rs` wires them together; tests and benches use them directly.
 
 pub mod config;
+pub mod datasets;
 pub mod db;
 pub mod engine;
 pub mod jobs;

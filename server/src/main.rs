@@ -6,6 +6,7 @@
 use anyhow::Context;
 use leptos::prelude::*;
 use server::config::{Config, Mode};
+use server::datasets::DatasetStore;
 use server::db::Database;
 use server::jobs::backend::StoreBackend;
 use server::jobs::handlers::{HandlerDeps, Registry};
@@ -32,6 +33,10 @@ async fn main() -> anyhow::Result<()> {
 
     let db = Database::open(&config).await?;
     let store = JobStore::new(db.pool.clone(), config.runs_dir.clone());
+    DatasetStore::new(db.pool.clone())
+        .ensure_sample()
+        .await
+        .context("adding the built-in sample dataset")?;
     let shutdown = CancellationToken::new();
     tokio::spawn({
         let shutdown = shutdown.clone();
@@ -82,6 +87,7 @@ async fn start_background(
     worker_config.heartbeat_interval = Some(config.lease_timeout / 6);
     let deps = HandlerDeps {
         store: store.clone(),
+        datasets: DatasetStore::new(store.pool().clone()),
         max_grid: config.max_grid,
     };
     let worker = Worker::new(store.clone(), Registry::standard(), deps, worker_config);

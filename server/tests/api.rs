@@ -15,10 +15,7 @@ use tower::ServiceExt;
 
 fn app(pool: &PgPool) -> Router {
     let options = LeptosOptions::builder().output_name("runboard").build();
-    let backend = StoreBackend {
-        store: store(pool),
-        max_grid: 1_000,
-    };
+    let backend = StoreBackend::with_max_grid(store(pool), 1_000);
     server::web::router(options, server::web::shared(backend))
 }
 

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use app::model::{DemoRequest, JobKind, JobState, JobStatus};
+use server::datasets::DatasetStore;
 use server::jobs::handlers::{HandlerDeps, Registry};
 use server::jobs::store::NewJob;
 use server::jobs::worker::{Worker, WorkerConfig};
@@ -38,14 +39,21 @@ pub fn demo_with(request: DemoRequest) -> NewJob {
 
 /// A worker pool with fast timings for tests.
 pub fn worker(store: &JobStore) -> Worker {
+    worker_with(store, |_| {})
+}
+
+/// A worker pool with fast timings, adjusted by `tweak`.
+pub fn worker_with(store: &JobStore, tweak: impl FnOnce(&mut WorkerConfig)) -> Worker {
     let mut config = WorkerConfig::new(1, "test");
     config.poll_interval = Duration::from_millis(100);
     config.retry_base = Duration::from_millis(100);
     config.heartbeat_interval = Some(Duration::from_millis(200));
     config.min_write_interval = Some(Duration::ZERO);
+    tweak(&mut config);
     let deps = HandlerDeps {
         store: store.clone(),
-        max_grid: 1_000_000,
+        datasets: DatasetStore::new(store.pool().clone()),
+        max_grid: 100_000,
     };
     Worker::new(store.clone(), Registry::standard(), deps, config)
 }

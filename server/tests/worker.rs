@@ -212,23 +212,8 @@ async fn shutdown_returns_a_running_job_to_the_queue_with_its_checkpoint(pool: P
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn listen_notify_wakes_an_idle_worker_quickly(pool: PgPool) {
     let store = store(&pool);
-    let mut w = worker(&store);
     // With a long fallback poll, only the notification can start the job promptly.
-    w = {
-        let mut config = server::jobs::worker::WorkerConfig::new(1, "notify");
-        config.poll_interval = Duration::from_secs(60);
-        let deps = server::jobs::handlers::HandlerDeps {
-            store: store.clone(),
-            max_grid: 10,
-        };
-        drop(w);
-        server::jobs::worker::Worker::new(
-            store.clone(),
-            server::jobs::handlers::Registry::standard(),
-            deps,
-            config,
-        )
-    };
+    let w = worker_with(&store, |c| c.poll_interval = Duration::from_secs(60));
     let shutdown = CancellationToken::new();
     let pool_task = tokio::spawn(w.run(shutdown.clone()));
     tokio::time::sleep(Duration::from_millis(500)).await; // let it go idle and LISTEN

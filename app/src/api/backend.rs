@@ -10,7 +10,9 @@ use async_trait::async_trait;
 use uuid::Uuid;
 
 use super::ApiError;
-use crate::model::{JobKind, JobList, JobRequest, JobResult, JobState, JobStatus, LogTail};
+use crate::model::{
+    CsvIssue, DatasetInfo, JobKind, JobList, JobRequest, JobResult, JobState, JobStatus, LogTail,
+};
 
 /// Why the backend could not answer. Internal errors carry a log reference, never the cause.
 #[derive(Debug, thiserror::Error)]
@@ -19,6 +21,8 @@ pub enum BackendError {
     NoSuchJob(Uuid),
     #[error("invalid request: {field}: {message}")]
     Invalid { field: String, message: String },
+    #[error("invalid CSV ({} problems)", .0.len())]
+    InvalidCsv(Vec<CsvIssue>),
     #[error("{0}")]
     Conflict(String),
     /// The cause has been logged under this reference.
@@ -31,6 +35,7 @@ impl From<BackendError> for ApiError {
         match err {
             BackendError::NoSuchJob(id) => ApiError::NoSuchJob { id: id.to_string() },
             BackendError::Invalid { field, message } => ApiError::InvalidRequest { field, message },
+            BackendError::InvalidCsv(errors) => ApiError::InvalidCsv { errors },
             BackendError::Conflict(message) => ApiError::Conflict { message },
             BackendError::Internal(reference) => ApiError::Internal { reference },
         }
@@ -61,6 +66,10 @@ pub trait JobBackend: Send + Sync + 'static {
     async fn job_log(&self, id: Uuid, lines: usize) -> Result<LogTail, BackendError>;
     /// The job's result (present once it succeeded).
     async fn job_result(&self, id: Uuid) -> Result<JobResult, BackendError>;
+    /// Parses and stores a CSV as a dataset; nothing is stored if any row is bad.
+    async fn import_dataset(&self, name: String, csv: String) -> Result<DatasetInfo, BackendError>;
+    /// Every dataset, newest first.
+    async fn list_datasets(&self) -> Result<Vec<DatasetInfo>, BackendError>;
 }
 
 /// The shared handle the server provides as Leptos context.

@@ -21,6 +21,9 @@ pub enum ApiError {
     /// A request field is missing, malformed or out of range; `field` names it.
     #[error("invalid request: {field}: {message}")]
     InvalidRequest { field: String, message: String },
+    /// An uploaded CSV has problems: each names its line and column (at most 20 are listed).
+    #[error("the CSV has {} problem(s); first: {}", errors.len(), errors.first().map(|e| e.to_string()).unwrap_or_default())]
+    InvalidCsv { errors: Vec<crate::model::CsvIssue> },
     /// The request is valid but the job's state does not allow it (e.g. cancel a finished job).
     #[error("{message}")]
     Conflict { message: String },
@@ -36,7 +39,9 @@ impl ApiError {
     /// The HTTP status this error is sent with: 4xx for the caller's mistakes, 5xx for ours.
     pub fn status(&self) -> u16 {
         match self {
-            ApiError::InvalidJobId { .. } | ApiError::InvalidRequest { .. } => 400,
+            ApiError::InvalidJobId { .. }
+            | ApiError::InvalidRequest { .. }
+            | ApiError::InvalidCsv { .. } => 400,
             ApiError::NoSuchJob { .. } => 404,
             ApiError::Conflict { .. } => 409,
             ApiError::Internal { .. } => 500,

@@ -30,15 +30,10 @@ fn job_id(input: &str) -> Result<uuid::Uuid, ApiError> {
     super::parse_job_id(input).map_err(super::with_status)
 }
 
-/// Queues a job: `{"request": {"kind": "demo", "steps": 20, "step_ms": 100}}`.
+/// Queues a job: `{"request": {"kind": "optimize", "dataset_id": "…", …}}`; see the README.
 #[server(prefix = "/api", endpoint = "submit_job", input = Json, output = Json)]
 pub async fn submit_job(request: JobRequest) -> Result<JobStatus, ApiError> {
-    request.validate().map_err(|e| {
-        super::with_status(ApiError::InvalidRequest {
-            field: format!("request.{}", e.field),
-            message: e.message,
-        })
-    })?;
+    // Validated by the backend, which knows the configured limits and the dataset.
     call(|b| async move { b.submit_job(request).await }).await
 }
 

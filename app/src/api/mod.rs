@@ -5,8 +5,10 @@
 
 #[cfg(feature = "ssr")]
 pub mod backend;
+mod datasets;
 pub mod error;
 mod jobs;
 
+pub use datasets::*;
 pub use error::{parse_job_id, with_status, ApiError};
 pub use jobs::*;

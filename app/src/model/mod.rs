@@ -1,9 +1,11 @@
 //! Serde types shared by the server and the browser.
 
+pub mod dataset;
 pub mod job;
 pub mod requests;
 pub mod research;
 
+pub use dataset::{CsvIssue, DatasetInfo};
 pub use job::{JobKind, JobState, JobStatus};
 pub use requests::{DemoRequest, FieldError, JobRequest};
 

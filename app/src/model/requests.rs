@@ -2,6 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::research::{
+    BacktestRequest, Limits, OptimizeRequest, TrainRequest, ValidationError, WalkForwardRequest,
+};
 use super::JobKind;
 
 /// Most steps a demo job may take.
@@ -25,30 +28,71 @@ impl FieldError {
     }
 }
 
+impl From<ValidationError> for FieldError {
+    fn from(e: ValidationError) -> Self {
+        FieldError::new(e.field, e.message)
+    }
+}
+
 impl std::fmt::Display for FieldError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}: {}", self.field, self.message)
     }
 }
 
-/// A job to run, tagged by kind: `{"kind": "demo", "steps": 20, "step_ms": 100}`.
+/// A job to run, tagged by kind: `{"kind": "optimize", "dataset_id": "…", …}`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum JobRequest {
+    Backtest(BacktestRequest),
+    Optimize(OptimizeRequest),
+    WalkForward(WalkForwardRequest),
+    Train(TrainRequest),
     Demo(DemoRequest),
 }
 
 impl JobRequest {
     pub fn kind(&self) -> JobKind {
         match self {
+            JobRequest::Backtest(_) => JobKind::Backtest,
+            JobRequest::Optimize(_) => JobKind::Optimize,
+            JobRequest::WalkForward(_) => JobKind::WalkForward,
+            JobRequest::Train(_) => JobKind::Train,
             JobRequest::Demo(_) => JobKind::Demo,
         }
     }
 
-    /// Checks every field; the first problem is returned with its field named.
-    pub fn validate(&self) -> Result<(), FieldError> {
+    /// The dataset the job runs on, if it has one.
+    pub fn dataset_id(&self) -> Option<&str> {
         match self {
+            JobRequest::Backtest(r) => Some(&r.dataset_id),
+            JobRequest::Optimize(r) => Some(&r.dataset_id),
+            JobRequest::WalkForward(r) => Some(&r.dataset_id),
+            JobRequest::Train(r) => Some(&r.dataset_id),
+            JobRequest::Demo(_) => None,
+        }
+    }
+
+    /// Checks every field that does not depend on the data; the first problem is returned
+    /// with its field named. Cheap: the browser calls it as the user types.
+    pub fn validate(&self, limits: &Limits) -> Result<(), FieldError> {
+        match self {
+            JobRequest::Backtest(r) => Ok(r.validate(limits)?),
+            JobRequest::Optimize(r) => Ok(r.validate(limits)?),
+            JobRequest::WalkForward(r) => Ok(r.validate(limits)?),
+            JobRequest::Train(r) => Ok(r.validate(limits)?),
             JobRequest::Demo(d) => d.validate(),
+        }
+    }
+
+    /// Checks what depends on the dataset's length (warm-up windows, folds that must fit).
+    pub fn validate_against_bars(&self, n_bars: usize, limits: &Limits) -> Result<(), FieldError> {
+        match self {
+            JobRequest::Backtest(r) => Ok(r.validate_against_bars(n_bars)?),
+            JobRequest::Optimize(r) => Ok(r.validate_against_bars(n_bars, limits)?),
+            JobRequest::WalkForward(r) => Ok(r.validate_against_bars(n_bars, limits)?),
+            JobRequest::Train(r) => Ok(r.validate_against_bars(n_bars)?),
+            JobRequest::Demo(_) => Ok(()),
         }
     }
 }
@@ -96,7 +140,7 @@ mod tests {
         let r: JobRequest =
             serde_json::from_str(r#"{"kind":"demo","steps":3,"step_ms":10}"#).unwrap();
         assert_eq!(r.kind(), JobKind::Demo);
-        assert!(r.validate().is_ok());
+        assert!(r.validate(&Limits::default()).is_ok());
     }
 
     #[test]

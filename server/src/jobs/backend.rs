@@ -1,13 +1,17 @@
 //! The server's implementation of `app`'s [`JobBackend`] port: server functions call it.
 
 use app::api::backend::{BackendError, JobBackend, ListFilter};
-use app::model::{JobList, JobRequest, JobResult, JobStatus, LogTail};
+use app::model::research::Limits;
+use app::model::{CsvIssue, DatasetInfo, JobList, JobRequest, JobResult, JobStatus, LogTail};
 use async_trait::async_trait;
 use uuid::Uuid;
 
+use super::handlers::research::limits;
 use super::joblog;
 use super::store::{JobStore, ListQuery, NewJob, StoreError};
 use crate::config::Config;
+use crate::datasets::{DatasetError, DatasetStore};
+use crate::engine;
 
 /// Maps a store error to what the client may see; the cause is logged under a reference.
 pub fn to_backend_error(err: StoreError) -> BackendError {
@@ -27,18 +31,31 @@ pub fn internal(err: &dyn std::fmt::Display) -> BackendError {
     BackendError::Internal(reference)
 }
 
-/// The job API over the store.
+fn invalid(field: impl Into<String>, message: impl Into<String>) -> BackendError {
+    BackendError::Invalid {
+        field: field.into(),
+        message: message.into(),
+    }
+}
+
+/// The job API over the stores.
 #[derive(Clone)]
 pub struct StoreBackend {
     pub store: JobStore,
-    pub max_grid: usize,
+    pub datasets: DatasetStore,
+    pub limits: Limits,
 }
 
 impl StoreBackend {
     pub fn new(store: JobStore, config: &Config) -> StoreBackend {
+        StoreBackend::with_max_grid(store, config.max_grid)
+    }
+
+    pub fn with_max_grid(store: JobStore, max_grid: usize) -> StoreBackend {
         StoreBackend {
+            datasets: DatasetStore::new(store.pool().clone()),
             store,
-            max_grid: config.max_grid,
+            limits: limits(max_grid),
         }
     }
 }
@@ -46,17 +63,36 @@ impl StoreBackend {
 /// The stored arguments of a request: the kind's own fields, without the tag.
 pub fn request_args(request: &JobRequest) -> Result<serde_json::Value, serde_json::Error> {
     match request {
-        JobRequest::Demo(d) => serde_json::to_value(d),
+        JobRequest::Backtest(r) => serde_json::to_value(r),
+        JobRequest::Optimize(r) => serde_json::to_value(r),
+        JobRequest::WalkForward(r) => serde_json::to_value(r),
+        JobRequest::Train(r) => serde_json::to_value(r),
+        JobRequest::Demo(r) => serde_json::to_value(r),
     }
 }
 
 #[async_trait]
 impl JobBackend for StoreBackend {
     async fn submit_job(&self, request: JobRequest) -> Result<JobStatus, BackendError> {
-        request.validate().map_err(|e| BackendError::Invalid {
-            field: format!("request.{}", e.field),
-            message: e.message,
-        })?;
+        let field = |e: app::model::FieldError| invalid(format!("request.{}", e.field), e.message);
+        request.validate(&self.limits).map_err(field)?;
+        if let Some(dataset_id) = request.dataset_id() {
+            let id = Uuid::parse_str(dataset_id.trim()).map_err(|_| {
+                invalid(
+                    "request.dataset_id",
+                    format!("not a valid dataset id: {dataset_id:?}"),
+                )
+            })?;
+            let info = self.datasets.info(id).await.map_err(|e| match e {
+                DatasetError::NotFound(id) => {
+                    invalid("request.dataset_id", format!("no such dataset: {id}"))
+                }
+                other => internal(&other),
+            })?;
+            request
+                .validate_against_bars(info.bars as usize, &self.limits)
+                .map_err(field)?;
+        }
         let args = request_args(&request).map_err(|e| internal(&e))?;
         self.store
             .enqueue(NewJob::new(request.kind(), args))
@@ -113,5 +149,40 @@ impl JobBackend for StoreBackend {
             state,
             result,
         })
+    }
+
+    async fn import_dataset(&self, name: String, csv: String) -> Result<DatasetInfo, BackendError> {
+        let max_rows = self.limits.max_bars;
+        let parsed =
+            tokio::task::spawn_blocking(move || engine::data::parse_csv_with_limit(&csv, max_rows))
+                .await
+                .map_err(|e| internal(&e))?;
+        let series = parsed.map_err(|errors| {
+            BackendError::InvalidCsv(
+                errors
+                    .into_iter()
+                    .map(|e| CsvIssue {
+                        line: e.line,
+                        column: e.column,
+                        message: e.message,
+                    })
+                    .collect(),
+            )
+        })?;
+        self.datasets
+            .insert(&name, None, &series)
+            .await
+            .map_err(|e| match e {
+                DatasetError::NameTaken(name) => invalid(
+                    "name",
+                    format!("a dataset named {name:?} already exists; choose another name"),
+                ),
+                DatasetError::TooShort => invalid("csv", "a dataset needs at least 2 bars"),
+                other => internal(&other),
+            })
+    }
+
+    async fn list_datasets(&self) -> Result<Vec<DatasetInfo>, BackendError> {
+        self.datasets.list().await.map_err(|e| internal(&e))
     }
 }

@@ -1,6 +1,7 @@
 //! Job handlers, one per [`JobKind`]. A handler says what failure means: [`HandlerError`].
 
 pub mod demo;
+pub mod research;
 
 use std::sync::Arc;
 
@@ -10,6 +11,7 @@ use serde_json::Value;
 
 use super::progress::{Reporter, ReporterConfig};
 use super::store::{ClaimedJob, JobStore};
+use crate::datasets::DatasetStore;
 
 /// How a handler run ended, if not with a result.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -29,6 +31,7 @@ pub enum HandlerError {
 #[derive(Clone)]
 pub struct HandlerDeps {
     pub store: JobStore,
+    pub datasets: DatasetStore,
     pub max_grid: usize,
 }
 
@@ -61,6 +64,14 @@ impl Registry {
     pub fn standard() -> Registry {
         let mut r = Registry::default();
         r.register(JobKind::Demo, demo::DemoHandler);
+        for kind in [
+            JobKind::Backtest,
+            JobKind::Optimize,
+            JobKind::WalkForward,
+            JobKind::Train,
+        ] {
+            r.register(kind, research::ResearchHandler { kind });
+        }
         r
     }
 

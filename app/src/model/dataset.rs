@@ -1,0 +1,55 @@
+//! Datasets as the API lists them (the bars themselves stay on the server).
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// Longest dataset name.
+pub const MAX_DATASET_NAME: usize = 100;
+/// Largest CSV upload accepted, in bytes.
+pub const MAX_CSV_BYTES: usize = 1_500_000;
+
+/// One stored OHLCV dataset.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DatasetInfo {
+    pub id: Uuid,
+    pub name: String,
+    pub description: Option<String>,
+    /// Number of bars.
+    pub bars: i32,
+    /// First and last bar time, unix seconds (UTC).
+    pub start: i64,
+    pub end: i64,
+    pub created_at: DateTime<Utc>,
+}
+
+/// One problem in an uploaded CSV: where it is and what is wrong.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CsvIssue {
+    /// 1-based line number; the header is line 1.
+    pub line: usize,
+    pub column: String,
+    pub message: String,
+}
+
+impl std::fmt::Display for CsvIssue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "line {}, column {}: {}",
+            self.line, self.column, self.message
+        )
+    }
+}
+
+/// Checks a dataset name, naming the problem.
+pub fn validate_dataset_name(name: &str) -> Result<(), String> {
+    let trimmed = name.trim();
+    if trimmed.is_empty() {
+        return Err("a name is required".into());
+    }
+    if trimmed.chars().count() > MAX_DATASET_NAME {
+        return Err(format!("at most {MAX_DATASET_NAME} characters"));
+    }
+    Ok(())
+}

@@ -1,0 +1,179 @@
+//! The dataset store: OHLCV series in Postgres, the only code that reads or writes `datasets`.
+
+use app::model::DatasetInfo;
+use chrono::{DateTime, Utc};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use crate::engine::{sample_series, Series};
+
+/// The built-in sample's fixed id, so every install and test names it the same way.
+pub const SAMPLE_DATASET_ID: Uuid = Uuid::from_u128(0x5a3b_1e00_0000_4000_8000_0000_0000_0001);
+/// The built-in sample's name.
+pub const SAMPLE_DATASET_NAME: &str = "Sample: synthetic daily random walk (2,000 bars)";
+/// Bars and seed of the built-in sample (deterministic).
+pub const SAMPLE_BARS: usize = 2_000;
+pub const SAMPLE_SEED: u64 = 42;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DatasetError {
+    #[error("no such dataset: {0}")]
+    NotFound(Uuid),
+    #[error("a dataset named {0:?} already exists")]
+    NameTaken(String),
+    #[error("a dataset needs at least 2 bars")]
+    TooShort,
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+}
+
+#[derive(sqlx::FromRow)]
+struct InfoRow {
+    id: Uuid,
+    name: String,
+    description: Option<String>,
+    bars: i32,
+    start_ts: i64,
+    end_ts: i64,
+    created_at: DateTime<Utc>,
+}
+
+impl From<InfoRow> for DatasetInfo {
+    fn from(r: InfoRow) -> Self {
+        DatasetInfo {
+            id: r.id,
+            name: r.name,
+            description: r.description,
+            bars: r.bars,
+            start: r.start_ts,
+            end: r.end_ts,
+            created_at: r.created_at,
+        }
+    }
+}
+
+const INFO_COLUMNS: &str = "id, name, description, bars, start_ts, end_ts, created_at";
+
+#[derive(Clone, Debug)]
+pub struct DatasetStore {
+    pool: PgPool,
+}
+
+impl DatasetStore {
+    pub fn new(pool: PgPool) -> DatasetStore {
+        DatasetStore { pool }
+    }
+
+    /// Stores a parsed series under a new id. One INSERT: all or nothing.
+    pub async fn insert(
+        &self,
+        name: &str,
+        description: Option<&str>,
+        series: &Series,
+    ) -> Result<DatasetInfo, DatasetError> {
+        self.insert_with_id(Uuid::new_v4(), name, description, series)
+            .await
+    }
+
+    async fn insert_with_id(
+        &self,
+        id: Uuid,
+        name: &str,
+        description: Option<&str>,
+        s: &Series,
+    ) -> Result<DatasetInfo, DatasetError> {
+        let (Some(&start), Some(&end)) = (s.ts.first(), s.ts.last()) else {
+            return Err(DatasetError::TooShort);
+        };
+        if s.ts.len() < 2 {
+            return Err(DatasetError::TooShort);
+        }
+        let row: Result<InfoRow, sqlx::Error> = sqlx::query_as(&format!(
+            "INSERT INTO datasets (id, name, description, bars, start_ts, end_ts, ts, open, high, \
+                 low, close, volume) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING {INFO_COLUMNS}"
+        ))
+        .bind(id)
+        .bind(name)
+        .bind(description)
+        .bind(s.ts.len() as i32)
+        .bind(start)
+        .bind(end)
+        .bind(&s.ts)
+        .bind(&s.open)
+        .bind(&s.high)
+        .bind(&s.low)
+        .bind(&s.close)
+        .bind(&s.volume)
+        .fetch_one(&self.pool)
+        .await;
+        match row {
+            Ok(row) => Ok(row.into()),
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                Err(DatasetError::NameTaken(name.to_string()))
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Every dataset, newest first.
+    pub async fn list(&self) -> Result<Vec<DatasetInfo>, DatasetError> {
+        let rows: Vec<InfoRow> = sqlx::query_as(&format!(
+            "SELECT {INFO_COLUMNS} FROM datasets ORDER BY created_at DESC, name"
+        ))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+
+    /// One dataset's description.
+    pub async fn info(&self, id: Uuid) -> Result<DatasetInfo, DatasetError> {
+        let row: Option<InfoRow> = sqlx::query_as(&format!(
+            "SELECT {INFO_COLUMNS} FROM datasets WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.ok_or(DatasetError::NotFound(id))?.into())
+    }
+
+    /// Loads the bars.
+    pub async fn load(&self, id: Uuid) -> Result<Series, DatasetError> {
+        type Columns = (Vec<i64>, Vec<f64>, Vec<f64>, Vec<f64>, Vec<f64>, Vec<f64>);
+        let row: Option<Columns> =
+            sqlx::query_as("SELECT ts, open, high, low, close, volume FROM datasets WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
+        let (ts, open, high, low, close, volume) = row.ok_or(DatasetError::NotFound(id))?;
+        Ok(Series {
+            ts,
+            open,
+            high,
+            low,
+            close,
+            volume,
+        })
+    }
+
+    /// Adds the built-in synthetic sample if it is missing, so a fresh install can run jobs.
+    pub async fn ensure_sample(&self) -> Result<(), DatasetError> {
+        if self.info(SAMPLE_DATASET_ID).await.is_ok() {
+            return Ok(());
+        }
+        let series = sample_series(SAMPLE_BARS, SAMPLE_SEED);
+        match self
+            .insert_with_id(
+                SAMPLE_DATASET_ID,
+                SAMPLE_DATASET_NAME,
+                Some("Synthetic: a deterministic geometric random walk of weekday bars generated by Runboard (seed 42); not market data."),
+                &series,
+            )
+            .await
+        {
+            Ok(_) | Err(DatasetError::NameTaken(_)) => Ok(()),
+            Err(DatasetError::Db(sqlx::Error::Database(e))) if e.is_unique_violation() => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+}

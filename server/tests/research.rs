@@ -1,0 +1,397 @@
+//! Research jobs end to end against Postgres: datasets, submit validation, optimize and
+//! walk-forward progress (messages and update counts), backtest, training, rescue-and-resume.
+
+mod common;
+
+use std::time::Duration;
+
+use app::api::backend::{BackendError, JobBackend};
+use app::model::{JobRequest, JobState};
+use common::*;
+use serde_json::{json, Value};
+use server::datasets::{DatasetStore, SAMPLE_DATASET_ID};
+use server::engine::{self, Flow, ProgressSink};
+use server::jobs::backend::StoreBackend;
+use server::jobs::joblog;
+use server::jobs::rescuer::Rescuer;
+use server::jobs::store::ProgressUpdate;
+use server::jobs::worker::RunOutcome;
+use sqlx::PgPool;
+use tokio_util::sync::CancellationToken;
+
+async fn backend(pool: &PgPool) -> StoreBackend {
+    DatasetStore::new(pool.clone())
+        .ensure_sample()
+        .await
+        .unwrap();
+    StoreBackend::with_max_grid(store(pool), 100_000)
+}
+
+fn request(v: Value) -> JobRequest {
+    serde_json::from_value(v).expect("a well-formed request")
+}
+
+fn optimize_json() -> Value {
+    json!({
+        "kind": "optimize", "dataset_id": SAMPLE_DATASET_ID.to_string(), "strategy": "sma_cross",
+        "grid": {"n1": {"range": {"start": 5, "stop": 50, "step": 5}},
+                 "n2": {"range": {"start": 20, "stop": 200, "step": 10}}},
+        "metric": "sharpe", "commission": 0.002
+    })
+}
+
+fn walk_forward_json() -> Value {
+    json!({
+        "kind": "walk_forward", "dataset_id": SAMPLE_DATASET_ID.to_string(), "strategy": "sma_cross",
+        "grid": {"n1": {"list": [5, 10, 20]}, "n2": {"list": [30, 50, 80]}},
+        "folds": 4, "in_sample_fraction": 0.7
+    })
+}
+
+async fn job_count(pool: &PgPool) -> i64 {
+    sqlx::query_as::<_, (i64,)>("SELECT count(*) FROM jobs")
+        .fetch_one(pool)
+        .await
+        .unwrap()
+        .0
+}
+
+/// Runs the one queued job in this process and returns its id.
+async fn run_queued(store: &server::jobs::JobStore) -> uuid::Uuid {
+    let job = store
+        .claim("test:1:0")
+        .await
+        .unwrap()
+        .expect("a queued job");
+    let id = job.id;
+    assert_eq!(
+        worker(store).run_job(job, &CancellationToken::new()).await,
+        RunOutcome::Succeeded
+    );
+    id
+}
+
+fn progress_lines(store: &server::jobs::JobStore, id: uuid::Uuid) -> Vec<String> {
+    joblog::tail(&store.log_file(id), 1000)
+        .unwrap()
+        .into_iter()
+        .filter(|l| l.contains("  progress "))
+        .collect()
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn an_optimization_runs_as_a_job_with_run_i_of_n_progress_and_at_most_100_updates(
+    pool: PgPool,
+) {
+    let b = backend(&pool).await;
+    let status = b.submit_job(request(optimize_json())).await.unwrap();
+    assert_eq!(status.state, JobState::Queued);
+    let id = run_queued(&b.store).await;
+
+    let done = b.store.status(id).await.unwrap();
+    assert_eq!(done.state, JobState::Succeeded);
+    // The engine reports ~100 milestones; writes coalesce when the database is slower than the
+    // engine, so at most ~100 land (here the whole job takes well under a second).
+    let lines = progress_lines(&b.store, id);
+    assert!(
+        !lines.is_empty() && lines.len() <= 101,
+        "{} updates",
+        lines.len()
+    );
+    for l in &lines {
+        let msg = l.split("% ").nth(1).unwrap();
+        assert!(msg.starts_with("Run ") && msg.contains('/'), "{l}");
+    }
+    // n1 in 5..=50 step 5, n2 in 20..=200 step 10 (19 values), n1 < n2: n1 = 5, 10, 15 take
+    // all 19; 20 and 25 take 18; 30, 35 take 17; 40, 45 take 16; 50 takes 15: 174 runs.
+    assert!(
+        lines.last().unwrap().contains("progress 100% Run 174/174"),
+        "{lines:#?}"
+    );
+    let (_, result) = b.store.result(id).await.unwrap();
+    let result = result.unwrap();
+    assert_eq!(result["total_runs"], 174);
+    assert!(
+        result["best_params"]["n1"].as_f64().unwrap()
+            < result["best_params"]["n2"].as_f64().unwrap()
+    );
+    assert_eq!(result["grid"]["x_param"], "n1");
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn a_walk_forward_runs_as_a_job_with_param_fold_messages_and_at_most_50_updates(
+    pool: PgPool,
+) {
+    let b = backend(&pool).await;
+    b.submit_job(request(walk_forward_json())).await.unwrap();
+    let id = run_queued(&b.store).await;
+    let lines = progress_lines(&b.store, id);
+    assert!(
+        !lines.is_empty() && lines.len() <= 51,
+        "{} updates",
+        lines.len()
+    );
+    let re_ok = |l: &str| {
+        let msg = l.split("% ").nth(1).unwrap();
+        msg.starts_with("Param ") && msg.contains(", Fold ")
+    };
+    assert!(lines.iter().all(|l| re_ok(l)), "{lines:#?}");
+    assert!(
+        lines
+            .last()
+            .unwrap()
+            .contains("progress 100% Param 9/9, Fold 4/4"),
+        "{lines:#?}"
+    );
+    let (_, result) = b.store.result(id).await.unwrap();
+    let result = result.unwrap();
+    assert_eq!(result["folds"].as_array().unwrap().len(), 4);
+    assert!(!result["oos_equity"].as_array().unwrap().is_empty());
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn backtest_and_training_jobs_succeed_with_their_results(pool: PgPool) {
+    let b = backend(&pool).await;
+    let ds = SAMPLE_DATASET_ID.to_string();
+    b.submit_job(request(
+        json!({"kind": "backtest", "dataset_id": ds, "strategy": "sma_cross",
+        "params": {"n1": 10, "n2": 20}, "commission": 0.002}),
+    ))
+    .await
+    .unwrap();
+    let id = run_queued(&b.store).await;
+    let (_, r) = b.store.result(id).await.unwrap();
+    let r = r.unwrap();
+    assert!(r["stats"]["trades"].as_u64().unwrap() > 10);
+    assert!(!r["equity"].as_array().unwrap().is_empty());
+
+    b.submit_job(request(
+        json!({"kind": "train", "dataset_id": ds, "epochs": 50}),
+    ))
+    .await
+    .unwrap();
+    let id = run_queued(&b.store).await;
+    let status = b.store.status(id).await.unwrap();
+    assert!(status
+        .progress_message
+        .unwrap()
+        .starts_with("Epoch 50/50, loss "));
+    let (_, r) = b.store.result(id).await.unwrap();
+    let r = r.unwrap();
+    assert_eq!(r["epochs"].as_array().unwrap().len(), 50);
+    let acc = r["val_accuracy"].as_f64().unwrap();
+    assert!((0.0..=1.0).contains(&acc));
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn bad_requests_are_refused_with_the_field_named_and_no_job_row(pool: PgPool) {
+    let b = backend(&pool).await;
+    let ds = SAMPLE_DATASET_ID.to_string();
+    let cases: Vec<(Value, &str)> = vec![
+        // n1 >= n2 in a backtest
+        (
+            json!({"kind": "backtest", "dataset_id": ds, "strategy": "sma_cross", "params": {"n1": 30, "n2": 20}}),
+            "n1",
+        ),
+        // negative window
+        (
+            json!({"kind": "backtest", "dataset_id": ds, "strategy": "sma_cross", "params": {"n1": -5, "n2": 20}}),
+            "n1",
+        ),
+        // step 0
+        (
+            json!({"kind": "optimize", "dataset_id": ds, "strategy": "sma_cross",
+                "grid": {"n1": {"range": {"start": 5, "stop": 10, "step": 0}}}}),
+            "step",
+        ),
+        // empty grid
+        (
+            json!({"kind": "optimize", "dataset_id": ds, "strategy": "sma_cross",
+                "grid": {"n1": {"list": []}}}),
+            "grid",
+        ),
+        // grid over the limit: 1..=1000 x 1..=1000 is ~500k admissible runs > 100k
+        (
+            json!({"kind": "optimize", "dataset_id": ds, "strategy": "sma_cross",
+                "grid": {"n1": {"range": {"start": 2, "stop": 1000, "step": 1}},
+                         "n2": {"range": {"start": 3, "stop": 1001, "step": 1}}}}),
+            "grid",
+        ),
+        // folds that do not fit the data
+        (
+            json!({"kind": "walk_forward", "dataset_id": ds, "strategy": "sma_cross",
+                "grid": {"n1": {"list": [5]}, "n2": {"list": [400]}}, "folds": 40}),
+            "",
+        ),
+        // unknown dataset
+        (
+            json!({"kind": "backtest", "dataset_id": uuid::Uuid::new_v4().to_string(), "strategy": "sma_cross",
+                "params": {"n1": 10, "n2": 20}}),
+            "dataset_id",
+        ),
+        (
+            json!({"kind": "backtest", "dataset_id": "nope", "strategy": "sma_cross", "params": {}}),
+            "dataset_id",
+        ),
+    ];
+    for (body, field_part) in cases {
+        let err = b.submit_job(request(body.clone())).await.unwrap_err();
+        let BackendError::Invalid { field, message } = &err else {
+            panic!("{body}: {err:?}")
+        };
+        assert!(field.starts_with("request."), "{field}");
+        assert!(
+            field.contains(field_part),
+            "{body}: field {field:?} should name {field_part:?} ({message})"
+        );
+        assert!(!message.is_empty());
+    }
+    assert_eq!(
+        job_count(&pool).await,
+        0,
+        "no job row for any refused request"
+    );
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn a_csv_imports_as_a_dataset_and_a_broken_one_stores_nothing(pool: PgPool) {
+    let b = backend(&pool).await;
+    let mut csv = String::from("Date,Open,High,Low,Close,Volume\n");
+    for (i, day) in (1..=28).enumerate() {
+        let p = 100.0 + i as f64;
+        csv.push_str(&format!(
+            "2024-02-{day:02},{p},{},{},{},1000\n",
+            p + 2.0,
+            p - 1.0,
+            p + 1.0
+        ));
+    }
+    let info = b.import_dataset("Feb 2024".into(), csv).await.unwrap();
+    assert_eq!(info.bars, 28);
+    assert!(info.end > info.start);
+    assert_eq!(
+        b.list_datasets().await.unwrap().len(),
+        2,
+        "the sample and the import"
+    );
+
+    let broken = "date,open,high,low,close\n2024-01-01,1,2,0.5,1.5\n2024-01-02,1,0.5,2,1\n2024-01-03,x,2,1,1.5\n";
+    let err = b
+        .import_dataset("broken".into(), broken.into())
+        .await
+        .unwrap_err();
+    let BackendError::InvalidCsv(errors) = err else {
+        panic!("{err:?}")
+    };
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.line == 3 && e.message.contains("high")),
+        "{errors:?}"
+    );
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.line == 4 && e.column.eq_ignore_ascii_case("open")),
+        "{errors:?}"
+    );
+    assert_eq!(
+        b.list_datasets().await.unwrap().len(),
+        2,
+        "nothing stored from a rejected file"
+    );
+
+    let dup = b
+        .import_dataset(
+            "feb 2024".into(),
+            "date,open,high,low,close\n2024-01-01,1,2,0.5,1.5\n2024-01-02,1,2,0.5,1.5\n".into(),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&dup, BackendError::Invalid { field, .. } if field == "name"),
+        "{dup:?}"
+    );
+}
+
+/// A sink that stops the engine after `stop_after` reports, keeping the last checkpoint.
+struct Interrupt {
+    reports: usize,
+    stop_after: usize,
+    checkpoint: Option<Value>,
+}
+
+impl ProgressSink for Interrupt {
+    fn report(&mut self, _done: u64, _total: u64, _message: &str) -> Flow {
+        self.reports += 1;
+        if self.reports >= self.stop_after && self.checkpoint.is_some() {
+            Flow::Stop
+        } else {
+            Flow::Continue
+        }
+    }
+    fn checkpoint(&mut self, checkpoint: &Value) {
+        self.checkpoint = Some(checkpoint.clone());
+    }
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn a_rescued_optimization_resumes_from_its_checkpoint_with_an_identical_result(pool: PgPool) {
+    let b = backend(&pool).await;
+    let JobRequest::Optimize(req) = request(optimize_json()) else {
+        unreachable!()
+    };
+    let series = DatasetStore::new(pool.clone())
+        .load(SAMPLE_DATASET_ID)
+        .await
+        .unwrap();
+    let uninterrupted = engine::run_optimize(&series, &req, None, &mut engine::NoProgress).unwrap();
+
+    // A first worker gets part-way, saves a checkpoint, and dies.
+    let id = b
+        .submit_job(JobRequest::Optimize(req.clone()))
+        .await
+        .unwrap()
+        .id;
+    let first = b.store.claim("dead:1:0").await.unwrap().unwrap();
+    let mut sink = Interrupt {
+        reports: 0,
+        stop_after: 40,
+        checkpoint: None,
+    };
+    assert!(engine::run_optimize(&series, &req, None, &mut sink).is_err());
+    let checkpoint = sink.checkpoint.expect("a checkpoint before the stop");
+    assert!(checkpoint["next_index"].as_u64().unwrap() > 0);
+    let update = ProgressUpdate {
+        progress: 0.4,
+        checkpoint: Some(checkpoint),
+        ..Default::default()
+    };
+    b.store
+        .update_progress(id, first.lease, &update)
+        .await
+        .unwrap();
+    age_heartbeat(&pool, id, 120).await;
+    assert_eq!(
+        Rescuer::new(b.store.clone(), Duration::from_secs(30))
+            .run_once()
+            .await
+            .unwrap()
+            .requeued,
+        vec![id]
+    );
+
+    let resumed = run_queued(&b.store).await;
+    assert_eq!(resumed, id);
+    let log = joblog::tail(&b.store.log_file(id), 100).unwrap();
+    assert!(
+        log.iter()
+            .any(|l| l.contains("attempt 2/3 started") && l.contains("resuming")),
+        "{log:#?}"
+    );
+    let (_, result) = b.store.result(id).await.unwrap();
+    assert_eq!(
+        result.unwrap(),
+        serde_json::to_value(&uninterrupted).unwrap()
+    );
+}
