@@ -19,7 +19,7 @@ use leptos_router::{
     path, SsrMode,
 };
 
-use pages::{home::HomePage, job::JobPage, not_found::NotFound};
+use pages::{backtest::BacktestPage, job::JobPage, jobs::JobsPage, not_found::NotFound};
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -57,7 +57,8 @@ pub fn App() -> impl IntoView {
             </header>
             <main class="container">
                 <Routes fallback=NotFound>
-                    <Route path=path!("/") view=HomePage />
+                    <Route path=path!("/") view=BacktestPage ssr=SsrMode::Async />
+                    <Route path=path!("/jobs") view=JobsPage ssr=SsrMode::Async />
                     // Async: the whole page (and its status code, 404 for an unknown job) waits for the
                     // job's status, so the server-rendered HTML already shows the truth.
                     <Route path=path!("/jobs/:id") view=JobPage ssr=SsrMode::Async />

@@ -1,3 +1,4 @@
+#![recursion_limit = "256"]
 //! The WASM hydrate entry: takes over the server-rendered page in the browser.
 
 /// Called by the generated JS once the WASM module has loaded.

@@ -4,7 +4,6 @@ use leptos::prelude::*;
 use server_fn::codec::Json;
 
 use super::ApiError;
-use crate::model::dataset::{validate_dataset_name, MAX_CSV_BYTES};
 use crate::model::DatasetInfo;
 
 /// Imports OHLCV bars from CSV text: `{"name": "SPY daily", "csv": "date,open,high,low,close,volume\n…"}`.
@@ -12,6 +11,7 @@ use crate::model::DatasetInfo;
 #[server(prefix = "/api", endpoint = "import_dataset", input = Json, output = Json)]
 pub async fn import_dataset(name: String, csv: String) -> Result<DatasetInfo, ApiError> {
     use super::with_status;
+    use crate::model::dataset::{validate_dataset_name, MAX_CSV_BYTES};
     validate_dataset_name(&name).map_err(|m| with_status(ApiError::invalid("name", m)))?;
     if csv.len() > MAX_CSV_BYTES {
         return Err(with_status(ApiError::invalid(

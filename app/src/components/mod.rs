@@ -2,6 +2,7 @@
 
 pub mod job_panel;
 pub mod progress_bar;
+pub mod results;
 pub mod status_badge;
 
 pub use job_panel::JobPanel;

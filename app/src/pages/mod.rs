@@ -1,5 +1,6 @@
 //! Pages: one route per file.
 
-pub mod home;
+pub mod backtest;
 pub mod job;
+pub mod jobs;
 pub mod not_found;

@@ -1,0 +1,530 @@
+//! One view per job kind's result, and `<JobResultView/>`, which decodes a job's stored JSON
+//! result into the right type and picks the view.
+
+use leptos::prelude::*;
+use serde::de::DeserializeOwned;
+
+use super::charts::{EquityChart, HeatmapChart, LossChart};
+use super::format::{fmt_metric, fmt_pct, fmt_ratio, fmt_share, fmt_thousands, opt, MISSING};
+use super::tables::{BestParams, FoldTable, StatsTable, TopRunsTable, TradeTable};
+use crate::model::research::{BacktestReport, OptimizeResult, TrainResult, WalkForwardResult};
+use crate::model::JobKind;
+
+/// One headline number: a label over a value.
+fn summary_item(
+    label: impl Into<String>,
+    value: String,
+    testid: Option<&'static str>,
+) -> impl IntoView {
+    view! {
+        <div class="result-summary__item">
+            <dt>{label.into()}</dt>
+            <dd data-testid=testid>{value}</dd>
+        </div>
+    }
+}
+
+/// A backtest: statistics, the equity curve with drawdown, and the trades.
+#[component]
+pub fn BacktestResultView(report: BacktestReport) -> impl IntoView {
+    let BacktestReport {
+        stats,
+        equity,
+        trades,
+        open_trade,
+    } = report;
+    let summary = view! {
+        <dl class="result-summary">
+            {summary_item("Return", opt(stats.return_pct, fmt_pct), None)}
+            {summary_item("Buy & hold", opt(stats.buy_hold_return_pct, fmt_pct), None)}
+            {summary_item("Sharpe ratio", opt(stats.sharpe, fmt_ratio), None)}
+            {summary_item("Max. drawdown", opt(stats.max_drawdown_pct, fmt_pct), None)}
+            {summary_item("Trades", stats.trades.to_string(), None)}
+        </dl>
+    };
+    view! {
+        <div class="results results--backtest" data-testid="backtest-result">
+            {summary}
+            <section class="results__section">
+                <h3>"Equity and drawdown"</h3>
+                <EquityChart points=equity />
+            </section>
+            <section class="results__section">
+                <h3>"Statistics"</h3>
+                <StatsTable stats=stats />
+            </section>
+            <section class="results__section">
+                <h3>"Trades"</h3>
+                <TradeTable trades=trades open_trade=open_trade />
+            </section>
+        </div>
+    }
+    .into_any()
+}
+
+/// An optimization: the best parameters and metric, the heatmap of the metric over the grid,
+/// the top runs, and the best run's full statistics.
+#[component]
+pub fn OptimizeResultView(result: OptimizeResult) -> impl IntoView {
+    let OptimizeResult {
+        metric,
+        best_params,
+        best_stats,
+        top,
+        grid,
+        total_runs,
+    } = result;
+    let label = metric.label().to_string();
+    let best_value = opt(metric.of(&best_stats), fmt_metric);
+    view! {
+        <div class="results results--optimize" data-testid="optimize-result">
+            <dl class="result-summary">
+                {summary_item(format!("Best {label}"), best_value, Some("best-metric"))}
+                {summary_item("Runs", fmt_thousands(total_runs as f64, 0), Some("total-runs"))}
+                {summary_item("Return", opt(best_stats.return_pct, fmt_pct), None)}
+                {summary_item("Max. drawdown", opt(best_stats.max_drawdown_pct, fmt_pct), None)}
+            </dl>
+            <section class="results__section">
+                <h3>"Best parameters"</h3>
+                <BestParams params=best_params />
+            </section>
+            <section class="results__section">
+                <h3>"Heatmap"</h3>
+                <HeatmapChart heatmap=grid metric_label=label.clone() />
+            </section>
+            <section class="results__section">
+                <h3>"Top runs"</h3>
+                <TopRunsTable top=top metric_label=label />
+            </section>
+            <details class="results__section">
+                <summary>"Statistics of the best run"</summary>
+                <StatsTable stats=best_stats />
+            </details>
+        </div>
+    }
+    .into_any()
+}
+
+/// What a walk-forward efficiency means, in words.
+pub fn efficiency_note(efficiency: Option<f64>) -> &'static str {
+    match efficiency {
+        None => "undefined: the in-sample return was not positive",
+        Some(e) if e >= 0.5 => "out of sample kept at least half of the in-sample return",
+        Some(e) if e > 0.0 => "out of sample kept less than half of the in-sample return",
+        Some(_) => "out of sample lost money while in sample made some",
+    }
+}
+
+/// A walk-forward analysis: out-of-sample return, walk-forward efficiency, the stitched
+/// out-of-sample equity curve and the fold table.
+#[component]
+pub fn WalkForwardResultView(result: WalkForwardResult) -> impl IntoView {
+    let WalkForwardResult {
+        metric,
+        folds,
+        oos_equity,
+        oos_return_pct,
+        efficiency,
+    } = result;
+    let n_folds = folds.len();
+    let eff = efficiency
+        .filter(|e| e.is_finite())
+        .map(|e| fmt_thousands(e, 2))
+        .unwrap_or_else(|| MISSING.into());
+    view! {
+        <div class="results results--walk-forward" data-testid="walk-forward-result">
+            <dl class="result-summary">
+                {summary_item(
+                    "Out-of-sample return",
+                    opt(oos_return_pct, fmt_pct),
+                    Some("oos-return"),
+                )}
+                <div class="result-summary__item">
+                    <dt>"Walk-forward efficiency"</dt>
+                    <dd data-testid="wf-efficiency">{eff}</dd>
+                    <dd class="result-summary__note">{efficiency_note(efficiency)}</dd>
+                </div>
+                {summary_item("Folds", n_folds.to_string(), None)}
+                {summary_item("Optimized", metric.label().to_string(), None)}
+            </dl>
+            <section class="results__section">
+                <h3>"Stitched out-of-sample equity"</h3>
+                <EquityChart points=oos_equity />
+            </section>
+            <section class="results__section">
+                <h3>"Folds"</h3>
+                <FoldTable folds=folds metric_label=metric.label() />
+            </section>
+        </div>
+    }
+    .into_any()
+}
+
+/// How validation accuracy compares with always predicting the more common direction.
+pub fn accuracy_verdict(accuracy: f64, up_share: f64) -> String {
+    let baseline = up_share.max(1.0 - up_share);
+    let diff = (accuracy - baseline) * 100.0;
+    let pts = fmt_thousands(diff.abs(), 1);
+    if diff.abs() < 0.05 {
+        "matches the naive baseline".into()
+    } else if diff > 0.0 {
+        format!("{pts} points above the naive baseline")
+    } else {
+        format!("{pts} points below the naive baseline")
+    }
+}
+
+/// A training job: loss per epoch, validation accuracy against the naive baseline, and the
+/// statistics of trading the model's signals over the validation period.
+#[component]
+pub fn TrainResultView(result: TrainResult) -> impl IntoView {
+    let TrainResult {
+        epochs,
+        val_accuracy,
+        val_up_share,
+        weights,
+        bias,
+        validation_start_bar,
+        backtest,
+    } = result;
+    let baseline = val_up_share.max(1.0 - val_up_share);
+    let weights_text = weights
+        .iter()
+        .map(|w| format!("{w:.4}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    view! {
+        <div class="results results--train" data-testid="train-result">
+            <dl class="result-summary">
+                <div class="result-summary__item">
+                    <dt>"Validation accuracy"</dt>
+                    <dd data-testid="val-accuracy">{fmt_share(val_accuracy)}</dd>
+                    <dd class="result-summary__note">
+                        {accuracy_verdict(val_accuracy, val_up_share)}
+                    </dd>
+                </div>
+                {summary_item("Up share (validation)", fmt_share(val_up_share), Some("val-up-share"))}
+                {summary_item("Naive baseline", fmt_share(baseline), None)}
+                {summary_item("Epochs", epochs.len().to_string(), None)}
+            </dl>
+            <p class="muted">
+                "The naive baseline always predicts the more common direction in the validation \
+                 period (from bar " {validation_start_bar} ")."
+            </p>
+            <section class="results__section">
+                <h3>"Loss per epoch"</h3>
+                <LossChart epochs=epochs />
+            </section>
+            <section class="results__section">
+                <h3>"Trading the model's signals (validation period)"</h3>
+                <StatsTable stats=backtest />
+            </section>
+            <details class="results__section">
+                <summary>"Model parameters"</summary>
+                <p>
+                    "Weights (most recent lag first): " <code>{weights_text}</code> <br />
+                    "Bias: " <code>{format!("{bias:.4}")}</code>
+                </p>
+            </details>
+        </div>
+    }
+    .into_any()
+}
+
+/// Decodes `value` as `T`, or says what did not fit.
+fn decode<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, String> {
+    serde_json::from_value(value).map_err(|e| e.to_string())
+}
+
+/// A job's result, whatever its kind: the stored JSON decoded into the kind's result type and
+/// shown with its view; a result that does not decode shows an error box instead. Demo jobs
+/// have no result type, so their JSON is shown as is.
+#[component]
+pub fn JobResultView(kind: JobKind, result: serde_json::Value) -> impl IntoView {
+    let decoded = match kind {
+        JobKind::Backtest => {
+            decode(result).map(|report| view! { <BacktestResultView report /> }.into_any())
+        }
+        JobKind::Optimize => {
+            decode(result).map(|result| view! { <OptimizeResultView result /> }.into_any())
+        }
+        JobKind::WalkForward => {
+            decode(result).map(|result| view! { <WalkForwardResultView result /> }.into_any())
+        }
+        JobKind::Train => {
+            decode(result).map(|result| view! { <TrainResultView result /> }.into_any())
+        }
+        JobKind::Demo => {
+            let text = serde_json::to_string_pretty(&result).unwrap_or_else(|_| result.to_string());
+            Ok(
+                view! { <pre class="result-json" data-testid="result-json">{text}</pre> }
+                    .into_any(),
+            )
+        }
+    };
+    match decoded {
+        Ok(view) => view,
+        Err(e) => view! {
+            <div class="alert alert--error" role="alert" data-testid="result-error">
+                <strong>{format!("This {} result could not be read.", kind.label().to_lowercase())}</strong>
+                " " {e}
+            </div>
+        }
+        .into_any(),
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::model::research::{
+        EpochLoss, EquityPoint, FoldResult, Heatmap, Metric, RunSummary, Stats, Trade,
+    };
+    use std::collections::BTreeMap;
+
+    const DAY: i64 = 86_400;
+    const T0: i64 = 1_577_836_800; // 2020-01-01
+
+    fn stats(ret: f64) -> Stats {
+        Stats {
+            start: T0,
+            end: T0 + 365 * DAY,
+            duration_secs: 365 * DAY,
+            exposure_time_pct: 64.2,
+            equity_final: Some(10_000.0 * (1.0 + ret / 100.0)),
+            equity_peak: Some(13_100.0),
+            return_pct: Some(ret),
+            buy_hold_return_pct: Some(8.4),
+            sharpe: Some(ret / 20.0),
+            max_drawdown_pct: Some(-12.3),
+            max_drawdown_duration_secs: Some(40 * DAY),
+            trades: 12,
+            win_rate_pct: Some(58.3),
+            ..Stats::default()
+        }
+    }
+
+    fn equity() -> Vec<EquityPoint> {
+        let mut peak = 0.0f64;
+        (0..366)
+            .map(|d| {
+                let x = f64::from(d);
+                let equity = 10_000.0 + 8.0 * x + 700.0 * (x / 23.0).sin();
+                peak = peak.max(equity);
+                EquityPoint {
+                    t: T0 + i64::from(d) * DAY,
+                    equity,
+                    drawdown_pct: (1.0 - equity / peak) * 100.0,
+                }
+            })
+            .collect()
+    }
+
+    fn params(n1: f64, n2: f64) -> BTreeMap<String, f64> {
+        [("n1".to_string(), n1), ("n2".to_string(), n2)]
+            .into_iter()
+            .collect()
+    }
+
+    /// One result of every kind, as the server stores them.
+    pub(crate) fn samples() -> Vec<(JobKind, serde_json::Value)> {
+        let trade = |i: i64, size: i64, pnl: f64| Trade {
+            entry_bar: (i * 20) as usize,
+            exit_bar: (i * 20 + 9) as usize,
+            entry_time: T0 + i * 20 * DAY,
+            exit_time: T0 + (i * 20 + 9) * DAY,
+            size,
+            entry_price: 101.25 + i as f64,
+            exit_price: 101.25 + i as f64 + pnl / size as f64,
+            pnl,
+            return_pct: pnl / 100.0,
+            commission: 1.5,
+        };
+        let backtest = BacktestReport {
+            stats: stats(31.2),
+            equity: equity(),
+            trades: (0..12)
+                .map(|i| {
+                    trade(
+                        i,
+                        if i % 3 == 0 { -50 } else { 50 },
+                        120.0 - 25.0 * (i % 5) as f64,
+                    )
+                })
+                .collect(),
+            open_trade: Some(trade(12, 50, 42.0)),
+        };
+        let xs: Vec<f64> = (0..8).map(|i| 5.0 + 5.0 * f64::from(i)).collect();
+        let ys: Vec<f64> = (0..6).map(|i| 20.0 + 20.0 * f64::from(i)).collect();
+        let cells = ys
+            .iter()
+            .map(|y| {
+                xs.iter()
+                    .map(|x| (x < y).then(|| ((x / 10.0).sin() + y / 100.0) * 1.3))
+                    .collect()
+            })
+            .collect();
+        let optimize = OptimizeResult {
+            metric: Metric::Sharpe,
+            best_params: params(10.0, 40.0),
+            best_stats: stats(31.2),
+            top: (0..5)
+                .map(|i| RunSummary {
+                    params: params(10.0 + 5.0 * f64::from(i), 40.0),
+                    metric: Some(1.9 - 0.1 * f64::from(i)),
+                    stats: Some(stats(31.2 - 2.0 * f64::from(i))),
+                })
+                .collect(),
+            grid: Heatmap {
+                x_param: "n1".into(),
+                x_values: xs,
+                y_param: Some("n2".into()),
+                y_values: ys,
+                cells,
+            },
+            total_runs: 41,
+        };
+        let fold = |f: usize| FoldResult {
+            fold: f,
+            in_sample: (0, 100),
+            out_of_sample: (100, 130),
+            in_sample_time: (
+                T0 + (f as i64 - 1) * 60 * DAY,
+                T0 + (f as i64 + 2) * 60 * DAY,
+            ),
+            out_of_sample_time: (
+                T0 + (f as i64 + 2) * 60 * DAY,
+                T0 + (f as i64 + 3) * 60 * DAY,
+            ),
+            best_params: params(10.0, 30.0 + 10.0 * f as f64),
+            in_sample_metric: Some(1.4),
+            in_sample_stats: stats(12.0),
+            out_of_sample_stats: stats(if f == 2 { -3.0 } else { 4.5 }),
+        };
+        let walk_forward = WalkForwardResult {
+            metric: Metric::Sharpe,
+            folds: (1..=3).map(fold).collect(),
+            oos_equity: equity(),
+            oos_return_pct: Some(6.1),
+            efficiency: Some(0.62),
+        };
+        let train = TrainResult {
+            epochs: (1..=30)
+                .map(|e| EpochLoss {
+                    epoch: e,
+                    train_loss: 0.69 - 0.02 * (1.0 - (-(e as f64) / 8.0).exp()),
+                    val_loss: 0.695 - 0.012 * (1.0 - (-(e as f64) / 6.0).exp()),
+                })
+                .collect(),
+            val_accuracy: 0.547,
+            val_up_share: 0.521,
+            weights: vec![0.12, -0.05, 0.03],
+            bias: 0.01,
+            validation_start_bar: 800,
+            backtest: stats(5.5),
+        };
+        vec![
+            (JobKind::Backtest, serde_json::to_value(backtest).unwrap()),
+            (JobKind::Optimize, serde_json::to_value(optimize).unwrap()),
+            (
+                JobKind::WalkForward,
+                serde_json::to_value(walk_forward).unwrap(),
+            ),
+            (JobKind::Train, serde_json::to_value(train).unwrap()),
+            (
+                JobKind::Demo,
+                serde_json::json!({"slept_ms": 1500, "steps": 10}),
+            ),
+        ]
+    }
+
+    fn render(kind: JobKind, result: serde_json::Value) -> String {
+        let owner = Owner::new();
+        owner.with(|| view! { <JobResultView kind result /> }.to_html())
+    }
+
+    #[test]
+    fn renders_every_result_kind_with_its_test_ids() {
+        let expected: [(JobKind, &[&str]); 5] = [
+            (
+                JobKind::Backtest,
+                &["equity-chart", "stats-table", "trade-table"],
+            ),
+            (
+                JobKind::Optimize,
+                &["heatmap", "top-runs", "best-params", "stats-table"],
+            ),
+            (
+                JobKind::WalkForward,
+                &["fold-table", "equity-chart", "wf-efficiency"],
+            ),
+            (
+                JobKind::Train,
+                &["loss-chart", "val-accuracy", "stats-table"],
+            ),
+            (JobKind::Demo, &["result-json"]),
+        ];
+        let samples = samples();
+        for ((kind, result), (k, ids)) in samples.into_iter().zip(expected) {
+            assert_eq!(kind, k);
+            let html = render(kind, result);
+            for id in ids {
+                assert!(
+                    html.contains(&format!(r#"data-testid="{id}""#)),
+                    "{kind:?} lacks {id}: {html}"
+                );
+            }
+            assert!(!html.contains("result-error"), "{kind:?}: {html}");
+        }
+    }
+
+    #[test]
+    fn a_result_that_does_not_decode_shows_an_error_box() {
+        let html = render(JobKind::Optimize, serde_json::json!({"metric": "nope"}));
+        assert!(html.contains(r#"data-testid="result-error""#), "{html}");
+        assert!(
+            html.contains("This optimization result could not be read."),
+            "{html}"
+        );
+    }
+
+    #[test]
+    fn charts_are_labelled_images_with_a_view_box() {
+        let (kind, result) = samples().remove(0);
+        let html = render(kind, result);
+        assert!(html.contains(r#"role="img""#), "{html}");
+        assert!(html.contains(r#"viewBox="0 0 720 330""#), "{html}");
+        assert!(
+            html.contains("aria-label=\"Equity curve from 2020-01-01"),
+            "{html}"
+        );
+    }
+
+    #[test]
+    fn accuracy_is_compared_with_the_majority_direction() {
+        // 55 % up → the naive baseline is 55 %; 58 % accuracy is 3 points above it.
+        assert_eq!(
+            accuracy_verdict(0.58, 0.55),
+            "3.0 points above the naive baseline"
+        );
+        // 40 % up → the baseline predicts down: 60 %; 52 % accuracy is 8 points below it.
+        assert_eq!(
+            accuracy_verdict(0.52, 0.40),
+            "8.0 points below the naive baseline"
+        );
+        assert_eq!(accuracy_verdict(0.5, 0.5), "matches the naive baseline");
+    }
+
+    #[test]
+    fn efficiency_note_explains_the_missing_case() {
+        assert!(efficiency_note(None).contains("not positive"));
+        assert!(efficiency_note(Some(0.8)).contains("at least half"));
+        assert!(efficiency_note(Some(-0.2)).contains("lost money"));
+    }
+
+    #[test]
+    fn decoding_reports_what_did_not_fit() {
+        let err = decode::<BacktestReport>(serde_json::json!({"stats": 1})).unwrap_err();
+        assert!(err.contains("invalid type"), "{err}");
+    }
+}

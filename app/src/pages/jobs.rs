@@ -1,0 +1,214 @@
+//! `/jobs`: every job, newest first, filtered by state and kind, paginated; live rows refresh
+//! on the same 2 s poll. The filter is a plain GET form, so it works before the WASM loads.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+use crate::api::list_jobs;
+use crate::components::{format_duration, format_time, ProgressBar, StatusBadge};
+use crate::model::{JobKind, JobList, JobState, JobStatus};
+use crate::poll::{start_polling, PollHealth};
+
+/// Jobs per page.
+pub const PER_PAGE: u32 = 20;
+
+/// The list's query: `?state=RUNNING&kind=optimize&page=2`.
+#[derive(Clone, Debug, PartialEq)]
+struct ListQuery {
+    state: Option<String>,
+    kind: Option<String>,
+    page: u32,
+}
+
+impl ListQuery {
+    fn href(&self, page: u32) -> String {
+        let mut parts = Vec::new();
+        if let Some(s) = &self.state {
+            parts.push(format!("state={s}"));
+        }
+        if let Some(k) = &self.kind {
+            parts.push(format!("kind={k}"));
+        }
+        parts.push(format!("page={page}"));
+        format!("/jobs?{}", parts.join("&"))
+    }
+}
+
+#[component]
+pub fn JobsPage() -> impl IntoView {
+    let query = use_query_map();
+    let list_query = Memo::new(move |_| {
+        let q = query.read();
+        let nonempty = |k: &str| q.get(k).filter(|v| !v.is_empty());
+        ListQuery {
+            state: nonempty("state"),
+            kind: nonempty("kind"),
+            page: q
+                .get("page")
+                .and_then(|p| p.parse().ok())
+                .filter(|p| *p >= 1)
+                .unwrap_or(1),
+        }
+    });
+    let list = Resource::new(
+        move || list_query.get(),
+        |q| list_jobs(q.state, q.kind, Some(q.page), Some(PER_PAGE)),
+    );
+    view! {
+        <Title text="Jobs · Runboard" />
+        <section class="panel">
+            <h1>"Jobs"</h1>
+            <form method="get" action="/jobs" class="filters" data-testid="filters">
+                <div class="field">
+                    <label for="state">"State"</label>
+                    <select id="state" name="state" data-testid="filter-state">
+                        <option value="">"Any"</option>
+                        {JobState::ALL
+                            .into_iter()
+                            .map(|s| {
+                                let selected = move || list_query.read().state.as_deref() == Some(s.as_str());
+                                view! { <option value=s.as_str() selected=selected>{s.as_str()}</option> }
+                            })
+                            .collect_view()}
+                    </select>
+                </div>
+                <div class="field">
+                    <label for="kind">"Kind"</label>
+                    <select id="kind" name="kind" data-testid="filter-kind">
+                        <option value="">"Any"</option>
+                        {JobKind::ALL
+                            .into_iter()
+                            .map(|k| {
+                                let selected = move || list_query.read().kind.as_deref() == Some(k.as_str());
+                                view! { <option value=k.as_str() selected=selected>{k.label()}</option> }
+                            })
+                            .collect_view()}
+                    </select>
+                </div>
+                <button type="submit" class="button" data-testid="apply-filter">"Apply"</button>
+            </form>
+            <Transition fallback=|| view! { <p class="muted">"Loading jobs…"</p> }>
+                {move || Suspend::new(async move {
+                    match list.await {
+                        Ok(first) => view! { <LiveList first=first query=list_query.get_untracked() /> }.into_any(),
+                        Err(e) => view! { <p class="alert alert--error">{e.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+/// The table, polled every 2 s while any job on the page is live.
+#[component]
+fn LiveList(first: JobList, query: ListQuery) -> impl IntoView {
+    let any_live = |l: &JobList| l.jobs.iter().any(|j| j.state.is_live());
+    let live = any_live(&first);
+    let list = RwSignal::new(first);
+    let health = RwSignal::new(PollHealth::default());
+    if live {
+        let q = query.clone();
+        start_polling(health, move || {
+            let q = q.clone();
+            async move {
+                match list_jobs(q.state, q.kind, Some(q.page), Some(PER_PAGE)).await {
+                    Ok(next) => {
+                        let keep = any_live(&next);
+                        list.set(next);
+                        Ok(keep)
+                    }
+                    Err(e) if !e.is_transient() => Ok(false),
+                    Err(_) => Err(()),
+                }
+            }
+        });
+    }
+    let pages = move || {
+        let l = list.read();
+        ((l.total.max(0) as u32).div_ceil(l.per_page.max(1))).max(1)
+    };
+    let page = query.page;
+    let (prev, next) = (
+        query.href(page.saturating_sub(1).max(1)),
+        query.href(page + 1),
+    );
+    view! {
+        <Show when=move || { health.get().failures > 0 }>
+            <p class="notice notice--warn" role="status">"Connection lost — reconnecting…"</p>
+        </Show>
+        <p class="muted" data-testid="jobs-total">
+            {move || format!("{} job(s)", list.read().total)}
+        </p>
+        <div class="table-wrap">
+            <table data-testid="jobs-table">
+                <thead>
+                    <tr>
+                        <th>"Job"</th>
+                        <th>"Kind"</th>
+                        <th>"State"</th>
+                        <th>"Progress"</th>
+                        <th>"Created"</th>
+                        <th>"Started"</th>
+                        <th>"Finished"</th>
+                        <th class="num">"Duration"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    <For each=move || list.get().jobs key=|j| (j.id, j.state, j.progress_message.clone()) let:job>
+                        <JobRow job=job />
+                    </For>
+                </tbody>
+            </table>
+        </div>
+        <nav class="pager actions" aria-label="Pages">
+            <Show when=move || { page > 1 }>
+                <a class="button button--secondary" href=prev.clone()>"← Newer"</a>
+            </Show>
+            <span class="muted">{move || format!("Page {page} of {}", pages())}</span>
+            <Show when=move || { page < pages() }>
+                <a class="button button--secondary" href=next.clone() data-testid="next-page">"Older →"</a>
+            </Show>
+        </nav>
+    }
+}
+
+#[component]
+fn JobRow(job: JobStatus) -> impl IntoView {
+    let short = job.id.to_string()[..8].to_string();
+    let href = format!("/jobs/{}", job.id);
+    let fmt = |t: Option<chrono::DateTime<chrono::Utc>>| {
+        t.as_ref().map(format_time).unwrap_or_else(|| "—".into())
+    };
+    let duration = match (job.started_at, job.finished_at) {
+        (Some(s), Some(f)) => format_duration((f - s).num_milliseconds() as f64 / 1000.0),
+        (Some(_), None) => "running".into(),
+        _ => "—".into(),
+    };
+    let state = job.state;
+    let (progress, message) = (job.progress, job.progress_message.clone());
+    view! {
+        <tr data-testid="job-row" data-state=state.as_str()>
+            <td><a href=href><code>{short}</code></a></td>
+            <td>{job.kind.label()}</td>
+            <td><StatusBadge state=state /></td>
+            <td>
+                {if state.is_live() {
+                    view! {
+                        <ProgressBar progress=progress message=message compact=true />
+                    }
+                    .into_any()
+                } else {
+                    view! {
+                        <span class="muted">{progress.map(|p| format!("{}%", crate::model::job::progress_percent(p))).unwrap_or_default()}</span>
+                    }
+                    .into_any()
+                }}
+            </td>
+            <td>{fmt(Some(job.created_at))}</td>
+            <td>{fmt(job.started_at)}</td>
+            <td>{fmt(job.finished_at)}</td>
+            <td class="num">{duration}</td>
+        </tr>
+    }
+}

@@ -1,0 +1,180 @@
+import { test, expect, Page } from "@playwright/test";
+import { sql } from "./db";
+import { watchConsole } from "./console";
+
+const shots = "test-results/screenshots";
+
+async function submit(page: Page, request: object): Promise<string> {
+  const res = await page.request.post("/api/submit_job", { data: { request } });
+  expect(res.status(), await res.text()).toBe(200);
+  return (await res.json()).id;
+}
+
+/** Reads the panel's progress message every 250 ms until the job is terminal. */
+async function watchMessages(page: Page, timeoutMs = 120_000): Promise<string[]> {
+  const seen: string[] = [];
+  const panel = page.getByTestId("job-panel");
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const msg = (await panel.getByTestId("progress-message").textContent().catch(() => null)) ?? "";
+    if (msg && seen[seen.length - 1] !== msg) seen.push(msg);
+    const state = await panel.locator(".badge").textContent();
+    if (state && ["SUCCEEDED", "FAILED", "CANCELLED"].includes(state.trim())) {
+      const last = (await panel.getByTestId("progress-message").textContent().catch(() => null)) ?? "";
+      if (last && seen[seen.length - 1] !== last) seen.push(last);
+      return seen;
+    }
+    await page.waitForTimeout(250);
+  }
+  throw new Error(`job did not finish; saw ${seen.join(" | ")}`);
+}
+
+test("an optimization started from the form advances Run i/N to 100 % and shows results and the heatmap", async ({ page }) => {
+  const problems = watchConsole(page);
+  await page.goto("/");
+  await expect(page.getByTestId("start")).toBeEnabled();
+  // A full sweep: SMA crossover over every n1 < n2 in 2..=300 on the sample data.
+  await page.getByTestId("job-type").selectOption("optimize");
+  await page.getByTestId("param-n1-start").fill("2");
+  await page.getByTestId("param-n1-stop").fill("300");
+  await page.getByTestId("param-n1-step").fill("1");
+  await page.getByTestId("param-n2-start").fill("2");
+  await page.getByTestId("param-n2-stop").fill("300");
+  await page.getByTestId("param-n2-step").fill("1");
+  await expect(page.getByTestId("form-error")).toHaveCount(0);
+  await page.getByTestId("start").click();
+
+  await expect(page).toHaveURL(/\?job=[0-9a-f-]{36}$/);
+  const panel = page.getByTestId("job-panel");
+  await expect(panel).toBeVisible();
+  await expect(panel.getByTestId("log-path")).toHaveText(/^runs\/[0-9a-f-]{36}\/artifacts\/run\.log$/);
+  await expect(panel.getByTestId("progress-message")).toHaveText(/^Run \d+\/44551$/, { timeout: 30_000 });
+  await page.screenshot({ path: `${shots}/optimize-mid-run.png`, fullPage: true });
+
+  const seen = await watchMessages(page);
+  const runs = seen.filter((m) => /^Run \d+\/44551$/.test(m));
+  expect(runs.length, seen.join(" | ")).toBeGreaterThanOrEqual(3);
+  const done = runs.map((m) => Number(m.split(/[ /]/)[1]));
+  expect([...done].sort((a, b) => a - b)).toEqual(done); // never goes backwards
+  expect(seen[seen.length - 1]).toBe("Run 44551/44551");
+  await expect(panel.locator(".badge")).toHaveText("SUCCEEDED");
+  await expect(panel.getByTestId("progress-percent")).toHaveText("100%");
+  await expect(panel.getByRole("progressbar")).toHaveAttribute("aria-valuenow", "100");
+
+  // Results appear without a reload.
+  await expect(page.getByTestId("results")).toBeVisible();
+  await expect(page.getByTestId("heatmap")).toBeVisible();
+  await expect(page.getByTestId("best-params")).toContainText("n1");
+  await expect(page.getByTestId("top-runs")).toBeVisible();
+  await page.screenshot({ path: `${shots}/optimize-done.png`, fullPage: true });
+  expect(problems).toEqual([]);
+});
+
+test("a walk-forward job reports Param p/P, Fold f/F and shows its folds", async ({ page }) => {
+  const problems = watchConsole(page);
+  await page.goto("/");
+  await page.getByTestId("job-type").selectOption("walk_forward");
+  await page.getByTestId("folds").fill("4");
+  await page.getByTestId("start").click();
+  const panel = page.getByTestId("job-panel");
+  const seen = await watchMessages(page);
+  expect(seen[seen.length - 1]).toMatch(/^Param (\d+)\/\1, Fold 4\/4$/);
+  // Every written milestone is in the log: all in the walk-forward format.
+  const log = page.getByTestId("log-tail");
+  await expect(log).toContainText("Fold 4/4");
+  const lines = (await log.textContent())!.split("\n").filter((l) => l.includes(" progress "));
+  expect(lines.length).toBeGreaterThan(0);
+  for (const l of lines) expect(l).toMatch(/progress \d+% Param \d+\/\d+, Fold \d+\/\d+/);
+  await expect(panel.locator(".badge")).toHaveText("SUCCEEDED");
+  await expect(page.getByTestId("fold-table")).toBeVisible();
+  await expect(page.getByTestId("wf-efficiency")).toBeVisible();
+  await page.screenshot({ path: `${shots}/walk-forward-done.png`, fullPage: true });
+  expect(problems).toEqual([]);
+});
+
+test("cancel a running job: it ends CANCELLED with its partial progress", async ({ page }) => {
+  const id = await submit(page, { kind: "demo", steps: 200, step_ms: 100 });
+  await page.goto(`/jobs/${id}`);
+  const panel = page.getByTestId("job-panel");
+  await expect(panel.locator(".badge")).toHaveText("RUNNING", { timeout: 15_000 });
+  await expect(panel.getByTestId("progress-message")).toHaveText(/^Step \d+\/200$/, { timeout: 15_000 });
+  await page.getByTestId("cancel").click();
+  await expect(panel.locator(".badge")).toHaveText("CANCELLED", { timeout: 15_000 });
+  const pct = Number((await panel.getByTestId("progress-percent").textContent())!.replace("%", ""));
+  expect(pct).toBeGreaterThan(0);
+  expect(pct).toBeLessThan(100);
+  await expect(page.getByTestId("cancel")).toHaveCount(0);
+  await expect(page.getByTestId("log-tail")).toContainText("cancelled; partial progress kept");
+  await page.screenshot({ path: `${shots}/cancelled.png`, fullPage: true });
+});
+
+test("reloading the page mid-job brings the Active Job panel back", async ({ page }) => {
+  const id = await submit(page, { kind: "demo", steps: 60, step_ms: 100 });
+  await page.goto(`/?job=${id}`);
+  const panel = page.getByTestId("job-panel");
+  await expect(panel.getByTestId("progress-message")).toHaveText(/^Step \d+\/60$/, { timeout: 15_000 });
+  await page.reload();
+  await expect(panel.getByTestId("job-id")).toHaveText(id);
+  await expect(panel.locator(".badge")).toHaveText(/RUNNING|SUCCEEDED/);
+  await expect(panel.locator(".badge")).toHaveText("SUCCEEDED", { timeout: 30_000 });
+});
+
+test("a broken CSV upload shows the server's line-level errors", async ({ page }) => {
+  await page.goto("/");
+  await page.getByTestId("dataset-name").fill("broken upload");
+  await page.getByTestId("csv-file").setInputFiles({
+    name: "broken.csv",
+    mimeType: "text/csv",
+    buffer: Buffer.from("date,open,high,low,close\n2024-01-01,1,2,0.5,1.5\n2024-01-02,1,0.5,2,1\n2024-01-03,x,2,1,1.5\n"),
+  });
+  const errors = page.getByTestId("upload-errors");
+  await expect(errors).toContainText("line 3");
+  await expect(errors).toContainText("line 4, column open");
+  await page.screenshot({ path: `${shots}/csv-errors.png`, fullPage: true });
+});
+
+test("polling pauses while the page is hidden and resumes when shown", async ({ page }) => {
+  const id = await submit(page, { kind: "demo", steps: 300, step_ms: 100 });
+  let requests = 0;
+  page.on("request", (r) => {
+    if (r.url().endsWith("/api/job_status")) requests++;
+  });
+  await page.goto(`/jobs/${id}`);
+  await expect.poll(() => requests, { timeout: 10_000 }).toBeGreaterThan(0);
+  const setHidden = (hidden: boolean) =>
+    page.evaluate((h) => {
+      Object.defineProperty(document, "visibilityState", { value: h ? "hidden" : "visible", configurable: true });
+      document.dispatchEvent(new Event("visibilitychange"));
+    }, hidden);
+  await setHidden(true);
+  await page.waitForTimeout(2_500); // let an in-flight cycle finish
+  const before = requests;
+  await page.waitForTimeout(5_000);
+  expect(requests).toBe(before);
+  await setHidden(false);
+  await expect.poll(() => requests, { timeout: 6_000 }).toBeGreaterThan(before);
+  await page.request.post("/api/cancel_job", { data: { id } });
+});
+
+test("the jobs page filters by state", async ({ page }) => {
+  const cancelled = await submit(page, { kind: "demo", steps: 5, step_ms: 500 });
+  await page.request.post("/api/cancel_job", { data: { id: cancelled } });
+  // A queued job ends at once; a running one at its next progress report.
+  await expect
+    .poll(async () => (await (await page.request.post("/api/job_status", { data: { id: cancelled } })).json()).state)
+    .toBe("CANCELLED");
+  await page.goto("/jobs");
+  await expect(page.getByTestId("job-row").first()).toBeVisible();
+  await page.getByTestId("filter-state").selectOption("CANCELLED");
+  await page.getByTestId("apply-filter").click();
+  await expect(page).toHaveURL(/state=CANCELLED/);
+  const rows = page.getByTestId("job-row");
+  await expect(rows.first()).toBeVisible();
+  const states = await rows.evaluateAll((els) => els.map((e) => e.getAttribute("data-state")));
+  expect(states.length).toBeGreaterThan(0);
+  expect(new Set(states)).toEqual(new Set(["CANCELLED"]));
+  await expect(page.locator(`a[href="/jobs/${cancelled}"]`)).toBeVisible();
+  const [{ n }] = await sql<{ n: string }>(`SELECT count(*) AS n FROM jobs WHERE state = 'CANCELLED'`);
+  await expect(page.getByTestId("jobs-total")).toHaveText(`${n} job(s)`);
+  await page.screenshot({ path: `${shots}/jobs-filtered.png`, fullPage: true });
+});

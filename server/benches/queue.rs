@@ -1,0 +1,234 @@
+//! Job-system benchmark (prints figures; not a test). Needs `DATABASE_URL` (scripts/bench.sh
+//! starts a private cluster). It creates and drops its own database `runboard_bench`.
+//!
+//! 1. Throughput: jobs/s claimed + completed for trivial jobs, (a) by the store alone with two
+//!    concurrent clients, (b) end to end by a worker pool (LISTEN/NOTIFY, logs, reporter).
+//! 2. Progress overhead on a CPU-bound job: the 19,701-run SMA sweep with no sink vs the real
+//!    Reporter writing throttled progress and checkpoints to Postgres.
+//!
+//! Run: `cargo bench -p server --bench queue`.
+
+use std::time::{Duration, Instant};
+
+use app::model::research::{Metric, OptimizeRequest, ParamRange, StrategyKind};
+use app::model::{DemoRequest, JobKind, JobState};
+use server::datasets::DatasetStore;
+use server::engine::{self, sample_series, NoProgress};
+use server::jobs::handlers::{HandlerDeps, Registry};
+use server::jobs::joblog::JobLog;
+use server::jobs::progress::{run_writer, Reporter, ReporterConfig, RunFlags};
+use server::jobs::store::NewJob;
+use server::jobs::worker::{Worker, WorkerConfig};
+use server::jobs::JobStore;
+use sqlx::postgres::PgPoolOptions;
+use sqlx::{Connection, PgConnection};
+use tokio_util::sync::CancellationToken;
+
+const DB: &str = "runboard_bench";
+
+fn main() -> anyhow::Result<()> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(run())
+}
+
+async fn run() -> anyhow::Result<()> {
+    let base = std::env::var("DATABASE_URL")
+        .map_err(|_| anyhow::anyhow!("set DATABASE_URL (scripts/bench.sh does)"))?;
+    let mut admin = PgConnection::connect(&base).await?;
+    sqlx::query(&format!("DROP DATABASE IF EXISTS {DB} WITH (FORCE)"))
+        .execute(&mut admin)
+        .await?;
+    sqlx::query(&format!("CREATE DATABASE {DB}"))
+        .execute(&mut admin)
+        .await?;
+    let url = format!(
+        "{}/{DB}",
+        base.rsplit_once('/').map(|(p, _)| p).unwrap_or(&base)
+    );
+    let pool = PgPoolOptions::new()
+        .max_connections(20)
+        .connect(&url)
+        .await?;
+    server::db::MIGRATOR.run(&pool).await?;
+    let runs = std::env::temp_dir().join("runboard-bench-runs");
+    let store = JobStore::new(pool.clone(), &runs);
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2);
+    println!("machine: {cores} cores");
+
+    // 1a. Store alone: two clients claim + complete.
+    let n = 2_000;
+    enqueue_trivial(&store, n).await?;
+    let t = Instant::now();
+    let mut clients = Vec::new();
+    for c in 0..2 {
+        let store = store.clone();
+        clients.push(tokio::spawn(async move {
+            let mut done = 0u32;
+            while let Some(job) = store.claim(&format!("bench-{c}:0:0")).await.unwrap() {
+                store
+                    .complete(job.id, job.lease, &serde_json::json!({}))
+                    .await
+                    .unwrap();
+                done += 1;
+            }
+            done
+        }));
+    }
+    let mut total = 0;
+    for c in clients {
+        total += c.await?;
+    }
+    let secs = t.elapsed().as_secs_f64();
+    println!(
+        "store claim+complete, 2 clients: {total} jobs in {secs:.2} s = {:.0} jobs/s",
+        total as f64 / secs
+    );
+
+    // 1b. Worker pool end to end (claim, log, reporter, handler, complete).
+    enqueue_trivial(&store, n).await?;
+    let deps = HandlerDeps {
+        store: store.clone(),
+        datasets: DatasetStore::new(pool.clone()),
+        max_grid: 100_000,
+    };
+    let worker = Worker::new(
+        store.clone(),
+        Registry::standard(),
+        deps,
+        WorkerConfig::new(cores * 2, "bench"),
+    );
+    let shutdown = CancellationToken::new();
+    let t = Instant::now();
+    let handle = tokio::spawn(worker.run(shutdown.clone()));
+    loop {
+        let (left,): (i64,) =
+            sqlx::query_as("SELECT count(*) FROM jobs WHERE state <> 'SUCCEEDED'")
+                .fetch_one(&pool)
+                .await?;
+        if left == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let secs = t.elapsed().as_secs_f64();
+    shutdown.cancel();
+    handle.await?;
+    println!(
+        "worker pool ({} workers) end to end: {n} jobs in {secs:.2} s = {:.0} jobs/s",
+        cores * 2,
+        n as f64 / secs
+    );
+
+    // 2. Progress overhead on a CPU-bound job.
+    let series = sample_series(2_000, 42);
+    let req = OptimizeRequest {
+        dataset_id: String::new(),
+        strategy: StrategyKind::SmaCross,
+        grid: [
+            (
+                "n1".to_string(),
+                ParamRange::Range {
+                    start: 2.0,
+                    stop: 200.0,
+                    step: 1.0,
+                },
+            ),
+            (
+                "n2".to_string(),
+                ParamRange::Range {
+                    start: 2.0,
+                    stop: 200.0,
+                    step: 1.0,
+                },
+            ),
+        ]
+        .into_iter()
+        .collect(),
+        constraint: None,
+        metric: Metric::Sharpe,
+        top_n: 10,
+        cash: 10_000.0,
+        commission: 0.002,
+        long_only: false,
+    };
+    let rounds = 7;
+    let mut plain = Vec::new();
+    let mut tracked = Vec::new();
+    for _ in 0..rounds {
+        let t = Instant::now();
+        engine::run_optimize(&series, &req, None, &mut NoProgress)?;
+        plain.push(t.elapsed().as_secs_f64());
+
+        let job = store
+            .enqueue(NewJob::new(JobKind::Optimize, serde_json::json!({})))
+            .await?;
+        let claimed = store.claim("bench-progress:0:0").await?.unwrap();
+        let flags = std::sync::Arc::new(RunFlags::default());
+        let config = ReporterConfig::default();
+        let (mut reporter, rx) = Reporter::new(config, flags.clone());
+        let log = std::sync::Arc::new(std::sync::Mutex::new(JobLog::open(store.log_file(job.id))));
+        let writer = tokio::spawn(run_writer(
+            store.clone(),
+            job.id,
+            claimed.lease,
+            rx,
+            flags,
+            log,
+            config,
+        ));
+        let (series2, req2) = (series.clone(), req.clone());
+        let t = Instant::now();
+        tokio::task::spawn_blocking(move || {
+            engine::run_optimize(&series2, &req2, None, &mut reporter)
+        })
+        .await??;
+        let elapsed = t.elapsed().as_secs_f64();
+        let writes = writer.await?;
+        tracked.push(elapsed);
+        store
+            .complete(job.id, claimed.lease, &serde_json::json!({}))
+            .await?;
+        let status = store.status(job.id).await?;
+        assert_eq!(status.state, JobState::Succeeded);
+        let _ = writes;
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(|a, b| a.total_cmp(b));
+        v[v.len() / 2]
+    };
+    let (p, r) = (median(&mut plain), median(&mut tracked));
+    println!(
+        "19,701-run SMA sweep, median of {rounds}: no progress {:.3} s ({:.0} backtests/s); \
+         with the Postgres reporter {:.3} s; overhead {:+.1} %",
+        p,
+        19_701.0 / p,
+        r,
+        (r / p - 1.0) * 100.0
+    );
+
+    pool.close().await;
+    sqlx::query(&format!("DROP DATABASE IF EXISTS {DB} WITH (FORCE)"))
+        .execute(&mut admin)
+        .await?;
+    std::fs::remove_dir_all(runs).ok();
+    Ok(())
+}
+
+async fn enqueue_trivial(store: &JobStore, n: usize) -> anyhow::Result<()> {
+    let args = serde_json::to_value(DemoRequest {
+        steps: 1,
+        step_ms: 0,
+        fail_once_at: None,
+        fail_terminally_at: None,
+    })?;
+    for _ in 0..n {
+        store
+            .enqueue(NewJob::new(JobKind::Demo, args.clone()))
+            .await?;
+    }
+    Ok(())
+}
