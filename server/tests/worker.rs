@@ -43,7 +43,9 @@ async fn a_worker_runs_a_job_to_success_with_throttled_progress(pool: PgPool) {
     // 1000 reports, at most ~100 writes (the seed's cap), the last one being 100 %.
     let log = joblog::tail(&store.log_file(id), 1000).unwrap();
     let writes = log.iter().filter(|l| l.contains("  progress ")).count();
-    assert!((2..=101).contains(&writes), "{writes} progress writes");
+    // Milestones the database has not caught up with coalesce (the latest wins), so an instant
+    // job may land only its final 100 %; never more than the cap.
+    assert!((1..=101).contains(&writes), "{writes} progress writes");
     assert!(
         log.iter()
             .any(|l| l.contains("progress 100% Step 1000/1000")),
