@@ -126,7 +126,7 @@ async fn run() -> anyhow::Result<()> {
     // 2. Progress overhead on a CPU-bound job.
     let series = sample_series(2_000, 42);
     let req = OptimizeRequest {
-        dataset_id: String::new(),
+        dataset_id: "00000000-0000-4000-8000-000000000000".into(),
         strategy: StrategyKind::SmaCross,
         grid: [
             (
@@ -171,6 +171,7 @@ async fn run() -> anyhow::Result<()> {
         let config = ReporterConfig::default();
         let (mut reporter, rx) = Reporter::new(config, flags.clone());
         let log = std::sync::Arc::new(std::sync::Mutex::new(JobLog::open(store.log_file(job.id))));
+        let done = CancellationToken::new();
         let writer = tokio::spawn(run_writer(
             store.clone(),
             job.id,
@@ -179,6 +180,7 @@ async fn run() -> anyhow::Result<()> {
             flags,
             log,
             config,
+            done.clone(),
         ));
         let (series2, req2) = (series.clone(), req.clone());
         let t = Instant::now();
@@ -187,6 +189,7 @@ async fn run() -> anyhow::Result<()> {
         })
         .await??;
         let elapsed = t.elapsed().as_secs_f64();
+        done.cancel();
         let writes = writer.await?;
         tracked.push(elapsed);
         store

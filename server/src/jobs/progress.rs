@@ -249,7 +249,9 @@ impl ProgressSink for Reporter {
 }
 
 /// Drains a reporter's snapshots into the store until the reporter is dropped; heartbeats in
-/// between. Returns how many progress writes it made.
+/// between. `done` is cancelled when the handler has returned, so the final write is not held
+/// back by the rate limit. Returns how many progress writes it made.
+#[allow(clippy::too_many_arguments)]
 pub async fn run_writer(
     store: JobStore,
     id: Uuid,
@@ -258,6 +260,7 @@ pub async fn run_writer(
     flags: Arc<RunFlags>,
     log: Arc<Mutex<JobLog>>,
     config: ReporterConfig,
+    done: tokio_util::sync::CancellationToken,
 ) -> u64 {
     let mut writes = 0u64;
     let mut saved_checkpoint = 0u64;
@@ -305,7 +308,12 @@ pub async fn run_writer(
                 }
             }
         }
-        tokio::time::sleep(config.min_interval).await;
+        // Rate limit, but never hold up the end of a run: once the handler has returned, the
+        // last snapshot is written at once.
+        tokio::select! {
+            _ = tokio::time::sleep(config.min_interval) => {}
+            _ = done.cancelled() => {}
+        }
     }
 }
 

@@ -176,6 +176,7 @@ impl Worker {
             rconfig.min_interval = m;
         }
         let (reporter, rx) = Reporter::new(rconfig, flags.clone());
+        let handler_done = CancellationToken::new();
         let writer = tokio::spawn(run_writer(
             self.store.clone(),
             job.id,
@@ -184,6 +185,7 @@ impl Worker {
             flags.clone(),
             log.clone(),
             rconfig,
+            handler_done.clone(),
         ));
         let stop_on_shutdown = {
             let (flags, shutdown) = (flags.clone(), shutdown.clone());
@@ -195,6 +197,7 @@ impl Worker {
 
         let result = handler.run(&job, &self.deps, reporter).await;
         stop_on_shutdown.abort();
+        handler_done.cancel();
         // The reporter is gone with the handler: the writer flushes the last progress and ends.
         let writes = writer.await.unwrap_or(0);
         tracing::debug!(job = %job.id, writes, "progress writes");
