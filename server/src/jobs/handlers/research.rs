@@ -66,16 +66,15 @@ impl Handler for ResearchHandler {
                 let series = load(deps, &req.dataset_id).await?;
                 let resume: Option<OptimizeCheckpoint> = checkpoint(job);
                 compute(move || {
-                    let run = |resume, reporter: &mut Reporter| {
+                    resume_or_restart(resume, |resume| {
                         engine::optimize::run_optimize_with_limits(
-                            &series, &req, resume, reporter, &limits,
+                            &series,
+                            &req,
+                            resume,
+                            &mut reporter,
+                            &limits,
                         )
-                    };
-                    match run(resume, &mut reporter) {
-                        // A checkpoint from a different request or data: start over.
-                        Err(EngineError::BadCheckpoint(_)) => run(None, &mut reporter),
-                        other => other,
-                    }
+                    })
                 })
                 .await
             }
@@ -84,15 +83,15 @@ impl Handler for ResearchHandler {
                 let series = load(deps, &req.dataset_id).await?;
                 let resume: Option<WalkForwardCheckpoint> = checkpoint(job);
                 compute(move || {
-                    let run = |resume, reporter: &mut Reporter| {
+                    resume_or_restart(resume, |resume| {
                         engine::walkforward::run_walkforward_with_limits(
-                            &series, &req, resume, reporter, &limits,
+                            &series,
+                            &req,
+                            resume,
+                            &mut reporter,
+                            &limits,
                         )
-                    };
-                    match run(resume, &mut reporter) {
-                        Err(EngineError::BadCheckpoint(_)) => run(None, &mut reporter),
-                        other => other,
-                    }
+                    })
                 })
                 .await
             }
@@ -105,6 +104,18 @@ impl Handler for ResearchHandler {
                 "the research handler does not run demo jobs".into(),
             )),
         }
+    }
+}
+
+/// Runs from the checkpoint; one from a different request or data is dropped and the run
+/// starts over.
+fn resume_or_restart<C, T>(
+    resume: Option<C>,
+    mut run: impl FnMut(Option<C>) -> Result<T, EngineError>,
+) -> Result<T, EngineError> {
+    match run(resume) {
+        Err(EngineError::BadCheckpoint(_)) => run(None),
+        other => other,
     }
 }
 
