@@ -6,7 +6,8 @@ import * as path from "path";
 const root = path.resolve(__dirname, "..");
 export const PORT = Number(process.env.E2E_PORT ?? 3000);
 export const PG_PORT = Number(process.env.E2E_PG_PORT ?? 55434);
-export const DATABASE_URL = `postgres://postgres@127.0.0.1:${PG_PORT}/postgres`;
+/** Where the e2e server keeps its embedded cluster (and the cluster's password file). */
+export const PG_DATA_DIR = path.join(root, "target/e2e/pg");
 
 export default defineConfig({
   testDir: "./tests",
@@ -47,7 +48,7 @@ export default defineConfig({
       LEPTOS_SITE_PKG_DIR: "pkg",
       LEPTOS_SITE_ADDR: `127.0.0.1:${PORT}`,
       LEPTOS_RELOAD_PORT: "3001",
-      RUNBOARD_DATA_DIR: path.join(root, "target/e2e/pg"),
+      RUNBOARD_DATA_DIR: PG_DATA_DIR,
       RUNBOARD_RUNS_DIR: path.join(root, "target/e2e/runs"),
       RUNBOARD_PG_PORT: String(PG_PORT),
       RUNBOARD_NODE_ID: "e2e",

@@ -32,7 +32,7 @@ pg() { RUNBOARD_DATA_DIR="$RUNBOARD_TEST_PG_DIR" RUNBOARD_PG_PORT="$RUNBOARD_TES
 trap 'pg stop >/dev/null 2>&1 || true' EXIT
 step "starting the private PostgreSQL for tests"
 export DATABASE_URL="$(pg start)"
-echo "DATABASE_URL=$DATABASE_URL"
+echo "DATABASE_URL=${DATABASE_URL%%:*}://…@${DATABASE_URL##*@}"   # the password stays out of logs
 
 # One clippy run covers the browser-only code too: across the workspace, app is checked with
 # both its ssr and hydrate features (the frontend crate pulls in hydrate).

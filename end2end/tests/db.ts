@@ -1,10 +1,19 @@
 // Direct access to the e2e server's embedded PostgreSQL, for tests that set up or change rows.
+// The cluster is password-protected: the server writes the password next to it on first start,
+// so it is read at call time.
 import { Client } from "pg";
 import { randomUUID } from "crypto";
-import { DATABASE_URL } from "../playwright.config";
+import * as fs from "fs";
+import * as path from "path";
+import { PG_DATA_DIR, PG_PORT } from "../playwright.config";
+
+function databaseUrl(): string {
+  const password = fs.readFileSync(path.join(PG_DATA_DIR, "pg-password"), "utf8").trim();
+  return `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${PG_PORT}/postgres`;
+}
 
 export async function sql<T = any>(text: string, params: unknown[] = []): Promise<T[]> {
-  const client = new Client({ connectionString: DATABASE_URL });
+  const client = new Client({ connectionString: databaseUrl() });
   await client.connect();
   try {
     const res = await client.query(text, params);

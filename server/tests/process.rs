@@ -1,5 +1,5 @@
 //! The real binary as a separate process: SIGKILL mid-job then restart; SIGTERM; two processes
-//! sharing one database; and the embedded PostgreSQL start/stop.
+//! sharing one database; and the embedded PostgreSQL: start/stop, its password, its adopters.
 
 mod common;
 
@@ -151,7 +151,7 @@ async fn two_worker_processes_share_the_queue_and_run_each_job_once(pool: PgPool
 #[tokio::test]
 async fn the_embedded_postgres_starts_serves_and_stops() {
     let dir = temp_dir("embedded-pg");
-    let port = 55_400 + (std::process::id() % 90) as u16;
+    let port = free_port();
     let pg = EmbeddedPostgres::start(&dir, port).await.expect("start");
     let pool = sqlx::PgPool::connect(&pg.url()).await.expect("connect");
     let (one,): (i32,) = sqlx::query_as("SELECT 1").fetch_one(&pool).await.unwrap();
@@ -163,4 +163,276 @@ async fn the_embedded_postgres_starts_serves_and_stops() {
     pg.stop().await.expect("stop");
     assert!(sqlx::PgPool::connect(&pg.url()).await.is_err(), "stopped");
     std::fs::remove_dir_all(dir).ok();
+}
+
+/// A port the OS just reported free on 127.0.0.1 (never derived from the pid: tests run at once).
+fn free_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+    listener.local_addr().unwrap().port()
+}
+
+fn is_root() -> bool {
+    // SAFETY: geteuid(2) has no preconditions.
+    unsafe { libc::geteuid() == 0 }
+}
+
+/// A PostgreSQL server binary, run as `postgres` when the tests run as root (like the library).
+fn pg_tool(program: &str) -> Command {
+    let bin = server::db::embedded::find_bin_dir().expect("PostgreSQL server binaries");
+    let mut cmd = if is_root() {
+        let mut c = Command::new("runuser");
+        c.args(["-u", "postgres", "--"]);
+        c.arg(bin.join(program));
+        c
+    } else {
+        Command::new(bin.join(program))
+    };
+    cmd.stdout(Stdio::null()).stderr(Stdio::null());
+    cmd
+}
+
+/// A temporary Runboard data root: on drop (also when a test fails) its cluster is stopped
+/// and the directory removed.
+struct TempCluster {
+    root: std::path::PathBuf,
+}
+
+impl TempCluster {
+    fn new(what: &str) -> TempCluster {
+        TempCluster {
+            root: temp_dir(what),
+        }
+    }
+
+    fn data_dir(&self) -> std::path::PathBuf {
+        self.root.join("pgdata")
+    }
+
+    /// `pg_ctl status`.
+    fn is_running(&self) -> bool {
+        pg_tool("pg_ctl")
+            .arg("status")
+            .arg("-D")
+            .arg(self.data_dir())
+            .status()
+            .is_ok_and(|s| s.success())
+    }
+}
+
+impl Drop for TempCluster {
+    fn drop(&mut self) {
+        if self.data_dir().join("postmaster.pid").exists() {
+            let _ = pg_tool("pg_ctl")
+                .arg("-D")
+                .arg(self.data_dir())
+                .args(["-m", "immediate", "-w", "stop"])
+                .status();
+        }
+        let _ = std::fs::remove_dir_all(&self.root);
+    }
+}
+
+/// A child process killed on drop, so that a failing test leaves none behind.
+struct KillOnDrop(Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Initializes a cluster the way older Runboard versions did: `trust`, no password.
+fn init_trust_cluster(data_dir: &std::path::Path) {
+    if is_root() {
+        let status = Command::new("install")
+            .args(["-d", "-o", "postgres", "-g", "postgres", "-m", "700"])
+            .arg(data_dir)
+            .status()
+            .unwrap();
+        assert!(status.success(), "install -d {}", data_dir.display());
+    } else {
+        std::fs::create_dir_all(data_dir).unwrap();
+    }
+    let out = pg_tool("initdb")
+        .arg("-D")
+        .arg(data_dir)
+        .args(["-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"])
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "initdb: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// The server's `listen_addresses`, read through a fresh connection to `url`.
+async fn listen_addresses(url: &str) -> String {
+    use sqlx::Connection;
+    let mut conn = sqlx::PgConnection::connect(url).await.expect("connect");
+    let (value,): (String,) = sqlx::query_as("SELECT current_setting('listen_addresses')")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    conn.close().await.ok();
+    value
+}
+
+/// Connecting as `postgres` without a password fails authentication.
+async fn assert_password_required(port: u16) {
+    use sqlx::Connection;
+    let url = format!("postgres://postgres@127.0.0.1:{port}/postgres");
+    match sqlx::PgConnection::connect(&url).await {
+        Ok(_) => panic!("connected as superuser without a password"),
+        Err(sqlx::Error::Database(e)) => {
+            assert_eq!(e.code().as_deref(), Some("28P01"), "password failure: {e}")
+        }
+        Err(e) => panic!("expected an authentication failure, got: {e}"),
+    }
+}
+
+/// No `trust` in pg_hba.conf, every rule SCRAM; the password file and socket directory private.
+fn assert_locked_down(dir: &TempCluster, pg: &EmbeddedPostgres) {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let hba = std::fs::read_to_string(pg.data_dir().join("pg_hba.conf")).unwrap();
+    assert!(!hba.contains("trust"), "pg_hba.conf:\n{hba}");
+    let rules: Vec<&str> = hba
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .collect();
+    assert!(!rules.is_empty(), "pg_hba.conf:\n{hba}");
+    assert!(
+        rules.iter().all(|r| r.ends_with(" scram-sha-256")),
+        "{rules:#?}"
+    );
+    let file = std::fs::metadata(pg.password_file()).expect("the password file");
+    assert_eq!(
+        file.permissions().mode() & 0o777,
+        0o600,
+        "password file mode"
+    );
+    // SAFETY: geteuid(2) has no preconditions.
+    assert_eq!(
+        file.uid(),
+        unsafe { libc::geteuid() },
+        "owned by the server's user"
+    );
+    let password = std::fs::read_to_string(pg.password_file()).unwrap();
+    assert!(pg.url().contains(&format!(":{}@", password.trim())));
+    let sock = std::fs::metadata(dir.root.join("pgsock")).unwrap();
+    assert_eq!(sock.permissions().mode() & 0o777, 0o700, "socket dir mode");
+}
+
+#[tokio::test]
+async fn embedded_postgres_requires_a_password() {
+    let dir = TempCluster::new("pg-lock");
+    let port = free_port();
+    let pg = EmbeddedPostgres::start(&dir.root, port)
+        .await
+        .expect("start");
+    assert!(pg.started_here());
+    assert_password_required(port).await;
+    assert_eq!(listen_addresses(&pg.url()).await, "127.0.0.1");
+    assert_locked_down(&dir, &pg);
+    pg.stop().await.expect("stop");
+    assert!(!dir.is_running());
+}
+
+#[tokio::test]
+async fn a_trusting_cluster_from_an_older_runboard_gets_a_password_on_start() {
+    let dir = TempCluster::new("pg-legacy");
+    init_trust_cluster(&dir.data_dir());
+    let port = free_port();
+    let pg = EmbeddedPostgres::start(&dir.root, port)
+        .await
+        .expect("start and upgrade");
+    assert_password_required(port).await;
+    assert_eq!(listen_addresses(&pg.url()).await, "127.0.0.1");
+    assert_locked_down(&dir, &pg);
+    pg.stop().await.expect("stop");
+    // Restarted, it keeps the password it was given.
+    let again = EmbeddedPostgres::start(&dir.root, port)
+        .await
+        .expect("restart");
+    assert_eq!(again.url(), pg.url());
+    assert_password_required(port).await;
+    assert_eq!(listen_addresses(&again.url()).await, "127.0.0.1");
+    again.stop().await.expect("stop");
+}
+
+/// Waits until every migration has been applied to the database at `pool`.
+async fn wait_for_migrations(pool: &PgPool, within: Duration) {
+    let wanted = server::db::MIGRATOR.iter().count() as i64;
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        let applied: Result<(i64,), _> =
+            sqlx::query_as("SELECT count(*) FROM _sqlx_migrations WHERE success")
+                .fetch_one(pool)
+                .await;
+        if applied.is_ok_and(|(n,)| n == wanted) {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the database was not migrated in {within:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn an_adopting_process_never_stops_the_cluster() {
+    let dir = TempCluster::new("pg-adopt");
+    let port = free_port();
+    let a = EmbeddedPostgres::start(&dir.root, port)
+        .await
+        .expect("process A (this test) starts the cluster");
+    assert!(a.started_here());
+    let runs = dir.root.join("runs");
+    // Process B: the real server, worker-only, same data directory, no DATABASE_URL.
+    let mut b = KillOnDrop(
+        Command::new(env!("CARGO_BIN_EXE_server"))
+            .env_remove("DATABASE_URL")
+            .env("RUNBOARD_DATA_DIR", &dir.root)
+            .env("RUNBOARD_PG_PORT", port.to_string())
+            .env("RUNBOARD_MODE", "worker")
+            .env("RUNBOARD_NODE_ID", "adopt-test")
+            .env("RUNBOARD_WORKERS", "1")
+            .env("RUNBOARD_RUNS_DIR", &runs)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start the server binary"),
+    );
+
+    // B is up once it has migrated the database and run a job.
+    let pool = PgPool::connect(&a.url()).await.expect("connect");
+    wait_for_migrations(&pool, Duration::from_secs(60)).await;
+    let store = server::jobs::JobStore::new(pool.clone(), runs.clone());
+    let id = store.enqueue(demo(1, 10)).await.unwrap().id;
+    wait_for(&store, id, Duration::from_secs(60), |s| {
+        s.state == JobState::Succeeded
+    })
+    .await;
+    pool.close().await;
+
+    signal(&b.0, libc::SIGTERM);
+    assert!(
+        wait_exit(&mut b.0, Duration::from_secs(30)).success(),
+        "B exits cleanly"
+    );
+    assert!(dir.is_running(), "pg_ctl status after B exited");
+    assert_eq!(listen_addresses(&a.url()).await, "127.0.0.1");
+
+    a.stop().await.expect("A stops the cluster it started");
+    assert!(!dir.is_running(), "pg_ctl status after A stopped it");
+    use sqlx::Connection;
+    assert!(
+        sqlx::PgConnection::connect(&a.url()).await.is_err(),
+        "connection refused"
+    );
 }

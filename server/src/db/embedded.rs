@@ -1,18 +1,51 @@
 //! The embedded default: a private PostgreSQL cluster run from the machine's own binaries.
 //!
-//! Used when `DATABASE_URL` is unset. The cluster lives in a data directory inside the project
-//! (git-ignored), listens on loopback only, and is stopped cleanly on shutdown. Nothing is
-//! downloaded: if no Postgres binaries are installed, the error says what to install.
+//! Used when `DATABASE_URL` is unset. The cluster lives in `<root>/pgdata` (git-ignored). Nothing
+//! is downloaded: if no Postgres binaries are installed, the error says what to install.
+//!
+//! Security model: the cluster listens on 127.0.0.1 only, its socket directory is mode 0700, and
+//! every `pg_hba.conf` rule requires the superuser's password (SCRAM; never `trust`). The password
+//! is random, made at initdb, and kept in `<root>/pg-password` (mode 0600, readable only by the
+//! user running Runboard); a trust cluster made by an older Runboard is upgraded on start. Only
+//! the process that started the cluster stops it: a process that adopted it leaves it running.
 
+use std::fmt;
+use std::io::{Read, Write};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::process::Output;
+use std::time::Duration;
 
+use sqlx::Connection;
 use tokio::process::Command;
 
 /// Where Debian and Ubuntu install versioned server binaries.
 const DEBIAN_PG_ROOT: &str = "/usr/lib/postgresql";
 /// Seconds `pg_ctl` waits for start-up or shutdown.
 const PG_CTL_TIMEOUT_SECS: &str = "60";
+/// The file, in the data root, holding the `postgres` superuser's password.
+pub const PASSWORD_FILE: &str = "pg-password";
+/// The only authentication method the cluster's `pg_hba.conf` rules may use.
+const SCRAM: &str = "scram-sha-256";
+/// The methods `pg_hba.conf` knows: how a rule's method field is recognized.
+const AUTH_METHODS: &[&str] = &[
+    "trust",
+    "reject",
+    "scram-sha-256",
+    "md5",
+    "password",
+    "gss",
+    "sspi",
+    "ident",
+    "peer",
+    "pam",
+    "ldap",
+    "radius",
+    "cert",
+    "bsd",
+];
+/// How long a reloaded server may take to start asking for the password.
+const RELOAD_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Why the embedded cluster could not be started or stopped.
 #[derive(Debug, thiserror::Error)]
@@ -39,89 +72,112 @@ pub enum EmbeddedError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("{path} is empty: delete it and the cluster's data directory to start afresh")]
+    EmptyPasswordFile { path: PathBuf },
+    #[error("{what}: {source}")]
+    Sql { what: String, source: sqlx::Error },
+    #[error(
+        "the private PostgreSQL on port {port} still accepts connections without a password \
+         after pg_hba.conf was rewritten and reloaded; see {log}"
+    )]
+    StillTrusting { port: u16, log: PathBuf },
+}
+
+/// The superuser password: never printed by `Debug`.
+#[derive(Clone)]
+struct Password(String);
+
+impl fmt::Debug for Password {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Password(<redacted>)")
+    }
+}
+
+impl Password {
+    /// 128 random bits from the kernel, as 32 hex digits (safe inside SQL and URLs unescaped).
+    fn generate() -> Result<Password, EmbeddedError> {
+        let source = Path::new("/dev/urandom");
+        let mut bytes = [0u8; 16];
+        std::fs::File::open(source)
+            .and_then(|mut f| f.read_exact(&mut bytes))
+            .map_err(io_error(source))?;
+        Ok(Password(bytes.iter().map(|b| format!("{b:02x}")).collect()))
+    }
+
+    fn read(path: &Path) -> Result<Password, EmbeddedError> {
+        let text = std::fs::read_to_string(path).map_err(io_error(path))?;
+        let password = text.trim();
+        if password.is_empty() {
+            return Err(EmbeddedError::EmptyPasswordFile {
+                path: path.to_path_buf(),
+            });
+        }
+        Ok(Password(password.to_string()))
+    }
+
+    /// Replaces `path` atomically with a new file of mode 0600 holding the password.
+    fn save(&self, path: &Path) -> Result<(), EmbeddedError> {
+        let tmp = path.with_extension("tmp");
+        write_secret(&tmp, &self.0)?;
+        std::fs::rename(&tmp, path).map_err(io_error(path))
+    }
 }
 
 /// A running private cluster.
 #[derive(Debug)]
 pub struct EmbeddedPostgres {
-    bin_dir: PathBuf,
-    data_dir: PathBuf,
+    cluster: Cluster,
     port: u16,
-    /// As root, the server binaries run as the `postgres` user (initdb refuses root).
-    run_as_postgres: bool,
+    password: Password,
+    /// Whether this process started the server (only then does it stop it).
+    started_here: bool,
 }
 
 impl EmbeddedPostgres {
     /// Starts (initializing on first use) the cluster under `root` on `port`.
     ///
-    /// A cluster already running from `root` (e.g. left behind by a killed server) is adopted.
+    /// A cluster already running from `root` (another Runboard process's, or one left behind by
+    /// a killed server) is adopted: its port comes from `postmaster.pid`, and it is not ours to
+    /// stop. A trust-authenticated cluster made by an older Runboard gets a password first.
     pub async fn start(root: &Path, port: u16) -> Result<Self, EmbeddedError> {
-        let bin_dir = find_bin_dir().ok_or(EmbeddedError::NoBinaries)?;
-        let run_as_postgres = is_root();
-        let root = absolute(root)?;
-        let data_dir = root.join("pgdata");
-        let socket_dir = root.join("pgsock");
-        std::fs::create_dir_all(&root).map_err(|source| EmbeddedError::Io {
-            path: root.clone(),
-            source,
-        })?;
-        let pg = EmbeddedPostgres {
-            bin_dir,
-            data_dir,
-            port,
-            run_as_postgres,
-        };
-        pg.make_owned_dir(&pg.data_dir, "700").await?;
-        pg.make_owned_dir(&socket_dir, "755").await?;
-
-        if !pg.data_dir.join("PG_VERSION").exists() {
-            tracing::info!(data_dir = %pg.data_dir.display(), "initializing a private PostgreSQL cluster");
-            pg.pg_command("initdb")
-                .arg("-D")
-                .arg(&pg.data_dir)
-                .args(["-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"])
-                .output_checked("initdb")
-                .await?;
-        }
-
-        let running = pg
-            .pg_command("pg_ctl")
-            .arg("status")
-            .arg("-D")
-            .arg(&pg.data_dir)
-            .output()
-            .await
-            .map(|o| o.status.success())
-            .unwrap_or(false);
-        if running {
-            let port = pg.running_port().unwrap_or(port);
-            tracing::warn!(
+        let cluster = Cluster::locate(root)?;
+        cluster.prepare_dirs().await?;
+        let password = cluster.password_or_initdb().await?;
+        let (port, started_here) = cluster.start_or_adopt(port).await?;
+        match cluster.lock(port, password).await {
+            Ok(password) => Ok(EmbeddedPostgres {
+                cluster,
                 port,
-                "adopting a private PostgreSQL left running by an earlier process"
-            );
-            return Ok(EmbeddedPostgres { port, ..pg });
+                password,
+                started_here,
+            }),
+            Err(e) => {
+                if started_here {
+                    let _ = cluster.stop().await;
+                }
+                Err(e)
+            }
         }
-
-        let options = format!(
-            "-p {port} -k {} -c listen_addresses=127.0.0.1",
-            socket_dir.display()
-        );
-        pg.pg_command("pg_ctl")
-            .arg("-D")
-            .arg(&pg.data_dir)
-            .arg("-l")
-            .arg(pg.data_dir.join("server.log"))
-            .args(["-o", &options, "-w", "-t", PG_CTL_TIMEOUT_SECS, "start"])
-            .output_checked("pg_ctl start")
-            .await
-            .map_err(|e| pg.with_log_tail(e))?;
-        tracing::info!(port, "private PostgreSQL started");
-        Ok(pg)
     }
 
-    /// The connection URL (trust auth on loopback).
+    /// Stops the cluster under `root` if it is running, without starting it first.
+    ///
+    /// Returns whether it was running.
+    pub async fn stop_dir(root: &Path) -> Result<bool, EmbeddedError> {
+        let cluster = Cluster::locate(root)?;
+        if !cluster.is_running().await {
+            return Ok(false);
+        }
+        cluster.stop().await?;
+        Ok(true)
+    }
+
+    /// The connection URL, with the superuser's password.
     pub fn url(&self) -> String {
-        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
+        format!(
+            "postgres://postgres:{}@127.0.0.1:{}/postgres",
+            self.password.0, self.port
+        )
     }
 
     /// The port the cluster listens on.
@@ -129,15 +185,250 @@ impl EmbeddedPostgres {
         self.port
     }
 
+    /// Whether this process started the server (false: it adopted a running one).
+    pub fn started_here(&self) -> bool {
+        self.started_here
+    }
+
+    /// The cluster's data directory (`<root>/pgdata`).
+    pub fn data_dir(&self) -> &Path {
+        &self.cluster.data_dir
+    }
+
+    /// The file holding the superuser's password (`<root>/pg-password`).
+    pub fn password_file(&self) -> &Path {
+        &self.cluster.password_file
+    }
+
     /// Stops the cluster with a fast shutdown (open transactions roll back, data is safe).
     pub async fn stop(&self) -> Result<(), EmbeddedError> {
+        self.cluster.stop().await
+    }
+}
+
+/// Where a cluster lives and how its binaries are run; no running server implied.
+#[derive(Debug)]
+struct Cluster {
+    bin_dir: PathBuf,
+    root: PathBuf,
+    data_dir: PathBuf,
+    socket_dir: PathBuf,
+    password_file: PathBuf,
+    /// As root, the server binaries run as the `postgres` user (initdb refuses root).
+    run_as_postgres: bool,
+}
+
+impl Cluster {
+    fn locate(root: &Path) -> Result<Cluster, EmbeddedError> {
+        let bin_dir = find_bin_dir().ok_or(EmbeddedError::NoBinaries)?;
+        let root = absolute(root)?;
+        Ok(Cluster {
+            bin_dir,
+            data_dir: root.join("pgdata"),
+            socket_dir: root.join("pgsock"),
+            password_file: root.join(PASSWORD_FILE),
+            root,
+            run_as_postgres: is_root(),
+        })
+    }
+
+    async fn prepare_dirs(&self) -> Result<(), EmbeddedError> {
+        std::fs::create_dir_all(&self.root).map_err(io_error(&self.root))?;
+        self.make_owned_dir(&self.data_dir).await?;
+        self.make_owned_dir(&self.socket_dir).await
+    }
+
+    /// The password of an initialized cluster; initializes one if there is none.
+    ///
+    /// `None`: an initialized cluster without a password file (made by an older Runboard).
+    async fn password_or_initdb(&self) -> Result<Option<Password>, EmbeddedError> {
+        let initialized = self.data_dir.join("PG_VERSION").exists();
+        match (initialized, self.password_file.exists()) {
+            (true, true) => Password::read(&self.password_file).map(Some),
+            (true, false) => Ok(None),
+            (false, stale) => {
+                if stale {
+                    tracing::warn!(
+                        password_file = %self.password_file.display(),
+                        "a password file but no cluster: initializing a new one with a new password"
+                    );
+                }
+                self.initdb().await.map(Some)
+            }
+        }
+    }
+
+    async fn initdb(&self) -> Result<Password, EmbeddedError> {
+        tracing::info!(data_dir = %self.data_dir.display(), "initializing a private PostgreSQL cluster");
+        let password = Password::generate()?;
+        password.save(&self.password_file)?;
+        // initdb reads the password from a file, which (as root) the postgres user must read.
+        let pwfile = self.socket_dir.join("initdb-password");
+        self.write_postgres_secret(&pwfile, &password)?;
+        let initdb = self
+            .pg_command("initdb")
+            .arg("-D")
+            .arg(&self.data_dir)
+            .args([
+                "-U",
+                "postgres",
+                "--auth=scram-sha-256",
+                "-E",
+                "UTF8",
+                "--no-sync",
+            ])
+            .arg(format!("--pwfile={}", pwfile.display()))
+            .output_checked("initdb")
+            .await;
+        let removed = std::fs::remove_file(&pwfile).map_err(io_error(&pwfile));
+        initdb.and(removed)?;
+        self.ensure_scram_hba(None).await?;
+        Ok(password)
+    }
+
+    /// Writes a mode-0600 file owned by the owner of the socket directory (postgres as root).
+    fn write_postgres_secret(&self, path: &Path, password: &Password) -> Result<(), EmbeddedError> {
+        let owner = std::fs::metadata(&self.socket_dir).map_err(io_error(&self.socket_dir))?;
+        write_secret(path, &password.0)?;
+        std::os::unix::fs::chown(path, Some(owner.uid()), Some(owner.gid())).map_err(io_error(path))
+    }
+
+    /// Starts the server on `port`, or adopts the one already running from this data directory.
+    ///
+    /// Returns the port it listens on and whether this process started it.
+    async fn start_or_adopt(&self, port: u16) -> Result<(u16, bool), EmbeddedError> {
+        if !self.is_running().await {
+            match self.start_server(port).await {
+                Ok(()) => return Ok((port, true)),
+                // Another process may have started it meanwhile: then adopt it.
+                Err(e) if !self.is_running().await => return Err(e),
+                Err(_) => {}
+            }
+        }
+        let port = self.running_port().unwrap_or(port);
+        tracing::info!(
+            port,
+            "adopting the private PostgreSQL another process started (it stays running when this \
+             process exits)"
+        );
+        Ok((port, false))
+    }
+
+    async fn start_server(&self, port: u16) -> Result<(), EmbeddedError> {
+        let options = format!(
+            "-p {port} -k {} -c listen_addresses=127.0.0.1",
+            self.socket_dir.display()
+        );
+        self.pg_command("pg_ctl")
+            .arg("-D")
+            .arg(&self.data_dir)
+            .arg("-l")
+            .arg(self.log_file())
+            .args(["-o", &options, "-w", "-t", PG_CTL_TIMEOUT_SECS, "start"])
+            .output_checked("pg_ctl start")
+            .await
+            .map_err(|e| self.with_log_tail(e))?;
+        tracing::info!(port, "private PostgreSQL started");
+        Ok(())
+    }
+
+    /// Makes sure the running server on `port` requires `password` (setting one if `None`).
+    async fn lock(&self, port: u16, password: Option<Password>) -> Result<Password, EmbeddedError> {
+        let password = match password {
+            Some(password) => password,
+            None => self.upgrade_legacy(port).await?,
+        };
+        self.ensure_scram_hba(Some(port)).await?;
+        Ok(password)
+    }
+
+    /// Gives a trust-authenticated cluster (made by an older Runboard) a superuser password.
+    async fn upgrade_legacy(&self, port: u16) -> Result<Password, EmbeddedError> {
+        tracing::warn!(
+            data_dir = %self.data_dir.display(),
+            password_file = %self.password_file.display(),
+            "upgrading a private PostgreSQL made by an older Runboard: it let any local user in \
+             as superuser without a password; it now requires the password in the password file"
+        );
+        let password = Password::generate()?;
+        set_superuser_password(port, &password).await?;
+        password.save(&self.password_file)?;
+        Ok(password)
+    }
+
+    /// Rewrites `pg_hba.conf` so that every rule requires the password, if it does not already.
+    ///
+    /// With the port of the running server, also reloads it and waits until it asks for it.
+    async fn ensure_scram_hba(&self, running_on: Option<u16>) -> Result<(), EmbeddedError> {
+        let path = self.data_dir.join("pg_hba.conf");
+        let current = std::fs::read_to_string(&path).map_err(io_error(&path))?;
+        let wanted = scram_only_hba(&current);
+        if wanted == current {
+            return Ok(());
+        }
+        // Truncated and written in place: the file keeps its owner (postgres) and mode.
+        std::fs::write(&path, wanted).map_err(io_error(&path))?;
+        tracing::info!(path = %path.display(), "pg_hba.conf now requires the password everywhere");
+        let Some(port) = running_on else {
+            return Ok(());
+        };
+        self.pg_command("pg_ctl")
+            .arg("reload")
+            .arg("-D")
+            .arg(&self.data_dir)
+            .output_checked("pg_ctl reload")
+            .await?;
+        self.wait_until_password_required(port).await
+    }
+
+    /// Polls until a connection without the password is refused (a reload is asynchronous).
+    async fn wait_until_password_required(&self, port: u16) -> Result<(), EmbeddedError> {
+        let deadline = tokio::time::Instant::now() + RELOAD_TIMEOUT;
+        let url = format!("postgres://postgres@127.0.0.1:{port}/postgres");
+        loop {
+            match sqlx::PgConnection::connect(&url).await {
+                Err(sqlx::Error::Database(e)) if e.code().is_some_and(|c| c.starts_with("28")) => {
+                    return Ok(())
+                }
+                Err(source) => {
+                    return Err(EmbeddedError::Sql {
+                        what: format!("checking that 127.0.0.1:{port} requires the password"),
+                        source,
+                    })
+                }
+                Ok(conn) => {
+                    let _ = conn.close().await;
+                }
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Err(EmbeddedError::StillTrusting {
+                    port,
+                    log: self.log_file(),
+                });
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    async fn is_running(&self) -> bool {
+        self.pg_command("pg_ctl")
+            .arg("status")
+            .arg("-D")
+            .arg(&self.data_dir)
+            .output()
+            .await
+            .map(|o| o.status.success())
+            .unwrap_or(false)
+    }
+
+    async fn stop(&self) -> Result<(), EmbeddedError> {
         self.pg_command("pg_ctl")
             .arg("-D")
             .arg(&self.data_dir)
             .args(["-m", "fast", "-w", "-t", PG_CTL_TIMEOUT_SECS, "stop"])
             .output_checked("pg_ctl stop")
             .await?;
-        tracing::info!("private PostgreSQL stopped");
+        tracing::info!(data_dir = %self.data_dir.display(), "private PostgreSQL stopped");
         Ok(())
     }
 
@@ -154,33 +445,28 @@ impl EmbeddedPostgres {
         cmd
     }
 
-    async fn make_owned_dir(&self, dir: &Path, mode: &str) -> Result<(), EmbeddedError> {
+    /// Creates (or fixes) a mode-0700 directory owned by whoever runs the server binaries.
+    async fn make_owned_dir(&self, dir: &Path) -> Result<(), EmbeddedError> {
         if self.run_as_postgres {
-            Command::new("install")
-                .args(["-d", "-o", "postgres", "-g", "postgres", "-m", mode])
+            return Command::new("install")
+                .args(["-d", "-o", "postgres", "-g", "postgres", "-m", "700"])
                 .arg(dir)
-                .output_checked("install -d")
-                .await
-        } else {
-            std::fs::create_dir_all(dir).map_err(|source| EmbeddedError::Io {
-                path: dir.to_path_buf(),
-                source,
-            })?;
-            use std::os::unix::fs::PermissionsExt;
-            let bits = u32::from_str_radix(mode, 8).unwrap_or(0o700);
-            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(bits)).map_err(|source| {
-                EmbeddedError::Io {
-                    path: dir.to_path_buf(),
-                    source,
-                }
-            })
+                .output_checked(&format!("install -d {}", dir.display()))
+                .await;
         }
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::create_dir_all(dir).map_err(io_error(dir))?;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(io_error(dir))
     }
 
     /// The port recorded in `postmaster.pid` (line 4) of a running cluster.
     fn running_port(&self) -> Option<u16> {
         let pid_file = std::fs::read_to_string(self.data_dir.join("postmaster.pid")).ok()?;
         pid_file.lines().nth(3)?.trim().parse().ok()
+    }
+
+    fn log_file(&self) -> PathBuf {
+        self.data_dir.join("server.log")
     }
 
     fn with_log_tail(&self, err: EmbeddedError) -> EmbeddedError {
@@ -190,8 +476,7 @@ impl EmbeddedPostgres {
                 status,
                 output,
             } => {
-                let log =
-                    std::fs::read_to_string(self.data_dir.join("server.log")).unwrap_or_default();
+                let log = std::fs::read_to_string(self.log_file()).unwrap_or_default();
                 let tail: Vec<&str> = log.lines().rev().take(10).collect();
                 let tail: Vec<&str> = tail.into_iter().rev().collect();
                 EmbeddedError::Failed {
@@ -203,6 +488,87 @@ impl EmbeddedPostgres {
             other => other,
         }
     }
+}
+
+/// Connects without a password (the cluster trusts) and sets the superuser's password.
+async fn set_superuser_password(port: u16, password: &Password) -> Result<(), EmbeddedError> {
+    let sql_error = |what: &str| {
+        let what = format!("{what} (127.0.0.1:{port})");
+        move |source| EmbeddedError::Sql { what, source }
+    };
+    let url = format!("postgres://postgres@127.0.0.1:{port}/postgres");
+    let mut conn = sqlx::PgConnection::connect(&url).await.map_err(sql_error(
+        "connecting without a password to a cluster that has no password file (restore the \
+         file, or delete the cluster's data directory to start afresh)",
+    ))?;
+    sqlx::query("SET password_encryption = 'scram-sha-256'")
+        .execute(&mut conn)
+        .await
+        .map_err(sql_error("setting password_encryption"))?;
+    // ALTER ROLE takes no bind parameters; the password is hex digits, safe to inline.
+    let alter = format!("ALTER ROLE postgres PASSWORD '{}'", password.0);
+    sqlx::query(&alter)
+        .execute(&mut conn)
+        .await
+        .map_err(sql_error("setting the postgres role's password"))?;
+    let _ = conn.close().await;
+    Ok(())
+}
+
+/// `pg_hba.conf` reduced to its rules, each requiring the password (SCRAM).
+fn scram_only_hba(current: &str) -> String {
+    let mut out = String::from(
+        "# Written by Runboard: every connection must give the password kept in the Runboard\n\
+         # data directory (scram-sha-256): keep it that way.\n",
+    );
+    for rule in current.lines().filter_map(rule_of) {
+        out.push_str(&scram_rule(rule));
+        out.push('\n');
+    }
+    out
+}
+
+/// The rule on a `pg_hba.conf` line, without its comment; `None` for blank and comment lines.
+fn rule_of(line: &str) -> Option<&str> {
+    let rule = line.split('#').next()?.trim();
+    (!rule.is_empty()).then_some(rule)
+}
+
+/// `rule` with its method (and the method's options) replaced by `scram-sha-256`.
+///
+/// `reject` rules and other directives (e.g. `include`) are kept as they are.
+fn scram_rule(rule: &str) -> String {
+    let fields: Vec<&str> = rule.split_whitespace().collect();
+    let first_possible = match fields[0] {
+        "local" => 3,
+        kind if kind.starts_with("host") => 4,
+        _ => return rule.to_string(),
+    };
+    let method_at = fields
+        .iter()
+        .skip(first_possible)
+        .position(|f| AUTH_METHODS.contains(f))
+        .map(|i| first_possible + i);
+    match method_at {
+        Some(at) if fields[at] != "reject" => {
+            let mut kept = fields[..at].to_vec();
+            kept.push(SCRAM);
+            kept.join(" ")
+        }
+        _ => fields.join(" "),
+    }
+}
+
+/// Creates `path` afresh, mode 0600, holding `text` (and a newline).
+fn write_secret(path: &Path, text: &str) -> Result<(), EmbeddedError> {
+    let _ = std::fs::remove_file(path); // a leftover from an interrupted run
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .and_then(|mut file| writeln!(file, "{text}"))
+        .map_err(io_error(path))
 }
 
 /// Runs a command, turning a non-zero exit into an error that carries its output.
@@ -258,15 +624,51 @@ pub fn find_bin_dir() -> Option<PathBuf> {
 }
 
 fn is_root() -> bool {
-    use std::os::unix::fs::MetadataExt;
     std::fs::metadata("/proc/self")
         .map(|m| m.uid() == 0)
         .unwrap_or(false)
 }
 
 fn absolute(path: &Path) -> Result<PathBuf, EmbeddedError> {
-    std::path::absolute(path).map_err(|source| EmbeddedError::Io {
-        path: path.to_path_buf(),
-        source,
-    })
+    std::path::absolute(path).map_err(io_error(path))
+}
+
+fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> EmbeddedError {
+    let path = path.to_path_buf();
+    move |source| EmbeddedError::Io { path, source }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_hba_rule_ends_up_requiring_the_password() {
+        let legacy = "# METHOD can be \"trust\", ...\n\
+                      local   all   all                  trust\n\
+                      host    all   all  127.0.0.1/32    trust   # loopback\n\
+                      host    all   all  127.0.0.1 255.255.255.255 ident map=x\n\
+                      host    all   all  10.0.0.0/8      reject\n";
+        let hba = scram_only_hba(legacy);
+        assert!(!hba.contains("trust"), "{hba}");
+        let rules: Vec<&str> = hba.lines().filter_map(rule_of).collect();
+        assert_eq!(
+            rules,
+            [
+                "local all all scram-sha-256",
+                "host all all 127.0.0.1/32 scram-sha-256",
+                "host all all 127.0.0.1 255.255.255.255 scram-sha-256",
+                "host all all 10.0.0.0/8 reject",
+            ]
+        );
+        assert_eq!(scram_only_hba(&hba), hba, "idempotent");
+    }
+
+    #[test]
+    fn the_password_is_32_hex_digits_and_never_debug_printed() {
+        let password = Password::generate().unwrap();
+        assert_eq!(password.0.len(), 32);
+        assert!(password.0.chars().all(|c| c.is_ascii_hexdigit()));
+        assert!(!format!("{password:?}").contains(&password.0));
+    }
 }

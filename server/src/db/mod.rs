@@ -13,7 +13,7 @@ use embedded::EmbeddedPostgres;
 /// The migrations in `migrations/`, embedded in the binary.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");
 
-/// A connected, migrated database, and the private cluster behind it if we started one.
+/// A connected, migrated database, and the private cluster behind it if we use one.
 pub struct Database {
     pub pool: PgPool,
     pub url: String,
@@ -51,13 +51,23 @@ impl Database {
         })
     }
 
-    /// Closes the pool and stops the embedded cluster, if any.
+    /// Closes the pool and stops the embedded cluster if this process started it.
+    ///
+    /// A cluster adopted from another process keeps running: it belongs to that process.
     pub async fn close(self) {
         self.pool.close().await;
-        if let Some(pg) = self.embedded {
-            if let Err(e) = pg.stop().await {
-                tracing::error!(error = %e, "could not stop the embedded PostgreSQL");
-            }
+        let Some(pg) = self.embedded else {
+            return;
+        };
+        if !pg.started_here() {
+            tracing::info!(
+                port = pg.port(),
+                "leaving the embedded PostgreSQL running for the process that started it"
+            );
+            return;
+        }
+        if let Err(e) = pg.stop().await {
+            tracing::error!(error = %e, "could not stop the embedded PostgreSQL");
         }
     }
 }
