@@ -116,7 +116,7 @@ async fn run() -> anyhow::Result<()> {
     }
     let secs = t.elapsed().as_secs_f64();
     shutdown.cancel();
-    handle.await?;
+    handle.await??;
     println!(
         "worker pool ({} workers) end to end: {n} jobs in {secs:.2} s = {:.0} jobs/s",
         cores * 2,
@@ -166,7 +166,7 @@ async fn run() -> anyhow::Result<()> {
         let job = store
             .enqueue(NewJob::new(JobKind::Optimize, serde_json::json!({})))
             .await?;
-        let claimed = store.claim("bench-progress:0:0").await?.unwrap();
+        let claimed = store.claim("bench-progress:0:0", "test").await?.unwrap();
         let flags = std::sync::Arc::new(RunFlags::default());
         let config = ReporterConfig::default();
         let (mut reporter, rx) = Reporter::new(config, flags.clone());

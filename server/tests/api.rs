@@ -141,7 +141,7 @@ async fn cancelling_a_finished_job_is_a_conflict(pool: PgPool) {
     let app = app(&pool);
     let store = store(&pool);
     let id = store.enqueue(demo(1, 0)).await.unwrap().id;
-    let job = store.claim("w:1:0").await.unwrap().unwrap();
+    let job = store.claim("w:1:0", "test").await.unwrap().unwrap();
     store
         .complete(id, job.lease, &json!({"done": true}))
         .await

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use app::model::JobState;
 use common::*;
-use server::jobs::store::{FailOutcome, ProgressUpdate, StoreError};
+use server::jobs::store::{FailOutcome, ProgressUpdate, ReleaseOutcome, StoreError};
 use sqlx::PgPool;
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
@@ -21,7 +21,7 @@ async fn two_claimers_racing_over_1000_jobs_claim_each_exactly_once(pool: PgPool
         let store = store.clone();
         tokio::spawn(async move {
             let mut got = Vec::new();
-            while let Some(job) = store.claim(name).await.unwrap() {
+            while let Some(job) = store.claim(name, "test").await.unwrap() {
                 got.push(job.id);
             }
             got
@@ -51,15 +51,15 @@ async fn claims_highest_priority_then_oldest(pool: PgPool) {
     let mut urgent = demo(1, 0);
     urgent.priority = 5;
     let urgent = store.enqueue(urgent).await.unwrap().id;
-    assert_eq!(store.claim("w:1:0").await.unwrap().unwrap().id, urgent);
-    assert_eq!(store.claim("w:1:0").await.unwrap().unwrap().id, old);
+    assert_eq!(store.claim("w:1:0", "test").await.unwrap().unwrap().id, urgent);
+    assert_eq!(store.claim("w:1:0", "test").await.unwrap().unwrap().id, old);
 }
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn progress_after_the_end_or_from_a_stale_lease_changes_nothing(pool: PgPool) {
     let store = store(&pool);
     let id = store.enqueue(demo(1, 0)).await.unwrap().id;
-    let job = store.claim("w:1:0").await.unwrap().unwrap();
+    let job = store.claim("w:1:0", "test").await.unwrap().unwrap();
     let update = |p: f64, m: &str| ProgressUpdate {
         progress: p,
         message: Some(m.into()),
@@ -109,7 +109,7 @@ async fn progress_after_the_end_or_from_a_stale_lease_changes_nothing(pool: PgPo
 async fn progress_outside_zero_to_one_is_rejected(pool: PgPool) {
     let store = store(&pool);
     let id = store.enqueue(demo(1, 0)).await.unwrap().id;
-    let job = store.claim("w:1:0").await.unwrap().unwrap();
+    let job = store.claim("w:1:0", "test").await.unwrap().unwrap();
     for bad in [-0.01, 1.01, f64::NAN, f64::INFINITY] {
         let update = ProgressUpdate {
             progress: bad,
@@ -131,7 +131,7 @@ async fn progress_outside_zero_to_one_is_rejected(pool: PgPool) {
 async fn update_progress_preserves_every_other_field_and_saves_checkpoints(pool: PgPool) {
     let store = store(&pool);
     let id = store.enqueue(demo(1, 0)).await.unwrap().id;
-    let job = store.claim("w:1:0").await.unwrap().unwrap();
+    let job = store.claim("w:1:0", "test").await.unwrap().unwrap();
     let before = store.status(id).await.unwrap();
     let update = ProgressUpdate {
         progress: 0.25,
@@ -173,7 +173,7 @@ async fn cancelling_a_queued_job_ends_it_at_once(pool: PgPool) {
     assert_eq!(status.state, JobState::Cancelled);
     assert!(status.finished_at.is_some());
     assert!(
-        store.claim("w:1:0").await.unwrap().is_none(),
+        store.claim("w:1:0", "test").await.unwrap().is_none(),
         "a cancelled job is never claimed"
     );
     // Idempotent for CANCELLED; refused for a job that succeeded.
@@ -182,7 +182,7 @@ async fn cancelling_a_queued_job_ends_it_at_once(pool: PgPool) {
         JobState::Cancelled
     );
     let done = store.enqueue(demo(1, 0)).await.unwrap().id;
-    let job = store.claim("w:1:0").await.unwrap().unwrap();
+    let job = store.claim("w:1:0", "test").await.unwrap().unwrap();
     store
         .complete(done, job.lease, &serde_json::json!({}))
         .await
@@ -205,7 +205,7 @@ async fn cancel_racing_completion_leaves_one_consistent_terminal_state(pool: PgP
     let store = store(&pool);
     for _ in 0..50 {
         let id = store.enqueue(demo(1, 0)).await.unwrap().id;
-        let job = store.claim("w:1:0").await.unwrap().unwrap();
+        let job = store.claim("w:1:0", "test").await.unwrap().unwrap();
         let (s1, s2) = (store.clone(), store.clone());
         let complete =
             tokio::spawn(async move { s1.complete(id, job.lease, &serde_json::json!({})).await });
@@ -232,7 +232,7 @@ async fn rescues_job_whose_heartbeat_expired_then_fails_it_after_max_attempts(po
     let id = store.enqueue(job).await.unwrap().id;
     let timeout = Duration::from_secs(30);
 
-    let first = store.claim("w:1:0").await.unwrap().unwrap();
+    let first = store.claim("w:1:0", "test").await.unwrap().unwrap();
     // Fresh heartbeat: not rescued.
     assert!(store
         .rescue_stuck(timeout, None)
@@ -247,7 +247,7 @@ async fn rescues_job_whose_heartbeat_expired_then_fails_it_after_max_attempts(po
     // The rescued run's lease is dead.
     assert!(store.heartbeat(id, first.lease).await.is_err());
 
-    let second = store.claim("w:1:0").await.unwrap().unwrap();
+    let second = store.claim("w:1:0", "test").await.unwrap().unwrap();
     assert_eq!(second.attempt, 2);
     age_heartbeat(&pool, id, 31).await;
     let report = store.rescue_stuck(timeout, None).await.unwrap();
@@ -266,21 +266,25 @@ async fn start_up_recovery_takes_back_only_this_nodes_runs(pool: PgPool) {
     let store = store(&pool);
     let mine = store.enqueue(demo(1, 0)).await.unwrap().id;
     let theirs = store.enqueue(demo(1, 0)).await.unwrap().id;
-    store.claim("node-a:100:0").await.unwrap().unwrap();
-    store.claim("node-b:200:0").await.unwrap().unwrap();
+    let lookalike = store.enqueue(demo(1, 0)).await.unwrap().id;
+    store.claim("node_a-1f2e:0", "node_a").await.unwrap().unwrap();
+    store.claim("node-b-9c8d:0", "node-b").await.unwrap().unwrap();
+    // Under a LIKE match, `node_a` would also take back `nodeXa`'s runs (`_` is a wildcard).
+    store.claim("nodeXa-7a6b:0", "nodeXa").await.unwrap().unwrap();
     let report = store
-        .rescue_stuck(Duration::from_secs(30), Some("node-a"))
+        .rescue_stuck(Duration::from_secs(30), Some("node_a"))
         .await
         .unwrap();
     assert_eq!(report.requeued, vec![mine]);
     assert_eq!(store.status(theirs).await.unwrap().state, JobState::Running);
+    assert_eq!(store.status(lookalike).await.unwrap().state, JobState::Running);
 }
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn retryable_failures_back_off_and_terminal_ones_fail_at_once(pool: PgPool) {
     let store = store(&pool);
     let id = store.enqueue(demo(1, 0)).await.unwrap().id;
-    let job = store.claim("w:1:0").await.unwrap().unwrap();
+    let job = store.claim("w:1:0", "test").await.unwrap().unwrap();
     let outcome = store
         .fail(
             id,
@@ -295,12 +299,12 @@ async fn retryable_failures_back_off_and_terminal_ones_fail_at_once(pool: PgPool
     };
     assert!(run_after > chrono::Utc::now() + chrono::Duration::seconds(50));
     assert!(
-        store.claim("w:1:0").await.unwrap().is_none(),
+        store.claim("w:1:0", "test").await.unwrap().is_none(),
         "not runnable during the back-off"
     );
 
     let other = store.enqueue(demo(1, 0)).await.unwrap().id;
-    let job = store.claim("w:1:0").await.unwrap().unwrap();
+    let job = store.claim("w:1:0", "test").await.unwrap().unwrap();
     assert_eq!(job.id, other);
     assert_eq!(
         store
@@ -336,4 +340,59 @@ async fn the_database_refuses_impossible_rows(pool: PgPool) {
     )
     .await
     .is_ok());
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn a_cancel_request_wins_over_a_retry(pool: PgPool) {
+    let store = store(&pool);
+    let id = store.enqueue(demo(1, 0)).await.unwrap().id;
+    let job = store.claim("w-1:0", "w").await.unwrap().unwrap();
+    assert_eq!(store.request_cancel(id).await.unwrap().state, JobState::Running);
+    let outcome = store
+        .fail(id, job.lease, "db blip", Some(Duration::from_millis(1)))
+        .await
+        .unwrap();
+    assert_eq!(outcome, FailOutcome::Cancelled);
+    let status = store.status(id).await.unwrap();
+    assert_eq!(status.state, JobState::Cancelled);
+    assert!(status.finished_at.is_some());
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    assert!(store.claim("w-1:0", "w").await.unwrap().is_none(), "it never runs again");
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn a_cancel_request_wins_over_the_shutdown_hand_back(pool: PgPool) {
+    let store = store(&pool);
+    let id = store.enqueue(demo(1, 0)).await.unwrap().id;
+    let job = store.claim("w-1:0", "w").await.unwrap().unwrap();
+    store.request_cancel(id).await.unwrap();
+    assert_eq!(
+        store.release(id, job.lease).await.unwrap(),
+        ReleaseOutcome::Cancelled
+    );
+    assert_eq!(store.status(id).await.unwrap().state, JobState::Cancelled);
+    assert!(store.claim("w-1:0", "w").await.unwrap().is_none());
+
+    // Without a cancel the hand-back requeues, attempt given back.
+    let other = store.enqueue(demo(1, 0)).await.unwrap().id;
+    let job = store.claim("w-1:0", "w").await.unwrap().unwrap();
+    assert_eq!(
+        store.release(other, job.lease).await.unwrap(),
+        ReleaseOutcome::Requeued
+    );
+    let status = store.status(other).await.unwrap();
+    assert_eq!((status.state, status.attempt), (JobState::Queued, 0));
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn claims_skip_jobs_whose_cancel_was_requested(pool: PgPool) {
+    let store = store(&pool);
+    let id = store.enqueue(demo(1, 0)).await.unwrap().id;
+    // A QUEUED row with a pending cancel (e.g. written by an older version) is never claimed.
+    sqlx::query("UPDATE jobs SET cancel_requested = true WHERE id = $1")
+        .bind(id)
+        .execute(&pool)
+        .await
+        .unwrap();
+    assert!(store.claim("w-1:0", "w").await.unwrap().is_none());
 }

@@ -28,7 +28,7 @@ async fn a_worker_runs_a_job_to_success_with_throttled_progress(pool: PgPool) {
     let store = store(&pool);
     let id = store.enqueue(demo(1000, 0)).await.unwrap().id;
     let worker = worker(&store);
-    let job = store.claim("test:1:0").await.unwrap().unwrap();
+    let job = store.claim("test:1:0", "test").await.unwrap().unwrap();
     let outcome = worker.run_job(job, &CancellationToken::new()).await;
     assert_eq!(outcome, RunOutcome::Succeeded);
 
@@ -61,7 +61,7 @@ async fn rescued_job_resumes_from_its_checkpoint_and_matches_an_uninterrupted_ru
     let id = store.enqueue(demo(40, 0)).await.unwrap().id;
 
     // A first worker gets to step 17, saves its checkpoint, then freezes (no more heartbeats).
-    let first = store.claim("frozen:1:0").await.unwrap().unwrap();
+    let first = store.claim("frozen:1:0", "test").await.unwrap().unwrap();
     let checkpoint = serde_json::json!({"next_step": 17, "sum_of_squares": sum_of_squares(17)});
     let update = ProgressUpdate {
         progress: 17.0 / 40.0,
@@ -81,7 +81,7 @@ async fn rescued_job_resumes_from_its_checkpoint_and_matches_an_uninterrupted_ru
         .unwrap();
     assert_eq!(report.requeued, vec![id]);
 
-    let second = store.claim("test:1:0").await.unwrap().unwrap();
+    let second = store.claim("test:1:0", "test").await.unwrap().unwrap();
     assert_eq!(second.attempt, 2);
     assert_eq!(
         worker(&store)
@@ -131,7 +131,7 @@ async fn cancelling_a_running_job_stops_it_and_keeps_partial_progress(pool: PgPo
     );
     assert!(done.finished_at.is_some());
     shutdown.cancel();
-    pool_task.await.unwrap();
+    pool_task.await.unwrap().expect("no worker task panicked");
 }
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
@@ -176,7 +176,7 @@ async fn a_retryable_failure_is_retried_and_a_terminal_one_is_not(pool: PgPool) 
         Some("simulated terminal failure at step 2")
     );
     shutdown.cancel();
-    pool_task.await.unwrap();
+    pool_task.await.unwrap().expect("no worker task panicked");
 }
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
@@ -190,14 +190,14 @@ async fn shutdown_returns_a_running_job_to_the_queue_with_its_checkpoint(pool: P
     })
     .await;
     shutdown.cancel();
-    pool_task.await.unwrap();
+    pool_task.await.unwrap().expect("no worker task panicked");
 
     let status = store.status(id).await.unwrap();
     assert_eq!(status.state, JobState::Queued);
     assert_eq!(status.attempt, 0, "a shutdown does not use up an attempt");
 
     // The next process resumes it.
-    let job = store.claim("test:2:0").await.unwrap().unwrap();
+    let job = store.claim("test:2:0", "test").await.unwrap().unwrap();
     let from = job.checkpoint.as_ref().unwrap()["next_step"]
         .as_u64()
         .unwrap();
@@ -225,5 +225,80 @@ async fn listen_notify_wakes_an_idle_worker_quickly(pool: PgPool) {
     })
     .await;
     shutdown.cancel();
-    pool_task.await.unwrap();
+    pool_task.await.unwrap().expect("no worker task panicked");
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn a_final_write_that_hits_a_database_error_is_retried_not_thrown_away(pool: PgPool) {
+    let store = store(&pool);
+    let id = store.enqueue(demo(3, 10)).await.unwrap().id;
+    // A real database error on the final write, for as long as the test says: Postgres
+    // refuses to let any row become SUCCEEDED.
+    sqlx::query("ALTER TABLE jobs ADD CONSTRAINT blip CHECK (state <> 'SUCCEEDED') NOT VALID")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let worker = worker(&store);
+    let job = store.claim("test-1:0", "test").await.unwrap().unwrap();
+    let runner = worker.clone();
+    let run = tokio::spawn(async move { runner.run_job(job, &CancellationToken::new()).await });
+
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while worker.final_write_retries() < 2 {
+        assert!(tokio::time::Instant::now() < deadline, "the final write was not retried");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // Meanwhile the run keeps its lease alive: the heartbeat moves on.
+    let before = store.status(id).await.unwrap().heartbeat_at;
+    wait_for(&store, id, Duration::from_secs(10), |s| s.heartbeat_at > before).await;
+    assert_eq!(store.status(id).await.unwrap().state, JobState::Running);
+
+    sqlx::query("ALTER TABLE jobs DROP CONSTRAINT blip")
+        .execute(&pool)
+        .await
+        .unwrap();
+    assert_eq!(run.await.unwrap(), RunOutcome::Succeeded);
+    let status = store.status(id).await.unwrap();
+    assert_eq!((status.state, status.attempt), (JobState::Succeeded, 1));
+    assert_eq!(result_of(&store, id).await.sum_of_squares, sum_of_squares(3));
+}
+
+/// A handler that panics on the async side (outside `blocking`, which contains panics).
+struct PanickingHandler;
+
+#[async_trait::async_trait]
+impl server::jobs::handlers::Handler for PanickingHandler {
+    async fn run(
+        &self,
+        _job: &server::jobs::store::ClaimedJob,
+        _deps: &server::jobs::handlers::HandlerDeps,
+        _reporter: server::jobs::progress::Reporter,
+    ) -> Result<serde_json::Value, server::jobs::handlers::HandlerError> {
+        panic!("a bug in a handler");
+    }
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn a_panicking_worker_task_is_reported_at_shutdown_not_swallowed(pool: PgPool) {
+    let store = store(&pool);
+    let id = store.enqueue(demo(1, 0)).await.unwrap().id;
+    let mut registry = server::jobs::handlers::Registry::default();
+    registry.register(app::model::JobKind::Demo, PanickingHandler);
+    let deps = server::jobs::handlers::HandlerDeps {
+        store: store.clone(),
+        datasets: server::datasets::DatasetStore::new(pool.clone()),
+        max_grid: 1_000,
+    };
+    let mut config = server::jobs::worker::WorkerConfig::new(2, "test");
+    config.poll_interval = Duration::from_millis(50);
+    let worker = server::jobs::worker::Worker::new(store.clone(), registry, deps, config);
+    let shutdown = CancellationToken::new();
+    let pool_task: server::jobs::BackgroundTask = tokio::spawn(worker.run(shutdown.clone()));
+    // The job was claimed (then its worker task died with it).
+    wait_for_state(&store, id, JobState::Running).await;
+    shutdown.cancel();
+    let err = server::jobs::join_background(vec![pool_task])
+        .await
+        .expect_err("the panic surfaces at shutdown");
+    assert_eq!((err.task, err.count), ("worker", 1));
 }

@@ -36,6 +36,9 @@ pub enum StoreError {
     Finished { id: Uuid, state: JobState },
     #[error("stored job row is corrupt: {0}")]
     Corrupt(String),
+    /// The cap on QUEUED + RUNNING jobs is reached; nothing was added.
+    #[error("{active} jobs are queued or running, the limit is {limit}")]
+    QueueFull { active: i64, limit: u64 },
     #[error(transparent)]
     Db(#[from] sqlx::Error),
 }
@@ -100,6 +103,17 @@ pub enum FailOutcome {
         run_after: DateTime<Utc>,
     },
     Failed,
+    /// A cancel was requested while it ran: the cancel wins over a retry.
+    Cancelled,
+}
+
+/// How a run handed back at shutdown ends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReleaseOutcome {
+    /// Back to QUEUED with its checkpoint, for the next claimer.
+    Requeued,
+    /// A cancel was requested while it ran: the cancel wins over the hand-back.
+    Cancelled,
 }
 
 /// What one pass of the rescuer did.
@@ -210,43 +224,64 @@ impl JobStore {
             .join("run.log")
     }
 
-    /// Adds a job in QUEUED; the insert trigger wakes a worker.
+    /// Adds a job in QUEUED; the insert trigger wakes a worker. No cap: for internal callers
+    /// (tests, benches); the API uses [`Self::enqueue_capped`].
     pub async fn enqueue(&self, job: NewJob) -> Result<JobStatus, StoreError> {
-        let id = Uuid::new_v4();
-        let row: JobRow = sqlx::query_as(&format!(
-            "INSERT INTO jobs (id, kind, args, priority, max_attempts, log_path) \
-             VALUES ($1, $2, $3, $4, $5, $6) RETURNING {STATUS_COLUMNS}"
-        ))
-        .bind(id)
-        .bind(job.kind.as_str())
-        .bind(&job.args)
-        .bind(job.priority)
-        .bind(job.max_attempts.max(1))
-        .bind(log_path_for(id))
-        .fetch_one(&self.pool)
-        .await?;
-        row.try_into()
+        let mut conn = self.pool.acquire().await?;
+        insert_job(&mut conn, &job).await
+    }
+
+    /// Adds a job unless `limit` jobs are already QUEUED or RUNNING ([`StoreError::QueueFull`]).
+    ///
+    /// Exact under concurrency: the count and the insert run in one transaction holding a
+    /// transaction-scoped advisory lock, so two submitters cannot both take the last place.
+    pub async fn enqueue_capped(&self, job: NewJob, limit: u64) -> Result<JobStatus, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(ENQUEUE_LOCK_KEY)
+            .execute(&mut *tx)
+            .await?;
+        let (active,): (i64,) =
+            sqlx::query_as("SELECT count(*) FROM jobs WHERE state IN ('QUEUED', 'RUNNING')")
+                .fetch_one(&mut *tx)
+                .await?;
+        if active >= i64::try_from(limit).unwrap_or(i64::MAX) {
+            return Err(StoreError::QueueFull { active, limit });
+        }
+        let status = insert_job(&mut tx, &job).await?;
+        tx.commit().await?;
+        Ok(status)
     }
 
     /// Claims the next runnable job (highest priority, then oldest) for `worker_id`.
     ///
     /// `FOR UPDATE SKIP LOCKED` in a CTE: concurrent claimers never get the same row, and the
     /// planner cannot update more rows than the `LIMIT`. A fresh lease is issued per claim.
-    pub async fn claim(&self, worker_id: &str) -> Result<Option<ClaimedJob>, StoreError> {
+    ///
+    /// `worker_id` is `<instance>:<n>` (unique per process); `node_id` is the configured node
+    /// name that start-up recovery matches exactly. A job whose cancel was requested is never
+    /// claimed.
+    pub async fn claim(
+        &self,
+        worker_id: &str,
+        node_id: &str,
+    ) -> Result<Option<ClaimedJob>, StoreError> {
         let row: Option<ClaimRow> = sqlx::query_as(
             "WITH next AS ( \
                  SELECT id FROM jobs \
-                 WHERE state = 'QUEUED' AND run_after <= now() \
+                 WHERE state = 'QUEUED' AND run_after <= now() AND NOT cancel_requested \
                  ORDER BY priority DESC, run_after, created_at \
                  LIMIT 1 \
                  FOR UPDATE SKIP LOCKED) \
              UPDATE jobs j SET state = 'RUNNING', lease = gen_random_uuid(), worker_id = $1, \
+                 node_id = $2, \
                  attempt = j.attempt + 1, started_at = COALESCE(j.started_at, now()), \
                  heartbeat_at = now(), eta_seconds = NULL, rate_per_second = NULL \
              FROM next WHERE j.id = next.id \
              RETURNING j.id, j.kind, j.args, j.lease, j.attempt, j.max_attempts, j.checkpoint",
         )
         .bind(worker_id)
+        .bind(node_id)
         .fetch_optional(&self.pool)
         .await?;
         row.map(
@@ -331,7 +366,8 @@ impl JobStore {
         guarded(done.rows_affected(), id, lease)
     }
 
-    /// RUNNING → QUEUED (retry after `retry_after`, if attempts remain) or FAILED.
+    /// RUNNING → QUEUED (retry after `retry_after`, if attempts remain) or FAILED; CANCELLED
+    /// instead of a retry when a cancel was requested meanwhile (the cancel wins).
     pub async fn fail(
         &self,
         id: Uuid,
@@ -340,15 +376,18 @@ impl JobStore {
         retry_after: Option<Duration>,
     ) -> Result<FailOutcome, StoreError> {
         let row: Option<(String, DateTime<Utc>)> = sqlx::query_as(
-            "UPDATE jobs SET \
-                 state = CASE WHEN $4 AND attempt < max_attempts THEN 'QUEUED' ELSE 'FAILED' END, \
-                 run_after = CASE WHEN $4 AND attempt < max_attempts \
-                     THEN now() + make_interval(secs => $5) ELSE run_after END, \
-                 finished_at = CASE WHEN $4 AND attempt < max_attempts THEN NULL ELSE now() END, \
+            "WITH next AS ( \
+                 SELECT id, CASE WHEN cancel_requested AND $4 THEN 'CANCELLED' \
+                     WHEN $4 AND attempt < max_attempts THEN 'QUEUED' ELSE 'FAILED' END AS state \
+                 FROM jobs WHERE id = $1 AND state = 'RUNNING' AND lease = $2) \
+             UPDATE jobs j SET state = next.state, \
+                 run_after = CASE WHEN next.state = 'QUEUED' \
+                     THEN now() + make_interval(secs => $5) ELSE j.run_after END, \
+                 finished_at = CASE WHEN next.state = 'QUEUED' THEN NULL ELSE now() END, \
                  error = $3, lease = NULL, worker_id = NULL, eta_seconds = NULL, \
                  rate_per_second = NULL \
-             WHERE id = $1 AND state = 'RUNNING' AND lease = $2 \
-             RETURNING state, run_after",
+             FROM next WHERE j.id = next.id AND j.state = 'RUNNING' AND j.lease = $2 \
+             RETURNING j.state, j.run_after",
         )
         .bind(id)
         .bind(lease)
@@ -361,6 +400,7 @@ impl JobStore {
             Some((state, run_after)) if state == "QUEUED" => {
                 Ok(FailOutcome::Retrying { run_after })
             }
+            Some((state, _)) if state == "CANCELLED" => Ok(FailOutcome::Cancelled),
             Some(_) => Ok(FailOutcome::Failed),
             None => Err(StoreError::Stale { id, lease }),
         }
@@ -381,19 +421,28 @@ impl JobStore {
     }
 
     /// RUNNING → QUEUED on a clean shutdown: the attempt is given back (the job did nothing
-    /// wrong) and the saved checkpoint stays for the next claimer.
-    pub async fn release(&self, id: Uuid, lease: Uuid) -> Result<(), StoreError> {
-        let done = sqlx::query(
-            "UPDATE jobs SET state = 'QUEUED', lease = NULL, worker_id = NULL, \
-                 attempt = GREATEST(attempt - 1, 0), run_after = now(), eta_seconds = NULL, \
-                 rate_per_second = NULL \
-             WHERE id = $1 AND state = 'RUNNING' AND lease = $2",
+    /// wrong) and the saved checkpoint stays for the next claimer. A job whose cancel was
+    /// requested ends CANCELLED instead: it must not run again.
+    pub async fn release(&self, id: Uuid, lease: Uuid) -> Result<ReleaseOutcome, StoreError> {
+        let row: Option<(String,)> = sqlx::query_as(
+            "UPDATE jobs SET \
+                 state = CASE WHEN cancel_requested THEN 'CANCELLED' ELSE 'QUEUED' END, \
+                 finished_at = CASE WHEN cancel_requested THEN now() ELSE NULL END, \
+                 lease = NULL, worker_id = NULL, \
+                 attempt = CASE WHEN cancel_requested THEN attempt ELSE GREATEST(attempt - 1, 0) END, \
+                 run_after = now(), eta_seconds = NULL, rate_per_second = NULL \
+             WHERE id = $1 AND state = 'RUNNING' AND lease = $2 \
+             RETURNING state",
         )
         .bind(id)
         .bind(lease)
-        .execute(&self.pool)
+        .fetch_optional(&self.pool)
         .await?;
-        guarded(done.rows_affected(), id, lease)
+        match row {
+            Some((state,)) if state == "CANCELLED" => Ok(ReleaseOutcome::Cancelled),
+            Some(_) => Ok(ReleaseOutcome::Requeued),
+            None => Err(StoreError::Stale { id, lease }),
+        }
     }
 
     /// Cancels a job: QUEUED → CANCELLED at once; RUNNING → flagged, and the handler stops at
@@ -430,8 +479,9 @@ impl JobStore {
     }
 
     /// Rescues RUNNING jobs whose heartbeat is older than `lease_timeout`, or (at start-up) every
-    /// run this node left behind: back to QUEUED while attempts remain, else FAILED with a clear
-    /// error; a job with a pending cancel request ends CANCELLED.
+    /// run left behind by the node named exactly `dead_node`: back to QUEUED while attempts
+    /// remain, else FAILED with a clear error; a job with a pending cancel request ends
+    /// CANCELLED.
     pub async fn rescue_stuck(
         &self,
         lease_timeout: Duration,
@@ -441,7 +491,7 @@ impl JobStore {
             "WITH stuck AS ( \
                  SELECT id FROM jobs \
                  WHERE state = 'RUNNING' AND (heartbeat_at < now() - make_interval(secs => $1) \
-                     OR ($2::text IS NOT NULL AND worker_id LIKE $2 || ':%')) \
+                     OR node_id = $2::text) \
                  FOR UPDATE SKIP LOCKED), \
              decided AS ( \
                  SELECT j.id, CASE WHEN j.cancel_requested THEN 'CANCELLED' \
@@ -532,6 +582,30 @@ impl JobStore {
             .await?;
         Ok(row.ok_or(StoreError::NotFound(id))?.0)
     }
+}
+
+/// Key of the advisory lock that serializes capped enqueues ("runboard" in ASCII).
+const ENQUEUE_LOCK_KEY: i64 = 0x7275_6e62_6f61_7264;
+
+/// The INSERT of a new QUEUED job, on any connection or transaction.
+async fn insert_job(
+    conn: &mut sqlx::PgConnection,
+    job: &NewJob,
+) -> Result<JobStatus, StoreError> {
+    let id = Uuid::new_v4();
+    let row: JobRow = sqlx::query_as(&format!(
+        "INSERT INTO jobs (id, kind, args, priority, max_attempts, log_path) \
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING {STATUS_COLUMNS}"
+    ))
+    .bind(id)
+    .bind(job.kind.as_str())
+    .bind(&job.args)
+    .bind(job.priority)
+    .bind(job.max_attempts.max(1))
+    .bind(log_path_for(id))
+    .fetch_one(conn)
+    .await?;
+    row.try_into()
 }
 
 fn guarded(rows: u64, id: Uuid, lease: Uuid) -> Result<(), StoreError> {

@@ -6,7 +6,8 @@
 //! workers stop claiming, tell running handlers to stop at their next report, and put those
 //! jobs back in the queue with their checkpoints.
 
-use std::sync::atomic::Ordering;
+use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -19,7 +20,7 @@ use tokio_util::sync::CancellationToken;
 use super::handlers::{HandlerDeps, HandlerError, Registry};
 use super::joblog::JobLog;
 use super::progress::{run_writer, Reporter, RunFlags};
-use super::store::{ClaimedJob, FailOutcome, JobStore, StoreError, QUEUE_CHANNEL};
+use super::store::{ClaimedJob, FailOutcome, JobStore, ReleaseOutcome, StoreError, QUEUE_CHANNEL};
 
 /// Fallback poll when no notification arrives.
 pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(2);
@@ -27,30 +28,45 @@ pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(2);
 pub const DEFAULT_RETRY_BASE: Duration = Duration::from_secs(2);
 /// Longest retry back-off.
 pub const MAX_RETRY_BACKOFF: Duration = Duration::from_secs(300);
+/// First wait before retrying a final write (complete, fail, cancel, release) that hit a
+/// database error; doubles up to [`MAX_FINAL_WRITE_BACKOFF`].
+pub const DEFAULT_FINAL_WRITE_BACKOFF: Duration = Duration::from_millis(100);
+/// Longest wait between final-write retries.
+pub const MAX_FINAL_WRITE_BACKOFF: Duration = Duration::from_secs(5);
+/// How long a worker keeps retrying a final write before leaving the job to the rescuer.
+pub const DEFAULT_FINAL_WRITE_PATIENCE: Duration = Duration::from_secs(600);
 
 /// Worker pool settings.
 #[derive(Clone, Debug)]
 pub struct WorkerConfig {
     pub size: usize,
-    /// Prefix of worker ids: `<node>:<pid>:<n>`.
+    /// The configured node name, stored on each claimed job for start-up recovery.
     pub node_id: String,
+    /// This process's unique name (`<node>-<random>`); worker ids are `<instance>:<n>`.
+    pub instance_id: String,
     pub poll_interval: Duration,
     pub retry_base: Duration,
     /// Overrides the handlers' heartbeat interval (e.g. a fraction of the lease timeout).
     pub heartbeat_interval: Option<Duration>,
     /// Overrides the handlers' minimum interval between writes (tests set 0 to count milestones).
     pub min_write_interval: Option<Duration>,
+    /// How long a final write is retried through database errors (heartbeating meanwhile).
+    pub final_write_patience: Duration,
 }
 
 impl WorkerConfig {
     pub fn new(size: usize, node_id: impl Into<String>) -> WorkerConfig {
+        let node_id = node_id.into();
+        let suffix = uuid::Uuid::new_v4().simple().to_string();
         WorkerConfig {
             size,
-            node_id: node_id.into(),
+            instance_id: format!("{node_id}-{}", &suffix[..8]),
+            node_id,
             poll_interval: DEFAULT_POLL_INTERVAL,
             retry_base: DEFAULT_RETRY_BASE,
             heartbeat_interval: None,
             min_write_interval: None,
+            final_write_patience: DEFAULT_FINAL_WRITE_PATIENCE,
         }
     }
 }
@@ -68,6 +84,15 @@ pub enum RunOutcome {
     LeaseLost,
 }
 
+/// A background task (worker or rescuer) panicked: logged when it happened, reported again at
+/// shutdown so the process exits non-zero instead of hiding it.
+#[derive(Debug, thiserror::Error)]
+#[error("{count} {task} task(s) panicked; see the error log")]
+pub struct TaskPanicked {
+    pub task: &'static str,
+    pub count: usize,
+}
+
 /// The exponential back-off before retry number `attempt` (1-based attempt that failed).
 pub fn retry_backoff(base: Duration, attempt: i32) -> Duration {
     let exp = attempt.clamp(1, 20) as u32 - 1;
@@ -82,6 +107,8 @@ pub struct Worker {
     registry: Registry,
     deps: HandlerDeps,
     config: WorkerConfig,
+    /// Final writes retried after a database error, since start (tests and logs read it).
+    final_write_retries: Arc<AtomicU64>,
 }
 
 impl Worker {
@@ -96,22 +123,46 @@ impl Worker {
             registry,
             deps,
             config,
+            final_write_retries: Arc::new(AtomicU64::new(0)),
         }
     }
 
+    /// How many final writes had to be retried after a database error.
+    pub fn final_write_retries(&self) -> u64 {
+        self.final_write_retries.load(Ordering::Relaxed)
+    }
+
     /// Runs the pool until `shutdown` fires and every running job has stopped.
-    pub async fn run(self, shutdown: CancellationToken) {
+    ///
+    /// A worker task that panics is logged at error level when it happens (the other workers
+    /// go on), and the pool then ends with [`TaskPanicked`], so the process can exit non-zero.
+    pub async fn run(self, shutdown: CancellationToken) -> Result<(), TaskPanicked> {
         let wake = Arc::new(Notify::new());
         let listener = tokio::spawn(listen(self.store.clone(), wake.clone(), shutdown.clone()));
         let mut tasks = JoinSet::new();
         for n in 0..self.config.size {
             let worker = self.clone();
-            let worker_id = format!("{}:{}:{n}", self.config.node_id, std::process::id());
+            let worker_id = format!("{}:{n}", self.config.instance_id);
             let (wake, shutdown) = (wake.clone(), shutdown.clone());
             tasks.spawn(async move { worker.worker_loop(worker_id, wake, shutdown).await });
         }
-        while tasks.join_next().await.is_some() {}
+        let mut panicked = 0;
+        while let Some(joined) = tasks.join_next().await {
+            if let Err(e) = joined {
+                if e.is_panic() {
+                    panicked += 1;
+                    tracing::error!(error = %e, "a worker task panicked");
+                }
+            }
+        }
         listener.abort();
+        match panicked {
+            0 => Ok(()),
+            n => Err(TaskPanicked {
+                task: "worker",
+                count: n,
+            }),
+        }
     }
 
     async fn worker_loop(&self, worker_id: String, wake: Arc<Notify>, shutdown: CancellationToken) {
@@ -120,7 +171,7 @@ impl Worker {
             let notified = wake.notified();
             tokio::pin!(notified);
             notified.as_mut().enable();
-            match self.store.claim(&worker_id).await {
+            match self.store.claim(&worker_id, &self.config.node_id).await {
                 Ok(Some(job)) => {
                     self.run_job(job, &shutdown).await;
                 }
@@ -175,6 +226,7 @@ impl Worker {
         if let Some(m) = self.config.min_write_interval {
             rconfig.min_interval = m;
         }
+        let heartbeat_every = rconfig.heartbeat_interval;
         let (reporter, rx) = Reporter::new(rconfig, flags.clone());
         let handler_done = CancellationToken::new();
         let writer = tokio::spawn(run_writer(
@@ -206,39 +258,88 @@ impl Worker {
             say("run abandoned: the job is no longer ours");
             return RunOutcome::LeaseLost;
         }
+        // The outcome is written while a heartbeat keeps the lease alive, and retried through
+        // database errors: a computed result is never thrown away for a blip.
+        let heartbeat = tokio::spawn(keep_alive(
+            self.store.clone(),
+            job.id,
+            job.lease,
+            heartbeat_every,
+        ));
+        let outcome = self.record_outcome(&job, result, &flags, &log).await;
+        heartbeat.abort();
+        outcome
+    }
+
+    async fn record_outcome(
+        &self,
+        job: &ClaimedJob,
+        result: Result<Value, HandlerError>,
+        flags: &RunFlags,
+        log: &Mutex<JobLog>,
+    ) -> RunOutcome {
+        let say = |msg: &str| {
+            if let Ok(mut l) = log.lock() {
+                l.line(msg);
+            }
+        };
+        let (id, lease) = (job.id, job.lease);
         match result {
-            Ok(value) => self.finish_succeeded(&job, &value, &log).await,
+            Ok(value) => {
+                let outcome = self
+                    .persist(|| self.store.complete(id, lease, &value))
+                    .await;
+                if outcome.is_ok() {
+                    say("succeeded");
+                }
+                self.guarded(outcome, RunOutcome::Succeeded)
+            }
             Err(HandlerError::Stopped) if flags.cancel_requested.load(Ordering::Relaxed) => {
-                let outcome = self.store.finish_cancelled(job.id, job.lease).await;
+                let outcome = self.persist(|| self.store.finish_cancelled(id, lease)).await;
                 say("cancelled; partial progress kept");
                 self.guarded(outcome, RunOutcome::Cancelled)
             }
             Err(HandlerError::Stopped) => {
-                let outcome = self.store.release(job.id, job.lease).await;
-                say("shutting down: job returned to the queue with its checkpoint");
-                self.guarded(outcome, RunOutcome::Released)
+                match self.persist(|| self.store.release(id, lease)).await {
+                    Ok(ReleaseOutcome::Requeued) => {
+                        say("shutting down: job returned to the queue with its checkpoint");
+                        RunOutcome::Released
+                    }
+                    Ok(ReleaseOutcome::Cancelled) => {
+                        say("cancelled (requested before the shutdown hand-back)");
+                        RunOutcome::Cancelled
+                    }
+                    Err(e) => self.guarded(Err(e), RunOutcome::LeaseLost),
+                }
             }
             Err(HandlerError::Retryable(msg)) => {
                 let backoff = retry_backoff(self.config.retry_base, job.attempt);
-                self.finish_failed(&job, &msg, Some(backoff), &log).await
+                self.finish_failed(job, &msg, Some(backoff), log).await
             }
-            Err(HandlerError::Terminal(msg)) => self.finish_failed(&job, &msg, None, &log).await,
+            Err(HandlerError::Terminal(msg)) => self.finish_failed(job, &msg, None, log).await,
         }
     }
 
-    async fn finish_succeeded(
-        &self,
-        job: &ClaimedJob,
-        value: &Value,
-        log: &Mutex<JobLog>,
-    ) -> RunOutcome {
-        let outcome = self.store.complete(job.id, job.lease, value).await;
-        if outcome.is_ok() {
-            if let Ok(mut l) = log.lock() {
-                l.line("succeeded");
+    /// Runs a final write, retrying database errors with exponential back-off for up to
+    /// `final_write_patience`. A `Stale` answer (the job is no longer ours) is final at once.
+    async fn persist<T, F, Fut>(&self, write: F) -> Result<T, StoreError>
+    where
+        F: Fn() -> Fut,
+        Fut: Future<Output = Result<T, StoreError>>,
+    {
+        let deadline = tokio::time::Instant::now() + self.config.final_write_patience;
+        let mut wait = DEFAULT_FINAL_WRITE_BACKOFF;
+        loop {
+            match write().await {
+                Err(StoreError::Db(e)) if tokio::time::Instant::now() + wait < deadline => {
+                    self.final_write_retries.fetch_add(1, Ordering::Relaxed);
+                    tracing::warn!(error = %e, retry_in = ?wait, "final write failed; retrying");
+                    tokio::time::sleep(wait).await;
+                    wait = (wait * 2).min(MAX_FINAL_WRITE_BACKOFF);
+                }
+                other => return other,
             }
         }
-        self.guarded(outcome, RunOutcome::Succeeded)
     }
 
     async fn finish_failed(
@@ -248,7 +349,11 @@ impl Worker {
         retry_after: Option<Duration>,
         log: &Mutex<JobLog>,
     ) -> RunOutcome {
-        match self.store.fail(job.id, job.lease, msg, retry_after).await {
+        let (id, lease) = (job.id, job.lease);
+        match self
+            .persist(|| self.store.fail(id, lease, msg, retry_after))
+            .await
+        {
             Ok(FailOutcome::Retrying { run_after }) => {
                 if let Ok(mut l) = log.lock() {
                     l.line(&format!("error (will retry at {run_after}): {msg}"));
@@ -260,6 +365,12 @@ impl Worker {
                     l.line(&format!("failed: {msg}"));
                 }
                 RunOutcome::Failed(msg.to_string())
+            }
+            Ok(FailOutcome::Cancelled) => {
+                if let Ok(mut l) = log.lock() {
+                    l.line(&format!("cancelled (requested before this error): {msg}"));
+                }
+                RunOutcome::Cancelled
             }
             Err(e) => self.guarded(Err(e), RunOutcome::LeaseLost),
         }
@@ -277,6 +388,19 @@ impl Worker {
                 tracing::error!(error = %e, "could not record the job's outcome");
                 RunOutcome::LeaseLost
             }
+        }
+    }
+}
+
+/// Heartbeats a run every `every` until aborted (while its outcome is being written).
+async fn keep_alive(store: JobStore, id: uuid::Uuid, lease: uuid::Uuid, every: Duration) {
+    let every = every.max(Duration::from_millis(50));
+    loop {
+        tokio::time::sleep(every).await;
+        match store.heartbeat(id, lease).await {
+            Err(StoreError::Stale { .. }) => return,
+            Err(e) => tracing::warn!(job = %id, error = %e, "heartbeat failed"),
+            Ok(_) => {}
         }
     }
 }
