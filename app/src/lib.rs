@@ -21,8 +21,11 @@ use leptos_router::{
 
 use pages::{backtest::BacktestPage, job::JobPage, jobs::JobsPage, not_found::NotFound};
 
-/// The HTML document around the app, rendered on the server.
+/// The HTML document around the app, rendered on the server. It sets the page's
+/// Content-Security-Policy, which admits only this request's nonce for the hydration script.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    set_content_security_policy();
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -37,6 +40,31 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <App />
             </body>
         </html>
+    }
+}
+
+/// The policy for HTML pages: scripts from this origin plus the inline hydration script carrying
+/// this response's nonce, WebAssembly compilation, styles from this origin (inline `style`
+/// attributes too: the progress bar's width), and nothing framed, embedded or posted elsewhere.
+pub fn content_security_policy(nonce: &str) -> String {
+    format!(
+        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
+         style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; \
+         object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    )
+}
+
+#[cfg(feature = "ssr")]
+fn set_content_security_policy() {
+    use leptos::nonce::use_nonce;
+    let (Some(nonce), Some(response)) = (
+        use_nonce(),
+        use_context::<leptos_axum::ResponseOptions>(),
+    ) else {
+        return;
+    };
+    if let Ok(value) = http::HeaderValue::from_str(&content_security_policy(&nonce)) {
+        response.insert_header(http::header::CONTENT_SECURITY_POLICY, value);
     }
 }
 

@@ -37,6 +37,25 @@ pub struct Config {
     pub lease_timeout: Duration,
     /// `RUNBOARD_MAX_GRID` (default 100,000): the largest optimization grid accepted.
     pub max_grid: usize,
+    /// True when `RUNBOARD_NODE_ID` was set: the operator promises it is unique per process, so
+    /// at start-up this process may recover at once the runs its previous incarnation left.
+    pub node_id_explicit: bool,
+    /// This process's unique name: the node id plus a random suffix (`<node>-<8 hex>`). Worker
+    /// ids are `<instance>:<n>`, so two processes never mistake each other's runs.
+    pub instance_id: String,
+    /// `RUNBOARD_TOKEN`: turns on authentication (API: `Authorization: Bearer`, browser: a
+    /// session cookie from the sign-in page). Required to listen beyond loopback.
+    pub token: Option<String>,
+    /// `RUNBOARD_READ_TOKEN`: an optional second token that may read but not change anything.
+    pub read_token: Option<String>,
+    /// `RUNBOARD_ALLOWED_ORIGINS`: comma-separated origins (`https://host[:port]`) whose pages may
+    /// call the API besides the server's own.
+    pub allowed_origins: Vec<String>,
+    /// `RUNBOARD_MAX_ACTIVE_JOBS` (default 1,000): QUEUED + RUNNING jobs beyond which a submit
+    /// gets `429`.
+    pub max_active_jobs: u64,
+    /// `RUNBOARD_TEST_HOOKS=1`: accept the demo job's failure hooks (tests only).
+    pub test_hooks: bool,
 }
 
 /// A variable that is set but unusable.
@@ -54,6 +73,10 @@ pub const DEFAULT_LEASE_TIMEOUT: Duration = Duration::from_secs(30);
 pub const DEFAULT_MAX_GRID: usize = 100_000;
 /// Default embedded Postgres port.
 pub const DEFAULT_PG_PORT: u16 = 55432;
+/// Default cap on QUEUED + RUNNING jobs.
+pub const DEFAULT_MAX_ACTIVE_JOBS: u64 = 1_000;
+/// Shortest token accepted: a guessable token is no protection.
+pub const MIN_TOKEN_CHARS: usize = 16;
 
 impl Config {
     /// Reads the process environment.
@@ -124,8 +147,11 @@ impl Config {
         let max_grid = parse_num("RUNBOARD_MAX_GRID", "a whole number of runs")()?
             .map(|n| n as usize)
             .unwrap_or(DEFAULT_MAX_GRID);
-        let node_id = get("RUNBOARD_NODE_ID")
-            .filter(|v| !v.trim().is_empty())
+        let explicit_node = get("RUNBOARD_NODE_ID")
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty());
+        let node_id_explicit = explicit_node.is_some();
+        let node_id = explicit_node
             .or_else(|| {
                 std::fs::read_to_string("/etc/hostname")
                     .ok()
@@ -133,7 +159,54 @@ impl Config {
             })
             .filter(|v| !v.is_empty())
             .unwrap_or_else(|| "runboard".into());
+        let token = read_token_var(&get, "RUNBOARD_TOKEN")?;
+        let read_token = read_token_var(&get, "RUNBOARD_READ_TOKEN")?;
+        if read_token.is_some() && token.is_none() {
+            return Err(ConfigError {
+                variable: "RUNBOARD_READ_TOKEN",
+                value: "(hidden)".into(),
+                expected: "to be used together with RUNBOARD_TOKEN (set that too)",
+            });
+        }
+        if read_token.is_some() && read_token == token {
+            return Err(ConfigError {
+                variable: "RUNBOARD_READ_TOKEN",
+                value: "(hidden)".into(),
+                expected: "a token different from RUNBOARD_TOKEN",
+            });
+        }
+        let allowed_origins = parse_origins(get("RUNBOARD_ALLOWED_ORIGINS").unwrap_or_default())?;
+        let max_active_jobs = match parse_num("RUNBOARD_MAX_ACTIVE_JOBS", "a whole number, at least 1")()? {
+            None => DEFAULT_MAX_ACTIVE_JOBS,
+            Some(0) => {
+                return Err(ConfigError {
+                    variable: "RUNBOARD_MAX_ACTIVE_JOBS",
+                    value: "0".into(),
+                    expected: "a whole number, at least 1",
+                })
+            }
+            Some(n) => n,
+        };
+        let test_hooks = match get("RUNBOARD_TEST_HOOKS").as_deref().map(str::trim) {
+            None | Some("") | Some("0") => false,
+            Some("1") => true,
+            Some(other) => {
+                return Err(ConfigError {
+                    variable: "RUNBOARD_TEST_HOOKS",
+                    value: other.to_string(),
+                    expected: "1 to enable, 0 or unset to disable",
+                })
+            }
+        };
+        let instance_id = format!("{node_id}-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
         Ok(Config {
+            node_id_explicit,
+            instance_id,
+            token,
+            read_token,
+            allowed_origins,
+            max_active_jobs,
+            test_hooks,
             database_url: get("DATABASE_URL").filter(|v| !v.trim().is_empty()),
             data_dir: get("RUNBOARD_DATA_DIR")
                 .filter(|v| !v.trim().is_empty())
@@ -151,6 +224,51 @@ impl Config {
             max_grid,
         })
     }
+}
+
+/// A token variable: unset or empty means none; otherwise at least [`MIN_TOKEN_CHARS`] visible
+/// characters. The value never appears in an error.
+fn read_token_var(
+    get: &impl Fn(&str) -> Option<String>,
+    variable: &'static str,
+) -> Result<Option<String>, ConfigError> {
+    let Some(value) = get(variable).map(|v| v.trim().to_string()).filter(|v| !v.is_empty()) else {
+        return Ok(None);
+    };
+    let printable = value.chars().all(|c| c.is_ascii_graphic());
+    if value.chars().count() < MIN_TOKEN_CHARS || !printable {
+        return Err(ConfigError {
+            variable,
+            value: "(hidden)".into(),
+            expected: "at least 16 printable ASCII characters without spaces, e.g. the output of \
+                       `openssl rand -hex 32`",
+        });
+    }
+    Ok(Some(value))
+}
+
+/// `RUNBOARD_ALLOWED_ORIGINS`: `scheme://host[:port]` items, comma-separated, normalized to
+/// lower case without a trailing slash (the form browsers send in `Origin`).
+fn parse_origins(raw: String) -> Result<Vec<String>, ConfigError> {
+    let mut origins = Vec::new();
+    for item in raw.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        let origin = item.trim_end_matches('/').to_ascii_lowercase();
+        let valid = match origin.split_once("://") {
+            Some(("http" | "https", host)) => {
+                !host.is_empty() && !host.contains(['/', '?', '#', '@', ' '])
+            }
+            _ => false,
+        };
+        if !valid {
+            return Err(ConfigError {
+                variable: "RUNBOARD_ALLOWED_ORIGINS",
+                value: item.to_string(),
+                expected: "comma-separated origins such as https://research.example.com:8443",
+            });
+        }
+        origins.push(origin);
+    }
+    Ok(origins)
 }
 
 #[cfg(test)]
@@ -185,5 +303,47 @@ mod tests {
         assert_eq!(err.variable, "RUNBOARD_MODE");
         let err = config(&[("RUNBOARD_LEASE_TIMEOUT_SECS", "0")]).unwrap_err();
         assert_eq!(err.variable, "RUNBOARD_LEASE_TIMEOUT_SECS");
+        let err = config(&[("RUNBOARD_MAX_ACTIVE_JOBS", "0")]).unwrap_err();
+        assert_eq!(err.variable, "RUNBOARD_MAX_ACTIVE_JOBS");
+        let err = config(&[("RUNBOARD_TEST_HOOKS", "yes")]).unwrap_err();
+        assert_eq!(err.variable, "RUNBOARD_TEST_HOOKS");
+    }
+
+    #[test]
+    fn short_tokens_are_refused_without_echoing_them() {
+        let err = config(&[("RUNBOARD_TOKEN", "hunter2")]).unwrap_err();
+        assert_eq!(err.variable, "RUNBOARD_TOKEN");
+        assert!(!err.to_string().contains("hunter2"), "{err}");
+        let err = config(&[("RUNBOARD_READ_TOKEN", "r".repeat(20).as_str())]).unwrap_err();
+        assert_eq!(err.variable, "RUNBOARD_READ_TOKEN", "a read token needs a full token");
+        let ok = config(&[("RUNBOARD_TOKEN", "0123456789abcdef")]).unwrap();
+        assert_eq!(ok.token.as_deref(), Some("0123456789abcdef"));
+    }
+
+    #[test]
+    fn allowed_origins_are_normalized_and_checked() {
+        let c = config(&[(
+            "RUNBOARD_ALLOWED_ORIGINS",
+            " https://Research.Example.com:8443/ , http://10.0.0.5:3000",
+        )])
+        .unwrap();
+        assert_eq!(
+            c.allowed_origins,
+            vec!["https://research.example.com:8443", "http://10.0.0.5:3000"]
+        );
+        let err = config(&[("RUNBOARD_ALLOWED_ORIGINS", "evil.example")]).unwrap_err();
+        assert_eq!(err.variable, "RUNBOARD_ALLOWED_ORIGINS");
+        let err = config(&[("RUNBOARD_ALLOWED_ORIGINS", "https://a.example/path")]).unwrap_err();
+        assert_eq!(err.value, "https://a.example/path");
+    }
+
+    #[test]
+    fn every_process_gets_a_unique_instance_id_under_its_node_id() {
+        let a = config(&[("RUNBOARD_NODE_ID", "box")]).unwrap();
+        let b = config(&[("RUNBOARD_NODE_ID", "box")]).unwrap();
+        assert!(a.node_id_explicit);
+        assert!(a.instance_id.starts_with("box-") && b.instance_id.starts_with("box-"));
+        assert_ne!(a.instance_id, b.instance_id);
+        assert!(!config(&[]).unwrap().node_id_explicit);
     }
 }

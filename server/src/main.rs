@@ -31,6 +31,12 @@ async fn main() -> anyhow::Result<()> {
         return embedded_pg_command(&config, args.get(1).map(String::as_str)).await;
     }
 
+    // Before anything starts: a server reachable beyond loopback needs a token.
+    if config.mode != Mode::Worker {
+        let leptos = get_configuration(None).context("reading the Leptos configuration")?;
+        server::web::guard::check_bind(leptos.leptos_options.site_addr, config.token.is_some())
+            .map_err(anyhow::Error::msg)?;
+    }
     let db = Database::open(&config).await?;
     let store = JobStore::new(db.pool.clone(), config.runs_dir.clone());
     DatasetStore::new(db.pool.clone())
@@ -56,11 +62,9 @@ async fn main() -> anyhow::Result<()> {
     };
     // Whatever ended the server, stop the workers: they put running jobs back in the queue.
     shutdown.cancel();
-    for task in background {
-        let _ = task.await;
-    }
+    let background = server::jobs::join_background(background).await;
     db.close().await;
-    served
+    served.and(background.map_err(anyhow::Error::from))
 }
 
 /// Starts the workers and the rescuer (unless this process is web-only).
@@ -68,22 +72,27 @@ async fn start_background(
     config: &Config,
     store: &JobStore,
     shutdown: &CancellationToken,
-) -> Vec<tokio::task::JoinHandle<()>> {
+) -> Vec<server::jobs::BackgroundTask> {
     if config.mode == Mode::Web {
         return Vec::new();
     }
     let rescuer = Rescuer::new(store.clone(), config.lease_timeout);
-    match rescuer.recover_node(&config.node_id).await {
-        Ok(report) if !report.requeued.is_empty() || !report.failed.is_empty() => {
-            tracing::warn!(
-                requeued = ?report.requeued, failed = ?report.failed,
+    // Only a configured node id is known to be this process's own: with the default (the host
+    // name) another live process may share it, so its runs wait for the lease to expire.
+    if config.node_id_explicit {
+        match rescuer.recover_node(&config.node_id).await {
+            Ok(report) if report != Default::default() => tracing::warn!(
+                requeued = ?report.requeued, failed = ?report.failed, cancelled = ?report.cancelled,
                 "recovered jobs left RUNNING by this node's previous process"
-            );
+            ),
+            Ok(_) => {}
+            Err(e) => {
+                tracing::error!(error = %e, "start-up recovery failed; the rescuer will retry")
+            }
         }
-        Ok(_) => {}
-        Err(e) => tracing::error!(error = %e, "start-up recovery failed; the rescuer will retry"),
     }
     let mut worker_config = WorkerConfig::new(config.workers, config.node_id.clone());
+    worker_config.instance_id = config.instance_id.clone();
     worker_config.heartbeat_interval = Some(config.lease_timeout / 6);
     let deps = HandlerDeps {
         store: store.clone(),
@@ -91,10 +100,16 @@ async fn start_background(
         max_grid: config.max_grid,
     };
     let worker = Worker::new(store.clone(), Registry::standard(), deps, worker_config);
-    tracing::info!(workers = config.workers, node = %config.node_id, "workers started");
+    tracing::info!(workers = config.workers, instance = %config.instance_id, "workers started");
     vec![
         tokio::spawn(worker.run(shutdown.clone())),
-        tokio::spawn(rescuer.run(shutdown.clone())),
+        tokio::spawn({
+            let shutdown = shutdown.clone();
+            async move {
+                rescuer.run(shutdown).await;
+                Ok(())
+            }
+        }),
     ]
 }
 
@@ -107,12 +122,19 @@ async fn serve_http(
     let options = leptos.leptos_options;
     let addr = options.site_addr;
     let backend = StoreBackend::new(store, config);
-    let app = server::web::router(options, server::web::shared(backend));
+    let security = server::web::Security::from_config(config);
+    let app = server::web::router_with(options, server::web::shared(backend), security);
     let listener = tokio::net::TcpListener::bind(&addr)
         .await
         .with_context(|| format!("binding {addr}"))?;
-    tracing::info!("listening on http://{addr}");
-    axum::serve(listener, app.into_make_service())
+    tracing::info!(
+        auth = if config.token.is_some() { "token" } else { "off (loopback only)" },
+        "listening on http://{addr}"
+    );
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
         .with_graceful_shutdown(async move { shutdown.cancelled().await })
         .await
         .context("serving HTTP")
@@ -121,13 +143,23 @@ async fn serve_http(
 /// `server pg start|stop`: manages the private cluster alone. `start` prints the URL.
 async fn embedded_pg_command(config: &Config, action: Option<&str>) -> anyhow::Result<()> {
     use server::db::embedded::EmbeddedPostgres;
-    let pg = EmbeddedPostgres::start(&config.data_dir, config.pg_port).await?;
+    let root = &config.data_dir;
     match action {
         Some("start") => {
+            let pg = EmbeddedPostgres::start(root, config.pg_port).await?;
+            // Only the URL goes to stdout: scripts read it with `$(server pg start)`.
             println!("{}", pg.url());
             Ok(())
         }
-        Some("stop") => Ok(pg.stop().await?),
+        Some("stop") => {
+            if !EmbeddedPostgres::stop_dir(root).await? {
+                eprintln!(
+                    "the private PostgreSQL in {} is not running",
+                    root.display()
+                );
+            }
+            Ok(())
+        }
         _ => anyhow::bail!("usage: server pg start|stop"),
     }
 }

@@ -25,6 +25,9 @@ pub enum BackendError {
     InvalidCsv(Vec<CsvIssue>),
     #[error("{0}")]
     Conflict(String),
+    /// The cap on active jobs is reached.
+    #[error("{message}")]
+    TooManyJobs { message: String, limit: u64 },
     /// The cause has been logged under this reference.
     #[error("internal error (reference {0})")]
     Internal(String),
@@ -37,6 +40,9 @@ impl From<BackendError> for ApiError {
             BackendError::Invalid { field, message } => ApiError::InvalidRequest { field, message },
             BackendError::InvalidCsv(errors) => ApiError::InvalidCsv { errors },
             BackendError::Conflict(message) => ApiError::Conflict { message },
+            BackendError::TooManyJobs { message, limit } => {
+                ApiError::TooManyJobs { message, limit }
+            }
             BackendError::Internal(reference) => ApiError::Internal { reference },
         }
     }

@@ -27,6 +27,18 @@ pub enum ApiError {
     /// The request is valid but the job's state does not allow it (e.g. cancel a finished job).
     #[error("{message}")]
     Conflict { message: String },
+    /// Too many jobs are queued or running (`RUNBOARD_MAX_ACTIVE_JOBS`); retry when some end.
+    #[error("{message}")]
+    TooManyJobs { message: String, limit: u64 },
+    /// No valid token or session (when `RUNBOARD_TOKEN` is set).
+    #[error("{message}")]
+    Unauthorized { message: String },
+    /// Authenticated, or from another site, but not allowed to do this.
+    #[error("{message}")]
+    Forbidden { message: String },
+    /// The body is not `application/json`.
+    #[error("{message}")]
+    UnsupportedMediaType { message: String },
     /// Something failed on the server; details are in the server log under `reference`.
     #[error("the server could not complete the request (reference {reference}); please retry")]
     Internal { reference: String },
@@ -44,6 +56,10 @@ impl ApiError {
             | ApiError::InvalidCsv { .. } => 400,
             ApiError::NoSuchJob { .. } => 404,
             ApiError::Conflict { .. } => 409,
+            ApiError::Unauthorized { .. } => 401,
+            ApiError::Forbidden { .. } => 403,
+            ApiError::UnsupportedMediaType { .. } => 415,
+            ApiError::TooManyJobs { .. } => 429,
             ApiError::Internal { .. } => 500,
             ApiError::Unreachable { .. } => 503,
         }

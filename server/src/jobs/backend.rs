@@ -20,6 +20,13 @@ pub fn to_backend_error(err: StoreError) -> BackendError {
         StoreError::Finished { id, state } => {
             BackendError::Conflict(format!("job {id} has already finished ({state})"))
         }
+        StoreError::QueueFull { active, limit } => BackendError::TooManyJobs {
+            message: format!(
+                "{active} jobs are already queued or running, the limit is {limit} \
+                 (RUNBOARD_MAX_ACTIVE_JOBS); wait for some to finish or cancel some"
+            ),
+            limit,
+        },
         other => internal(&other),
     }
 }
@@ -44,11 +51,16 @@ pub struct StoreBackend {
     pub store: JobStore,
     pub datasets: DatasetStore,
     pub limits: Limits,
+    /// Most QUEUED + RUNNING jobs; a submit beyond it gets `429`.
+    pub max_active_jobs: u64,
 }
 
 impl StoreBackend {
     pub fn new(store: JobStore, config: &Config) -> StoreBackend {
-        StoreBackend::with_max_grid(store, config.max_grid)
+        let mut backend = StoreBackend::with_max_grid(store, config.max_grid);
+        backend.limits.allow_test_hooks = config.test_hooks;
+        backend.max_active_jobs = config.max_active_jobs;
+        backend
     }
 
     pub fn with_max_grid(store: JobStore, max_grid: usize) -> StoreBackend {
@@ -56,6 +68,7 @@ impl StoreBackend {
             datasets: DatasetStore::new(store.pool().clone()),
             store,
             limits: limits(max_grid),
+            max_active_jobs: crate::config::DEFAULT_MAX_ACTIVE_JOBS,
         }
     }
 }
@@ -95,7 +108,7 @@ impl JobBackend for StoreBackend {
         }
         let args = request_args(&request).map_err(|e| internal(&e))?;
         self.store
-            .enqueue(NewJob::new(request.kind(), args))
+            .enqueue_capped(NewJob::new(request.kind(), args), self.max_active_jobs)
             .await
             .map_err(to_backend_error)
     }
@@ -109,7 +122,7 @@ impl JobBackend for StoreBackend {
             state: filter.state,
             kind: filter.kind,
             limit: filter.per_page as i64,
-            offset: (filter.page as i64 - 1) * filter.per_page as i64,
+            offset: (i64::from(filter.page) - 1).saturating_mul(i64::from(filter.per_page)),
         };
         let (jobs, total) = self.store.list(&query).await.map_err(to_backend_error)?;
         Ok(JobList {

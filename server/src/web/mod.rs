@@ -1,18 +1,34 @@
-//! The HTTP side: Leptos pages and the `/api/*` server functions on one axum router.
+//! The HTTP side: Leptos pages and the `/api/*` server functions on one axum router, behind
+//! the request guard (`guard`: hosts, cross-site writes, content types, security headers) and
+//! the optional token check (`auth`: bearer tokens, the sign-in page, session cookies).
+
+pub mod auth;
+pub mod guard;
 
 use std::sync::Arc;
 
 use app::api::backend::SharedBackend;
 use app::{shell, App};
+use axum::routing::get;
 use axum::Router;
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 
-/// Builds the router: SSR pages, server functions (with the backend in context), static files.
+pub use guard::Security;
+
+/// Builds the router with the default security: no token, same-origin writes only.
 pub fn router(options: LeptosOptions, backend: SharedBackend) -> Router {
+    router_with(options, backend, Security::default())
+}
+
+/// Builds the router: SSR pages, server functions (with the backend in context), static files,
+/// the sign-in page, all behind the guard and (when a token is set) the token check.
+pub fn router_with(options: LeptosOptions, backend: SharedBackend, security: Security) -> Router {
     let routes = generate_route_list(App);
     let context_backend = backend.clone();
+    let security = Arc::new(security);
     Router::new()
+        .route("/signin", get(auth::signin_page).post(auth::signin_submit))
         .leptos_routes_with_context(
             &options,
             routes,
@@ -23,6 +39,15 @@ pub fn router(options: LeptosOptions, backend: SharedBackend) -> Router {
             },
         )
         .fallback(leptos_axum::file_and_error_handler(shell))
+        .layer(axum::middleware::from_fn_with_state(
+            security.clone(),
+            auth::require_token,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            security.clone(),
+            guard::guard,
+        ))
+        .layer(axum::Extension(security))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(options)
 }
