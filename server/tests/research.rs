@@ -59,7 +59,7 @@ async fn job_count(pool: &PgPool) -> i64 {
 /// Runs the one queued job in this process and returns its id.
 async fn run_queued(store: &server::jobs::JobStore) -> uuid::Uuid {
     let job = store
-        .claim("test:1:0")
+        .claim("test:1:0", "test")
         .await
         .unwrap()
         .expect("a queued job");
@@ -314,6 +314,118 @@ async fn a_csv_imports_as_a_dataset_and_a_broken_one_stores_nothing(pool: PgPool
     );
 }
 
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn absurd_numbers_are_refused_naming_the_field_and_the_bound(pool: PgPool) {
+    let b = backend(&pool).await;
+    let ds = SAMPLE_DATASET_ID.to_string();
+    let cases: Vec<(Value, &str, &str)> = vec![
+        (
+            json!({"kind": "backtest", "dataset_id": ds, "strategy": "sma_cross", "cash": 1e300}),
+            "request.cash",
+            "at most 1e12",
+        ),
+        (
+            json!({"kind": "optimize", "dataset_id": ds, "strategy": "sma_cross",
+                "grid": {"n1": {"list": [5]}}, "commission": 5}),
+            "request.commission",
+            "below 0.1",
+        ),
+        (
+            json!({"kind": "train", "dataset_id": ds, "l2": 1e300}),
+            "request.l2",
+            "between 0 and 1000",
+        ),
+        (
+            json!({"kind": "train", "dataset_id": ds, "learning_rate": 1e9}),
+            "request.learning_rate",
+            "≤ 10",
+        ),
+        (
+            json!({"kind": "train", "dataset_id": ds, "validation_fraction": 1.5}),
+            "request.validation_fraction",
+            "between 0 and 1",
+        ),
+        // 50 folds × 59,900 runs per fold (each fold within max_grid) = 2,995,000 > 1,000,000.
+        (
+            json!({"kind": "walk_forward", "dataset_id": ds, "strategy": "sma_cross",
+                "grid": {"n1": {"range": {"start": 2, "stop": 201, "step": 1}},
+                         "n2": {"range": {"start": 2, "stop": 401, "step": 1}}},
+                "folds": 50}),
+            "request.folds",
+            "more than the limit of 1000000",
+        ),
+        (
+            json!({"kind": "demo", "steps": 100000, "step_ms": 10000}),
+            "request.step_ms",
+            "3600000 ms (1 hour)",
+        ),
+        (
+            json!({"kind": "demo", "steps": 5, "fail_once_at": 2}),
+            "request.fail_once_at",
+            "test hooks are disabled (set RUNBOARD_TEST_HOOKS=1 to enable)",
+        ),
+        (
+            json!({"kind": "demo", "steps": 5, "fail_terminally_at": 2}),
+            "request.fail_terminally_at",
+            "test hooks are disabled",
+        ),
+    ];
+    for (body, want_field, want_message) in cases {
+        let err = b.submit_job(request(body.clone())).await.unwrap_err();
+        let BackendError::Invalid { field, message } = &err else {
+            panic!("{body}: {err:?}")
+        };
+        assert_eq!(field, want_field, "{body}: {message}");
+        assert!(message.contains(want_message), "{body}: {message}");
+    }
+    assert_eq!(
+        job_count(&pool).await,
+        0,
+        "no job row for a refused request"
+    );
+
+    // The reported file: unix times 0..4, then i64::MAX on line 7.
+    let mut csv = String::from("time,open,high,low,close\n");
+    for t in ["0", "1", "2", "3", "4", "9223372036854775807"] {
+        csv.push_str(&format!("{t},1,1,1,1\n"));
+    }
+    let err = b
+        .import_dataset("far future".into(), csv)
+        .await
+        .unwrap_err();
+    let BackendError::InvalidCsv(errors) = err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(
+        errors[0].to_string(),
+        "line 7, column time: timestamp 9223372036854775807 is outside \
+         1900-01-01..2200-01-01 (UTC)"
+    );
+    assert_eq!(b.list_datasets().await.unwrap().len(), 1, "nothing stored");
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn a_diverging_training_job_succeeds_with_a_result_that_reads_back(pool: PgPool) {
+    let b = backend(&pool).await;
+    let ds = SAMPLE_DATASET_ID.to_string();
+    b.submit_job(request(
+        json!({"kind": "train", "dataset_id": ds, "epochs": 200,
+        "learning_rate": 10, "l2": 1000}),
+    ))
+    .await
+    .unwrap();
+    let id = run_queued(&b.store).await;
+    let (state, result) = b.store.result(id).await.unwrap();
+    assert_eq!(state, JobState::Succeeded);
+    let result = result.unwrap();
+    // Non-finite weights are stored as null and read back (as NaN, shown as "—").
+    assert!(result["weights"][0].is_null(), "{}", result["weights"]);
+    let read: app::model::research::TrainResult = serde_json::from_value(result).unwrap();
+    assert_eq!(read.epochs.len(), 200);
+    assert!(read.weights.iter().all(|w| w.is_nan()));
+}
+
 /// A sink that stops the engine after `stop_after` reports, keeping the last checkpoint.
 struct Interrupt {
     reports: usize,
@@ -353,7 +465,7 @@ async fn a_rescued_optimization_resumes_from_its_checkpoint_with_an_identical_re
         .await
         .unwrap()
         .id;
-    let first = b.store.claim("dead:1:0").await.unwrap().unwrap();
+    let first = b.store.claim("dead:1:0", "test").await.unwrap().unwrap();
     let mut sink = Interrupt {
         reports: 0,
         stop_after: 40,

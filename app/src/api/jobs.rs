@@ -72,6 +72,8 @@ pub async fn list_jobs(
     if page == 0 {
         return Err(bad("page", "pages count from 1".into()));
     }
+    // Far beyond the last page is simply empty; saturate rather than compute huge offsets.
+    let page = page.min(crate::pages::jobs::MAX_PAGE);
     let per_page = per_page.unwrap_or(20);
     if per_page == 0 || per_page > MAX_PER_PAGE {
         return Err(bad(

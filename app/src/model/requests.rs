@@ -11,6 +11,11 @@ use super::JobKind;
 pub const DEMO_MAX_STEPS: u64 = 100_000;
 /// Longest sleep per demo step.
 pub const DEMO_MAX_STEP_MS: u64 = 10_000;
+/// Longest total sleep of a demo job (`steps × step_ms`): one hour.
+pub const DEMO_MAX_TOTAL_MS: u64 = 3_600_000;
+/// Why a demo job's failure hooks are refused when test hooks are off.
+pub const TEST_HOOKS_DISABLED: &str =
+    "test hooks are disabled (set RUNBOARD_TEST_HOOKS=1 to enable)";
 
 /// A field that failed validation, named the way the client sent it (e.g. `grid.n1.step`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -81,7 +86,7 @@ impl JobRequest {
             JobRequest::Optimize(r) => Ok(r.validate(limits)?),
             JobRequest::WalkForward(r) => Ok(r.validate(limits)?),
             JobRequest::Train(r) => Ok(r.validate(limits)?),
-            JobRequest::Demo(d) => d.validate(),
+            JobRequest::Demo(d) => d.validate(limits),
         }
     }
 
@@ -114,7 +119,9 @@ pub struct DemoRequest {
 }
 
 impl DemoRequest {
-    pub fn validate(&self) -> Result<(), FieldError> {
+    /// Checks the step count, the sleep per step and in total, and that the failure hooks are
+    /// only used when `limits.allow_test_hooks` is on.
+    pub fn validate(&self, limits: &Limits) -> Result<(), FieldError> {
         if self.steps == 0 || self.steps > DEMO_MAX_STEPS {
             return Err(FieldError::new(
                 "steps",
@@ -126,6 +133,24 @@ impl DemoRequest {
                 "step_ms",
                 format!("must be at most {DEMO_MAX_STEP_MS}, got {}", self.step_ms),
             ));
+        }
+        let total = self.steps.saturating_mul(self.step_ms);
+        if total > DEMO_MAX_TOTAL_MS {
+            return Err(FieldError::new(
+                "step_ms",
+                format!(
+                    "steps × step_ms must be at most {DEMO_MAX_TOTAL_MS} ms (1 hour), got {} × {} = {total} ms",
+                    self.steps, self.step_ms
+                ),
+            ));
+        }
+        if !limits.allow_test_hooks {
+            if self.fail_once_at.is_some() {
+                return Err(FieldError::new("fail_once_at", TEST_HOOKS_DISABLED));
+            }
+            if self.fail_terminally_at.is_some() {
+                return Err(FieldError::new("fail_terminally_at", TEST_HOOKS_DISABLED));
+            }
         }
         Ok(())
     }
@@ -151,6 +176,60 @@ mod tests {
             fail_once_at: None,
             fail_terminally_at: None,
         };
-        assert_eq!(r.validate().unwrap_err().field, "steps");
+        assert_eq!(r.validate(&Limits::default()).unwrap_err().field, "steps");
+    }
+
+    fn demo(steps: u64, step_ms: u64) -> DemoRequest {
+        DemoRequest {
+            steps,
+            step_ms,
+            fail_once_at: None,
+            fail_terminally_at: None,
+        }
+    }
+
+    #[test]
+    fn demo_jobs_sleep_at_most_an_hour_in_total() {
+        let limits = Limits::default();
+        // 100,000 steps × 10 s each was 11.6 days of a worker.
+        let e = demo(DEMO_MAX_STEPS, DEMO_MAX_STEP_MS)
+            .validate(&limits)
+            .unwrap_err();
+        assert_eq!(e.field, "step_ms");
+        assert!(e.message.contains("3600000"), "{}", e.message);
+        assert!(e.message.contains("1000000000"), "{}", e.message);
+        assert!(demo(360, 10_000).validate(&limits).is_ok());
+        assert_eq!(
+            demo(361, 10_000).validate(&limits).unwrap_err().field,
+            "step_ms"
+        );
+        assert!(demo(DEMO_MAX_STEPS, 36).validate(&limits).is_ok());
+    }
+
+    #[test]
+    fn failure_hooks_need_test_hooks_enabled() {
+        let off = Limits::default();
+        let on = Limits {
+            allow_test_hooks: true,
+            ..Limits::default()
+        };
+        let once = DemoRequest {
+            fail_once_at: Some(3),
+            ..demo(5, 0)
+        };
+        let e = JobRequest::Demo(once.clone()).validate(&off).unwrap_err();
+        assert_eq!(e.field, "fail_once_at");
+        assert_eq!(
+            e.message,
+            "test hooks are disabled (set RUNBOARD_TEST_HOOKS=1 to enable)"
+        );
+        assert!(JobRequest::Demo(once).validate(&on).is_ok());
+        let terminal = DemoRequest {
+            fail_terminally_at: Some(2),
+            ..demo(5, 0)
+        };
+        let e = terminal.validate(&off).unwrap_err();
+        assert_eq!(e.field, "fail_terminally_at");
+        assert!(terminal.validate(&on).is_ok());
     }
 }

@@ -235,6 +235,16 @@ impl fmt::Display for StrategyKind {
     }
 }
 
+/// A number as an error message quotes it: short scientific notation for huge or tiny
+/// magnitudes (`1e300`, not 301 digits).
+fn shown(v: f64) -> String {
+    if v.is_finite() && v != 0.0 && (v.abs() >= 1e15 || v.abs() < 1e-6) {
+        format!("{v:e}")
+    } else {
+        format!("{v}")
+    }
+}
+
 fn check_value(spec: &ParamSpec, v: f64, field: &str) -> Result<(), ValidationError> {
     if !v.is_finite() {
         return Err(ValidationError::new(field, "must be a finite number"));
@@ -242,13 +252,18 @@ fn check_value(spec: &ParamSpec, v: f64, field: &str) -> Result<(), ValidationEr
     if spec.integer && v.fract() != 0.0 {
         return Err(ValidationError::new(
             field,
-            format!("must be a whole number, got {v}"),
+            format!("must be a whole number, got {}", shown(v)),
         ));
     }
     if v < spec.min || v > spec.max {
         return Err(ValidationError::new(
             field,
-            format!("must be between {} and {}, got {v}", spec.min, spec.max),
+            format!(
+                "must be between {} and {}, got {}",
+                spec.min,
+                spec.max,
+                shown(v)
+            ),
         ));
     }
     Ok(())
@@ -291,6 +306,10 @@ impl std::error::Error for ValidationError {}
 pub struct Limits {
     /// Largest number of runs an optimization (or one walk-forward fold) may have.
     pub max_grid: u64,
+    /// Largest total number of runs of a walk-forward analysis: folds × runs per fold
+    /// (default 1,000,000, ten times the default `max_grid`). Each fold is also held to
+    /// `max_grid` on its own.
+    pub max_walk_forward_runs: u64,
     /// Largest number of bars in a dataset.
     pub max_bars: usize,
     /// Largest number of walk-forward folds.
@@ -301,17 +320,22 @@ pub struct Limits {
     pub max_epochs: usize,
     /// Largest number of lagged features.
     pub max_lags: usize,
+    /// Whether demo jobs may use their failure hooks (`fail_once_at`, `fail_terminally_at`).
+    /// Off by default; the server turns it on with `RUNBOARD_TEST_HOOKS=1`.
+    pub allow_test_hooks: bool,
 }
 
 impl Default for Limits {
     fn default() -> Self {
         Self {
             max_grid: 100_000,
+            max_walk_forward_runs: 1_000_000,
             max_bars: 1_000_000,
             max_folds: 50,
             max_top_n: 100,
             max_epochs: 10_000,
             max_lags: 50,
+            allow_test_hooks: false,
         }
     }
 }
@@ -329,14 +353,33 @@ fn default_is_fraction() -> f64 {
     0.75
 }
 
+/// Largest starting cash (one trillion): beyond it the simulation's sums lose their meaning.
+pub const MAX_CASH: f64 = 1e12;
+/// Commission rates must be below this (10%).
+pub const MAX_COMMISSION: f64 = 0.1;
+/// Largest training learning rate.
+pub const MAX_LEARNING_RATE: f64 = 10.0;
+/// Largest training L2 penalty.
+pub const MAX_L2: f64 = 1e3;
+
 fn check_money(cash: f64, commission: f64) -> Result<(), ValidationError> {
-    if !(cash.is_finite() && cash > 0.0) {
-        return Err(ValidationError::new("cash", "starting cash must be > 0"));
+    // `!(a && b)` also refuses NaN, which fails every comparison.
+    if !(cash.is_finite() && cash > 0.0 && cash <= MAX_CASH) {
+        return Err(ValidationError::new(
+            "cash",
+            format!(
+                "starting cash must be > 0 and at most 1e12, got {}",
+                shown(cash)
+            ),
+        ));
     }
-    if !(commission.is_finite() && (0.0..0.1).contains(&commission)) {
+    if !(commission.is_finite() && (0.0..MAX_COMMISSION).contains(&commission)) {
         return Err(ValidationError::new(
             "commission",
-            "commission rate must be at least 0 and below 0.1 (10%)",
+            format!(
+                "commission rate must be at least 0 and below 0.1 (10%), got {}",
+                shown(commission)
+            ),
         ));
     }
     Ok(())
@@ -1075,7 +1118,10 @@ impl WalkForwardRequest {
         if self.folds == 0 || self.folds > limits.max_folds {
             return Err(ValidationError::new(
                 "folds",
-                format!("must be between 1 and {}", limits.max_folds),
+                format!(
+                    "must be between 1 and {}, got {}",
+                    limits.max_folds, self.folds
+                ),
             ));
         }
         match (self.in_sample_bars, self.out_of_sample_bars) {
@@ -1098,10 +1144,26 @@ impl WalkForwardRequest {
         {
             return Err(ValidationError::new(
                 "in_sample_fraction",
-                "must be strictly between 0 and 1",
+                format!(
+                    "must be strictly between 0 and 1, got {}",
+                    shown(self.in_sample_fraction)
+                ),
             ));
         }
-        GridSpec::build(self.strategy, &self.grid, self.constraint.as_ref(), limits)
+        let spec = GridSpec::build(self.strategy, &self.grid, self.constraint.as_ref(), limits)?;
+        // The per-fold limit above is not enough: 50 folds of a full grid is 50 grids.
+        let total = (self.folds as u64).saturating_mul(spec.runs);
+        if total > limits.max_walk_forward_runs {
+            return Err(ValidationError::new(
+                "folds",
+                format!(
+                    "{} folds × {} runs per fold = {total} runs, more than the limit of {} \
+                     for a walk-forward analysis",
+                    self.folds, spec.runs, limits.max_walk_forward_runs
+                ),
+            ));
+        }
+        Ok(spec)
     }
 
     /// The fold windows for `n_bars` bars, or an error saying why the folds do not fit.
@@ -1239,20 +1301,26 @@ impl TrainRequest {
         }
         if !(self.learning_rate.is_finite()
             && self.learning_rate > 0.0
-            && self.learning_rate <= 10.0)
+            && self.learning_rate <= MAX_LEARNING_RATE)
         {
             return Err(ValidationError::new(
                 "learning_rate",
-                "must be > 0 and ≤ 10",
+                format!("must be > 0 and ≤ 10, got {}", shown(self.learning_rate)),
             ));
         }
-        if !(self.l2.is_finite() && self.l2 >= 0.0) {
-            return Err(ValidationError::new("l2", "must be ≥ 0"));
+        if !(self.l2.is_finite() && self.l2 >= 0.0 && self.l2 <= MAX_L2) {
+            return Err(ValidationError::new(
+                "l2",
+                format!("must be between 0 and 1000, got {}", shown(self.l2)),
+            ));
         }
         if !(self.validation_fraction > 0.0 && self.validation_fraction < 1.0) {
             return Err(ValidationError::new(
                 "validation_fraction",
-                "must be strictly between 0 and 1",
+                format!(
+                    "must be strictly between 0 and 1, got {}",
+                    shown(self.validation_fraction)
+                ),
             ));
         }
         Ok(())
@@ -1280,8 +1348,51 @@ impl TrainRequest {
 // Results
 // ---------------------------------------------------------------------------------------------
 
+/// Serde for plain `f64` result fields. JSON has no NaN or ±∞ (serde_json writes them as
+/// `null`), so a non-finite value is written as `null` and a `null` reads back as NaN, which
+/// the views show as "—". Finite values round-trip unchanged, so a stored result can always be
+/// read back.
+pub mod finite_or_null {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    /// Writes `v`, or `null` when it is not finite.
+    pub fn serialize<S: Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
+        if v.is_finite() {
+            s.serialize_f64(*v)
+        } else {
+            s.serialize_none()
+        }
+    }
+
+    /// Reads a number, or NaN for `null`.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+        Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
+    }
+}
+
+/// [`finite_or_null`] for every element of a `Vec<f64>`.
+pub mod finite_vec_or_null {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    /// Writes the values, `null` for the non-finite ones.
+    pub fn serialize<S: Serializer>(v: &[f64], s: S) -> Result<S::Ok, S::Error> {
+        v.iter()
+            .map(|x| x.is_finite().then_some(*x))
+            .collect::<Vec<Option<f64>>>()
+            .serialize(s)
+    }
+
+    /// Reads the values, NaN for each `null`.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<f64>, D::Error> {
+        Ok(Vec::<Option<f64>>::deserialize(d)?
+            .into_iter()
+            .map(|x| x.unwrap_or(f64::NAN))
+            .collect())
+    }
+}
+
 /// Backtest statistics, named and computed as backtesting.py 0.6's `compute_stats`.
-/// `None` where the statistic is undefined (no trades, zero volatility, …).
+/// `None` where the statistic is undefined (no trades, zero volatility, …) or not finite.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Stats {
     /// First bar's time (unix seconds).
@@ -1291,13 +1402,14 @@ pub struct Stats {
     /// `end - start` in seconds.
     pub duration_secs: i64,
     /// Exposure Time [%]: share of bars inside a closed trade.
+    #[serde(with = "finite_or_null")]
     pub exposure_time_pct: f64,
     /// Equity Final [$].
     pub equity_final: Option<f64>,
     /// Equity Peak [$].
     pub equity_peak: Option<f64>,
-    /// Commissions [$] of closed trades.
-    pub commissions: f64,
+    /// Commissions [$] of closed trades (`None` if not finite: absurd cash or prices).
+    pub commissions: Option<f64>,
     /// Return [%].
     pub return_pct: Option<f64>,
     /// Buy & Hold Return [%] from the first bar the strategy can trade.
@@ -1360,14 +1472,19 @@ pub struct Trade {
     /// Units, negative for a short.
     pub size: i64,
     /// Entry fill price.
+    #[serde(with = "finite_or_null")]
     pub entry_price: f64,
     /// Exit fill price (for an open trade: the last close).
+    #[serde(with = "finite_or_null")]
     pub exit_price: f64,
     /// Profit in cash after both commissions.
+    #[serde(with = "finite_or_null")]
     pub pnl: f64,
     /// Return in percent of the entry value, after commissions.
+    #[serde(with = "finite_or_null")]
     pub return_pct: f64,
     /// Commissions paid (entry + exit).
+    #[serde(with = "finite_or_null")]
     pub commission: f64,
 }
 
@@ -1377,8 +1494,10 @@ pub struct EquityPoint {
     /// Bar time (unix seconds).
     pub t: i64,
     /// Account equity (cash + open position marked at the close).
+    #[serde(with = "finite_or_null")]
     pub equity: f64,
     /// Drawdown from the running peak, in percent (≥ 0).
+    #[serde(with = "finite_or_null")]
     pub drawdown_pct: f64,
 }
 
@@ -1415,10 +1534,12 @@ pub struct Heatmap {
     /// Parameter on the x axis.
     pub x_param: String,
     /// Values along x.
+    #[serde(with = "finite_vec_or_null")]
     pub x_values: Vec<f64>,
     /// Parameter on the y axis (`None` when only one parameter varies).
     pub y_param: Option<String>,
     /// Values along y (`[0.0]` when only one parameter varies).
+    #[serde(with = "finite_vec_or_null")]
     pub y_values: Vec<f64>,
     /// Metric per cell, row-major by y.
     pub cells: Vec<Vec<Option<f64>>>,
@@ -1487,8 +1608,10 @@ pub struct EpochLoss {
     /// Epoch number, from 1.
     pub epoch: usize,
     /// Mean binary cross-entropy on the training split.
+    #[serde(with = "finite_or_null")]
     pub train_loss: f64,
     /// Mean binary cross-entropy on the validation split.
+    #[serde(with = "finite_or_null")]
     pub val_loss: f64,
 }
 
@@ -1498,12 +1621,17 @@ pub struct TrainResult {
     /// Loss per epoch.
     pub epochs: Vec<EpochLoss>,
     /// Share of validation samples whose direction was predicted right, in [0, 1].
+    #[serde(with = "finite_or_null")]
     pub val_accuracy: f64,
     /// Share of validation samples that went up (the naive baseline), in [0, 1].
+    #[serde(with = "finite_or_null")]
     pub val_up_share: f64,
-    /// Learned weights (one per lag, most recent lag first) on standardized features.
+    /// Learned weights (one per lag, most recent lag first) on standardized features; NaN
+    /// where training diverged (a huge learning rate or L2 penalty).
+    #[serde(with = "finite_vec_or_null")]
     pub weights: Vec<f64>,
-    /// Learned bias.
+    /// Learned bias (NaN where training diverged).
+    #[serde(with = "finite_or_null")]
     pub bias: f64,
     /// First bar of the validation period.
     pub validation_start_bar: usize,
@@ -1679,5 +1807,174 @@ mod tests {
         assert_eq!(w[0].out_of_sample, (432, 574));
         assert_eq!(w[3].in_sample, (0, 858));
         assert_eq!(w[3].out_of_sample, (858, 1000));
+    }
+    fn train_request() -> TrainRequest {
+        TrainRequest {
+            dataset_id: "d".into(),
+            lags: 5,
+            epochs: 200,
+            learning_rate: 0.1,
+            l2: 0.0,
+            validation_fraction: 0.3,
+            cash: 10_000.0,
+            commission: 0.0,
+            long_only: false,
+        }
+    }
+
+    #[test]
+    fn free_numbers_refuse_nan_infinity_and_absurd_values_naming_field_and_bound() {
+        let limits = Limits::default();
+        let bad_cash = [0.0, -1.0, 1.000_001e12, 1e300, f64::NAN, f64::INFINITY];
+        for cash in bad_cash {
+            let mut req = BacktestRequest::new("d", StrategyKind::SmaCross);
+            req.cash = cash;
+            let e = req.validate(&limits).unwrap_err();
+            assert_eq!(e.field, "cash", "{cash}");
+            assert!(e.message.contains("1e12"), "{}", e.message);
+        }
+        let mut req = BacktestRequest::new("d", StrategyKind::SmaCross);
+        req.cash = 1e300;
+        assert_eq!(
+            req.validate(&limits).unwrap_err().message,
+            "starting cash must be > 0 and at most 1e12, got 1e300"
+        );
+        let mut ok = BacktestRequest::new("d", StrategyKind::SmaCross);
+        ok.cash = MAX_CASH;
+        assert!(ok.validate(&limits).is_ok());
+        for commission in [-0.001, 0.1, 5.0, f64::NAN, f64::NEG_INFINITY] {
+            let mut req = sma_grid(r(2.0, 3.0, 1.0), r(5.0, 6.0, 1.0));
+            req.commission = commission;
+            let e = req.validate(&limits).unwrap_err();
+            assert_eq!(e.field, "commission", "{commission}");
+            assert!(e.message.contains("0.1"), "{}", e.message);
+        }
+        type Case = (&'static str, fn(&mut TrainRequest), &'static str);
+        let train_cases: [Case; 9] = [
+            ("l2", |t| t.l2 = 1e300, "1000"),
+            ("l2", |t| t.l2 = -0.5, "1000"),
+            ("l2", |t| t.l2 = f64::NAN, "1000"),
+            ("learning_rate", |t| t.learning_rate = f64::INFINITY, "10"),
+            ("learning_rate", |t| t.learning_rate = 0.0, "10"),
+            ("learning_rate", |t| t.learning_rate = 11.0, "10"),
+            (
+                "validation_fraction",
+                |t| t.validation_fraction = f64::NAN,
+                "between 0 and 1",
+            ),
+            (
+                "validation_fraction",
+                |t| t.validation_fraction = 1.0,
+                "between 0 and 1",
+            ),
+            ("cash", |t| t.cash = f64::MAX, "1e12"),
+        ];
+        for (field, set, bound) in train_cases {
+            let mut req = train_request();
+            set(&mut req);
+            let e = req.validate(&limits).unwrap_err();
+            assert_eq!(e.field, field);
+            assert!(e.message.contains(bound), "{field}: {}", e.message);
+        }
+        let mut req = train_request();
+        req.l2 = MAX_L2;
+        req.learning_rate = MAX_LEARNING_RATE;
+        assert!(req.validate(&limits).is_ok());
+    }
+
+    #[test]
+    fn walk_forward_total_runs_are_limited_across_folds() {
+        let req = WalkForwardRequest {
+            dataset_id: "d".into(),
+            strategy: StrategyKind::SmaCross,
+            // 100 × 100 values, 4,950 admissible runs per fold (n1 < n2).
+            grid: sma_grid(r(2.0, 101.0, 1.0), r(2.0, 101.0, 1.0)).grid,
+            constraint: None,
+            metric: Metric::Sharpe,
+            folds: 50,
+            mode: WalkForwardMode::Rolling,
+            in_sample_fraction: 0.75,
+            in_sample_bars: None,
+            out_of_sample_bars: None,
+            cash: 10_000.0,
+            commission: 0.0,
+            long_only: false,
+        };
+        let limits = Limits {
+            max_walk_forward_runs: 200_000,
+            ..Limits::default()
+        };
+        let e = req.validate(&limits).unwrap_err();
+        assert_eq!(e.field, "folds");
+        assert!(e.message.contains("247500"), "{}", e.message);
+        assert!(e.message.contains("200000"), "{}", e.message);
+        // Within the total, and within the per-fold limit, it is accepted.
+        let fewer = WalkForwardRequest { folds: 40, ..req };
+        assert!(fewer.validate(&limits).is_ok());
+        assert_eq!(Limits::default().max_walk_forward_runs, 1_000_000);
+    }
+
+    #[test]
+    fn non_finite_results_round_trip_through_json_as_none() {
+        let stats = Stats {
+            equity_final: Some(f64::INFINITY),
+            sharpe: Some(f64::NAN),
+            commissions: Some(f64::NEG_INFINITY),
+            exposure_time_pct: f64::NAN,
+            ..Stats::default()
+        };
+        let report = BacktestReport {
+            stats: stats.clone(),
+            equity: vec![EquityPoint {
+                t: 0,
+                equity: f64::INFINITY,
+                drawdown_pct: f64::NAN,
+            }],
+            trades: vec![Trade {
+                entry_bar: 0,
+                exit_bar: 1,
+                entry_time: 0,
+                exit_time: 1,
+                size: i64::MAX,
+                entry_price: 1.0,
+                exit_price: f64::INFINITY,
+                pnl: f64::INFINITY,
+                return_pct: f64::NAN,
+                commission: f64::INFINITY,
+            }],
+            open_trade: None,
+        };
+        let text = serde_json::to_string(&report).unwrap();
+        assert!(!text.contains("inf") && !text.contains("NaN"), "{text}");
+        let back: BacktestReport = serde_json::from_str(&text).unwrap();
+        assert_eq!(back.stats.equity_final, None);
+        assert_eq!(back.stats.sharpe, None);
+        assert_eq!(back.stats.commissions, None);
+        assert!(back.stats.exposure_time_pct.is_nan());
+        assert!(back.equity[0].equity.is_nan());
+        assert!(back.trades[0].pnl.is_nan());
+        assert_eq!(back.trades[0].entry_price, 1.0);
+        // Through serde_json::Value too, as the job store keeps results.
+        let train = TrainResult {
+            epochs: vec![EpochLoss {
+                epoch: 1,
+                train_loss: f64::INFINITY,
+                val_loss: 0.5,
+            }],
+            val_accuracy: f64::NAN,
+            val_up_share: 0.5,
+            weights: vec![f64::NAN, 1.5, f64::NEG_INFINITY],
+            bias: f64::INFINITY,
+            validation_start_bar: 3,
+            backtest: stats,
+        };
+        let value = serde_json::to_value(&train).unwrap();
+        let back: TrainResult = serde_json::from_value(value).unwrap();
+        assert!(back.epochs[0].train_loss.is_nan());
+        assert_eq!(back.epochs[0].val_loss, 0.5);
+        assert!(back.weights[0].is_nan() && back.weights[2].is_nan());
+        assert_eq!(back.weights[1], 1.5);
+        assert!(back.bias.is_nan());
+        assert_eq!(back.backtest.sharpe, None);
     }
 }

@@ -12,6 +12,33 @@ use crate::poll::{start_polling, PollHealth};
 
 /// Jobs per page.
 pub const PER_PAGE: u32 = 20;
+/// Highest page number the list asks for or links to (20 million jobs at 20 a page); larger
+/// `?page=` values are clamped to it.
+pub const MAX_PAGE: u32 = 1_000_000;
+
+/// The page in `?page=`: 1 when missing, malformed or 0, at most [`MAX_PAGE`] (so
+/// `?page=4294967295` is page 1,000,000, not an overflow).
+fn parse_page(raw: Option<&str>) -> u32 {
+    raw.and_then(|p| p.trim().parse::<u64>().ok())
+        .filter(|p| *p >= 1)
+        .map_or(1, |p| p.min(u64::from(MAX_PAGE)) as u32)
+}
+
+/// Pages needed for `total` jobs at `per_page` a page: at least 1, at most [`MAX_PAGE`].
+fn page_count(total: i64, per_page: u32) -> u32 {
+    let total = u64::try_from(total).unwrap_or(0);
+    let pages = total.div_ceil(u64::from(per_page.max(1)));
+    pages.clamp(1, u64::from(MAX_PAGE)) as u32
+}
+
+/// The previous and next page of `page`, kept in `1..=MAX_PAGE`.
+fn neighbours(page: u32) -> (u32, u32) {
+    let page = page.clamp(1, MAX_PAGE);
+    (
+        page.saturating_sub(1).max(1),
+        page.saturating_add(1).min(MAX_PAGE),
+    )
+}
 
 /// The list's query: `?state=RUNNING&kind=optimize&page=2`.
 #[derive(Clone, Debug, PartialEq)]
@@ -44,11 +71,7 @@ pub fn JobsPage() -> impl IntoView {
         ListQuery {
             state: nonempty("state"),
             kind: nonempty("kind"),
-            page: q
-                .get("page")
-                .and_then(|p| p.parse().ok())
-                .filter(|p| *p >= 1)
-                .unwrap_or(1),
+            page: parse_page(q.get("page").as_deref()),
         }
     });
     let list = Resource::new(
@@ -126,13 +149,11 @@ fn LiveList(first: JobList, query: ListQuery) -> impl IntoView {
     }
     let pages = move || {
         let l = list.read();
-        ((l.total.max(0) as u32).div_ceil(l.per_page.max(1))).max(1)
+        page_count(l.total, l.per_page)
     };
-    let page = query.page;
-    let (prev, next) = (
-        query.href(page.saturating_sub(1).max(1)),
-        query.href(page + 1),
-    );
+    let page = query.page.clamp(1, MAX_PAGE);
+    let (prev_page, next_page) = neighbours(page);
+    let (prev, next) = (query.href(prev_page), query.href(next_page));
     view! {
         <Show when=move || { health.get().failures > 0 }>
             <p class="notice notice--warn" role="status">"Connection lost — reconnecting…"</p>
@@ -210,5 +231,37 @@ fn JobRow(job: JobStatus) -> impl IntoView {
             <td>{fmt(job.finished_at)}</td>
             <td class="num">{duration}</td>
         </tr>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn page_numbers_are_clamped_not_overflowed() {
+        assert_eq!(parse_page(None), 1);
+        assert_eq!(parse_page(Some("")), 1);
+        assert_eq!(parse_page(Some("0")), 1);
+        assert_eq!(parse_page(Some("-3")), 1);
+        assert_eq!(parse_page(Some("x")), 1);
+        assert_eq!(parse_page(Some("7")), 7);
+        assert_eq!(parse_page(Some("4294967295")), MAX_PAGE);
+        assert_eq!(parse_page(Some("18446744073709551615")), MAX_PAGE);
+        assert_eq!(neighbours(1), (1, 2));
+        assert_eq!(neighbours(0), (1, 2));
+        assert_eq!(neighbours(u32::MAX), (MAX_PAGE - 1, MAX_PAGE));
+        assert_eq!(neighbours(MAX_PAGE), (MAX_PAGE - 1, MAX_PAGE));
+    }
+
+    #[test]
+    fn page_count_saturates() {
+        assert_eq!(page_count(0, 20), 1);
+        assert_eq!(page_count(-5, 20), 1);
+        assert_eq!(page_count(41, 20), 3);
+        assert_eq!(page_count(41, 0), 41);
+        // More jobs than u32 can count: the old `total as u32` wrapped around.
+        assert_eq!(page_count(i64::MAX, 1), MAX_PAGE);
+        assert_eq!(page_count(1 << 32, 20), MAX_PAGE);
     }
 }

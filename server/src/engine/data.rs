@@ -49,7 +49,8 @@ impl Series {
     }
 
     /// Checks the invariants the engine relies on (equal lengths, finite positive prices,
-    /// increasing times). Data from [`parse_csv`] or [`sample_series`] always passes.
+    /// increasing times between [`MIN_TIMESTAMP`] and [`MAX_TIMESTAMP`]). Data from
+    /// [`parse_csv`] always passes, and so does [`sample_series`] up to ~40,000 bars.
     pub fn check(&self) -> Result<(), String> {
         let n = self.len();
         if [
@@ -72,6 +73,12 @@ impl Series {
                 if !(p.is_finite() && p > 0.0) {
                     return Err(format!("bar {i}: prices must be finite and > 0"));
                 }
+            }
+            if !(MIN_TIMESTAMP..=MAX_TIMESTAMP).contains(&self.ts[i]) {
+                return Err(format!(
+                    "bar {i}: time {} is outside {TIMESTAMP_RANGE} (UTC)",
+                    self.ts[i]
+                ));
             }
             if i > 0 && self.ts[i] <= self.ts[i - 1] {
                 return Err(format!("bar {i}: times are not strictly increasing"));
@@ -102,6 +109,15 @@ impl fmt::Display for CsvError {
     }
 }
 
+/// Earliest bar time accepted: 1900-01-01T00:00:00Z, in unix seconds.
+pub const MIN_TIMESTAMP: i64 = -2_208_988_800;
+/// Latest bar time accepted: 2200-01-01T00:00:00Z, in unix seconds. Keeping times in
+/// [`MIN_TIMESTAMP`]..=[`MAX_TIMESTAMP`] keeps every difference of two times, and the charts'
+/// time axes, far from `i64` overflow.
+pub const MAX_TIMESTAMP: i64 = 7_258_118_400;
+/// The accepted time range as the error messages name it.
+pub const TIMESTAMP_RANGE: &str = "1900-01-01..2200-01-01";
+
 /// Most errors collected from one file before giving up.
 pub const MAX_CSV_ERRORS: usize = 20;
 
@@ -122,7 +138,7 @@ const TIME_NAMES: [&str; 5] = ["date", "datetime", "time", "timestamp", "date_ti
 /// (missing → 0); other columns are ignored. The delimiter is `,` (or `;` / tab when the header
 /// has no comma). Times may be `YYYY-MM-DD`, `YYYY/MM/DD`, either followed by ` HH:MM[:SS[.f]]`
 /// or `THH:MM:SS[.f]` with an optional `Z` or `±HH:MM` offset, or integer unix seconds.
-/// Naive times are UTC. Blank lines are skipped.
+/// Naive times are UTC and must lie in 1900-01-01..2200-01-01 (UTC). Blank lines are skipped.
 ///
 /// Every bad row is reported with its line (header = line 1) and column: missing field, not a
 /// number, bad date, high < low, open/close outside [low, high], negative volume, times not
@@ -303,19 +319,22 @@ fn clean(f: &str) -> &str {
 }
 
 /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's `days_from_civil`).
+/// Saturates instead of overflowing for years beyond any calendar use.
 pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
+    let y = if m <= 2 { y.saturating_sub(1) } else { y };
     let era = y.div_euclid(400);
-    let yoe = y - era * 400; // [0, 399]
+    let yoe = y.rem_euclid(400); // [0, 399]
     let mp = (m as i64 + 9) % 12; // March = 0
     let doy = (153 * mp + 2) / 5 + d as i64 - 1; // [0, 365]
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy; // [0, 146096]
-    era * 146_097 + doe - 719_468
+    era.saturating_mul(146_097)
+        .saturating_add(doe)
+        .saturating_sub(719_468)
 }
 
 /// Inverse of [`days_from_civil`]: `(year, month, day)`.
 pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
+    let z = z.saturating_add(719_468);
     let era = z.div_euclid(146_097);
     let doe = z - era * 146_097;
     let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
@@ -353,7 +372,11 @@ pub fn parse_time(f: &str) -> Result<i64, String> {
     };
     let digits = f.strip_prefix('-').unwrap_or(f);
     if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
-        return f.parse::<i64>().map_err(|_| bad());
+        // All digits: a number too big for i64 is out of range too.
+        return match f.parse::<i64>() {
+            Ok(t) => in_range(t, f),
+            Err(_) => Err(out_of_range(f)),
+        };
     }
     let (date, time) = match f.find(['T', ' ', 't']) {
         Some(i) => (&f[..i], Some(f[i + 1..].trim())),
@@ -370,11 +393,28 @@ pub fn parse_time(f: &str) -> Result<i64, String> {
     if !(1..=12).contains(&m) || d == 0 || d > days_in_month(y, m) {
         return Err(format!("no such date: {f:?}"));
     }
+    // A four-digit year keeps this far from overflow; the range check comes after the offset.
     let mut secs = days_from_civil(y, m, d) * 86_400;
     if let Some(t) = time {
         secs += parse_clock(t).map_err(|_| bad())?;
     }
-    Ok(secs)
+    in_range(secs, f)
+}
+
+/// `t` if it lies in [`MIN_TIMESTAMP`]..=[`MAX_TIMESTAMP`], else an error quoting `field`.
+fn in_range(t: i64, field: &str) -> Result<i64, String> {
+    if (MIN_TIMESTAMP..=MAX_TIMESTAMP).contains(&t) {
+        Ok(t)
+    } else {
+        Err(out_of_range(field))
+    }
+}
+
+fn out_of_range(field: &str) -> String {
+    // Quote at most 40 characters of a pathological field.
+    let shown: String = field.chars().take(40).collect();
+    let more = if shown.len() < field.len() { "…" } else { "" };
+    format!("timestamp {shown}{more} is outside {TIMESTAMP_RANGE} (UTC)")
 }
 
 /// `HH:MM[:SS[.fff]][Z|±HH:MM]` → seconds since midnight minus the UTC offset.
@@ -388,6 +428,9 @@ fn parse_clock(t: &str) -> Result<i64, ()> {
         let (oh, om) = o.split_once(':').unwrap_or((o, "0"));
         let oh: i64 = num(oh, "offset").map_err(|_| ())?;
         let om: i64 = num(om, "offset").map_err(|_| ())?;
+        if oh > 23 || om > 59 {
+            return Err(());
+        }
         (c, sign * (oh * 3600 + om * 60))
     } else {
         (t, 0)
@@ -574,5 +617,60 @@ mod tests {
             let dow = (a.ts[i] / 86_400 + 3).rem_euclid(7);
             assert!(dow < 5, "weekend bar at {i}");
         }
+    }
+
+    #[test]
+    fn timestamps_outside_1900_to_2200_are_refused_with_line_and_column() {
+        assert_eq!(MIN_TIMESTAMP, days_from_civil(1900, 1, 1) * 86_400);
+        assert_eq!(MAX_TIMESTAMP, days_from_civil(2200, 1, 1) * 86_400);
+        assert_eq!(parse_time("1900-01-01"), Ok(MIN_TIMESTAMP));
+        assert_eq!(parse_time("2200-01-01T00:00:00Z"), Ok(MAX_TIMESTAMP));
+        assert_eq!(parse_time("7258118400"), Ok(MAX_TIMESTAMP));
+        for bad in [
+            "9223372036854775807",
+            "-9223372036854775808",
+            "99999999999999999999999",
+            "7258118401",
+            "-2208988801",
+            "1899-12-31",
+            "2200-01-01 00:00:01",
+            "9999-12-31T23:59:59Z",
+            "0000-03-01",
+            "1900-01-01T00:00:00+01:00",
+        ] {
+            let e = parse_time(bad).unwrap_err();
+            assert!(
+                e.contains("is outside 1900-01-01..2200-01-01 (UTC)"),
+                "{bad}: {e}"
+            );
+        }
+        // The file from the report: unix times 0..4, then i64::MAX on line 7.
+        let mut csv = String::from("time,open,high,low,close\n");
+        for t in ["0", "1", "2", "3", "4", "9223372036854775807"] {
+            csv.push_str(&format!("{t},1,1,1,1\n"));
+        }
+        let errs = parse_csv(&csv).unwrap_err();
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        assert_eq!(
+            errs[0].to_string(),
+            "line 7, column time: timestamp 9223372036854775807 is outside \
+             1900-01-01..2200-01-01 (UTC)"
+        );
+        // A stored series with such a time is refused by the engine's check as well.
+        let mut s = sample_series(3, 1);
+        s.ts[2] = i64::MAX;
+        assert!(s.check().unwrap_err().contains("outside"));
+    }
+
+    #[test]
+    fn absurd_utc_offsets_and_calendar_extremes_do_not_overflow() {
+        assert!(parse_time("2024-01-01T00:00:00+99999999999999999:00").is_err());
+        assert!(parse_time("2024-01-01T00:00:00+24:00").is_err());
+        assert!(parse_time("2024-01-01T00:00:00-23:59").is_ok());
+        // Saturating calendar arithmetic: no panic at the ends of i64.
+        let _ = civil_from_days(i64::MAX);
+        let _ = civil_from_days(i64::MIN);
+        let _ = days_from_civil(i64::MAX, 12, 31);
+        let _ = days_from_civil(i64::MIN, 1, 1);
     }
 }

@@ -35,7 +35,7 @@ impl TimeInfo {
     pub fn new(ts: &[i64]) -> Self {
         let n = ts.len();
         let tail = &ts[n.saturating_sub(100)..];
-        let mut gaps: Vec<i64> = tail.windows(2).map(|w| w[1] - w[0]).collect();
+        let mut gaps: Vec<i64> = tail.windows(2).map(|w| w[1].saturating_sub(w[0])).collect();
         gaps.sort_unstable();
         let median = match gaps.len() {
             0 => None,
@@ -90,7 +90,7 @@ impl TimeInfo {
             _ => 1,
         };
         let years = if n > 0 {
-            (ts[n - 1] - ts[0]) as f64 / 86_400.0 / 365.25
+            ts[n - 1].saturating_sub(ts[0]) as f64 / 86_400.0 / 365.25
         } else {
             0.0
         };
@@ -386,7 +386,7 @@ pub fn drawdown_periods(equity: &[f64], ts: &[i64]) -> Vec<(i64, f64)> {
         .filter(|w| w[1] > w[0] + 1)
         .map(|w| {
             let worst = dd[w[0]..=w[1]].iter().copied().fold(f64::NAN, f64::max);
-            (ts[w[1]] - ts[w[0]], worst)
+            (ts[w[1]].saturating_sub(ts[w[0]]), worst)
         })
         .collect()
 }
@@ -451,7 +451,7 @@ pub fn compute_stats(
     let trade_returns: Vec<f64> = returns().collect();
     let durations: Vec<i64> = trades
         .iter()
-        .map(|t| ts[t.exit_bar.min(n - 1)] - ts[t.entry_bar.min(n - 1)])
+        .map(|t| ts[t.exit_bar.min(n - 1)].saturating_sub(ts[t.entry_bar.min(n - 1)]))
         .collect();
     let win_rate = win_rate_pct(trades);
     let kelly = {
@@ -476,11 +476,11 @@ pub fn compute_stats(
     Stats {
         start: ts[0],
         end: ts[n - 1],
-        duration_secs: ts[n - 1] - ts[0],
+        duration_secs: ts[n - 1].saturating_sub(ts[0]),
         exposure_time_pct: covered as f64 / n as f64 * 100.0,
         equity_final: some(equity[n - 1]),
         equity_peak: some(peak),
-        commissions: trades.iter().map(|t| t.commission).sum(),
+        commissions: some(trades.iter().map(|t| t.commission).sum()),
         return_pct: some(return_pct(equity)),
         buy_hold_return_pct: some(bh),
         return_ann_pct: some(ann.ret * 100.0),

@@ -236,4 +236,28 @@ mod tests {
             matches!(e, EngineError::InvalidInput { ref field, .. } if field == "validation_fraction")
         );
     }
+
+    #[test]
+    fn diverging_training_gives_a_result_that_reads_back_from_json() {
+        // The largest learning rate and L2 penalty allowed make gradient descent blow up:
+        // weights go to ±∞ and then NaN, and JSON writes those as null.
+        let s = sample_series(300, 3);
+        let req = TrainRequest {
+            learning_rate: 10.0,
+            l2: 1000.0,
+            ..request(200)
+        };
+        let res = run_train(&s, &req, &mut NoProgress).unwrap();
+        assert!(
+            res.weights.iter().any(|w| !w.is_finite()),
+            "{:?}",
+            res.weights
+        );
+        let value = serde_json::to_value(&res).unwrap();
+        assert!(value["weights"][0].is_null(), "{}", value["weights"]);
+        let back: TrainResult = serde_json::from_value(value).unwrap();
+        assert_eq!(back.epochs.len(), 200);
+        assert!(back.weights.iter().all(|w| w.is_nan()));
+        assert_eq!(back.backtest.trades, res.backtest.trades);
+    }
 }

@@ -191,7 +191,9 @@ pub fn run_walkforward_with_limits(
     let efficiency = match (is_mean, oos_mean) {
         (Some(i), Some(o)) if i > 0.0 => Some(o / i),
         _ => None,
-    };
+    }
+    // A tiny in-sample mean can overflow the ratio: not finite is undefined.
+    .filter(|e| e.is_finite());
     let oos_return_pct = eq
         .last()
         .map(|l| (l / req.cash - 1.0) * 100.0)

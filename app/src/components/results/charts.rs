@@ -157,19 +157,21 @@ pub fn equity_svg(points: &[EquityPoint]) -> Option<ChartSvg> {
         );
     }
 
-    let dd: Vec<(f64, f64)> = points
-        .iter()
-        .map(|p| (x.map(p.t as f64), yd.map(-p.drawdown_pct)))
-        .collect();
+    // Paths are built from iterators: thinning keeps memory bounded however long the curve.
+    let dd = || {
+        points
+            .iter()
+            .map(|p| (x.map(p.t as f64), yd.map(-p.drawdown_pct)))
+    };
     let _ = write!(
         b,
         r#"<path class="chart__area chart__area--drawdown" d="{}"/>"#,
-        area_path(&dd, yd.map(0.0))
+        area_path(dd(), yd.map(0.0))
     );
     let _ = write!(
         b,
         r#"<path class="chart__line chart__line--drawdown" d="{}"/>"#,
-        line_path(dd.iter().copied())
+        line_path(dd())
     );
     let _ = write!(
         b,
@@ -283,18 +285,19 @@ pub fn loss_svg(epochs: &[EpochLoss]) -> Option<ChartSvg> {
         "Epoch",
     );
     for (class, value) in [("train", train_loss as LossOf), ("val", val_loss)] {
-        let pts: Vec<(f64, f64)> = epochs
-            .iter()
-            .map(|e| (x.map(e.epoch as f64), y.map(value(e))))
-            .collect();
+        let pts = || {
+            epochs
+                .iter()
+                .map(|e| (x.map(e.epoch as f64), y.map(value(e))))
+        };
         let _ = write!(
             b,
             r#"<path class="chart__line chart__line--{class}" d="{}"/>"#,
-            line_path(pts.iter().copied())
+            line_path(pts())
         );
         // Markers keep short runs (a single epoch) visible.
-        if pts.len() <= 40 {
-            for (px, py) in pts.iter().filter(|(a, b)| a.is_finite() && b.is_finite()) {
+        if epochs.len() <= 40 {
+            for (px, py) in pts().filter(|(a, b)| a.is_finite() && b.is_finite()) {
                 let _ = write!(
                     b,
                     r#"<circle class="chart__dot chart__dot--{class}" cx="{px:.1}" cy="{py:.1}" r="2.5"/>"#
@@ -413,6 +416,14 @@ impl Axis {
     }
 }
 
+/// At most the first 40 characters of `s`.
+fn clip(s: &str) -> &str {
+    match s.char_indices().nth(40) {
+        Some((i, _)) => &s[..i],
+        None => s,
+    }
+}
+
 /// The best (largest) finite value of `cells` over the bins, `None` if there is none. The
 /// engine maximizes every metric (drawdowns are ≤ 0), so "largest" is "best".
 fn bin_value(h: &Heatmap, ys: &std::ops::Range<usize>, xs: &std::ops::Range<usize>) -> Option<f64> {
@@ -440,6 +451,9 @@ pub fn heatmap_svg(h: &Heatmap, metric_label: &str) -> Option<ChartSvg> {
     if h.x_values.is_empty() {
         return None;
     }
+    // Names are repeated in every cell's title: keep them short whatever the data says.
+    let x_name = clip(&h.x_param);
+    let metric_label = clip(metric_label);
     let one_row = h.y_param.is_none() || h.y_values.len() <= 1;
     let y_values: &[f64] = if one_row {
         &h.y_values[..h.y_values.len().min(1)]
@@ -486,7 +500,7 @@ pub fn heatmap_svg(h: &Heatmap, metric_label: &str) -> Option<ChartSvg> {
     let ph = ch * nr as f64;
     let bottom = HM_TOP + ph;
     let show_values = cw >= 44.0 && ch >= 18.0;
-    let y_name = h.y_param.as_deref().filter(|_| !one_row);
+    let y_name = h.y_param.as_deref().filter(|_| !one_row).map(clip);
 
     let mut b = String::new();
     for (r, row) in grid.iter().enumerate() {
@@ -494,7 +508,7 @@ pub fn heatmap_svg(h: &Heatmap, metric_label: &str) -> Option<ChartSvg> {
         let y0 = bottom - (r + 1) as f64 * ch;
         for (c, v) in row.iter().enumerate() {
             let x0 = HM_LEFT + c as f64 * cw;
-            let mut where_ = format!("{} = {}", h.x_param, xa.labels[c]);
+            let mut where_ = format!("{} = {}", x_name, xa.labels[c]);
             if let Some(yn) = y_name {
                 let _ = write!(where_, ", {yn} = {}", ya.labels[r]);
             }
@@ -581,7 +595,7 @@ pub fn heatmap_svg(h: &Heatmap, metric_label: &str) -> Option<ChartSvg> {
         (HM_LEFT + HM_RIGHT) / 2.0,
         bottom + 34.0,
         "middle",
-        &h.x_param,
+        x_name,
     );
 
     // Legend: a vertical ramp from the best (top) to the worst (bottom) value.
@@ -650,11 +664,11 @@ pub fn heatmap_svg(h: &Heatmap, metric_label: &str) -> Option<ChartSvg> {
     let over = match y_name {
         Some(yn) => format!(
             "{} ({} values) and {yn} ({} values)",
-            h.x_param,
+            x_name,
             h.x_values.len(),
             y_values.len()
         ),
-        None => format!("{} ({} values)", h.x_param, h.x_values.len()),
+        None => format!("{} ({} values)", x_name, h.x_values.len()),
     };
     let mut label = format!("Heatmap of {metric_label} over {over}");
     match best {
@@ -663,7 +677,7 @@ pub fn heatmap_svg(h: &Heatmap, metric_label: &str) -> Option<ChartSvg> {
                 label,
                 "; best {} at {} = {}",
                 fmt_metric(v),
-                h.x_param,
+                x_name,
                 xa.labels[c]
             );
             if let Some(yn) = y_name {
@@ -836,5 +850,121 @@ mod tests {
         assert!(svg
             .body
             .contains("<title>a = 118–119, b = 118–119: best m 238.00</title>"));
+    }
+
+    /// Largest chart markup accepted from any data.
+    const BUDGET: usize = 2_000_000;
+
+    fn size(svg: Option<ChartSvg>) -> usize {
+        svg.map_or(0, |s| s.body.len() + s.label.len())
+    }
+
+    #[test]
+    fn equity_chart_stays_small_whatever_the_data() {
+        let mut reported: Vec<EquityPoint> = (0..5).map(|t| pt(t, 10_000.0, 0.0)).collect();
+        reported.push(pt(i64::MAX, 10_000.0, 0.0));
+        let curves = [
+            reported,
+            vec![pt(i64::MAX, 1e308, 0.0), pt(i64::MAX, -1e308, 1e308)],
+            vec![
+                pt(i64::MIN, f64::NAN, f64::INFINITY),
+                pt(i64::MAX, f64::INFINITY, f64::NEG_INFINITY),
+            ],
+            vec![pt(i64::MAX, f64::NAN, f64::NAN)],
+            vec![pt(0, 1e-300, 0.0), pt(1, 1e300, 1e300)],
+            vec![pt(5, 0.0, 0.0), pt(5, 0.0, 0.0)],
+            (0..1_000_000)
+                .map(|i| {
+                    let e = if i % 1000 == 0 {
+                        f64::NAN
+                    } else {
+                        (i as f64).sin() * 1e308
+                    };
+                    pt(i * 60, e, (i % 100) as f64)
+                })
+                .collect(),
+        ];
+        for c in &curves {
+            let svg = equity_svg(c).unwrap();
+            assert!(!svg.body.contains("NaN") && !svg.body.contains("inf"));
+            let n = svg.body.len() + svg.label.len();
+            assert!(n < BUDGET, "{} points: {n} bytes", c.len());
+        }
+    }
+
+    #[test]
+    fn loss_chart_stays_small_whatever_the_data() {
+        let e = |epoch, train_loss, val_loss| EpochLoss {
+            epoch,
+            train_loss,
+            val_loss,
+        };
+        let runs = [
+            vec![e(usize::MAX, 1e308, f64::NAN), e(0, f64::INFINITY, -1e308)],
+            vec![e(0, f64::NAN, f64::NAN)],
+            vec![e(1, 0.5, 0.5), e(1, 0.5, 0.5)],
+            (1..=1_000_000)
+                .map(|i| {
+                    let v = if i % 7 == 0 {
+                        f64::INFINITY
+                    } else {
+                        1.0 / i as f64
+                    };
+                    e(i, v, f64::NAN)
+                })
+                .collect(),
+        ];
+        for r in &runs {
+            let n = size(loss_svg(r));
+            assert!(n > 0 && n < BUDGET, "{} epochs: {n} bytes", r.len());
+        }
+    }
+
+    #[test]
+    fn heatmap_stays_small_whatever_the_data() {
+        let n = 1000;
+        let values: Vec<f64> = (0..n)
+            .map(|i| match i % 4 {
+                0 => 1e308,
+                1 => f64::NAN,
+                2 => -1.5e300,
+                _ => i as f64 + 0.123_456_789,
+            })
+            .collect();
+        let h = Heatmap {
+            x_param: "x".repeat(10_000),
+            x_values: values.clone(),
+            y_param: Some("y".repeat(10_000)),
+            y_values: values,
+            cells: (0..n)
+                .map(|y| {
+                    (0..n)
+                        .map(|x| match (x + y) % 5 {
+                            0 => None,
+                            1 => Some(f64::INFINITY),
+                            2 => Some(1e308),
+                            3 => Some(-1e308),
+                            _ => Some(f64::NAN),
+                        })
+                        .collect()
+                })
+                .collect(),
+        };
+        let svg = heatmap_svg(&h, &"m".repeat(10_000)).unwrap();
+        // 1,000 values → bins of 17 → 59 × 59 cells.
+        assert_eq!(
+            svg.body.matches("<rect class=\"heatmap__cell").count(),
+            59 * 59
+        );
+        let n = svg.body.len() + svg.label.len();
+        assert!(n < BUDGET, "{n} bytes");
+        let one = Heatmap {
+            x_param: "a".into(),
+            x_values: vec![f64::NAN],
+            y_param: None,
+            y_values: vec![],
+            cells: vec![],
+        };
+        assert!(size(heatmap_svg(&one, "m")) < 10_000);
     }
 }

@@ -12,21 +12,24 @@ pub const MISSING: &str = "—";
 
 const SECS_PER_DAY: i64 = 86_400;
 
-/// Days since 1970-01-01 of the civil date `y-m-d` (`m` in 1..=12, `d` in 1..=31).
+/// Days since 1970-01-01 of the civil date `y-m-d` (`m` in 1..=12, `d` in 1..=31); saturates
+/// instead of overflowing for absurd years.
 pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
+    let y = if m <= 2 { y.saturating_sub(1) } else { y };
     let era = y.div_euclid(400);
-    let yoe = y - era * 400; // [0, 399]
+    let yoe = y.rem_euclid(400); // [0, 399]
     let m = i64::from(m);
     let mp = (m + 9) % 12; // March = 0
     let doy = (153 * mp + 2) / 5 + i64::from(d) - 1; // [0, 365]
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy; // [0, 146096]
-    era * 146_097 + doe - 719_468
+    era.saturating_mul(146_097)
+        .saturating_add(doe)
+        .saturating_sub(719_468)
 }
 
-/// The civil date `(year, month, day)` of a day number since 1970-01-01.
+/// The civil date `(year, month, day)` of a day number since 1970-01-01 (any `i64`).
 pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
+    let z = z.saturating_add(719_468);
     let era = z.div_euclid(146_097);
     let doe = z - era * 146_097; // [0, 146096]
     let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365; // [0, 399]
@@ -66,12 +69,24 @@ pub fn fmt_short_date_time(t: i64) -> String {
     format!("{m:02}-{d:02} {:02}:{:02}", secs / 3600, (secs % 3600) / 60)
 }
 
-/// `v` with `decimals` decimals and `,` between thousands: `-1234567.891, 2` → `-1,234,567.89`.
-/// Not-finite values show as [`MISSING`].
+/// From this magnitude on, numbers are written in scientific notation (`1.234e15`), so no
+/// number renders as hundreds of digits.
+pub const SCIENTIFIC_FROM: f64 = 1e15;
+
+/// Most decimals [`fmt_thousands`] writes.
+const MAX_DECIMALS: usize = 12;
+
+/// `v` with `decimals` decimals (at most 12) and `,` between thousands: `-1234567.891, 2` →
+/// `-1,234,567.89`. Not-finite values show as [`MISSING`]; magnitudes from 10¹⁵ on as
+/// `1.235e15`.
 pub fn fmt_thousands(v: f64, decimals: usize) -> String {
     if !v.is_finite() {
         return MISSING.into();
     }
+    if v.abs() >= SCIENTIFIC_FROM {
+        return format!("{v:.3e}");
+    }
+    let decimals = decimals.min(MAX_DECIMALS);
     let s = format!("{:.*}", decimals, v.abs());
     let (int, frac) = match s.split_once('.') {
         Some((i, f)) => (i, Some(f)),
@@ -136,7 +151,10 @@ pub fn fmt_param(v: f64) -> String {
     if !v.is_finite() {
         return MISSING.into();
     }
-    if v.fract() == 0.0 && v.abs() < 1e15 {
+    if v.abs() >= SCIENTIFIC_FROM {
+        return format!("{v:e}");
+    }
+    if v.fract() == 0.0 {
         return format!("{}", v as i64);
     }
     let s = format!("{v:.4}");
@@ -350,5 +368,41 @@ mod tests {
             escape_xml(r#"<b a="1">&'"#),
             "&lt;b a=&quot;1&quot;&gt;&amp;&#39;"
         );
+    }
+
+    #[test]
+    fn absurd_numbers_and_times_format_short_without_panicking() {
+        assert_eq!(fmt_thousands(1e308, 2), "1.000e308");
+        assert_eq!(fmt_thousands(-2.5e15, 0), "-2.500e15");
+        assert_eq!(
+            fmt_thousands(999_999_999_999_999.0, 0),
+            "999,999,999,999,999"
+        );
+        assert_eq!(fmt_money(f64::MAX), "1.798e308");
+        assert_eq!(fmt_pct(1e300), "1.000e300%");
+        assert_eq!(fmt_param(1e300), "1e300");
+        assert_eq!(fmt_param(-1.5e20), "-1.5e20");
+        assert_eq!(fmt_param(123_456.0), "123456");
+        assert_eq!(fmt_thousands(1.0, usize::MAX), "1.000000000000");
+        for s in [
+            fmt_tick(1e300, 1e299),
+            fmt_tick(1.0, 1e-320),
+            fmt_tick(1.0, f64::NAN),
+            fmt_metric(-1e308),
+            fmt_price(1e-300),
+            fmt_ratio(f64::MAX),
+            fmt_date(i64::MAX),
+            fmt_date(i64::MIN),
+            fmt_date_time(i64::MAX),
+            fmt_date_time(i64::MIN + 1),
+            fmt_short_date_time(i64::MIN),
+            fmt_duration_days(i64::MAX),
+        ] {
+            assert!(!s.is_empty() && s.len() < 40, "{s}");
+        }
+        let _ = civil_from_days(i64::MAX);
+        let _ = civil_from_days(i64::MIN);
+        let _ = days_from_civil(i64::MIN, 1, 1);
+        let _ = days_from_civil(i64::MAX, 12, 31);
     }
 }

@@ -25,7 +25,7 @@ pub fn stats_rows(s: &Stats) -> Vec<(&'static str, String)> {
         ("Exposure time", fmt_pct(s.exposure_time_pct)),
         ("Final equity", opt(s.equity_final, fmt_money)),
         ("Peak equity", opt(s.equity_peak, fmt_money)),
-        ("Commissions", fmt_money(s.commissions)),
+        ("Commissions", opt(s.commissions, fmt_money)),
         ("Return", opt(s.return_pct, fmt_pct)),
         ("Buy & hold return", opt(s.buy_hold_return_pct, fmt_pct)),
         ("Annualized return", opt(s.return_ann_pct, fmt_pct)),

@@ -164,6 +164,9 @@ pub fn WalkForwardResultView(result: WalkForwardResult) -> impl IntoView {
 pub fn accuracy_verdict(accuracy: f64, up_share: f64) -> String {
     let baseline = up_share.max(1.0 - up_share);
     let diff = (accuracy - baseline) * 100.0;
+    if !diff.is_finite() {
+        return "cannot be compared with the naive baseline".into();
+    }
     let pts = fmt_thousands(diff.abs(), 1);
     if diff.abs() < 0.05 {
         "matches the naive baseline".into()
@@ -171,6 +174,18 @@ pub fn accuracy_verdict(accuracy: f64, up_share: f64) -> String {
         format!("{pts} points above the naive baseline")
     } else {
         format!("{pts} points below the naive baseline")
+    }
+}
+
+/// Most model weights listed (a model has one per lag, at most 50 by default).
+const MAX_WEIGHTS_SHOWN: usize = 100;
+
+/// A model parameter with four decimals; [`MISSING`] where training diverged.
+fn fmt_weight(w: f64) -> String {
+    if w.is_finite() {
+        fmt_thousands(w, 4)
+    } else {
+        MISSING.into()
     }
 }
 
@@ -190,7 +205,8 @@ pub fn TrainResultView(result: TrainResult) -> impl IntoView {
     let baseline = val_up_share.max(1.0 - val_up_share);
     let weights_text = weights
         .iter()
-        .map(|w| format!("{w:.4}"))
+        .take(MAX_WEIGHTS_SHOWN)
+        .map(|w| fmt_weight(*w))
         .collect::<Vec<_>>()
         .join(", ");
     view! {
@@ -223,7 +239,7 @@ pub fn TrainResultView(result: TrainResult) -> impl IntoView {
                 <summary>"Model parameters"</summary>
                 <p>
                     "Weights (most recent lag first): " <code>{weights_text}</code> <br />
-                    "Bias: " <code>{format!("{bias:.4}")}</code>
+                    "Bias: " <code>{fmt_weight(bias)}</code>
                 </p>
             </details>
         </div>
@@ -526,5 +542,29 @@ pub(crate) mod tests {
     fn decoding_reports_what_did_not_fit() {
         let err = decode::<BacktestReport>(serde_json::json!({"stats": 1})).unwrap_err();
         assert!(err.contains("invalid type"), "{err}");
+    }
+
+    #[test]
+    fn results_with_non_finite_numbers_stored_as_null_still_render() {
+        // serde_json writes NaN and ±∞ as null; such a result must read back and show "—".
+        let mut samples = samples();
+        let (kind, mut backtest) = samples.remove(0);
+        backtest["stats"]["sharpe"] = serde_json::Value::Null;
+        backtest["stats"]["commissions"] = serde_json::Value::Null;
+        backtest["stats"]["exposure_time_pct"] = serde_json::Value::Null;
+        backtest["equity"][3]["equity"] = serde_json::Value::Null;
+        backtest["trades"][0]["pnl"] = serde_json::Value::Null;
+        let html = render(kind, backtest);
+        assert!(!html.contains("result-error"), "{html}");
+        assert!(html.contains(MISSING), "{html}");
+        let (kind, mut train) = samples.remove(2);
+        assert_eq!(kind, JobKind::Train);
+        train["weights"][1] = serde_json::Value::Null;
+        train["bias"] = serde_json::Value::Null;
+        train["epochs"][0]["train_loss"] = serde_json::Value::Null;
+        train["val_accuracy"] = serde_json::Value::Null;
+        let html = render(kind, train);
+        assert!(!html.contains("result-error"), "{html}");
+        assert!(html.contains("cannot be compared"), "{html}");
     }
 }

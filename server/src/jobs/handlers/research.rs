@@ -29,6 +29,8 @@ pub struct ResearchHandler {
 pub fn limits(max_grid: usize) -> Limits {
     Limits {
         max_grid: max_grid as u64,
+        // A walk-forward may run ten full grids in all (folds × grid).
+        max_walk_forward_runs: (max_grid as u64).saturating_mul(10),
         ..Limits::default()
     }
 }
