@@ -176,17 +176,18 @@ impl Config {
             });
         }
         let allowed_origins = parse_origins(get("RUNBOARD_ALLOWED_ORIGINS").unwrap_or_default())?;
-        let max_active_jobs = match parse_num("RUNBOARD_MAX_ACTIVE_JOBS", "a whole number, at least 1")()? {
-            None => DEFAULT_MAX_ACTIVE_JOBS,
-            Some(0) => {
-                return Err(ConfigError {
-                    variable: "RUNBOARD_MAX_ACTIVE_JOBS",
-                    value: "0".into(),
-                    expected: "a whole number, at least 1",
-                })
-            }
-            Some(n) => n,
-        };
+        let max_active_jobs =
+            match parse_num("RUNBOARD_MAX_ACTIVE_JOBS", "a whole number, at least 1")()? {
+                None => DEFAULT_MAX_ACTIVE_JOBS,
+                Some(0) => {
+                    return Err(ConfigError {
+                        variable: "RUNBOARD_MAX_ACTIVE_JOBS",
+                        value: "0".into(),
+                        expected: "a whole number, at least 1",
+                    })
+                }
+                Some(n) => n,
+            };
         let test_hooks = match get("RUNBOARD_TEST_HOOKS").as_deref().map(str::trim) {
             None | Some("") | Some("0") => false,
             Some("1") => true,
@@ -198,7 +199,10 @@ impl Config {
                 })
             }
         };
-        let instance_id = format!("{node_id}-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+        let instance_id = format!(
+            "{node_id}-{}",
+            &uuid::Uuid::new_v4().simple().to_string()[..8]
+        );
         Ok(Config {
             node_id_explicit,
             instance_id,
@@ -232,7 +236,10 @@ fn read_token_var(
     get: &impl Fn(&str) -> Option<String>,
     variable: &'static str,
 ) -> Result<Option<String>, ConfigError> {
-    let Some(value) = get(variable).map(|v| v.trim().to_string()).filter(|v| !v.is_empty()) else {
+    let Some(value) = get(variable)
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+    else {
         return Ok(None);
     };
     let printable = value.chars().all(|c| c.is_ascii_graphic());
@@ -315,7 +322,10 @@ mod tests {
         assert_eq!(err.variable, "RUNBOARD_TOKEN");
         assert!(!err.to_string().contains("hunter2"), "{err}");
         let err = config(&[("RUNBOARD_READ_TOKEN", "r".repeat(20).as_str())]).unwrap_err();
-        assert_eq!(err.variable, "RUNBOARD_READ_TOKEN", "a read token needs a full token");
+        assert_eq!(
+            err.variable, "RUNBOARD_READ_TOKEN",
+            "a read token needs a full token"
+        );
         let ok = config(&[("RUNBOARD_TOKEN", "0123456789abcdef")]).unwrap();
         assert_eq!(ok.token.as_deref(), Some("0123456789abcdef"));
     }

@@ -128,16 +128,20 @@ async fn serve_http(
         .await
         .with_context(|| format!("binding {addr}"))?;
     tracing::info!(
-        auth = if config.token.is_some() { "token" } else { "off (loopback only)" },
+        auth = if config.token.is_some() {
+            "token"
+        } else {
+            "off (loopback only)"
+        },
         "listening on http://{addr}"
     );
     axum::serve(
         listener,
         app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
     )
-        .with_graceful_shutdown(async move { shutdown.cancelled().await })
-        .await
-        .context("serving HTTP")
+    .with_graceful_shutdown(async move { shutdown.cancelled().await })
+    .await
+    .context("serving HTTP")
 }
 
 /// `server pg start|stop`: manages the private cluster alone. `start` prints the URL.

@@ -66,7 +66,10 @@ async fn send(app: &Router, request: Request<Body>) -> Answer {
 /// A POST with the given headers (content-type JSON unless overridden).
 fn post(path: &str, body: &str, headers: &[(&str, &str)]) -> Request<Body> {
     let mut builder = Request::post(path).header("host", "127.0.0.1:3000");
-    if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("content-type")) {
+    if !headers
+        .iter()
+        .any(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+    {
         builder = builder.header("content-type", "application/json");
     }
     for (k, v) in headers {
@@ -99,7 +102,10 @@ async fn a_page_on_another_origin_cannot_queue_cancel_or_import(pool: PgPool) {
         post(
             "/api/submit_job",
             DEMO,
-            &[("content-type", "text/plain"), ("origin", "http://evil.example")],
+            &[
+                ("content-type", "text/plain"),
+                ("origin", "http://evil.example"),
+            ],
         ),
     )
     .await;
@@ -124,7 +130,10 @@ async fn a_page_on_another_origin_cannot_queue_cancel_or_import(pool: PgPool) {
     // Same-origin pages, and clients that send neither header (curl), still work.
     for headers in [
         vec![("origin", "http://127.0.0.1:3000")],
-        vec![("sec-fetch-site", "same-origin"), ("origin", "http://127.0.0.1:3000")],
+        vec![
+            ("sec-fetch-site", "same-origin"),
+            ("origin", "http://127.0.0.1:3000"),
+        ],
         vec![],
     ] {
         let answer = send(&app, post("/api/submit_job", DEMO, &headers)).await;
@@ -142,7 +151,11 @@ async fn allowed_origins_may_call_the_api_with_cors(pool: PgPool) {
     let app = app_with(&pool, security, 1_000);
     let answer = send(
         &app,
-        post("/api/submit_job", DEMO, &[("origin", "https://lab.example")]),
+        post(
+            "/api/submit_job",
+            DEMO,
+            &[("origin", "https://lab.example")],
+        ),
     )
     .await;
     assert_eq!(answer.status, 200, "{}", answer.body);
@@ -152,7 +165,11 @@ async fn allowed_origins_may_call_the_api_with_cors(pool: PgPool) {
     );
     let answer = send(
         &app,
-        post("/api/submit_job", DEMO, &[("origin", "https://other.example")]),
+        post(
+            "/api/submit_job",
+            DEMO,
+            &[("origin", "https://other.example")],
+        ),
     )
     .await;
     assert_eq!(answer.status, 403);
@@ -162,7 +179,11 @@ async fn allowed_origins_may_call_the_api_with_cors(pool: PgPool) {
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn the_api_takes_json_bodies_only(pool: PgPool) {
     let app = open_app(&pool);
-    for content_type in ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data"] {
+    for content_type in [
+        "text/plain",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data",
+    ] {
         let answer = send(
             &app,
             post("/api/submit_job", DEMO, &[("content-type", content_type)]),
@@ -195,7 +216,11 @@ async fn without_a_token_only_loopback_host_names_are_answered(pool: PgPool) {
         .unwrap();
     let answer = send(&app, request).await;
     assert_eq!(answer.status, 403, "{}", answer.body);
-    assert!(answer.body.contains("rebind.evil.example"), "{}", answer.body);
+    assert!(
+        answer.body.contains("rebind.evil.example"),
+        "{}",
+        answer.body
+    );
     let request = Request::post("/api/list_jobs")
         .header("host", "localhost:3000")
         .header("content-type", "application/json")
@@ -210,25 +235,45 @@ async fn with_a_token_the_api_needs_a_bearer_and_the_read_token_only_reads(pool:
     let answer = send(&app, post("/api/list_jobs", "{}", &[])).await;
     assert_eq!(answer.status, 401, "{}", answer.body);
     assert_eq!(answer.json()["kind"], "unauthorized");
-    assert!(answer.body.contains("Authorization: Bearer"), "{}", answer.body);
+    assert!(
+        answer.body.contains("Authorization: Bearer"),
+        "{}",
+        answer.body
+    );
     assert!(answer.headers.contains_key("www-authenticate"));
 
     let wrong = format!("Bearer {TOKEN}x");
-    let answer = send(&app, post("/api/submit_job", DEMO, &[("authorization", &wrong)])).await;
+    let answer = send(
+        &app,
+        post("/api/submit_job", DEMO, &[("authorization", &wrong)]),
+    )
+    .await;
     assert_eq!(answer.status, 401);
     assert_eq!(job_count(&pool).await, 0);
 
     let full = format!("Bearer {TOKEN}");
-    let answer = send(&app, post("/api/submit_job", DEMO, &[("authorization", &full)])).await;
+    let answer = send(
+        &app,
+        post("/api/submit_job", DEMO, &[("authorization", &full)]),
+    )
+    .await;
     assert_eq!(answer.status, 200, "{}", answer.body);
     let id = answer.json()["id"].as_str().unwrap().to_string();
 
     let read = format!("Bearer {READ_TOKEN}");
     let status_body = json!({ "id": id }).to_string();
-    let answer = send(&app, post("/api/job_status", &status_body, &[("authorization", &read)])).await;
+    let answer = send(
+        &app,
+        post("/api/job_status", &status_body, &[("authorization", &read)]),
+    )
+    .await;
     assert_eq!(answer.status, 200, "{}", answer.body);
     for path in ["/api/submit_job", "/api/cancel_job", "/api/import_dataset"] {
-        let body = if path == "/api/cancel_job" { status_body.as_str() } else { DEMO };
+        let body = if path == "/api/cancel_job" {
+            status_body.as_str()
+        } else {
+            DEMO
+        };
         let answer = send(&app, post(path, body, &[("authorization", &read)])).await;
         assert_eq!(answer.status, 403, "{path}: {}", answer.body);
         assert!(answer.body.contains("read-only"), "{}", answer.body);
@@ -299,7 +344,10 @@ async fn the_browser_signs_in_once_and_then_carries_a_strict_session_cookie(pool
 async fn the_job_cap_answers_429_and_stores_nothing(pool: PgPool) {
     let app = app_with(&pool, Security::default(), 2);
     for _ in 0..2 {
-        assert_eq!(send(&app, post("/api/submit_job", DEMO, &[])).await.status, 200);
+        assert_eq!(
+            send(&app, post("/api/submit_job", DEMO, &[])).await.status,
+            200
+        );
     }
     let answer = send(&app, post("/api/submit_job", DEMO, &[])).await;
     assert_eq!(answer.status, 429, "{}", answer.body);
@@ -307,7 +355,10 @@ async fn the_job_cap_answers_429_and_stores_nothing(pool: PgPool) {
     assert_eq!(err["kind"], "too_many_jobs");
     assert_eq!(err["limit"], 2);
     assert!(
-        err["message"].as_str().unwrap().contains("RUNBOARD_MAX_ACTIVE_JOBS"),
+        err["message"]
+            .as_str()
+            .unwrap()
+            .contains("RUNBOARD_MAX_ACTIVE_JOBS"),
         "{err}"
     );
     assert_eq!(job_count(&pool).await, 2);
@@ -317,8 +368,16 @@ async fn the_job_cap_answers_429_and_stores_nothing(pool: PgPool) {
         .await
         .unwrap();
     let cancel = json!({ "id": id.to_string() }).to_string();
-    assert_eq!(send(&app, post("/api/cancel_job", &cancel, &[])).await.status, 200);
-    assert_eq!(send(&app, post("/api/submit_job", DEMO, &[])).await.status, 200);
+    assert_eq!(
+        send(&app, post("/api/cancel_job", &cancel, &[]))
+            .await
+            .status,
+        200
+    );
+    assert_eq!(
+        send(&app, post("/api/submit_job", DEMO, &[])).await.status,
+        200
+    );
 }
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
@@ -342,7 +401,11 @@ async fn every_response_carries_the_security_headers(pool: PgPool) {
     let app = open_app(&pool);
     let api = send(&app, post("/api/list_jobs", "{}", &[])).await;
     let page = send(&app, get("/jobs", &[])).await;
-    let refused = send(&app, post("/api/list_jobs", "{}", &[("content-type", "text/plain")])).await;
+    let refused = send(
+        &app,
+        post("/api/list_jobs", "{}", &[("content-type", "text/plain")]),
+    )
+    .await;
     for answer in [&api, &page, &refused] {
         assert_eq!(answer.headers["x-content-type-options"], "nosniff");
         assert_eq!(answer.headers["x-frame-options"], "DENY");
@@ -353,7 +416,10 @@ async fn every_response_carries_the_security_headers(pool: PgPool) {
     // The page's policy admits exactly the nonce its hydration script carries.
     assert_eq!(page.status, 200, "{}", page.body);
     let csp = page.headers["content-security-policy"].to_str().unwrap();
-    assert!(csp.contains("'wasm-unsafe-eval'") && csp.contains("script-src 'self'"), "{csp}");
+    assert!(
+        csp.contains("'wasm-unsafe-eval'") && csp.contains("script-src 'self'"),
+        "{csp}"
+    );
     let nonce = csp
         .split("'nonce-")
         .nth(1)
@@ -366,7 +432,10 @@ async fn every_response_carries_the_security_headers(pool: PgPool) {
     );
     let again = send(&app, get("/jobs", &[])).await;
     assert!(
-        !again.headers["content-security-policy"].to_str().unwrap().contains(nonce),
+        !again.headers["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains(nonce),
         "a fresh nonce per response"
     );
 }

@@ -51,7 +51,10 @@ async fn claims_highest_priority_then_oldest(pool: PgPool) {
     let mut urgent = demo(1, 0);
     urgent.priority = 5;
     let urgent = store.enqueue(urgent).await.unwrap().id;
-    assert_eq!(store.claim("w:1:0", "test").await.unwrap().unwrap().id, urgent);
+    assert_eq!(
+        store.claim("w:1:0", "test").await.unwrap().unwrap().id,
+        urgent
+    );
     assert_eq!(store.claim("w:1:0", "test").await.unwrap().unwrap().id, old);
 }
 
@@ -267,17 +270,32 @@ async fn start_up_recovery_takes_back_only_this_nodes_runs(pool: PgPool) {
     let mine = store.enqueue(demo(1, 0)).await.unwrap().id;
     let theirs = store.enqueue(demo(1, 0)).await.unwrap().id;
     let lookalike = store.enqueue(demo(1, 0)).await.unwrap().id;
-    store.claim("node_a-1f2e:0", "node_a").await.unwrap().unwrap();
-    store.claim("node-b-9c8d:0", "node-b").await.unwrap().unwrap();
+    store
+        .claim("node_a-1f2e:0", "node_a")
+        .await
+        .unwrap()
+        .unwrap();
+    store
+        .claim("node-b-9c8d:0", "node-b")
+        .await
+        .unwrap()
+        .unwrap();
     // Under a LIKE match, `node_a` would also take back `nodeXa`'s runs (`_` is a wildcard).
-    store.claim("nodeXa-7a6b:0", "nodeXa").await.unwrap().unwrap();
+    store
+        .claim("nodeXa-7a6b:0", "nodeXa")
+        .await
+        .unwrap()
+        .unwrap();
     let report = store
         .rescue_stuck(Duration::from_secs(30), Some("node_a"))
         .await
         .unwrap();
     assert_eq!(report.requeued, vec![mine]);
     assert_eq!(store.status(theirs).await.unwrap().state, JobState::Running);
-    assert_eq!(store.status(lookalike).await.unwrap().state, JobState::Running);
+    assert_eq!(
+        store.status(lookalike).await.unwrap().state,
+        JobState::Running
+    );
 }
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
@@ -347,7 +365,10 @@ async fn a_cancel_request_wins_over_a_retry(pool: PgPool) {
     let store = store(&pool);
     let id = store.enqueue(demo(1, 0)).await.unwrap().id;
     let job = store.claim("w-1:0", "w").await.unwrap().unwrap();
-    assert_eq!(store.request_cancel(id).await.unwrap().state, JobState::Running);
+    assert_eq!(
+        store.request_cancel(id).await.unwrap().state,
+        JobState::Running
+    );
     let outcome = store
         .fail(id, job.lease, "db blip", Some(Duration::from_millis(1)))
         .await
@@ -357,7 +378,10 @@ async fn a_cancel_request_wins_over_a_retry(pool: PgPool) {
     assert_eq!(status.state, JobState::Cancelled);
     assert!(status.finished_at.is_some());
     tokio::time::sleep(Duration::from_millis(20)).await;
-    assert!(store.claim("w-1:0", "w").await.unwrap().is_none(), "it never runs again");
+    assert!(
+        store.claim("w-1:0", "w").await.unwrap().is_none(),
+        "it never runs again"
+    );
 }
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]

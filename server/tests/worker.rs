@@ -245,12 +245,18 @@ async fn a_final_write_that_hits_a_database_error_is_retried_not_thrown_away(poo
 
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     while worker.final_write_retries() < 2 {
-        assert!(tokio::time::Instant::now() < deadline, "the final write was not retried");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the final write was not retried"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     // Meanwhile the run keeps its lease alive: the heartbeat moves on.
     let before = store.status(id).await.unwrap().heartbeat_at;
-    wait_for(&store, id, Duration::from_secs(10), |s| s.heartbeat_at > before).await;
+    wait_for(&store, id, Duration::from_secs(10), |s| {
+        s.heartbeat_at > before
+    })
+    .await;
     assert_eq!(store.status(id).await.unwrap().state, JobState::Running);
 
     sqlx::query("ALTER TABLE jobs DROP CONSTRAINT blip")
@@ -260,7 +266,10 @@ async fn a_final_write_that_hits_a_database_error_is_retried_not_thrown_away(poo
     assert_eq!(run.await.unwrap(), RunOutcome::Succeeded);
     let status = store.status(id).await.unwrap();
     assert_eq!((status.state, status.attempt), (JobState::Succeeded, 1));
-    assert_eq!(result_of(&store, id).await.sum_of_squares, sum_of_squares(3));
+    assert_eq!(
+        result_of(&store, id).await.sum_of_squares,
+        sum_of_squares(3)
+    );
 }
 
 /// A handler that panics on the async side (outside `blocking`, which contains panics).

@@ -588,10 +588,7 @@ impl JobStore {
 const ENQUEUE_LOCK_KEY: i64 = 0x7275_6e62_6f61_7264;
 
 /// The INSERT of a new QUEUED job, on any connection or transaction.
-async fn insert_job(
-    conn: &mut sqlx::PgConnection,
-    job: &NewJob,
-) -> Result<JobStatus, StoreError> {
+async fn insert_job(conn: &mut sqlx::PgConnection, job: &NewJob) -> Result<JobStatus, StoreError> {
     let id = Uuid::new_v4();
     let row: JobRow = sqlx::query_as(&format!(
         "INSERT INTO jobs (id, kind, args, priority, max_attempts, log_path) \

@@ -295,7 +295,9 @@ impl Worker {
                 self.guarded(outcome, RunOutcome::Succeeded)
             }
             Err(HandlerError::Stopped) if flags.cancel_requested.load(Ordering::Relaxed) => {
-                let outcome = self.persist(|| self.store.finish_cancelled(id, lease)).await;
+                let outcome = self
+                    .persist(|| self.store.finish_cancelled(id, lease))
+                    .await;
                 say("cancelled; partial progress kept");
                 self.guarded(outcome, RunOutcome::Cancelled)
             }

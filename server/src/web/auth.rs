@@ -182,7 +182,11 @@ impl<'a> Keys<'a> {
 
     /// A signed session value: `v1.<role>.<expires>.<hex mac>`.
     pub fn issue_session(&self, role: Role, now: i64) -> String {
-        let payload = format!("v1.{}.{}", role.code(), now.saturating_add(SESSION_TTL_SECS));
+        let payload = format!(
+            "v1.{}.{}",
+            role.code(),
+            now.saturating_add(SESSION_TTL_SECS)
+        );
         format!("{payload}.{}", hex::encode(self.mac(&payload)))
     }
 
@@ -452,11 +456,19 @@ mod tests {
         let keys = Keys::new(TOKEN, Some(READ));
         let s = keys.issue_session(Role::Read, 1_000);
         assert_eq!(keys.verify_session(&s, 1_000), Some(Role::Read));
-        assert_eq!(keys.verify_session(&s, 1_000 + SESSION_TTL_SECS), None, "expired");
+        assert_eq!(
+            keys.verify_session(&s, 1_000 + SESSION_TTL_SECS),
+            None,
+            "expired"
+        );
         let forged = s.replacen(".r.", ".w.", 1);
         assert_eq!(keys.verify_session(&forged, 1_000), None, "role changed");
         let other = Keys::new("another-token-0123456789", Some(READ));
-        assert_eq!(other.verify_session(&s, 1_000), None, "a new token ends old sessions");
+        assert_eq!(
+            other.verify_session(&s, 1_000),
+            None,
+            "a new token ends old sessions"
+        );
         assert_eq!(keys.verify_session("v1.w.99999999999.00", 1_000), None);
         assert_eq!(keys.verify_session("garbage", 1_000), None);
     }
@@ -474,7 +486,11 @@ mod tests {
         let other = Some("10.0.0.2".parse().unwrap());
         assert_eq!(t.record(other, now), FailureThrottle::BASE, "per address");
         let later = now + FailureThrottle::QUIET;
-        assert_eq!(t.record(ip, later), FailureThrottle::BASE, "forgotten after quiet");
+        assert_eq!(
+            t.record(ip, later),
+            FailureThrottle::BASE,
+            "forgotten after quiet"
+        );
     }
 
     #[test]

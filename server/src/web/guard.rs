@@ -69,7 +69,11 @@ pub fn check_bind(addr: SocketAddr, token_set: bool) -> Result<(), String> {
 }
 
 /// The middleware: host, cross-site and content-type checks, then the security headers.
-pub async fn guard(State(security): State<Arc<Security>>, request: Request, next: Next) -> Response {
+pub async fn guard(
+    State(security): State<Arc<Security>>,
+    request: Request,
+    next: Next,
+) -> Response {
     let cors_origin = allowed_cross_origin(&security, request.headers());
     let mut response = match check(&security, &request) {
         Err(refusal) => refuse(refusal),
@@ -272,7 +276,10 @@ mod tests {
     #[test]
     fn same_origin_and_header_less_requests_are_not_cross_site() {
         let s = Security::default();
-        let same = headers(&[("host", "127.0.0.1:3000"), ("origin", "http://127.0.0.1:3000")]);
+        let same = headers(&[
+            ("host", "127.0.0.1:3000"),
+            ("origin", "http://127.0.0.1:3000"),
+        ]);
         assert_eq!(cross_site_reason(&s, &same), None);
         assert_eq!(cross_site_reason(&s, &headers(&[("host", "x")])), None);
         let fetch = headers(&[("sec-fetch-site", "same-origin")]);
@@ -282,9 +289,17 @@ mod tests {
     #[test]
     fn other_origins_and_sites_are_cross_site_unless_allowed() {
         let s = Security::default();
-        let evil = headers(&[("host", "127.0.0.1:3000"), ("origin", "http://evil.example")]);
-        assert!(cross_site_reason(&s, &evil).unwrap().contains("evil.example"));
-        let other_port = headers(&[("host", "127.0.0.1:3000"), ("origin", "http://127.0.0.1:3001")]);
+        let evil = headers(&[
+            ("host", "127.0.0.1:3000"),
+            ("origin", "http://evil.example"),
+        ]);
+        assert!(cross_site_reason(&s, &evil)
+            .unwrap()
+            .contains("evil.example"));
+        let other_port = headers(&[
+            ("host", "127.0.0.1:3000"),
+            ("origin", "http://127.0.0.1:3001"),
+        ]);
         assert!(cross_site_reason(&s, &other_port).is_some());
         assert!(cross_site_reason(&s, &headers(&[("origin", "null")])).is_some());
         let site = headers(&[("sec-fetch-site", "same-site")]);
@@ -299,10 +314,20 @@ mod tests {
     #[test]
     fn only_loopback_hosts_are_answered_without_a_token() {
         let s = Security::default();
-        for host in ["localhost:3000", "127.0.0.1:3000", "[::1]:3000", "app.localhost", "127.0.0.2"] {
+        for host in [
+            "localhost:3000",
+            "127.0.0.1:3000",
+            "[::1]:3000",
+            "app.localhost",
+            "127.0.0.2",
+        ] {
             assert!(host_allowed(&s, host), "{host}");
         }
-        for host in ["evil.example:3000", "10.0.0.5:3000", "localhost.evil.example"] {
+        for host in [
+            "evil.example:3000",
+            "10.0.0.5:3000",
+            "localhost.evil.example",
+        ] {
             assert!(!host_allowed(&s, host), "{host}");
         }
     }
