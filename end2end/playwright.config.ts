@@ -34,7 +34,9 @@ export default defineConfig({
   },
   projects: [{ name: "chromium" }],
   webServer: {
-    command: path.join(root, "target/debug/server"),
+    // E2E_SERVER_BIN: a copy of the binary `cargo leptos build` made (a later plain cargo
+    // build of the server replaces target/debug/server with one that lacks the site's settings).
+    command: process.env.E2E_SERVER_BIN ?? path.join(root, "target/debug/server"),
     cwd: root,
     url: `http://127.0.0.1:${PORT}/`,
     reuseExistingServer: false,
