@@ -1,21 +1,31 @@
 #!/usr/bin/env python3
-"""Compare Runboard's backtest engine with backtesting.py 0.6.6 on the same data.
+"""Regenerate the backtesting.py 0.6.6 reference results the engine is tested against.
 
-Runs the classic SMA-crossover strategy (backtesting.py's README example) for several
-(n1, n2, commission, long-only) settings on two datasets -- backtesting.py's bundled GOOG daily
-bars and Runboard's synthetic sample_series(2000, 42) -- in both engines, and prints the
-differences of the main statistics. Both engines read the very same CSV file.
+Runs the classic SMA-crossover strategy (backtesting.py's README example) over a grid of
+(n1, n2, commission, long-only) settings on four datasets and writes, under
+server/tests/golden/:
 
-Setup (any machine with Python 3.9+ and the repo's Rust toolchain):
+* the input bars, exactly as both engines read them: sample.csv (Runboard's synthetic
+  sample_series(2000, 42), exported by the engine itself), goog.csv (daily), eurusd.csv
+  (hourly) and btcusd.csv (monthly), the last three being backtesting.py's bundled test data;
+* reference.json: EVERY statistic backtesting.py reports for each run (the full `stats` Series
+  minus `_strategy`, `_equity_curve` and `_trades`).
+
+The comparison itself is the Rust integration test server/tests/golden.rs, which CI runs with
+no Python: `cargo test -p server --test golden -- --nocapture`. This script runs it at the end
+(skip with --no-check).
+
+Setup (any machine with Python 3.9+ and the repo's Rust toolchain), from the workspace root:
 
     python3 -m venv /tmp/bt && /tmp/bt/bin/pip install backtesting==0.6.6
     /tmp/bt/bin/python scripts/compare_backtesting.py
 
-The Rust side is the ignored test `engine::compare` of the server crate, run as
-`cargo test --release -p server --lib engine::compare -- --ignored --nocapture` with the CSV path
-and the runs in environment variables; --rust-cmd replaces that command (e.g. a prebuilt test
-binary: `<path>/server-<hash> engine::compare --ignored --nocapture`). Exit status 1 when
-final equity or trade counts disagree.
+Encoding of values in reference.json (also written into its "conventions" field):
+numbers are JSON numbers (Python's repr, so they round-trip exactly); NaN is null; +-inf is the
+string "inf" / "-inf"; Timestamps (Start, End) are integer unix seconds (the data is naive,
+read as UTC); Timedeltas (Duration and the four duration statistics) are seconds. A statistic
+backtesting.py leaves out of the Series (it omits "Commissions [$]" when the total is 0) is
+absent from the run's object.
 """
 
 from __future__ import annotations
@@ -24,59 +34,47 @@ import argparse
 import json
 import math
 import os
+import platform
 import shlex
 import subprocess
 import sys
-import tempfile
 import warnings
 
+import numpy as np
 import pandas as pd
+import backtesting
 from backtesting import Backtest, Strategy
 from backtesting.lib import crossover
-from backtesting.test import GOOG, SMA
+from backtesting.test import BTCUSD, EURUSD, GOOG, SMA
 
-RUNS = [
-    # n1, n2, commission, long_only
-    (10, 20, 0.0, False),
-    (10, 20, 0.002, False),
-    (5, 30, 0.0, False),
-    (5, 30, 0.002, False),
-    (20, 50, 0.002, False),
-    (50, 200, 0.0, False),
-    (3, 7, 0.002, False),
-    (10, 20, 0.002, True),
-    (15, 40, 0.0, True),
-]
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+GOLDEN = os.path.join(ROOT, "server", "tests", "golden")
+CASH = 10_000
+COMMISSIONS = (0.0, 0.002)
 
-# backtesting.py stat name -> Runboard Stats field; durations are compared in seconds.
-STATS = {
-    "Equity Final [$]": "equity_final",
-    "# Trades": "trades",
-    "Return [%]": "return_pct",
-    "Exposure Time [%]": "exposure_time_pct",
-    "Equity Peak [$]": "equity_peak",
-    "Buy & Hold Return [%]": "buy_hold_return_pct",
-    "Return (Ann.) [%]": "return_ann_pct",
-    "Volatility (Ann.) [%]": "volatility_ann_pct",
-    "CAGR [%]": "cagr_pct",
-    "Sharpe Ratio": "sharpe",
-    "Sortino Ratio": "sortino",
-    "Calmar Ratio": "calmar",
-    "Max. Drawdown [%]": "max_drawdown_pct",
-    "Avg. Drawdown [%]": "avg_drawdown_pct",
-    "Max. Drawdown Duration": "max_drawdown_duration_secs",
-    "Avg. Drawdown Duration": "avg_drawdown_duration_secs",
-    "Win Rate [%]": "win_rate_pct",
-    "Best Trade [%]": "best_trade_pct",
-    "Worst Trade [%]": "worst_trade_pct",
-    "Avg. Trade [%]": "avg_trade_pct",
-    "Max. Trade Duration": "max_trade_duration_secs",
-    "Avg. Trade Duration": "avg_trade_duration_secs",
-    "Profit Factor": "profit_factor",
-    "Expectancy [%]": "expectancy_pct",
-    "SQN": "sqn",
-    "Kelly Criterion": "kelly",
+# (n1, n2) pairs per dataset; every pair runs with each commission, long-short and long-only.
+# The slow pairs pin the edge cases: (100, 500) makes 0 closed trades on sample.csv (one trade
+# still open at the end) and 1 on goog.csv (SQN undefined); on BTCUSD long-short runs go broke
+# (backtesting.py's _OutOfMoneyError), (12, 24) / (20, 40) close 1 trade and (24, 48) never
+# fills an order (one BTC costs more than the cash), so nearly every statistic is NaN.
+DAILY_PAIRS = [(3, 7), (5, 30), (10, 20), (15, 40), (20, 50), (50, 200), (100, 500)]
+MONTHLY_PAIRS = [(2, 5), (3, 7), (4, 10), (6, 12), (10, 20), (12, 24), (20, 40), (24, 48)]
+
+# file name -> (description, pairs). sample.csv is written by the engine (see export_sample).
+DATASETS = {
+    "sample.csv": ("Runboard sample_series(2000, 42): synthetic daily weekday bars, "
+                   "exported by the engine", DAILY_PAIRS),
+    "goog.csv": ("backtesting.test.GOOG: daily NASDAQ:GOOG bars 2004-08-19 .. 2013-03-01",
+                 DAILY_PAIRS),
+    "eurusd.csv": ("backtesting.test.EURUSD: hourly EUR/USD bars 2017-04-19 .. 2018-02-07",
+                   DAILY_PAIRS),
+    "btcusd.csv": ("backtesting.test.BTCUSD: monthly BTC/USD bars 2012-01 .. 2024-12",
+                   MONTHLY_PAIRS),
 }
+BUNDLED = {"goog.csv": GOOG, "eurusd.csv": EURUSD, "btcusd.csv": BTCUSD}
+
+# Not statistics: the strategy instance, the equity curve and the trades DataFrames.
+SKIPPED = ("_strategy", "_equity_curve", "_trades")
 
 
 class SmaCross(Strategy):
@@ -99,112 +97,119 @@ class SmaCross(Strategy):
                 self.sell()
 
 
-def py_value(v):
+def encode(v):
+    """A statistic as JSON: see the module docstring."""
+    if isinstance(v, pd.Timestamp):
+        secs = v.timestamp()  # naive timestamps are taken as UTC by pandas
+        assert secs == int(secs), v
+        return int(secs)
     if isinstance(v, pd.Timedelta):
-        return v.total_seconds()
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
+        secs = v.total_seconds()
+        return int(secs) if secs == int(secs) else secs
+    if isinstance(v, (bool, np.bool_)):
+        raise TypeError(f"unexpected boolean statistic {v!r}")
+    if isinstance(v, (int, np.integer)):
+        return int(v)
+    f = float(v)  # raises for anything else: a new kind of statistic needs a decision here
+    if math.isnan(f):
         return None
-    return None if math.isnan(f) or math.isinf(f) else f
+    if math.isinf(f):
+        return "inf" if f > 0 else "-inf"
+    return f
 
 
-def run_python(csv_path):
-    df = pd.read_csv(csv_path, index_col=0, parse_dates=True)
+def export_sample(path, rust_cmd):
+    env = dict(os.environ, RUNBOARD_GOLDEN_SAMPLE_CSV=path)
+    subprocess.run(shlex.split(rust_cmd), check=True, cwd=ROOT, env=env)
+    if not os.path.exists(path):
+        sys.exit(f"{rust_cmd!r} did not write {path}")
+
+
+def read(path):
+    # Python's float() rounds correctly, as the engine's parser does (pandas' own fast parser
+    # need not, depending on the version).
+    prices = ("open", "high", "low", "close", "volume")
+    df = pd.read_csv(path, index_col=0, parse_dates=True,
+                     converters={c: float for c in prices})
     df.columns = [c.capitalize() for c in df.columns]
-    out = {}
-    for n1, n2, comm, lo in RUNS:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            bt = Backtest(df, SmaCross, cash=10_000, commission=comm)
-            s = bt.run(n1=n1, n2=n2, long_only=lo)
-        out[spec(n1, n2, comm, lo)] = {k: py_value(s[k]) for k in STATS}
-    return out
+    return df
 
 
-def spec(n1, n2, comm, lo):
-    return f"{n1}:{n2}:{comm}:{str(lo).lower()}"
-
-
-def rust(cmd, **env):
-    full_env = dict(os.environ, **env)
-    res = subprocess.run(shlex.split(cmd), check=True, capture_output=True, text=True,
-                         env=full_env)
-    return res.stdout
-
-
-def run_rust(cmd, csv_path):
-    stdout = rust(cmd, RUNBOARD_COMPARE_CSV=csv_path,
-                  RUNBOARD_COMPARE_RUNS=",".join(spec(*r) for r in RUNS))
-    out = {}
-    for line in stdout.splitlines():
-        if line.startswith("COMPARE "):
-            obj = json.loads(line[len("COMPARE "):])
-            out[obj["spec"]] = obj["stats"]
-    if len(out) != len(RUNS):
-        sys.exit(f"the engine printed {len(out)} of {len(RUNS)} runs:\n{stdout}")
-    return out
-
-
-def compare(name, py, rs):
-    worst_equity = 0.0
-    trade_mismatch = 0
-    worst_rel = {}
-    print(f"\n== {name} ==")
-    print(f"{'run (n1:n2:comm:long_only)':<28} {'equity py':>14} {'equity rust':>14} "
-          f"{'|diff|':>10} {'trades':>7} {'sharpe py':>10} {'sharpe rs':>10}")
-    for key, p in py.items():
-        r = rs[key]
-        de = abs(p["Equity Final [$]"] - r["equity_final"])
-        worst_equity = max(worst_equity, de)
-        if int(p["# Trades"]) != r["trades"]:
-            trade_mismatch += 1
-        print(f"{key:<28} {p['Equity Final [$]']:>14.6f} {r['equity_final']:>14.6f} {de:>10.2e} "
-              f"{int(p['# Trades']):>3}/{r['trades']:<3} {p['Sharpe Ratio'] or float('nan'):>10.6f} "
-              f"{r['sharpe'] or float('nan'):>10.6f}")
-        for bt_name, field in STATS.items():
-            a, b = p[bt_name], r.get(field)
-            if a is None and b is None:
-                continue
-            if a is None or b is None:
-                worst_rel[bt_name] = max(worst_rel.get(bt_name, 0.0), float("inf"))
-                print(f"   {bt_name}: backtesting.py {a} vs engine {b}")
-                continue
-            rel = abs(a - b) / max(abs(a), 1e-12)
-            worst_rel[bt_name] = max(worst_rel.get(bt_name, 0.0), rel)
-    print(f"largest |final equity difference|: {worst_equity:.3e} $; trade-count mismatches: "
-          f"{trade_mismatch}")
-    print("largest relative difference per statistic:")
-    for k, v in worst_rel.items():
-        print(f"   {k:<24} {v:.2e}")
-    return worst_equity, trade_mismatch
+def run_dataset(name, pairs):
+    df = read(os.path.join(GOLDEN, name))
+    runs = []
+    for n1, n2 in pairs:
+        for comm in COMMISSIONS:
+            for long_only in (False, True):
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    bt = Backtest(df, SmaCross, cash=CASH, commission=comm)
+                    s = bt.run(n1=n1, n2=n2, long_only=long_only)
+                stats = {k: encode(v) for k, v in s.items() if k not in SKIPPED}
+                runs.append({"dataset": name, "n1": n1, "n2": n2, "commission": comm,
+                             "long_only": long_only, "stats": stats})
+    return len(df), runs
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--rust-cmd",
-                    default="cargo test -q --release -p server --lib engine::compare -- "
-                            "--ignored --nocapture")
-    ap.add_argument("--workdir", default=None, help="where to write the CSV files")
+    ap.add_argument("--rust-export-cmd",
+                    default="cargo test -q -p server --test golden -- --ignored --exact "
+                            "export_sample_csv",
+                    help="command that writes sample_series(2000, 42) to "
+                         "$RUNBOARD_GOLDEN_SAMPLE_CSV")
+    ap.add_argument("--check-cmd",
+                    default="cargo test -q -p server --test golden -- --nocapture",
+                    help="the Rust comparison run after writing the references")
+    ap.add_argument("--no-check", action="store_true", help="only write the references")
     args = ap.parse_args()
-    work = args.workdir or tempfile.mkdtemp(prefix="bt-compare-")
-    os.makedirs(work, exist_ok=True)
+    os.makedirs(GOLDEN, exist_ok=True)
 
-    goog = os.path.join(work, "goog.csv")
-    g = GOOG.copy()
-    g.index.name = "date"
-    g.columns = [c.lower() for c in g.columns]
-    g.to_csv(goog)
+    export_sample(os.path.join(GOLDEN, "sample.csv"), args.rust_export_cmd)
+    for name, frame in BUNDLED.items():
+        g = frame.copy()
+        g.index.name = "date"
+        g.columns = [c.lower() for c in g.columns]
+        g.to_csv(os.path.join(GOLDEN, name))
 
-    sample = os.path.join(work, "sample.csv")
-    rust(args.rust_cmd, RUNBOARD_COMPARE_EXPORT=sample)
+    datasets, runs = {}, []
+    for name, (description, pairs) in DATASETS.items():
+        bars, r = run_dataset(name, pairs)
+        datasets[name] = {"description": description, "bars": bars}
+        runs += r
+        print(f"{name}: {bars} bars, {len(r)} runs")
 
-    failed = False
-    for name, path in [("GOOG (backtesting.py bundled, 2148 daily bars)", goog),
-                       ("sample_series(2000, 42) (synthetic)", sample)]:
-        worst, mismatches = compare(name, run_python(path), run_rust(args.rust_cmd, path))
-        failed |= mismatches > 0 or worst > 1e-6
-    sys.exit(1 if failed else 0)
+    reference = {
+        "generator": "scripts/compare_backtesting.py",
+        "versions": {"backtesting": backtesting.__version__, "pandas": pd.__version__,
+                     "numpy": np.__version__, "python": platform.python_version()},
+        "strategy": "SmaCross from backtesting.py's README: on crossover(sma1, sma2) "
+                    "position.close() then buy(); on crossover(sma2, sma1) position.close() "
+                    "then sell() unless long_only; SMA = pandas rolling(n).mean() of Close",
+        "backtest": {"cash": CASH, "other": "backtesting.py 0.6.6 defaults (spread 0, "
+                     "margin 1, trade_on_close=False, hedging=False, exclusive_orders=False, "
+                     "finalize_trades=False)"},
+        "conventions": {
+            "numbers": "JSON numbers (Python repr: exact round trip)",
+            "nan": "null",
+            "inf": "the strings \"inf\" / \"-inf\"",
+            "timestamps": "Start, End: integer unix seconds (naive times read as UTC)",
+            "timedeltas": "Duration and the four *Duration statistics: seconds",
+            "absent": "a statistic backtesting.py leaves out of the stats Series is absent "
+                      "(Commissions [$] when the total commission is 0)",
+            "skipped": list(SKIPPED),
+        },
+        "datasets": datasets,
+        "runs": runs,
+    }
+    out = os.path.join(GOLDEN, "reference.json")
+    with open(out, "w") as f:
+        json.dump(reference, f, indent=1, allow_nan=False)
+        f.write("\n")
+    print(f"wrote {out}: {len(runs)} runs")
+
+    if not args.no_check:
+        sys.exit(subprocess.run(shlex.split(args.check_cmd), cwd=ROOT).returncode)
 
 
 if __name__ == "__main__":

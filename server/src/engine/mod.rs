@@ -8,8 +8,6 @@
 //! available equity in whole units, commission on both fills.
 
 pub mod backtest;
-#[cfg(test)]
-mod compare;
 pub mod data;
 pub mod indicators;
 pub mod metrics;
