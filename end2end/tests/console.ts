@@ -1,4 +1,6 @@
-// Collects browser console errors and warnings (hydration problems show up there).
+// Collects browser console errors and warnings (hydration problems show up there), and every
+// 5xx answer the page receives (the browser's own "Failed to load resource" line for it is
+// filtered by some tests, the answer itself never is).
 import { Page } from "@playwright/test";
 
 export function watchConsole(page: Page): string[] {
@@ -9,5 +11,8 @@ export function watchConsole(page: Page): string[] {
     }
   });
   page.on("pageerror", (err) => problems.push(`pageerror: ${err.message}`));
+  page.on("response", (res) => {
+    if (res.status() >= 500) problems.push(`server error: ${res.status()} ${res.url()}`);
+  });
   return problems;
 }

@@ -7,7 +7,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { PG_DATA_DIR, PG_PORT } from "../playwright.config";
 
-function databaseUrl(): string {
+export function databaseUrl(): string {
   const password = fs.readFileSync(path.join(PG_DATA_DIR, "pg-password"), "utf8").trim();
   return `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${PG_PORT}/postgres`;
 }
