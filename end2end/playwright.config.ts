@@ -48,6 +48,7 @@ export default defineConfig({
       LEPTOS_OUTPUT_NAME: "runboard",
       LEPTOS_SITE_ROOT: path.join(root, "target/site"),
       LEPTOS_SITE_PKG_DIR: "pkg",
+      LEPTOS_HASH_FILES: "true",
       LEPTOS_SITE_ADDR: `127.0.0.1:${PORT}`,
       LEPTOS_RELOAD_PORT: "3001",
       RUNBOARD_DATA_DIR: PG_DATA_DIR,

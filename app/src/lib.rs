@@ -67,6 +67,30 @@ fn set_content_security_policy() {
     }
 }
 
+/// The stylesheet's URL, `/pkg/runboard.<hash>.css` when cargo-leptos hashes file names. The
+/// server knows it from `hash.txt` ([`StylesheetHref`] in context); the browser reads it back
+/// from the `<link>` the server rendered, so both render the same value.
+#[derive(Clone, Debug)]
+pub struct StylesheetHref(pub String);
+
+/// The unhashed name, when nothing says otherwise.
+pub const DEFAULT_STYLESHEET: &str = "/pkg/runboard.css";
+
+fn stylesheet_href() -> String {
+    #[cfg(feature = "hydrate")]
+    {
+        if let Some(href) = document()
+            .get_element_by_id("leptos")
+            .and_then(|link| link.get_attribute("href"))
+        {
+            return href;
+        }
+    }
+    use_context::<StylesheetHref>()
+        .map(|h| h.0)
+        .unwrap_or_else(|| DEFAULT_STYLESHEET.to_string())
+}
+
 /// The root component: layout and routes.
 #[component]
 pub fn App() -> impl IntoView {
@@ -80,7 +104,7 @@ pub fn App() -> impl IntoView {
         }
     });
     view! {
-        <Stylesheet id="leptos" href="/pkg/runboard.css" />
+        <Stylesheet id="leptos" href=stylesheet_href() />
         <Title text="Runboard" />
         <Router>
             <header class="topbar">

@@ -52,6 +52,7 @@ test.beforeAll(async () => {
       LEPTOS_OUTPUT_NAME: "runboard",
       LEPTOS_SITE_ROOT: path.join(root, "target/site"),
       LEPTOS_SITE_PKG_DIR: "pkg",
+      LEPTOS_HASH_FILES: "true",
       LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
       RUST_LOG: "warn",
     },
@@ -98,6 +99,7 @@ test("with a token, the browser signs in once and the page then works with its c
   // A job started from the form is accepted too (same-origin, with the cookie).
   await page.goto(`${base}/`);
   await expect(page.locator("body[data-hydrated]")).toBeAttached();
+  await page.getByTestId("dataset").selectOption("5a3b1e00-0000-4000-8000-000000000001");
   await page.getByTestId("job-type").selectOption("backtest");
   await page.getByTestId("start").click();
   await expect(page).toHaveURL(/\?job=[0-9a-f-]{36}$/);

@@ -64,7 +64,7 @@ test("a long job's Step i/N, percentage and ETA advance across polls to 100 %", 
   const id = await submit(page, { kind: "demo", steps: 40, step_ms: 250 });
   await page.goto(`/?job=${id}`);
   const panel = page.getByTestId("job-panel");
-  await expect(panel.getByTestId("log-path")).toHaveText(`runs/${id}/artifacts/run.log`);
+  await expect(panel.getByTestId("log-path")).toHaveText(new RegExp(`(^|/)runs/${id}/artifacts/run\\.log$`));
   await expect(panel.getByTestId("progress-message")).toHaveText(/^Step \d+\/40$/, { timeout: 15_000 });
   // While it runs, the ETA and the rate are shown.
   await expect(panel.getByTestId("progress-eta")).toHaveText(/ETA \d/, { timeout: 10_000 });
@@ -109,7 +109,7 @@ test("an optimization started from the form ends at Run N/N with results and the
   await expect(page).toHaveURL(/\?job=[0-9a-f-]{36}$/);
   const panel = page.getByTestId("job-panel");
   await expect(panel).toBeVisible();
-  await expect(panel.getByTestId("log-path")).toHaveText(/^runs\/[0-9a-f-]{36}\/artifacts\/run\.log$/);
+  await expect(panel.getByTestId("log-path")).toHaveText(/(^|\/)runs\/[0-9a-f-]{36}\/artifacts\/run\.log$/);
   await expect(panel.locator(".badge")).toHaveText("SUCCEEDED", { timeout: 120_000 });
   await expect(panel.getByTestId("progress-message")).toHaveText("Run 4851/4851");
   await expect(panel.getByTestId("progress-percent")).toHaveText("100%");
@@ -173,6 +173,7 @@ test("reloading the page mid-job brings the Active Job panel back", async ({ pag
 
 test("a broken CSV upload shows the server's line-level errors", async ({ page }) => {
   await page.goto("/");
+  await expect(page.locator("body[data-hydrated]")).toBeAttached();
   await page.getByTestId("dataset-name").fill("broken upload");
   await page.getByTestId("csv-file").setInputFiles({
     name: "broken.csv",

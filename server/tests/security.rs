@@ -439,3 +439,29 @@ async fn every_response_carries_the_security_headers(pool: PgPool) {
         "a fresh nonce per response"
     );
 }
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn pages_and_api_answers_are_compressed_and_cached_by_kind(pool: PgPool) {
+    let app = open_app(&pool);
+    let page = send(&app, get("/jobs", &[("accept-encoding", "br, gzip")])).await;
+    assert_eq!(page.status, 200);
+    assert!(
+        page.headers.get("content-encoding").is_none(),
+        "HTML is not compressed yet"
+    );
+    assert_eq!(page.headers["cache-control"], "no-cache");
+    let api = send(
+        &app,
+        post("/api/list_jobs", "{}", &[("accept-encoding", "gzip")]),
+    )
+    .await;
+    assert_eq!(api.status, 200);
+    assert_eq!(api.headers["content-encoding"], "gzip");
+    assert_eq!(api.headers["cache-control"], "no-store");
+    let plain = send(&app, post("/api/list_jobs", "{}", &[])).await;
+    assert!(plain.headers.get("content-encoding").is_none());
+    assert!(
+        plain.body.contains("\"jobs\""),
+        "uncompressed for clients that ask for nothing"
+    );
+}

@@ -26,6 +26,7 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
+use super::assets::Stylesheet;
 use super::guard::{refuse, Security};
 
 /// The session cookie's name.
@@ -297,12 +298,18 @@ pub struct SigninQuery {
 
 pub async fn signin_page(
     Extension(security): Extension<Arc<Security>>,
+    Extension(css): Extension<Stylesheet>,
     Query(query): Query<SigninQuery>,
 ) -> Response {
     if security.token.is_none() {
         return Redirect::to("/").into_response();
     }
-    signin_html(StatusCode::OK, &safe_next(query.next.as_deref()), None)
+    signin_html(
+        StatusCode::OK,
+        &css,
+        &safe_next(query.next.as_deref()),
+        None,
+    )
 }
 
 /// `POST /signin` (a same-origin form): token in, session cookie out.
@@ -314,6 +321,7 @@ pub struct SigninForm {
 
 pub async fn signin_submit(
     Extension(security): Extension<Arc<Security>>,
+    Extension(css): Extension<Stylesheet>,
     connect: Option<Extension<ConnectInfo<SocketAddr>>>,
     headers: HeaderMap,
     Form(form): Form<SigninForm>,
@@ -327,6 +335,7 @@ pub async fn signin_submit(
         throttle().failed(connect.map(|c| c.0 .0.ip())).await;
         return signin_html(
             StatusCode::UNAUTHORIZED,
+            &css,
             &next,
             Some("That token is not valid."),
         );
@@ -348,14 +357,14 @@ pub async fn signin_submit(
 const SIGNIN_CSP: &str = "default-src 'none'; style-src 'self'; form-action 'self'; \
      frame-ancestors 'none'; base-uri 'none'";
 
-fn signin_html(status: StatusCode, next: &str, error: Option<&str>) -> Response {
+fn signin_html(status: StatusCode, css: &Stylesheet, next: &str, error: Option<&str>) -> Response {
     let error = error
         .map(|e| format!(r#"<p class="signin__error" role="alert">{}</p>"#, escape(e)))
         .unwrap_or_default();
     let body = format!(
         r#"<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Sign in · Runboard</title><link rel="stylesheet" href="/pkg/runboard.css"></head>
+<title>Sign in · Runboard</title><link rel="stylesheet" href="{}"></head>
 <body><main class="container signin"><h1>Runboard</h1>
 <form method="post" action="/signin" data-testid="signin-form">
 <label for="token">Token</label>
@@ -365,6 +374,7 @@ fn signin_html(status: StatusCode, next: &str, error: Option<&str>) -> Response 
 </form>{error}
 <p class="muted">The token is the server's <code>RUNBOARD_TOKEN</code> (or the read-only <code>RUNBOARD_READ_TOKEN</code>).</p>
 </main></body></html>"#,
+        escape(&css.0),
         escape(next)
     );
     let mut response = (status, Html(body)).into_response();
