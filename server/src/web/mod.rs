@@ -60,8 +60,7 @@ pub fn router_with(options: LeptosOptions, backend: SharedBackend, security: Sec
         .layer(axum::middleware::from_fn(assets::cache_control))
         // Brotli or gzip, as the client accepts: the WASM, JS, CSS and JSON. Not HTML (yet):
         // with compressed pages, hydration in Chromium failed ("expected a marker node") once
-        // the hashed stylesheet loaded; uncompressed pages hydrate cleanly. See the note in
-        // docs/architecture.md.
+        // the hashed stylesheet loaded; uncompressed pages hydrate cleanly (an open question).
         .layer(
             CompressionLayer::new()
                 .compress_when(DefaultPredicate::new().and(NotForContentType::new("text/html"))),
