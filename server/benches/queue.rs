@@ -68,7 +68,7 @@ async fn run() -> anyhow::Result<()> {
         let store = store.clone();
         clients.push(tokio::spawn(async move {
             let mut done = 0u32;
-            while let Some(job) = store.claim(&format!("bench-{c}:0:0")).await.unwrap() {
+            while let Some(job) = store.claim(&format!("bench-{c}:0:0"), "bench").await.unwrap() {
                 store
                     .complete(job.id, job.lease, &serde_json::json!({}))
                     .await
@@ -166,7 +166,7 @@ async fn run() -> anyhow::Result<()> {
         let job = store
             .enqueue(NewJob::new(JobKind::Optimize, serde_json::json!({})))
             .await?;
-        let claimed = store.claim("bench-progress:0:0", "test").await?.unwrap();
+        let claimed = store.claim("bench-progress:0:0", "bench").await?.unwrap();
         let flags = std::sync::Arc::new(RunFlags::default());
         let config = ReporterConfig::default();
         let (mut reporter, rx) = Reporter::new(config, flags.clone());

@@ -1,4 +1,8 @@
 //! The dataset store: OHLCV series in Postgres, the only code that reads or writes `datasets`.
+//!
+//! The statements live in `server/queries/datasets/*.sql`, one per file with a header (its
+//! parameters, what it guards, the index it uses), compiled in with `include_str!`; rows decode
+//! with `sqlx::FromRow`.
 
 use app::model::DatasetInfo;
 use chrono::{DateTime, Utc};
@@ -6,6 +10,7 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::engine::{sample_series, Series};
+use crate::jobs::store::statement;
 
 /// The built-in sample's fixed id, so every install and test names it the same way.
 pub const SAMPLE_DATASET_ID: Uuid = Uuid::from_u128(0x5a3b_1e00_0000_4000_8000_0000_0000_0001);
@@ -27,6 +32,17 @@ pub enum DatasetError {
     Db(#[from] sqlx::Error),
 }
 
+/// The store's statements, one per file in `server/queries/datasets/`; see each file's header.
+mod sql {
+    use super::statement;
+
+    pub const INSERT: &str = statement(include_str!("../queries/datasets/insert.sql"));
+    pub const LIST: &str = statement(include_str!("../queries/datasets/list.sql"));
+    pub const INFO: &str = statement(include_str!("../queries/datasets/info.sql"));
+    pub const LOAD: &str = statement(include_str!("../queries/datasets/load.sql"));
+}
+
+/// A dataset's description as `insert.sql`, `list.sql` and `info.sql` return it.
 #[derive(sqlx::FromRow)]
 struct InfoRow {
     id: Uuid,
@@ -52,7 +68,29 @@ impl From<InfoRow> for DatasetInfo {
     }
 }
 
-const INFO_COLUMNS: &str = "id, name, description, bars, start_ts, end_ts, created_at";
+/// The bars as `load.sql` returns them, column-wise.
+#[derive(sqlx::FromRow)]
+struct BarsRow {
+    ts: Vec<i64>,
+    open: Vec<f64>,
+    high: Vec<f64>,
+    low: Vec<f64>,
+    close: Vec<f64>,
+    volume: Vec<f64>,
+}
+
+impl From<BarsRow> for Series {
+    fn from(r: BarsRow) -> Series {
+        Series {
+            ts: r.ts,
+            open: r.open,
+            high: r.high,
+            low: r.low,
+            close: r.close,
+            volume: r.volume,
+        }
+    }
+}
 
 #[derive(Clone, Debug)]
 pub struct DatasetStore {
@@ -88,25 +126,21 @@ impl DatasetStore {
         if s.ts.len() < 2 {
             return Err(DatasetError::TooShort);
         }
-        let row: Result<InfoRow, sqlx::Error> = sqlx::query_as(&format!(
-            "INSERT INTO datasets (id, name, description, bars, start_ts, end_ts, ts, open, high, \
-                 low, close, volume) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING {INFO_COLUMNS}"
-        ))
-        .bind(id)
-        .bind(name)
-        .bind(description)
-        .bind(s.ts.len() as i32)
-        .bind(start)
-        .bind(end)
-        .bind(&s.ts)
-        .bind(&s.open)
-        .bind(&s.high)
-        .bind(&s.low)
-        .bind(&s.close)
-        .bind(&s.volume)
-        .fetch_one(&self.pool)
-        .await;
+        let row: Result<InfoRow, sqlx::Error> = sqlx::query_as(sql::INSERT)
+            .bind(id)
+            .bind(name)
+            .bind(description)
+            .bind(s.ts.len() as i32)
+            .bind(start)
+            .bind(end)
+            .bind(&s.ts)
+            .bind(&s.open)
+            .bind(&s.high)
+            .bind(&s.low)
+            .bind(&s.close)
+            .bind(&s.volume)
+            .fetch_one(&self.pool)
+            .await;
         match row {
             Ok(row) => Ok(row.into()),
             Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
@@ -118,42 +152,26 @@ impl DatasetStore {
 
     /// Every dataset, newest first.
     pub async fn list(&self) -> Result<Vec<DatasetInfo>, DatasetError> {
-        let rows: Vec<InfoRow> = sqlx::query_as(&format!(
-            "SELECT {INFO_COLUMNS} FROM datasets ORDER BY created_at DESC, name"
-        ))
-        .fetch_all(&self.pool)
-        .await?;
+        let rows: Vec<InfoRow> = sqlx::query_as(sql::LIST).fetch_all(&self.pool).await?;
         Ok(rows.into_iter().map(Into::into).collect())
     }
 
     /// One dataset's description.
     pub async fn info(&self, id: Uuid) -> Result<DatasetInfo, DatasetError> {
-        let row: Option<InfoRow> = sqlx::query_as(&format!(
-            "SELECT {INFO_COLUMNS} FROM datasets WHERE id = $1"
-        ))
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await?;
+        let row: Option<InfoRow> = sqlx::query_as(sql::INFO)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
         Ok(row.ok_or(DatasetError::NotFound(id))?.into())
     }
 
     /// Loads the bars.
     pub async fn load(&self, id: Uuid) -> Result<Series, DatasetError> {
-        type Columns = (Vec<i64>, Vec<f64>, Vec<f64>, Vec<f64>, Vec<f64>, Vec<f64>);
-        let row: Option<Columns> =
-            sqlx::query_as("SELECT ts, open, high, low, close, volume FROM datasets WHERE id = $1")
-                .bind(id)
-                .fetch_optional(&self.pool)
-                .await?;
-        let (ts, open, high, low, close, volume) = row.ok_or(DatasetError::NotFound(id))?;
-        Ok(Series {
-            ts,
-            open,
-            high,
-            low,
-            close,
-            volume,
-        })
+        let row: Option<BarsRow> = sqlx::query_as(sql::LOAD)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.ok_or(DatasetError::NotFound(id))?.into())
     }
 
     /// Adds the built-in synthetic sample if it is missing, so a fresh install can run jobs.
@@ -175,5 +193,48 @@ impl DatasetStore {
             Err(DatasetError::Db(sqlx::Error::Database(e))) if e.is_unique_violation() => Ok(()),
             Err(e) => Err(e),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The columns of [`InfoRow`].
+    const INFO_COLUMNS: &str = "id, name, description, bars, start_ts, end_ts, created_at";
+
+    #[test]
+    fn info_queries_read_exactly_the_info_columns() {
+        for (name, query, before) in [
+            ("insert", sql::INSERT, "RETURNING "),
+            ("list", sql::LIST, "SELECT "),
+            ("info", sql::INFO, "SELECT "),
+        ] {
+            let flat = query.split_whitespace().collect::<Vec<_>>().join(" ");
+            let selected = flat
+                .split_once(before)
+                .map(|(_, rest)| rest.split([';']).next().unwrap_or(rest))
+                .map(|rest| rest.split(" FROM ").next().unwrap_or(rest));
+            assert_eq!(selected, Some(INFO_COLUMNS), "{name}.sql");
+        }
+    }
+
+    #[sqlx::test(migrator = "crate::db::MIGRATOR")]
+    async fn a_dataset_reads_back_as_stored(pool: PgPool) {
+        let store = DatasetStore::new(pool);
+        let series = sample_series(50, 7);
+        let info = store.insert("fifty", Some("d"), &series).await.unwrap();
+        assert_eq!((info.name.as_str(), info.bars), ("fifty", 50));
+        assert_eq!(store.info(info.id).await.unwrap(), info);
+        assert_eq!(store.list().await.unwrap(), vec![info.clone()]);
+        assert_eq!(store.load(info.id).await.unwrap(), series);
+        assert!(matches!(
+            store.insert("FIFTY", None, &series).await,
+            Err(DatasetError::NameTaken(_))
+        ));
+        assert!(matches!(
+            store.load(Uuid::nil()).await,
+            Err(DatasetError::NotFound(_))
+        ));
     }
 }

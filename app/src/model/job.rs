@@ -1,5 +1,7 @@
 //! The job's status as the server stores it and the browser shows it (the seed's `JobStatus`).
 
+use std::path::{Path, PathBuf};
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -14,7 +16,16 @@ use uuid::Uuid;
 ///   this state and never changes it. Leaves by `complete`, `fail`, `cancel` (the handler saw a
 ///   cancel request) or `rescue_stuck`.
 /// - `Succeeded`, `Failed`, `Cancelled`: terminal; `finished_at` is set exactly here.
+///
+/// On the server (feature `ssr`) it is a `sqlx` type stored as `text` under its
+/// [`as_str`](Self::as_str) name (`'QUEUED'`, …), so rows decode to it directly; an unknown
+/// stored name is a decode error, not a silent default.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::Type))]
+#[cfg_attr(
+    feature = "ssr",
+    sqlx(type_name = "text", rename_all = "SCREAMING_SNAKE_CASE")
+)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum JobState {
     Queued,
@@ -73,7 +84,12 @@ impl std::fmt::Display for JobState {
 }
 
 /// What a job does; each kind has one handler on the server.
+///
+/// On the server (feature `ssr`) it is a `sqlx` type stored as `text` under its
+/// [`as_str`](Self::as_str) name (`'backtest'`, `'walk_forward'`, …).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::Type))]
+#[cfg_attr(feature = "ssr", sqlx(type_name = "text", rename_all = "snake_case"))]
 #[serde(rename_all = "snake_case")]
 pub enum JobKind {
     Backtest,
@@ -129,7 +145,11 @@ impl std::fmt::Display for JobKind {
 }
 
 /// The status of one job: what `/api/job_status` returns and the progress panel renders.
+///
+/// On the server (feature `ssr`) a row of `jobs` decodes to it by column name; the store's
+/// status queries select exactly these columns.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct JobStatus {
     pub id: Uuid,
     pub kind: JobKind,
@@ -154,7 +174,9 @@ pub struct JobStatus {
     pub max_attempts: i32,
     /// A cancel was asked for; a running handler stops at its next progress report.
     pub cancel_requested: bool,
-    /// Relative path of the run log, e.g. `runs/<id>/artifacts/run.log`.
+    /// Where the server writes the run log: `<runs dir>/<id>/artifacts/run.log`, the runs
+    /// directory as configured (`RUNBOARD_RUNS_DIR`, default `runs`, so e.g.
+    /// `runs/<id>/artifacts/run.log`; a relative directory stays relative).
     pub log_path: String,
 }
 
@@ -177,9 +199,24 @@ pub fn progress_percent(progress: f64) -> u32 {
     (progress.clamp(0.0, 1.0) * 100.0).floor() as u32
 }
 
-/// The relative path of a job's run log; derived from the id alone, so no user text reaches a path.
+/// The runs directory when none is configured (`RUNBOARD_RUNS_DIR`).
+pub const DEFAULT_RUNS_DIR: &str = "runs";
+
+/// A job's run log under the runs directory `runs_dir`: `<runs_dir>/<id>/artifacts/run.log`.
+/// Derived from the id and the configured directory alone, so no user text reaches a path;
+/// a relative `runs_dir` gives a relative path.
+pub fn log_path_in(runs_dir: &Path, id: Uuid) -> PathBuf {
+    runs_dir
+        .join(id.to_string())
+        .join("artifacts")
+        .join("run.log")
+}
+
+/// The run log's path under the default runs directory ([`DEFAULT_RUNS_DIR`]), as text.
 pub fn log_path_for(id: Uuid) -> String {
-    format!("runs/{id}/artifacts/run.log")
+    log_path_in(Path::new(DEFAULT_RUNS_DIR), id)
+        .to_string_lossy()
+        .into_owned()
 }
 
 #[cfg(test)]
@@ -224,6 +261,24 @@ mod tests {
         assert_eq!(
             log_path_for(id),
             "runs/00000000-0000-0000-0000-000000000000/artifacts/run.log"
+        );
+    }
+
+    #[test]
+    fn log_path_follows_the_configured_runs_dir() {
+        let id = Uuid::nil();
+        assert_eq!(
+            log_path_in(Path::new("/srv/runboard/runs"), id),
+            Path::new("/srv/runboard/runs/00000000-0000-0000-0000-000000000000/artifacts/run.log")
+        );
+        assert_eq!(
+            log_path_in(Path::new("data/runs/"), id),
+            Path::new("data/runs/00000000-0000-0000-0000-000000000000/artifacts/run.log"),
+            "a relative directory stays relative"
+        );
+        assert_eq!(
+            log_path_in(Path::new(DEFAULT_RUNS_DIR), id).to_str(),
+            Some(log_path_for(id).as_str())
         );
     }
 }

@@ -1,7 +1,9 @@
 //! Per-job run logs: `<runs>/<job id>/artifacts/run.log`, one timestamped line per event.
 //!
-//! Paths derive from the job's UUID only, never from user text. A log that cannot be written
-//! is reported once in the server log and otherwise ignored: logging must not fail a job.
+//! Paths derive from the job's UUID and the configured runs directory only, never from user
+//! text: `JobStore::log_file` (built on `app::model::job::log_path_in`) gives the file, and the
+//! job's stored `log_path` names the same file. A log that cannot be written is reported once in
+//! the server log and otherwise ignored: logging must not fail a job.
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};

@@ -3,18 +3,25 @@
 //! Every transition is one guarded SQL statement. Writes from a worker name the run they belong
 //! to (`state = 'RUNNING' AND lease = $n`) and check `rows_affected()`, so a worker whose job
 //! was rescued, cancelled or finished cannot overwrite the newer state.
+//!
+//! The statements live in `server/queries/jobs/*.sql`, one per file, each with a header that
+//! names its parameters, what it guards and the index it uses; they are compiled in with
+//! `include_str!` (no database is needed to build). Rows decode with `sqlx::FromRow` into typed
+//! structs: `JobState` and `JobKind` are `sqlx` types stored as `text`, so nothing here parses
+//! a state or kind by hand.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use app::model::job::log_path_for;
+use app::model::job::log_path_in;
 use app::model::{JobKind, JobState, JobStatus};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-/// The NOTIFY channel on which a newly runnable job is announced (see the migrations).
+/// The NOTIFY channel on which a newly runnable job is announced. The trigger in the migration
+/// `20261128000002_notify_queued_jobs.sql` spells it out too; a test keeps the two equal.
 pub const QUEUE_CHANNEL: &str = "runboard_jobs";
 /// Default attempts before a crashing or retrying job is failed for good.
 pub const DEFAULT_MAX_ATTEMPTS: i32 = 3;
@@ -34,6 +41,9 @@ pub enum StoreError {
     InvalidProgress(f64),
     #[error("job {id} is already {state}")]
     Finished { id: Uuid, state: JobState },
+    /// No longer produced: states and kinds are decoded by `sqlx`, and a stored value outside
+    /// them surfaces as [`StoreError::Db`] (a column decode error). Kept so that code matching
+    /// on it still compiles.
     #[error("stored job row is corrupt: {0}")]
     Corrupt(String),
     /// The cap on QUEUED + RUNNING jobs is reached; nothing was added.
@@ -63,8 +73,8 @@ impl NewJob {
     }
 }
 
-/// A job a worker has claimed: what it needs to run it.
-#[derive(Clone, Debug)]
+/// A job a worker has claimed: what it needs to run it (the row `claim.sql` returns).
+#[derive(Clone, Debug, sqlx::FromRow)]
 pub struct ClaimedJob {
     pub id: Uuid,
     pub kind: JobKind,
@@ -136,60 +146,82 @@ pub struct ListQuery {
     pub offset: i64,
 }
 
-/// The job table's row, as stored.
-#[derive(Debug, sqlx::FromRow)]
-struct JobRow {
-    id: Uuid,
-    kind: String,
-    state: String,
-    progress: Option<f64>,
-    progress_message: Option<String>,
-    eta_seconds: Option<f64>,
-    rate_per_second: Option<f64>,
-    error: Option<String>,
-    attempt: i32,
-    max_attempts: i32,
-    cancel_requested: bool,
-    log_path: String,
-    created_at: DateTime<Utc>,
-    started_at: Option<DateTime<Utc>>,
-    finished_at: Option<DateTime<Utc>>,
-    heartbeat_at: Option<DateTime<Utc>>,
+/// The store's statements, one per file in `server/queries/jobs/`; see each file's header.
+mod sql {
+    use super::statement;
+
+    pub const ENQUEUE_LOCK: &str = statement(include_str!("../../queries/jobs/enqueue_lock.sql"));
+    pub const COUNT_ACTIVE: &str = statement(include_str!("../../queries/jobs/count_active.sql"));
+    pub const ENQUEUE: &str = statement(include_str!("../../queries/jobs/enqueue.sql"));
+    pub const CLAIM: &str = statement(include_str!("../../queries/jobs/claim.sql"));
+    pub const UPDATE_PROGRESS: &str =
+        statement(include_str!("../../queries/jobs/update_progress.sql"));
+    pub const HEARTBEAT: &str = statement(include_str!("../../queries/jobs/heartbeat.sql"));
+    pub const COMPLETE: &str = statement(include_str!("../../queries/jobs/complete.sql"));
+    pub const FAIL: &str = statement(include_str!("../../queries/jobs/fail.sql"));
+    pub const FINISH_CANCELLED: &str =
+        statement(include_str!("../../queries/jobs/finish_cancelled.sql"));
+    pub const RELEASE: &str = statement(include_str!("../../queries/jobs/release.sql"));
+    pub const REQUEST_CANCEL: &str =
+        statement(include_str!("../../queries/jobs/request_cancel.sql"));
+    pub const RESCUE_STUCK: &str = statement(include_str!("../../queries/jobs/rescue_stuck.sql"));
+    pub const STATUS: &str = statement(include_str!("../../queries/jobs/status.sql"));
+    pub const LIST: &str = statement(include_str!("../../queries/jobs/list.sql"));
+    pub const COUNT: &str = statement(include_str!("../../queries/jobs/count.sql"));
+    pub const RESULT: &str = statement(include_str!("../../queries/jobs/result.sql"));
+    pub const ARGS: &str = statement(include_str!("../../queries/jobs/args.sql"));
 }
 
-/// What `claim` returns: id, kind, args, lease, attempt, max_attempts, checkpoint.
-type ClaimRow = (Uuid, String, Value, Uuid, i32, i32, Option<Value>);
-
-/// The columns of [`JobRow`], for `RETURNING`.
-const STATUS_COLUMNS: &str = "id, kind, state, progress, progress_message, eta_seconds, \
-     rate_per_second, error, attempt, max_attempts, cancel_requested, log_path, created_at, \
-     started_at, finished_at, heartbeat_at";
-
-impl TryFrom<JobRow> for JobStatus {
-    type Error = StoreError;
-
-    fn try_from(row: JobRow) -> Result<JobStatus, StoreError> {
-        Ok(JobStatus {
-            id: row.id,
-            kind: JobKind::parse(&row.kind)
-                .ok_or_else(|| StoreError::Corrupt(format!("unknown kind {:?}", row.kind)))?,
-            state: JobState::parse(&row.state)
-                .ok_or_else(|| StoreError::Corrupt(format!("unknown state {:?}", row.state)))?,
-            progress: row.progress,
-            progress_message: row.progress_message,
-            eta_seconds: row.eta_seconds,
-            rate_per_second: row.rate_per_second,
-            created_at: row.created_at,
-            started_at: row.started_at,
-            finished_at: row.finished_at,
-            heartbeat_at: row.heartbeat_at,
-            error: row.error,
-            attempt: row.attempt,
-            max_attempts: row.max_attempts,
-            cancel_requested: row.cancel_requested,
-            log_path: row.log_path,
-        })
+/// The statement of a `.sql` file without its header: the leading `--` comment lines (and blank
+/// lines) document the statement for readers; Postgres receives, and `pg_stat_activity` shows,
+/// the statement itself (e.g. the claim as `WITH next AS (…`). Evaluated at compile time; a file
+/// with no statement fails the build.
+pub(crate) const fn statement(file: &'static str) -> &'static str {
+    let bytes = file.as_bytes();
+    let mut line = 0;
+    loop {
+        let mut i = line;
+        while i < bytes.len() && matches!(bytes[i], b' ' | b'\t' | b'\r') {
+            i += 1;
+        }
+        if i < bytes.len() && bytes[i] == b'\n' {
+            line = i + 1;
+        } else if i + 1 < bytes.len() && bytes[i] == b'-' && bytes[i + 1] == b'-' {
+            while i < bytes.len() && bytes[i] != b'\n' {
+                i += 1;
+            }
+            line = i + 1;
+        } else if i < bytes.len() {
+            break;
+        } else {
+            panic!("a .sql file holds no statement");
+        }
     }
+    match std::str::from_utf8(bytes.split_at(line).1) {
+        Ok(body) => body,
+        Err(_) => panic!("a .sql file is not UTF-8"),
+    }
+}
+
+/// What `fail.sql` returns.
+#[derive(sqlx::FromRow)]
+struct FailedRow {
+    state: JobState,
+    run_after: DateTime<Utc>,
+}
+
+/// What `rescue_stuck.sql` returns for each rescued job.
+#[derive(sqlx::FromRow)]
+struct RescuedRow {
+    id: Uuid,
+    state: JobState,
+}
+
+/// What `result.sql` returns.
+#[derive(sqlx::FromRow)]
+struct ResultRow {
+    state: JobState,
+    result: Option<Value>,
 }
 
 /// Postgres-backed job store.
@@ -216,19 +248,17 @@ impl JobStore {
         &self.runs_dir
     }
 
-    /// The file a job's log is written to (derived from the UUID only).
+    /// The file a job's log is written to: `<runs_dir>/<id>/artifacts/run.log` (derived from the
+    /// UUID and the configured directory only). It is also what a job's `log_path` says.
     pub fn log_file(&self, id: Uuid) -> PathBuf {
-        self.runs_dir
-            .join(id.to_string())
-            .join("artifacts")
-            .join("run.log")
+        log_path_in(&self.runs_dir, id)
     }
 
     /// Adds a job in QUEUED; the insert trigger wakes a worker. No cap: for internal callers
     /// (tests, benches); the API uses [`Self::enqueue_capped`].
     pub async fn enqueue(&self, job: NewJob) -> Result<JobStatus, StoreError> {
         let mut conn = self.pool.acquire().await?;
-        insert_job(&mut conn, &job).await
+        self.insert_job(&mut conn, &job).await
     }
 
     /// Adds a job unless `limit` jobs are already QUEUED or RUNNING ([`StoreError::QueueFull`]).
@@ -237,19 +267,39 @@ impl JobStore {
     /// transaction-scoped advisory lock, so two submitters cannot both take the last place.
     pub async fn enqueue_capped(&self, job: NewJob, limit: u64) -> Result<JobStatus, StoreError> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        sqlx::query(sql::ENQUEUE_LOCK)
             .bind(ENQUEUE_LOCK_KEY)
             .execute(&mut *tx)
             .await?;
-        let (active,): (i64,) =
-            sqlx::query_as("SELECT count(*) FROM jobs WHERE state IN ('QUEUED', 'RUNNING')")
-                .fetch_one(&mut *tx)
-                .await?;
+        let active: i64 = sqlx::query_scalar(sql::COUNT_ACTIVE)
+            .fetch_one(&mut *tx)
+            .await?;
         if active >= i64::try_from(limit).unwrap_or(i64::MAX) {
             return Err(StoreError::QueueFull { active, limit });
         }
-        let status = insert_job(&mut tx, &job).await?;
+        let status = self.insert_job(&mut tx, &job).await?;
         tx.commit().await?;
+        Ok(status)
+    }
+
+    /// The INSERT of a new QUEUED job, on any connection or transaction. Its `log_path` is
+    /// [`Self::log_file`] (a runs directory that is not UTF-8 is stored lossily).
+    async fn insert_job(
+        &self,
+        conn: &mut sqlx::PgConnection,
+        job: &NewJob,
+    ) -> Result<JobStatus, StoreError> {
+        let id = Uuid::new_v4();
+        let log_path = self.log_file(id);
+        let status = sqlx::query_as(sql::ENQUEUE)
+            .bind(id)
+            .bind(job.kind)
+            .bind(&job.args)
+            .bind(job.priority)
+            .bind(job.max_attempts.max(1))
+            .bind(log_path.to_string_lossy())
+            .fetch_one(conn)
+            .await?;
         Ok(status)
     }
 
@@ -266,39 +316,12 @@ impl JobStore {
         worker_id: &str,
         node_id: &str,
     ) -> Result<Option<ClaimedJob>, StoreError> {
-        let row: Option<ClaimRow> = sqlx::query_as(
-            "WITH next AS ( \
-                 SELECT id FROM jobs \
-                 WHERE state = 'QUEUED' AND run_after <= now() AND NOT cancel_requested \
-                 ORDER BY priority DESC, run_after, created_at \
-                 LIMIT 1 \
-                 FOR UPDATE SKIP LOCKED) \
-             UPDATE jobs j SET state = 'RUNNING', lease = gen_random_uuid(), worker_id = $1, \
-                 node_id = $2, \
-                 attempt = j.attempt + 1, started_at = COALESCE(j.started_at, now()), \
-                 heartbeat_at = now(), eta_seconds = NULL, rate_per_second = NULL \
-             FROM next WHERE j.id = next.id \
-             RETURNING j.id, j.kind, j.args, j.lease, j.attempt, j.max_attempts, j.checkpoint",
-        )
-        .bind(worker_id)
-        .bind(node_id)
-        .fetch_optional(&self.pool)
-        .await?;
-        row.map(
-            |(id, kind, args, lease, attempt, max_attempts, checkpoint)| {
-                Ok(ClaimedJob {
-                    id,
-                    kind: JobKind::parse(&kind)
-                        .ok_or_else(|| StoreError::Corrupt(format!("unknown kind {kind:?}")))?,
-                    args,
-                    lease,
-                    attempt,
-                    max_attempts,
-                    checkpoint,
-                })
-            },
-        )
-        .transpose()
+        let job = sqlx::query_as(sql::CLAIM)
+            .bind(worker_id)
+            .bind(node_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(job)
     }
 
     /// The seed's `update_progress`: one atomic UPDATE of the progress fields (and optionally the
@@ -318,51 +341,41 @@ impl JobStore {
             .as_ref()
             .map(|m| m.chars().take(MAX_MESSAGE_CHARS).collect::<String>());
         let finite = |v: Option<f64>| v.filter(|x| x.is_finite() && *x >= 0.0);
-        let row: Option<(bool,)> = sqlx::query_as(
-            "UPDATE jobs SET progress = $3, progress_message = $4, eta_seconds = $5, \
-                 rate_per_second = $6, checkpoint = COALESCE($7, checkpoint), heartbeat_at = now() \
-             WHERE id = $1 AND state = 'RUNNING' AND lease = $2 \
-             RETURNING cancel_requested",
-        )
-        .bind(id)
-        .bind(lease)
-        .bind(update.progress)
-        .bind(message)
-        .bind(finite(update.eta_seconds))
-        .bind(finite(update.rate_per_second))
-        .bind(update.checkpoint.as_ref())
-        .fetch_optional(&self.pool)
-        .await?;
-        row.map(|(cancel_requested,)| Ack { cancel_requested })
+        let cancel_requested: Option<bool> = sqlx::query_scalar(sql::UPDATE_PROGRESS)
+            .bind(id)
+            .bind(lease)
+            .bind(update.progress)
+            .bind(message)
+            .bind(finite(update.eta_seconds))
+            .bind(finite(update.rate_per_second))
+            .bind(update.checkpoint.as_ref())
+            .fetch_optional(&self.pool)
+            .await?;
+        cancel_requested
+            .map(|cancel_requested| Ack { cancel_requested })
             .ok_or(StoreError::Stale { id, lease })
     }
 
     /// Proof of life for a running job.
     pub async fn heartbeat(&self, id: Uuid, lease: Uuid) -> Result<Ack, StoreError> {
-        let row: Option<(bool,)> = sqlx::query_as(
-            "UPDATE jobs SET heartbeat_at = now() \
-             WHERE id = $1 AND state = 'RUNNING' AND lease = $2 RETURNING cancel_requested",
-        )
-        .bind(id)
-        .bind(lease)
-        .fetch_optional(&self.pool)
-        .await?;
-        row.map(|(cancel_requested,)| Ack { cancel_requested })
+        let cancel_requested: Option<bool> = sqlx::query_scalar(sql::HEARTBEAT)
+            .bind(id)
+            .bind(lease)
+            .fetch_optional(&self.pool)
+            .await?;
+        cancel_requested
+            .map(|cancel_requested| Ack { cancel_requested })
             .ok_or(StoreError::Stale { id, lease })
     }
 
     /// RUNNING → SUCCEEDED with the result.
     pub async fn complete(&self, id: Uuid, lease: Uuid, result: &Value) -> Result<(), StoreError> {
-        let done = sqlx::query(
-            "UPDATE jobs SET state = 'SUCCEEDED', result = $3, progress = 1.0, finished_at = now(), \
-                 lease = NULL, eta_seconds = NULL, rate_per_second = NULL, checkpoint = NULL \
-             WHERE id = $1 AND state = 'RUNNING' AND lease = $2",
-        )
-        .bind(id)
-        .bind(lease)
-        .bind(result)
-        .execute(&self.pool)
-        .await?;
+        let done = sqlx::query(sql::COMPLETE)
+            .bind(id)
+            .bind(lease)
+            .bind(result)
+            .execute(&self.pool)
+            .await?;
         guarded(done.rows_affected(), id, lease)
     }
 
@@ -375,32 +388,23 @@ impl JobStore {
         error: &str,
         retry_after: Option<Duration>,
     ) -> Result<FailOutcome, StoreError> {
-        let row: Option<(String, DateTime<Utc>)> = sqlx::query_as(
-            "WITH next AS ( \
-                 SELECT id, CASE WHEN cancel_requested AND $4 THEN 'CANCELLED' \
-                     WHEN $4 AND attempt < max_attempts THEN 'QUEUED' ELSE 'FAILED' END AS state \
-                 FROM jobs WHERE id = $1 AND state = 'RUNNING' AND lease = $2) \
-             UPDATE jobs j SET state = next.state, \
-                 run_after = CASE WHEN next.state = 'QUEUED' \
-                     THEN now() + make_interval(secs => $5) ELSE j.run_after END, \
-                 finished_at = CASE WHEN next.state = 'QUEUED' THEN NULL ELSE now() END, \
-                 error = $3, lease = NULL, worker_id = NULL, eta_seconds = NULL, \
-                 rate_per_second = NULL \
-             FROM next WHERE j.id = next.id AND j.state = 'RUNNING' AND j.lease = $2 \
-             RETURNING j.state, j.run_after",
-        )
-        .bind(id)
-        .bind(lease)
-        .bind(error)
-        .bind(retry_after.is_some())
-        .bind(retry_after.unwrap_or_default().as_secs_f64())
-        .fetch_optional(&self.pool)
-        .await?;
+        let row: Option<FailedRow> = sqlx::query_as(sql::FAIL)
+            .bind(id)
+            .bind(lease)
+            .bind(error)
+            .bind(retry_after.is_some())
+            .bind(retry_after.unwrap_or_default().as_secs_f64())
+            .fetch_optional(&self.pool)
+            .await?;
         match row {
-            Some((state, run_after)) if state == "QUEUED" => {
-                Ok(FailOutcome::Retrying { run_after })
-            }
-            Some((state, _)) if state == "CANCELLED" => Ok(FailOutcome::Cancelled),
+            Some(FailedRow {
+                state: JobState::Queued,
+                run_after,
+            }) => Ok(FailOutcome::Retrying { run_after }),
+            Some(FailedRow {
+                state: JobState::Cancelled,
+                ..
+            }) => Ok(FailOutcome::Cancelled),
             Some(_) => Ok(FailOutcome::Failed),
             None => Err(StoreError::Stale { id, lease }),
         }
@@ -408,15 +412,11 @@ impl JobStore {
 
     /// RUNNING → CANCELLED after the handler stopped on a cancel request. Progress is kept.
     pub async fn finish_cancelled(&self, id: Uuid, lease: Uuid) -> Result<(), StoreError> {
-        let done = sqlx::query(
-            "UPDATE jobs SET state = 'CANCELLED', finished_at = now(), lease = NULL, \
-                 eta_seconds = NULL, rate_per_second = NULL \
-             WHERE id = $1 AND state = 'RUNNING' AND lease = $2",
-        )
-        .bind(id)
-        .bind(lease)
-        .execute(&self.pool)
-        .await?;
+        let done = sqlx::query(sql::FINISH_CANCELLED)
+            .bind(id)
+            .bind(lease)
+            .execute(&self.pool)
+            .await?;
         guarded(done.rows_affected(), id, lease)
     }
 
@@ -424,22 +424,13 @@ impl JobStore {
     /// wrong) and the saved checkpoint stays for the next claimer. A job whose cancel was
     /// requested ends CANCELLED instead: it must not run again.
     pub async fn release(&self, id: Uuid, lease: Uuid) -> Result<ReleaseOutcome, StoreError> {
-        let row: Option<(String,)> = sqlx::query_as(
-            "UPDATE jobs SET \
-                 state = CASE WHEN cancel_requested THEN 'CANCELLED' ELSE 'QUEUED' END, \
-                 finished_at = CASE WHEN cancel_requested THEN now() ELSE NULL END, \
-                 lease = NULL, worker_id = NULL, \
-                 attempt = CASE WHEN cancel_requested THEN attempt ELSE GREATEST(attempt - 1, 0) END, \
-                 run_after = now(), eta_seconds = NULL, rate_per_second = NULL \
-             WHERE id = $1 AND state = 'RUNNING' AND lease = $2 \
-             RETURNING state",
-        )
-        .bind(id)
-        .bind(lease)
-        .fetch_optional(&self.pool)
-        .await?;
-        match row {
-            Some((state,)) if state == "CANCELLED" => Ok(ReleaseOutcome::Cancelled),
+        let state: Option<JobState> = sqlx::query_scalar(sql::RELEASE)
+            .bind(id)
+            .bind(lease)
+            .fetch_optional(&self.pool)
+            .await?;
+        match state {
+            Some(JobState::Cancelled) => Ok(ReleaseOutcome::Cancelled),
             Some(_) => Ok(ReleaseOutcome::Requeued),
             None => Err(StoreError::Stale { id, lease }),
         }
@@ -451,19 +442,12 @@ impl JobStore {
     /// Cancelling a job that is already CANCELLED is a no-op; one that SUCCEEDED or FAILED is
     /// refused with [`StoreError::Finished`].
     pub async fn request_cancel(&self, id: Uuid) -> Result<JobStatus, StoreError> {
-        let row: Option<JobRow> = sqlx::query_as(&format!(
-            "UPDATE jobs SET \
-                 cancel_requested = true, \
-                 state = CASE WHEN state = 'QUEUED' THEN 'CANCELLED' ELSE state END, \
-                 finished_at = CASE WHEN state = 'QUEUED' THEN now() ELSE finished_at END \
-             WHERE id = $1 AND state IN ('QUEUED', 'RUNNING') \
-             RETURNING {STATUS_COLUMNS}"
-        ))
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await?;
+        let row: Option<JobStatus> = sqlx::query_as(sql::REQUEST_CANCEL)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
         match row {
-            Some(row) => row.try_into(),
+            Some(status) => Ok(status),
             None => {
                 let status = self.status(id).await?;
                 if status.state == JobState::Cancelled {
@@ -487,34 +471,16 @@ impl JobStore {
         lease_timeout: Duration,
         dead_node: Option<&str>,
     ) -> Result<RescueReport, StoreError> {
-        let rows: Vec<(Uuid, String)> = sqlx::query_as(
-            "WITH stuck AS ( \
-                 SELECT id FROM jobs \
-                 WHERE state = 'RUNNING' AND (heartbeat_at < now() - make_interval(secs => $1) \
-                     OR node_id = $2::text) \
-                 FOR UPDATE SKIP LOCKED), \
-             decided AS ( \
-                 SELECT j.id, CASE WHEN j.cancel_requested THEN 'CANCELLED' \
-                     WHEN j.attempt < j.max_attempts THEN 'QUEUED' ELSE 'FAILED' END AS next \
-                 FROM jobs j JOIN stuck USING (id)) \
-             UPDATE jobs j SET state = d.next, lease = NULL, worker_id = NULL, run_after = now(), \
-                 eta_seconds = NULL, rate_per_second = NULL, \
-                 finished_at = CASE WHEN d.next = 'QUEUED' THEN NULL ELSE now() END, \
-                 error = CASE WHEN d.next = 'FAILED' THEN format( \
-                     'the worker stopped responding (no heartbeat for over %s s) on attempt %s of %s; giving up', \
-                     $1, j.attempt, j.max_attempts) ELSE j.error END \
-             FROM decided d WHERE j.id = d.id \
-             RETURNING j.id, j.state",
-        )
-        .bind(lease_timeout.as_secs_f64())
-        .bind(dead_node)
-        .fetch_all(&self.pool)
-        .await?;
+        let rows: Vec<RescuedRow> = sqlx::query_as(sql::RESCUE_STUCK)
+            .bind(lease_timeout.as_secs_f64())
+            .bind(dead_node)
+            .fetch_all(&self.pool)
+            .await?;
         let mut report = RescueReport::default();
-        for (id, state) in rows {
-            match state.as_str() {
-                "QUEUED" => report.requeued.push(id),
-                "CANCELLED" => report.cancelled.push(id),
+        for RescuedRow { id, state } in rows {
+            match state {
+                JobState::Queued => report.requeued.push(id),
+                JobState::Cancelled => report.cancelled.push(id),
                 _ => report.failed.push(id),
             }
         }
@@ -523,92 +489,288 @@ impl JobStore {
 
     /// One job's status.
     pub async fn status(&self, id: Uuid) -> Result<JobStatus, StoreError> {
-        let row: Option<JobRow> =
-            sqlx::query_as(&format!("SELECT {STATUS_COLUMNS} FROM jobs WHERE id = $1"))
-                .bind(id)
-                .fetch_optional(&self.pool)
-                .await?;
-        row.ok_or(StoreError::NotFound(id))?.try_into()
+        let status: Option<JobStatus> = sqlx::query_as(sql::STATUS)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        status.ok_or(StoreError::NotFound(id))
     }
 
     /// Jobs newest first, filtered by state and kind, one page; with the total matching count.
     pub async fn list(&self, query: &ListQuery) -> Result<(Vec<JobStatus>, i64), StoreError> {
-        let state = query.state.map(|s| s.as_str());
-        let kind = query.kind.map(|k| k.as_str());
-        let rows: Vec<JobRow> = sqlx::query_as(&format!(
-            "SELECT {STATUS_COLUMNS} FROM jobs \
-             WHERE ($1::text IS NULL OR state = $1) AND ($2::text IS NULL OR kind = $2) \
-             ORDER BY created_at DESC, id DESC LIMIT $3 OFFSET $4"
-        ))
-        .bind(state)
-        .bind(kind)
-        .bind(query.limit)
-        .bind(query.offset)
-        .fetch_all(&self.pool)
-        .await?;
-        let (total,): (i64,) = sqlx::query_as(
-            "SELECT count(*) FROM jobs \
-             WHERE ($1::text IS NULL OR state = $1) AND ($2::text IS NULL OR kind = $2)",
-        )
-        .bind(state)
-        .bind(kind)
-        .fetch_one(&self.pool)
-        .await?;
-        let jobs = rows
-            .into_iter()
-            .map(JobStatus::try_from)
-            .collect::<Result<_, _>>()?;
+        let jobs: Vec<JobStatus> = sqlx::query_as(sql::LIST)
+            .bind(query.state)
+            .bind(query.kind)
+            .bind(query.limit)
+            .bind(query.offset)
+            .fetch_all(&self.pool)
+            .await?;
+        let total: i64 = sqlx::query_scalar(sql::COUNT)
+            .bind(query.state)
+            .bind(query.kind)
+            .fetch_one(&self.pool)
+            .await?;
         Ok((jobs, total))
     }
 
     /// A job's state and result (`None` until it SUCCEEDED).
     pub async fn result(&self, id: Uuid) -> Result<(JobState, Option<Value>), StoreError> {
-        let row: Option<(String, Option<Value>)> =
-            sqlx::query_as("SELECT state, result FROM jobs WHERE id = $1")
-                .bind(id)
-                .fetch_optional(&self.pool)
-                .await?;
-        let (state, result) = row.ok_or(StoreError::NotFound(id))?;
-        let state = JobState::parse(&state)
-            .ok_or_else(|| StoreError::Corrupt(format!("unknown state {state:?}")))?;
+        let row: Option<ResultRow> = sqlx::query_as(sql::RESULT)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        let ResultRow { state, result } = row.ok_or(StoreError::NotFound(id))?;
         Ok((state, result))
     }
 
     /// A job's arguments as submitted.
     pub async fn args(&self, id: Uuid) -> Result<Value, StoreError> {
-        let row: Option<(Value,)> = sqlx::query_as("SELECT args FROM jobs WHERE id = $1")
+        let args: Option<Value> = sqlx::query_scalar(sql::ARGS)
             .bind(id)
             .fetch_optional(&self.pool)
             .await?;
-        Ok(row.ok_or(StoreError::NotFound(id))?.0)
+        args.ok_or(StoreError::NotFound(id))
     }
 }
 
 /// Key of the advisory lock that serializes capped enqueues ("runboard" in ASCII).
 const ENQUEUE_LOCK_KEY: i64 = 0x7275_6e62_6f61_7264;
 
-/// The INSERT of a new QUEUED job, on any connection or transaction.
-async fn insert_job(conn: &mut sqlx::PgConnection, job: &NewJob) -> Result<JobStatus, StoreError> {
-    let id = Uuid::new_v4();
-    let row: JobRow = sqlx::query_as(&format!(
-        "INSERT INTO jobs (id, kind, args, priority, max_attempts, log_path) \
-         VALUES ($1, $2, $3, $4, $5, $6) RETURNING {STATUS_COLUMNS}"
-    ))
-    .bind(id)
-    .bind(job.kind.as_str())
-    .bind(&job.args)
-    .bind(job.priority)
-    .bind(job.max_attempts.max(1))
-    .bind(log_path_for(id))
-    .fetch_one(conn)
-    .await?;
-    row.try_into()
-}
-
 fn guarded(rows: u64, id: Uuid, lease: Uuid) -> Result<(), StoreError> {
     if rows == 1 {
         Ok(())
     } else {
         Err(StoreError::Stale { id, lease })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sqlx::Row;
+
+    /// Every `.sql` file of the store, by name, as written (header included).
+    const FILES: [(&str, &str); 17] = [
+        (
+            "enqueue_lock",
+            include_str!("../../queries/jobs/enqueue_lock.sql"),
+        ),
+        (
+            "count_active",
+            include_str!("../../queries/jobs/count_active.sql"),
+        ),
+        ("enqueue", include_str!("../../queries/jobs/enqueue.sql")),
+        ("claim", include_str!("../../queries/jobs/claim.sql")),
+        (
+            "update_progress",
+            include_str!("../../queries/jobs/update_progress.sql"),
+        ),
+        (
+            "heartbeat",
+            include_str!("../../queries/jobs/heartbeat.sql"),
+        ),
+        ("complete", include_str!("../../queries/jobs/complete.sql")),
+        ("fail", include_str!("../../queries/jobs/fail.sql")),
+        (
+            "finish_cancelled",
+            include_str!("../../queries/jobs/finish_cancelled.sql"),
+        ),
+        ("release", include_str!("../../queries/jobs/release.sql")),
+        (
+            "request_cancel",
+            include_str!("../../queries/jobs/request_cancel.sql"),
+        ),
+        (
+            "rescue_stuck",
+            include_str!("../../queries/jobs/rescue_stuck.sql"),
+        ),
+        ("status", include_str!("../../queries/jobs/status.sql")),
+        ("list", include_str!("../../queries/jobs/list.sql")),
+        ("count", include_str!("../../queries/jobs/count.sql")),
+        ("result", include_str!("../../queries/jobs/result.sql")),
+        ("args", include_str!("../../queries/jobs/args.sql")),
+    ];
+
+    /// The columns a status query selects: exactly the fields of `JobStatus`.
+    const STATUS_COLUMNS: [&str; 16] = [
+        "id",
+        "kind",
+        "state",
+        "progress",
+        "progress_message",
+        "eta_seconds",
+        "rate_per_second",
+        "error",
+        "attempt",
+        "max_attempts",
+        "cancel_requested",
+        "log_path",
+        "created_at",
+        "started_at",
+        "finished_at",
+        "heartbeat_at",
+    ];
+
+    #[test]
+    fn the_trigger_notifies_on_queue_channel() {
+        let migration = include_str!("../../../migrations/20261128000002_notify_queued_jobs.sql");
+        assert!(
+            migration.contains(&format!("pg_notify('{QUEUE_CHANNEL}', NEW.id::text)")),
+            "the trigger must notify on QUEUE_CHANNEL ({QUEUE_CHANNEL:?}):\n{migration}"
+        );
+    }
+
+    #[test]
+    fn every_sql_file_documents_its_parameters_and_index_and_sends_only_the_statement() {
+        for (name, file) in FILES {
+            let body = statement(file);
+            let header = &file[..file.len() - body.len()];
+            assert!(
+                header.starts_with(&format!("-- {name}: ")),
+                "{name}.sql: {header}"
+            );
+            assert!(header.contains("\n-- Index: "), "{name}.sql names no index");
+            assert!(
+                header.contains("\n-- Guards: "),
+                "{name}.sql says nothing it guards"
+            );
+            assert!(
+                !body.starts_with("--") && !body.contains("\n--"),
+                "{name}.sql: {body}"
+            );
+            let params = (1..=20).filter(|n| body.contains(&format!("${n}"))).max();
+            match params {
+                None => assert!(header.contains("No parameters."), "{name}.sql"),
+                Some(last) => {
+                    for n in 1..=last {
+                        assert!(
+                            header.contains(&format!("-- ${n} = ")),
+                            "{name}.sql does not document ${n}"
+                        );
+                    }
+                }
+            }
+        }
+        // What pg_stat_activity shows for a claim.
+        assert!(sql::CLAIM.starts_with("WITH next AS ("));
+    }
+
+    #[test]
+    fn status_queries_read_exactly_the_fields_of_job_status() {
+        // The field names, as serde sees them (JobStatus renames none).
+        let status = JobStatus {
+            id: Uuid::nil(),
+            kind: JobKind::Demo,
+            state: JobState::Queued,
+            progress: None,
+            progress_message: None,
+            eta_seconds: None,
+            rate_per_second: None,
+            created_at: Utc::now(),
+            started_at: None,
+            finished_at: None,
+            heartbeat_at: None,
+            error: None,
+            attempt: 0,
+            max_attempts: 1,
+            cancel_requested: false,
+            log_path: String::new(),
+        };
+        let fields: std::collections::BTreeSet<String> = serde_json::to_value(status)
+            .unwrap()
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect();
+        let columns: std::collections::BTreeSet<String> =
+            STATUS_COLUMNS.iter().map(|c| c.to_string()).collect();
+        assert_eq!(fields, columns);
+        let list = STATUS_COLUMNS.join(", ");
+        for (name, query) in [
+            ("enqueue", sql::ENQUEUE),
+            ("request_cancel", sql::REQUEST_CANCEL),
+            ("status", sql::STATUS),
+            ("list", sql::LIST),
+        ] {
+            let flat = query.split_whitespace().collect::<Vec<_>>().join(" ");
+            let selected = flat
+                .split_once(if name == "status" || name == "list" {
+                    "SELECT "
+                } else {
+                    "RETURNING "
+                })
+                .and_then(|(_, rest)| rest.split([';']).next())
+                .map(|rest| rest.split(" FROM ").next().unwrap_or(rest));
+            assert_eq!(selected, Some(list.as_str()), "{name}.sql");
+        }
+    }
+
+    #[sqlx::test(migrator = "crate::db::MIGRATOR")]
+    async fn states_and_kinds_round_trip_as_their_stored_text(pool: PgPool) {
+        for state in JobState::ALL {
+            let row = sqlx::query("SELECT $1::text AS sent, $2::text AS named")
+                .bind(state)
+                .bind(state.as_str())
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+            assert_eq!(row.get::<String, _>("sent"), state.as_str());
+            assert_eq!(row.get::<JobState, _>("named"), state);
+        }
+        // Every kind passes the table's CHECK and reads back as itself.
+        let store = JobStore::new(pool.clone(), "runs");
+        for kind in JobKind::ALL {
+            let queued = store
+                .enqueue(NewJob::new(kind, serde_json::json!({})))
+                .await
+                .unwrap();
+            assert_eq!((queued.kind, queued.state), (kind, JobState::Queued));
+            let stored: String = sqlx::query_scalar("SELECT kind FROM jobs WHERE id = $1")
+                .bind(queued.id)
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+            assert_eq!(stored, kind.as_str());
+            let (listed, total) = store
+                .list(&ListQuery {
+                    state: Some(JobState::Queued),
+                    kind: Some(kind),
+                    limit: 10,
+                    offset: 0,
+                })
+                .await
+                .unwrap();
+            assert_eq!((listed.len(), total), (1, 1));
+            assert_eq!(listed[0].id, queued.id);
+        }
+        // A name outside the enum is a decode error, not a default.
+        let unknown = sqlx::query_scalar::<_, JobState>("SELECT 'DONE'::text")
+            .fetch_one(&pool)
+            .await;
+        assert!(
+            matches!(unknown, Err(sqlx::Error::ColumnDecode { .. })),
+            "{unknown:?}"
+        );
+    }
+
+    #[sqlx::test(migrator = "crate::db::MIGRATOR")]
+    async fn the_stored_log_path_is_the_log_file_under_the_configured_runs_dir(pool: PgPool) {
+        let job = || NewJob::new(JobKind::Demo, serde_json::json!({}));
+        let default = JobStore::new(pool.clone(), "runs");
+        let queued = default.enqueue(job()).await.unwrap();
+        assert_eq!(
+            queued.log_path,
+            format!("runs/{}/artifacts/run.log", queued.id)
+        );
+
+        for dir in ["/var/lib/runboard/runs", "data/runs"] {
+            let store = JobStore::new(pool.clone(), dir);
+            let queued = store.enqueue_capped(job(), 100).await.unwrap();
+            let expected = format!("{dir}/{}/artifacts/run.log", queued.id);
+            assert_eq!(queued.log_path, expected);
+            assert_eq!(store.log_file(queued.id), Path::new(&expected));
+            assert_eq!(store.status(queued.id).await.unwrap().log_path, expected);
+        }
     }
 }

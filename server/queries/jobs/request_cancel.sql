@@ -1,0 +1,17 @@
+-- request_cancel: JobStore::request_cancel. QUEUED -> CANCELLED at once; RUNNING -> flagged
+-- (the handler stops at its next progress report).
+--
+-- $1 = id uuid
+--
+-- Returns 0 or 1 row: the job's status columns (JobStatus) after the request. No row means the
+--   job is missing or already terminal; the caller then reads status.sql to tell which.
+-- Guards: state IN ('QUEUED', 'RUNNING'): a terminal job is never changed. The CASEs read the
+--   row's old state, so only a QUEUED job ends here; a RUNNING one keeps its lease.
+-- Index: jobs_pkey (id).
+UPDATE jobs SET cancel_requested = true,
+    state = CASE WHEN state = 'QUEUED' THEN 'CANCELLED' ELSE state END,
+    finished_at = CASE WHEN state = 'QUEUED' THEN now() ELSE finished_at END
+WHERE id = $1 AND state IN ('QUEUED', 'RUNNING')
+RETURNING id, kind, state, progress, progress_message, eta_seconds, rate_per_second, error,
+    attempt, max_attempts, cancel_requested, log_path, created_at, started_at, finished_at,
+    heartbeat_at;
