@@ -2,9 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::research::{
-    BacktestRequest, Limits, OptimizeRequest, TrainRequest, ValidationError, WalkForwardRequest,
-};
+use super::research::{BacktestRequest, Limits, OptimizeRequest, TrainRequest, WalkForwardRequest};
 use super::JobKind;
 
 /// Most steps a demo job may take.
@@ -17,14 +15,18 @@ pub const DEMO_MAX_TOTAL_MS: u64 = 3_600_000;
 pub const TEST_HOOKS_DISABLED: &str =
     "test hooks are disabled (set RUNBOARD_TEST_HOOKS=1 to enable)";
 
-/// A field that failed validation, named the way the client sent it (e.g. `grid.n1.step`).
+/// A request field that failed validation, named the way the client sent it, with a message
+/// meant for the user. Every request check (demo and research alike) reports this one type.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FieldError {
+    /// Dotted path of the offending field (`"grid.n1.step"`).
     pub field: String,
+    /// What is wrong, in plain words.
     pub message: String,
 }
 
 impl FieldError {
+    /// Builds an error for `field`.
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> FieldError {
         FieldError {
             field: field.into(),
@@ -33,17 +35,13 @@ impl FieldError {
     }
 }
 
-impl From<ValidationError> for FieldError {
-    fn from(e: ValidationError) -> Self {
-        FieldError::new(e.field, e.message)
-    }
-}
-
 impl std::fmt::Display for FieldError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}: {}", self.field, self.message)
     }
 }
+
+impl std::error::Error for FieldError {}
 
 /// A job to run, tagged by kind: `{"kind": "optimize", "dataset_id": "…", …}`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -82,10 +80,10 @@ impl JobRequest {
     /// with its field named. Cheap: the browser calls it as the user types.
     pub fn validate(&self, limits: &Limits) -> Result<(), FieldError> {
         match self {
-            JobRequest::Backtest(r) => Ok(r.validate(limits)?),
-            JobRequest::Optimize(r) => Ok(r.validate(limits)?),
-            JobRequest::WalkForward(r) => Ok(r.validate(limits)?),
-            JobRequest::Train(r) => Ok(r.validate(limits)?),
+            JobRequest::Backtest(r) => r.validate(limits),
+            JobRequest::Optimize(r) => r.validate(limits),
+            JobRequest::WalkForward(r) => r.validate(limits),
+            JobRequest::Train(r) => r.validate(limits),
             JobRequest::Demo(d) => d.validate(limits),
         }
     }
@@ -93,10 +91,10 @@ impl JobRequest {
     /// Checks what depends on the dataset's length (warm-up windows, folds that must fit).
     pub fn validate_against_bars(&self, n_bars: usize, limits: &Limits) -> Result<(), FieldError> {
         match self {
-            JobRequest::Backtest(r) => Ok(r.validate_against_bars(n_bars)?),
-            JobRequest::Optimize(r) => Ok(r.validate_against_bars(n_bars, limits)?),
-            JobRequest::WalkForward(r) => Ok(r.validate_against_bars(n_bars, limits)?),
-            JobRequest::Train(r) => Ok(r.validate_against_bars(n_bars)?),
+            JobRequest::Backtest(r) => r.validate_against_bars(n_bars),
+            JobRequest::Optimize(r) => r.validate_against_bars(n_bars, limits),
+            JobRequest::WalkForward(r) => r.validate_against_bars(n_bars, limits),
+            JobRequest::Train(r) => r.validate_against_bars(n_bars),
             JobRequest::Demo(_) => Ok(()),
         }
     }

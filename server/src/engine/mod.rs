@@ -17,7 +17,7 @@ pub mod strategy;
 pub mod train;
 pub mod walkforward;
 
-use app::model::research::ValidationError;
+use app::model::FieldError;
 
 pub use backtest::run_backtest;
 pub use data::{parse_csv, sample_series, CsvError, Series};
@@ -45,8 +45,8 @@ pub enum EngineError {
     BadCheckpoint(String),
 }
 
-impl From<ValidationError> for EngineError {
-    fn from(e: ValidationError) -> Self {
+impl From<FieldError> for EngineError {
+    fn from(e: FieldError) -> Self {
         EngineError::InvalidInput {
             field: e.field,
             message: e.message,

@@ -3,12 +3,18 @@
 //!
 //! Everything here is presentational (owned props in, view out, no server calls, no JS): a
 //! result never changes once its job has ended. Charts are SVG strings built by pure functions
-//! (`charts`, on the helpers in `scale`, which also says why no plotting crate is used), so the
-//! server and the browser render identical markup. Text formatting lives in `format`.
+//! (one file per chart, `equity_chart`, `heatmap` and `loss_chart`, re-exported by `charts`; on
+//! the shared bits in `svg` and the helpers in `scale`, which also says why no plotting crate is
+//! used), so the server and the browser render identical markup. Text formatting lives in
+//! `format`.
 
 pub mod charts;
+mod equity_chart;
 pub mod format;
+mod heatmap;
+mod loss_chart;
 pub mod scale;
+mod svg;
 pub mod tables;
 pub mod views;
 

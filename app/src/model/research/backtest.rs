@@ -1,0 +1,75 @@
+//! [`BacktestRequest`]: run one strategy with fixed parameters over a dataset.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+use super::limits::{check_dataset, check_money, check_warmup, default_cash, Limits};
+use super::strategy::StrategyKind;
+use crate::model::FieldError;
+
+/// Run one strategy with fixed parameters over a dataset.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BacktestRequest {
+    /// Dataset id (a UUID as text).
+    pub dataset_id: String,
+    /// Strategy to run.
+    pub strategy: StrategyKind,
+    /// Parameter values by name; missing ones take the declared default.
+    #[serde(default)]
+    pub params: BTreeMap<String, f64>,
+    /// Starting cash (default 10,000).
+    #[serde(default = "default_cash")]
+    pub cash: f64,
+    /// Commission rate charged on the value of every fill, entry and exit (default 0).
+    #[serde(default)]
+    pub commission: f64,
+    /// Never go short: the "short" signals only close a long position.
+    #[serde(default)]
+    pub long_only: bool,
+}
+
+impl BacktestRequest {
+    /// A request with the strategy's default parameters.
+    pub fn new(dataset_id: impl Into<String>, strategy: StrategyKind) -> Self {
+        Self {
+            dataset_id: dataset_id.into(),
+            strategy,
+            params: strategy.default_params(),
+            cash: default_cash(),
+            commission: 0.0,
+            long_only: false,
+        }
+    }
+
+    /// Checks everything that does not need the data.
+    pub fn validate(&self, _limits: &Limits) -> Result<(), FieldError> {
+        check_dataset(&self.dataset_id)?;
+        check_money(self.cash, self.commission)?;
+        self.strategy.resolve_params(&self.params, "params")?;
+        Ok(())
+    }
+
+    /// Checks that the indicator windows fit in `n_bars` bars.
+    pub fn validate_against_bars(&self, n_bars: usize) -> Result<(), FieldError> {
+        let values = self.strategy.resolve_params(&self.params, "params")?;
+        check_warmup(self.strategy, &values, n_bars, "params", "the dataset")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backtest_refuses_n1_not_below_n2() {
+        let mut req = BacktestRequest::new("d", StrategyKind::SmaCross);
+        req.params.insert("n1".into(), 30.0);
+        let e = req.validate(&Limits::default()).unwrap_err();
+        assert_eq!(e.field, "params.n1");
+        req.params.insert("n1".into(), 10.5);
+        assert_eq!(
+            req.validate(&Limits::default()).unwrap_err().field,
+            "params.n1"
+        );
+    }
+}

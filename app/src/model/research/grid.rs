@@ -1,0 +1,407 @@
+//! Optimization grids: the values to try per parameter ([`ParamRange`]) and the expanded,
+//! constraint-filtered grid ([`GridSpec`]) with its enumeration, run decoding and warm-up check.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+use super::constraint::Constraint;
+use super::limits::{check_value, check_warmup, Limits};
+use super::strategy::{strategy_lookback, ParamSpec, StrategyKind};
+use crate::model::FieldError;
+
+/// Values to try for one parameter.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ParamRange {
+    /// `start, start+step, …` up to and including `stop` when `stop` is on the step.
+    Range {
+        /// First value.
+        start: f64,
+        /// Last value (inclusive when on the step).
+        stop: f64,
+        /// Increment, > 0.
+        step: f64,
+    },
+    /// Explicit values, tried in the given order.
+    List(Vec<f64>),
+}
+
+/// Cap on values per parameter, so a typo like step 1e-9 cannot allocate a huge list.
+const MAX_VALUES_PER_PARAM: f64 = 1_000_000.0;
+
+impl ParamRange {
+    /// Number of values; 0 for an invalid range.
+    pub fn len(&self) -> usize {
+        match self {
+            ParamRange::Range { start, stop, step } => {
+                if !(step.is_finite() && *step > 0.0 && start.is_finite() && stop.is_finite())
+                    || stop < start
+                {
+                    return 0;
+                }
+                let n = ((stop - start) / step + 1e-9).floor() + 1.0;
+                if n > MAX_VALUES_PER_PARAM {
+                    usize::MAX
+                } else {
+                    n as usize
+                }
+            }
+            ParamRange::List(v) => v.len(),
+        }
+    }
+
+    /// Whether there are no values.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The values (`start + k·step`, computed without accumulating rounding error).
+    pub fn values(&self) -> Vec<f64> {
+        match self {
+            ParamRange::Range { start, step, .. } => {
+                let n = self.len();
+                if n == usize::MAX {
+                    return Vec::new();
+                }
+                (0..n).map(|k| start + k as f64 * step).collect()
+            }
+            ParamRange::List(v) => v.clone(),
+        }
+    }
+
+    fn validate(&self, spec: &ParamSpec, field: &str) -> Result<usize, FieldError> {
+        match self {
+            ParamRange::Range { start, stop, step } => {
+                for (name, v) in [("start", start), ("stop", stop), ("step", step)] {
+                    if !v.is_finite() {
+                        return Err(FieldError::new(
+                            format!("{field}.{name}"),
+                            "must be a finite number",
+                        ));
+                    }
+                }
+                if *step <= 0.0 {
+                    return Err(FieldError::new(format!("{field}.step"), "step must be > 0"));
+                }
+                if spec.integer && step.fract() != 0.0 {
+                    return Err(FieldError::new(
+                        format!("{field}.step"),
+                        format!("must be a whole number for {}", spec.name),
+                    ));
+                }
+                if stop < start {
+                    return Err(FieldError::new(
+                        format!("{field}.stop"),
+                        format!("stop ({stop}) must be ≥ start ({start})"),
+                    ));
+                }
+                check_value(spec, *start, &format!("{field}.start"))?;
+                let n = self.len();
+                if n == usize::MAX {
+                    return Err(FieldError::new(
+                        format!("{field}.step"),
+                        "step is too small: more than 1,000,000 values",
+                    ));
+                }
+                let last = start + (n - 1) as f64 * step;
+                check_value(spec, last, &format!("{field}.stop"))?;
+                Ok(n)
+            }
+            ParamRange::List(values) => {
+                if values.is_empty() {
+                    return Err(FieldError::new(field, "list has no values"));
+                }
+                for (i, v) in values.iter().enumerate() {
+                    check_value(spec, *v, &format!("{field}[{i}]"))?;
+                }
+                Ok(values.len())
+            }
+        }
+    }
+}
+
+/// The parameter grid of an optimization, expanded and filtered; built by [`GridSpec::build`].
+///
+/// Runs are the cartesian product of the parameters' values in declaration order (the last
+/// parameter varies fastest), keeping those that satisfy the user's constraint and the
+/// strategy's own. Run `i` of the job is the `i`-th kept combination.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GridSpec {
+    /// Strategy the grid is for.
+    pub strategy: StrategyKind,
+    /// Values per parameter, in declaration order (fixed parameters have one value).
+    pub axes: Vec<Vec<f64>>,
+    /// Number of combinations before constraints.
+    pub product: u64,
+    /// Number of runs (combinations satisfying the constraints).
+    pub runs: u64,
+}
+
+/// Largest product of axis lengths enumerated when counting the runs a constraint admits
+/// (a few milliseconds, also in the browser); larger grids are refused outright.
+const MAX_ENUMERATED: u64 = 2_000_000;
+
+impl GridSpec {
+    /// Validates and expands a grid. Parameters the grid leaves out are fixed at their default.
+    pub fn build(
+        strategy: StrategyKind,
+        grid: &BTreeMap<String, ParamRange>,
+        constraint: Option<&Constraint>,
+        limits: &Limits,
+    ) -> Result<GridSpec, FieldError> {
+        if grid.is_empty() {
+            return Err(FieldError::new(
+                "grid",
+                "the grid is empty: give at least one parameter a range or list",
+            ));
+        }
+        for name in grid.keys() {
+            if strategy.param(name).is_none() {
+                return Err(FieldError::new(
+                    format!("grid.{name}"),
+                    format!(
+                        "unknown parameter for {} (expected one of {})",
+                        strategy.label(),
+                        strategy.param_names()
+                    ),
+                ));
+            }
+        }
+        if let Some(c) = constraint {
+            c.validate(strategy)?;
+        }
+        let mut lens = Vec::new();
+        let mut product: u64 = 1;
+        for spec in strategy.params() {
+            let n = match grid.get(spec.name) {
+                Some(r) => r.validate(spec, &format!("grid.{}", spec.name))?,
+                None => 1,
+            };
+            lens.push(n);
+            product = product.saturating_mul(n as u64);
+        }
+        let too_many = |runs: u64| {
+            FieldError::new(
+                "grid",
+                format!(
+                    "the grid has {runs} runs, more than the limit of {}",
+                    limits.max_grid
+                ),
+            )
+        };
+        if product > MAX_ENUMERATED.max(limits.max_grid) {
+            return Err(FieldError::new(
+                "grid",
+                format!(
+                    "the grid has {product} combinations, more than the limit of {}",
+                    limits.max_grid
+                ),
+            ));
+        }
+        let axes: Vec<Vec<f64>> = strategy
+            .params()
+            .iter()
+            .map(|spec| match grid.get(spec.name) {
+                Some(r) => r.values(),
+                None => vec![spec.default],
+            })
+            .collect();
+        let mut spec = GridSpec {
+            strategy,
+            axes,
+            product,
+            runs: 0,
+        };
+        let constraints = spec.constraints(constraint);
+        let runs = if constraints.is_empty() {
+            product
+        } else {
+            let mut count = 0u64;
+            spec.for_each_combination(|values| {
+                if constraints.iter().all(|c| c.holds(strategy, values)) {
+                    count += 1;
+                }
+            });
+            count
+        };
+        if runs == 0 {
+            let what = constraints
+                .iter()
+                .map(|c| format!("{} {} {}", c.a(), c.relation(), c.b()))
+                .collect::<Vec<_>>()
+                .join(" and ");
+            return Err(FieldError::new(
+                "grid",
+                format!("no combination in the grid satisfies {what}"),
+            ));
+        }
+        if runs > limits.max_grid {
+            return Err(too_many(runs));
+        }
+        spec.runs = runs;
+        Ok(spec)
+    }
+
+    /// The user's constraint plus the strategy's own.
+    pub fn constraints(&self, user: Option<&Constraint>) -> Vec<Constraint> {
+        let mut out: Vec<Constraint> = user.cloned().into_iter().collect();
+        if let Some(c) = self.strategy.required_constraint() {
+            if !out.contains(&c) {
+                out.push(c);
+            }
+        }
+        out
+    }
+
+    /// Calls `f` with every combination (before constraints), last parameter fastest.
+    pub fn for_each_combination(&self, mut f: impl FnMut(&[f64])) {
+        if self.axes.iter().any(|a| a.is_empty()) {
+            return;
+        }
+        let mut idx = vec![0usize; self.axes.len()];
+        let mut values: Vec<f64> = self.axes.iter().map(|a| a[0]).collect();
+        loop {
+            f(&values);
+            let mut d = self.axes.len();
+            loop {
+                if d == 0 {
+                    return;
+                }
+                d -= 1;
+                idx[d] += 1;
+                if idx[d] < self.axes[d].len() {
+                    values[d] = self.axes[d][idx[d]];
+                    break;
+                }
+                idx[d] = 0;
+                values[d] = self.axes[d][0];
+            }
+        }
+    }
+
+    /// Decodes combination number `raw` (0-based, before constraints) into values.
+    pub fn combination(&self, raw: u64, out: &mut Vec<f64>) {
+        out.clear();
+        out.resize(self.axes.len(), 0.0);
+        let mut r = raw;
+        for d in (0..self.axes.len()).rev() {
+            let len = self.axes[d].len() as u64;
+            out[d] = self.axes[d][(r % len) as usize];
+            r /= len;
+        }
+    }
+
+    /// Names of the parameters that vary (more than one value), in declaration order.
+    pub fn varying(&self) -> Vec<usize> {
+        (0..self.axes.len())
+            .filter(|&d| self.axes[d].len() > 1)
+            .collect()
+    }
+
+    /// Values as a name → value map.
+    pub fn to_map(&self, values: &[f64]) -> BTreeMap<String, f64> {
+        self.strategy
+            .params()
+            .iter()
+            .zip(values)
+            .map(|(s, v)| (s.name.to_string(), *v))
+            .collect()
+    }
+
+    /// Largest lookback of any run, for the data-length checks.
+    pub fn max_lookback(&self) -> usize {
+        let maxes: Vec<f64> = self
+            .axes
+            .iter()
+            .map(|a| a.iter().copied().fold(f64::MIN, f64::max))
+            .collect();
+        strategy_lookback(self.strategy, &maxes)
+    }
+}
+
+pub(super) fn check_grid_warmup(
+    spec: &GridSpec,
+    n_bars: usize,
+    what: &str,
+) -> Result<(), FieldError> {
+    let maxes: Vec<f64> = spec
+        .axes
+        .iter()
+        .map(|a| a.iter().copied().fold(f64::MIN, f64::max))
+        .collect();
+    check_warmup(spec.strategy, &maxes, n_bars, "grid", what)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::research::test_support::{r, sma_grid};
+
+    #[test]
+    fn range_includes_stop_on_step() {
+        assert_eq!(r(2.0, 10.0, 2.0).values(), vec![2.0, 4.0, 6.0, 8.0, 10.0]);
+        assert_eq!(r(2.0, 9.0, 2.0).values(), vec![2.0, 4.0, 6.0, 8.0]);
+        assert_eq!(r(0.1, 0.3, 0.1).len(), 3);
+    }
+
+    #[test]
+    fn counts_the_benchmark_grid_after_constraint() {
+        let spec = sma_grid(r(2.0, 200.0, 1.0), r(2.0, 200.0, 1.0))
+            .grid_spec(&Limits::default())
+            .unwrap();
+        assert_eq!(spec.product, 199 * 199);
+        assert_eq!(spec.runs, 19_701);
+    }
+
+    #[test]
+    fn refuses_zero_step_naming_the_field() {
+        let e = sma_grid(r(2.0, 20.0, 0.0), r(5.0, 50.0, 1.0))
+            .validate(&Limits::default())
+            .unwrap_err();
+        assert_eq!(e.field, "grid.n1.step");
+        assert!(e.message.contains("> 0"));
+    }
+
+    #[test]
+    fn refuses_negative_window() {
+        let e = sma_grid(r(-5.0, 20.0, 1.0), r(5.0, 50.0, 1.0))
+            .validate(&Limits::default())
+            .unwrap_err();
+        assert_eq!(e.field, "grid.n1.start");
+    }
+
+    #[test]
+    fn refuses_grid_over_the_limit_saying_how_many() {
+        let limits = Limits {
+            max_grid: 1000,
+            ..Limits::default()
+        };
+        let e = sma_grid(r(2.0, 200.0, 1.0), r(2.0, 200.0, 1.0))
+            .validate(&limits)
+            .unwrap_err();
+        assert_eq!(e.field, "grid");
+        assert!(e.message.contains("19701"), "{}", e.message);
+        assert!(e.message.contains("1000"), "{}", e.message);
+    }
+
+    #[test]
+    fn refuses_empty_grid_and_unknown_param() {
+        let mut req = sma_grid(r(2.0, 3.0, 1.0), r(5.0, 6.0, 1.0));
+        req.grid.clear();
+        assert_eq!(req.validate(&Limits::default()).unwrap_err().field, "grid");
+        req.grid.insert("nX".into(), r(1.0, 2.0, 1.0));
+        assert_eq!(
+            req.validate(&Limits::default()).unwrap_err().field,
+            "grid.nX"
+        );
+    }
+
+    #[test]
+    fn refuses_grid_where_no_run_satisfies_n1_lt_n2() {
+        let e = sma_grid(r(50.0, 60.0, 1.0), r(10.0, 20.0, 1.0))
+            .validate(&Limits::default())
+            .unwrap_err();
+        assert_eq!(e.field, "grid");
+        assert!(e.message.contains("n1 less than n2"), "{}", e.message);
+    }
+}

@@ -1,0 +1,42 @@
+//! Research-engine types shared by the server and the browser: strategy catalog, job requests
+//! (backtest, optimize, walk-forward, train), their validation, and the result types.
+//!
+//! Only `serde` and `std` are used so the module compiles to WASM; `validate` is pure and cheap
+//! so the browser can call it on every keystroke. The engine (`server::engine`) runs the
+//! requests; it re-validates them, so the browser's checks are a convenience, not the guard.
+//! A request field that fails validation is reported as a [`FieldError`](crate::model::FieldError).
+//!
+//! One concern per file, all re-exported here: `strategy` (the catalog and its parameters),
+//! `limits` (configurable limits and the shared field checks), `constraint` and `grid`
+//! (parameter ranges, constraints, grid expansion), `metric` (what an optimization maximizes),
+//! the four requests (`backtest`, `optimize`, `walk_forward`, `train`), `results` (what the
+//! engine reports) and `serde_finite` (JSON for non-finite numbers).
+
+mod backtest;
+mod constraint;
+mod grid;
+mod limits;
+mod metric;
+mod optimize;
+mod results;
+mod serde_finite;
+mod strategy;
+#[cfg(test)]
+mod test_support;
+mod train;
+mod walk_forward;
+
+pub use backtest::BacktestRequest;
+pub use constraint::Constraint;
+pub use grid::{GridSpec, ParamRange};
+pub use limits::{Limits, MAX_CASH, MAX_COMMISSION, MAX_L2, MAX_LEARNING_RATE};
+pub use metric::Metric;
+pub use optimize::OptimizeRequest;
+pub use results::{
+    BacktestReport, EpochLoss, EquityPoint, FoldResult, Heatmap, OptimizeResult, RunSummary, Stats,
+    Trade, TrainResult, WalkForwardResult,
+};
+pub use serde_finite::{finite_or_null, finite_vec_or_null};
+pub use strategy::{strategy_lookback, ParamSpec, StrategyKind};
+pub use train::TrainRequest;
+pub use walk_forward::{FoldWindows, WalkForwardMode, WalkForwardRequest};

@@ -1,0 +1,75 @@
+//! [`OptimizeRequest`]: grid search over a strategy's parameters, ranked by a [`Metric`].
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+use super::constraint::Constraint;
+use super::grid::{check_grid_warmup, GridSpec, ParamRange};
+use super::limits::{check_dataset, check_money, default_cash, Limits};
+use super::metric::Metric;
+use super::strategy::StrategyKind;
+use crate::model::FieldError;
+
+/// Grid search: run every admissible parameter combination and rank by `metric`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OptimizeRequest {
+    /// Dataset id.
+    pub dataset_id: String,
+    /// Strategy to optimize.
+    pub strategy: StrategyKind,
+    /// Values per parameter; parameters left out are fixed at their default.
+    pub grid: BTreeMap<String, ParamRange>,
+    /// Optional extra constraint (the strategy's own, e.g. `n1 < n2`, always applies).
+    #[serde(default)]
+    pub constraint: Option<Constraint>,
+    /// Statistic to maximize.
+    #[serde(default)]
+    pub metric: Metric,
+    /// How many of the best runs get full stats in the result (default 10).
+    #[serde(default = "default_top_n")]
+    pub top_n: usize,
+    /// Starting cash.
+    #[serde(default = "default_cash")]
+    pub cash: f64,
+    /// Commission rate.
+    #[serde(default)]
+    pub commission: f64,
+    /// Never go short.
+    #[serde(default)]
+    pub long_only: bool,
+}
+
+impl OptimizeRequest {
+    /// Checks everything that does not need the data, including the grid-size limit.
+    pub fn validate(&self, limits: &Limits) -> Result<(), FieldError> {
+        self.grid_spec(limits).map(|_| ())
+    }
+
+    /// Validates and expands the grid.
+    pub fn grid_spec(&self, limits: &Limits) -> Result<GridSpec, FieldError> {
+        check_dataset(&self.dataset_id)?;
+        check_money(self.cash, self.commission)?;
+        check_top_n(self.top_n, limits)?;
+        GridSpec::build(self.strategy, &self.grid, self.constraint.as_ref(), limits)
+    }
+
+    /// Checks that the largest windows in the grid fit in `n_bars` bars.
+    pub fn validate_against_bars(&self, n_bars: usize, limits: &Limits) -> Result<(), FieldError> {
+        let spec = self.grid_spec(limits)?;
+        check_grid_warmup(&spec, n_bars, "the dataset")
+    }
+}
+
+fn check_top_n(top_n: usize, limits: &Limits) -> Result<(), FieldError> {
+    if top_n == 0 || top_n > limits.max_top_n {
+        return Err(FieldError::new(
+            "top_n",
+            format!("must be between 1 and {}", limits.max_top_n),
+        ));
+    }
+    Ok(())
+}
+
+fn default_top_n() -> usize {
+    10
+}

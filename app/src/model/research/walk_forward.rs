@@ -1,0 +1,300 @@
+//! Walk-forward analysis: [`WalkForwardRequest`], its validation (including the total-runs
+//! limit across folds) and the fold window arithmetic ([`FoldWindows`]).
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+use super::constraint::Constraint;
+use super::grid::{check_grid_warmup, GridSpec, ParamRange};
+use super::limits::{check_dataset, check_money, default_cash, shown, Limits};
+use super::metric::Metric;
+use super::strategy::StrategyKind;
+use crate::model::FieldError;
+
+/// How in-sample windows move from fold to fold.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WalkForwardMode {
+    /// Fixed-length in-sample window sliding forward by one out-of-sample length.
+    #[default]
+    Rolling,
+    /// In-sample window always starts at the first bar and grows.
+    Anchored,
+}
+
+/// Walk-forward analysis: optimize on each in-sample window, test the winner out of sample.
+///
+/// Window lengths: with `in_sample_bars` and `out_of_sample_bars` both given they are used as
+/// is; otherwise the data is split so that `in_sample + folds × out_of_sample = n_bars` and
+/// `in_sample / (in_sample + out_of_sample) = in_sample_fraction`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WalkForwardRequest {
+    /// Dataset id.
+    pub dataset_id: String,
+    /// Strategy to optimize.
+    pub strategy: StrategyKind,
+    /// Values per parameter.
+    pub grid: BTreeMap<String, ParamRange>,
+    /// Optional extra constraint.
+    #[serde(default)]
+    pub constraint: Option<Constraint>,
+    /// Statistic maximized in sample.
+    #[serde(default)]
+    pub metric: Metric,
+    /// Number of folds (default 5).
+    #[serde(default = "default_folds")]
+    pub folds: usize,
+    /// Rolling or anchored.
+    #[serde(default)]
+    pub mode: WalkForwardMode,
+    /// Share of an in-sample + out-of-sample window that is in sample (default 0.75).
+    #[serde(default = "default_is_fraction")]
+    pub in_sample_fraction: f64,
+    /// Explicit in-sample length in bars (with `out_of_sample_bars`).
+    #[serde(default)]
+    pub in_sample_bars: Option<usize>,
+    /// Explicit out-of-sample length in bars (with `in_sample_bars`).
+    #[serde(default)]
+    pub out_of_sample_bars: Option<usize>,
+    /// Starting cash of every window.
+    #[serde(default = "default_cash")]
+    pub cash: f64,
+    /// Commission rate.
+    #[serde(default)]
+    pub commission: f64,
+    /// Never go short.
+    #[serde(default)]
+    pub long_only: bool,
+}
+
+/// Bar ranges of one fold, half-open `[start, end)`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FoldWindows {
+    /// In-sample range.
+    pub in_sample: (usize, usize),
+    /// Out-of-sample range.
+    pub out_of_sample: (usize, usize),
+}
+
+impl WalkForwardRequest {
+    /// Checks everything that does not need the data.
+    pub fn validate(&self, limits: &Limits) -> Result<(), FieldError> {
+        self.grid_spec(limits).map(|_| ())
+    }
+
+    /// Validates and expands the grid (and the fold settings).
+    pub fn grid_spec(&self, limits: &Limits) -> Result<GridSpec, FieldError> {
+        check_dataset(&self.dataset_id)?;
+        check_money(self.cash, self.commission)?;
+        if self.folds == 0 || self.folds > limits.max_folds {
+            return Err(FieldError::new(
+                "folds",
+                format!(
+                    "must be between 1 and {}, got {}",
+                    limits.max_folds, self.folds
+                ),
+            ));
+        }
+        match (self.in_sample_bars, self.out_of_sample_bars) {
+            (Some(_), None) => {
+                return Err(FieldError::new(
+                    "out_of_sample_bars",
+                    "give both window lengths or neither",
+                ))
+            }
+            (None, Some(_)) => {
+                return Err(FieldError::new(
+                    "in_sample_bars",
+                    "give both window lengths or neither",
+                ))
+            }
+            _ => {}
+        }
+        if self.in_sample_bars.is_none()
+            && !(self.in_sample_fraction > 0.0 && self.in_sample_fraction < 1.0)
+        {
+            return Err(FieldError::new(
+                "in_sample_fraction",
+                format!(
+                    "must be strictly between 0 and 1, got {}",
+                    shown(self.in_sample_fraction)
+                ),
+            ));
+        }
+        let spec = GridSpec::build(self.strategy, &self.grid, self.constraint.as_ref(), limits)?;
+        // The per-fold limit above is not enough: 50 folds of a full grid is 50 grids.
+        let total = (self.folds as u64).saturating_mul(spec.runs);
+        if total > limits.max_walk_forward_runs {
+            return Err(FieldError::new(
+                "folds",
+                format!(
+                    "{} folds × {} runs per fold = {total} runs, more than the limit of {} \
+                     for a walk-forward analysis",
+                    self.folds, spec.runs, limits.max_walk_forward_runs
+                ),
+            ));
+        }
+        Ok(spec)
+    }
+
+    /// The fold windows for `n_bars` bars, or an error saying why the folds do not fit.
+    pub fn windows(&self, n_bars: usize) -> Result<Vec<FoldWindows>, FieldError> {
+        let folds = self.folds.max(1);
+        let (is_len, oos_len) = match (self.in_sample_bars, self.out_of_sample_bars) {
+            (Some(i), Some(o)) => (i, o),
+            _ => {
+                let r = self.in_sample_fraction;
+                // n = IS + F·OOS and IS = OOS·r/(1-r)  ⇒  OOS = n / (F + r/(1-r)).
+                let oos = (n_bars as f64 / (folds as f64 + r / (1.0 - r))).floor();
+                let oos = if oos.is_finite() && oos > 0.0 {
+                    oos as usize
+                } else {
+                    0
+                };
+                (n_bars.saturating_sub(folds * oos), oos)
+            }
+        };
+        if oos_len < 2 {
+            return Err(FieldError::new(
+                "folds",
+                format!(
+                    "{folds} folds do not fit in {n_bars} bars: each out-of-sample window would have {oos_len} bars (need ≥ 2)"
+                ),
+            ));
+        }
+        let needed = is_len.saturating_add(folds.saturating_mul(oos_len));
+        if needed > n_bars {
+            return Err(FieldError::new(
+                "folds",
+                format!(
+                    "{folds} folds of {is_len} in-sample + {oos_len} out-of-sample bars need {needed} bars, the dataset has {n_bars}"
+                ),
+            ));
+        }
+        Ok((0..folds)
+            .map(|f| {
+                let is_end = is_len + f * oos_len;
+                let is_start = match self.mode {
+                    WalkForwardMode::Rolling => f * oos_len,
+                    WalkForwardMode::Anchored => 0,
+                };
+                FoldWindows {
+                    in_sample: (is_start, is_end),
+                    out_of_sample: (is_end, is_end + oos_len),
+                }
+            })
+            .collect())
+    }
+
+    /// Checks that the folds and the grid's windows fit in `n_bars` bars.
+    pub fn validate_against_bars(&self, n_bars: usize, limits: &Limits) -> Result<(), FieldError> {
+        let spec = self.grid_spec(limits)?;
+        let windows = self.windows(n_bars)?;
+        let shortest = windows
+            .iter()
+            .map(|w| w.in_sample.1 - w.in_sample.0)
+            .min()
+            .unwrap_or(0);
+        check_grid_warmup(&spec, shortest, "the first in-sample window")
+            .map_err(|e| FieldError::new("folds", e.to_string()))
+    }
+}
+
+fn default_folds() -> usize {
+    5
+}
+fn default_is_fraction() -> f64 {
+    0.75
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::research::test_support::{r, sma_grid};
+
+    #[test]
+    fn folds_that_do_not_fit_are_refused() {
+        let req = WalkForwardRequest {
+            dataset_id: "d".into(),
+            strategy: StrategyKind::SmaCross,
+            grid: sma_grid(r(5.0, 10.0, 5.0), r(20.0, 40.0, 10.0)).grid,
+            constraint: None,
+            metric: Metric::Sharpe,
+            folds: 10,
+            mode: WalkForwardMode::Rolling,
+            in_sample_fraction: 0.75,
+            in_sample_bars: Some(500),
+            out_of_sample_bars: Some(100),
+            cash: 10_000.0,
+            commission: 0.0,
+            long_only: false,
+        };
+        assert!(req.validate(&Limits::default()).is_ok());
+        let e = req
+            .validate_against_bars(1000, &Limits::default())
+            .unwrap_err();
+        assert_eq!(e.field, "folds");
+        assert!(e.message.contains("1500"), "{}", e.message);
+        assert!(req.validate_against_bars(1500, &Limits::default()).is_ok());
+        let w = req.windows(1500).unwrap();
+        assert_eq!(w[0].in_sample, (0, 500));
+        assert_eq!(w[9].out_of_sample, (1400, 1500));
+    }
+
+    #[test]
+    fn fraction_split_covers_the_data() {
+        let req = WalkForwardRequest {
+            dataset_id: "d".into(),
+            strategy: StrategyKind::SmaCross,
+            grid: sma_grid(r(5.0, 10.0, 5.0), r(20.0, 40.0, 10.0)).grid,
+            constraint: None,
+            metric: Metric::Sharpe,
+            folds: 4,
+            mode: WalkForwardMode::Anchored,
+            in_sample_fraction: 0.75,
+            in_sample_bars: None,
+            out_of_sample_bars: None,
+            cash: 10_000.0,
+            commission: 0.0,
+            long_only: false,
+        };
+        // OOS = floor(1000 / (4 + 3)) = 142, IS = 1000 - 4·142 = 432.
+        let w = req.windows(1000).unwrap();
+        assert_eq!(w[0].in_sample, (0, 432));
+        assert_eq!(w[0].out_of_sample, (432, 574));
+        assert_eq!(w[3].in_sample, (0, 858));
+        assert_eq!(w[3].out_of_sample, (858, 1000));
+    }
+
+    #[test]
+    fn walk_forward_total_runs_are_limited_across_folds() {
+        let req = WalkForwardRequest {
+            dataset_id: "d".into(),
+            strategy: StrategyKind::SmaCross,
+            // 100 × 100 values, 4,950 admissible runs per fold (n1 < n2).
+            grid: sma_grid(r(2.0, 101.0, 1.0), r(2.0, 101.0, 1.0)).grid,
+            constraint: None,
+            metric: Metric::Sharpe,
+            folds: 50,
+            mode: WalkForwardMode::Rolling,
+            in_sample_fraction: 0.75,
+            in_sample_bars: None,
+            out_of_sample_bars: None,
+            cash: 10_000.0,
+            commission: 0.0,
+            long_only: false,
+        };
+        let limits = Limits {
+            max_walk_forward_runs: 200_000,
+            ..Limits::default()
+        };
+        let e = req.validate(&limits).unwrap_err();
+        assert_eq!(e.field, "folds");
+        assert!(e.message.contains("247500"), "{}", e.message);
+        assert!(e.message.contains("200000"), "{}", e.message);
+        // Within the total, and within the per-fold limit, it is accepted.
+        let fewer = WalkForwardRequest { folds: 40, ..req };
+        assert!(fewer.validate(&limits).is_ok());
+        assert_eq!(Limits::default().max_walk_forward_runs, 1_000_000);
+    }
+}

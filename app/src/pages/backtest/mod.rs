@@ -1,0 +1,282 @@
+//! `/`: the backtest page. Choose a dataset (or upload a CSV), a strategy and a job type, with
+//! the inputs validated as you type; Start queues the job and the Active Job panel appears
+//! (its id is kept in the URL, `/?job=<id>`, so a reload brings the panel back).
+//!
+//! The form's model and its conversion to a request live in `form` (no view code, unit-tested),
+//! its field widgets in `fields`, the CSV upload in `upload`; this file is the page and the form.
+
+mod fields;
+mod form;
+mod upload;
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::{use_navigate, use_query_map};
+
+use crate::api::{list_datasets, submit_job};
+use crate::model::research::{Limits, Metric, StrategyKind, WalkForwardMode};
+use crate::model::{DatasetInfo, JobRequest};
+use crate::pages::job::JobView;
+use fields::{NumberField, ParamInputs};
+pub use form::{default_inputs, FormInput, JobType, ParamInput};
+use upload::UploadCsv;
+
+#[component]
+pub fn BacktestPage() -> impl IntoView {
+    let query = use_query_map();
+    let active = move || query.read().get("job").filter(|j| !j.is_empty());
+    view! {
+        <Title text="New run · Runboard" />
+        <h1 class="visually-hidden">"New run"</h1>
+        {move || active().map(|id| view! { <JobView id=id /> })}
+        <RunForm />
+    }
+}
+
+/// The form: dataset, upload, strategy, job type and its inputs.
+#[component]
+fn RunForm() -> impl IntoView {
+    let datasets = Resource::new(|| (), |_| list_datasets());
+    // Outside the Transition, so what the user typed survives a refetch of the datasets.
+    let form = RwSignal::new(FormInput::new());
+    view! {
+        <Transition fallback=|| view! { <p class="muted">"Loading datasets…"</p> }>
+            {move || Suspend::new(async move {
+                match datasets.await {
+                    Ok(list) => view! { <RunFormFields list=list form=form /> }.into_any(),
+                    Err(e) => view! { <p class="alert alert--error">{e.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Transition>
+        <UploadCsv on_imported=Callback::new(move |info: DatasetInfo| {
+            form.update(|f| f.dataset_id = info.id.to_string());
+            datasets.refetch();
+        }) />
+    }
+}
+
+/// The form's fields, rendered once the datasets are known (identically on the server and
+/// while hydrating, so everything that depends on the chosen dataset lives in here).
+#[component]
+fn RunFormFields(list: Vec<DatasetInfo>, form: RwSignal<FormInput>) -> impl IntoView {
+    // Until the user picks one, run on the newest dataset.
+    let current = form.with_untracked(|f| f.dataset_id.clone());
+    if current.is_empty() || !list.iter().any(|d| d.id.to_string() == current) {
+        let first = list.first().map(|d| d.id.to_string()).unwrap_or_default();
+        form.update_untracked(|f| f.dataset_id = first);
+    }
+    // The browser checks against the default limits; the server re-checks with its own.
+    let validation = Memo::new(move |_| form.with(|f| f.to_request(&Limits::default()).err()));
+    let submit = Action::new(move |request: &JobRequest| {
+        let request = request.clone();
+        async move { submit_job(request).await }
+    });
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(status)) = submit.value().get() {
+            navigate(&format!("/?job={}", status.id), Default::default());
+        }
+    });
+    let submit_error = move || submit.value().get().and_then(|r| r.err());
+
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if let Ok(request) = form.with_untracked(|f| f.to_request(&Limits::default())) {
+            submit.dispatch(request);
+        }
+    };
+    let job_type = move || form.read().job_type;
+    let strategy = move || form.read().strategy;
+    let set = move |f: fn(&mut FormInput, String)| {
+        move |ev: leptos::ev::Event| {
+            let v = event_target_value(&ev);
+            form.update(|form| f(form, v));
+        }
+    };
+    let field_error = move |name: &'static str| {
+        move || {
+            validation
+                .get()
+                .filter(|e| e.field == name || e.field.starts_with(&format!("{name}.")))
+                .map(|e| e.message)
+        }
+    };
+
+    view! {
+        <section class="panel">
+            <h2>"New run"</h2>
+            <form on:submit=on_submit novalidate data-testid="run-form">
+                <div class="grid-2">
+                    <div class="field">
+                        <label for="dataset">"Dataset"</label>
+                        <select
+                            id="dataset"
+                            name="dataset_id"
+                            data-testid="dataset"
+                            on:change=set(|f, v| f.dataset_id = v)
+                        >
+                            {list
+                                .into_iter()
+                                .map(|d| {
+                                    let id = d.id.to_string();
+                                    let value = id.clone();
+                                    let label = format!(
+                                        "{} — {} bars, {} → {}",
+                                        d.name,
+                                        d.bars,
+                                        day(d.start),
+                                        day(d.end),
+                                    );
+                                    view! {
+                                        <option value=value selected=move || form.read().dataset_id == id>
+                                            {label}
+                                        </option>
+                                    }
+                                })
+                                .collect_view()}
+                        </select>
+                    </div>
+                    <div class="field">
+                        <label for="job-type">"Job type"</label>
+                        <select id="job-type" data-testid="job-type" on:change=set(|f, v| f.job_type = JobType::parse(&v))>
+                            {JobType::ALL
+                                .into_iter()
+                                .map(|t| {
+                                    view! {
+                                        <option value=t.value() selected=move || job_type() == t>
+                                            {t.label()}
+                                        </option>
+                                    }
+                                })
+                                .collect_view()}
+                        </select>
+                    </div>
+                </div>
+
+                <Show when=move || job_type() != JobType::Train>
+                    <div class="field">
+                        <label for="strategy">"Strategy"</label>
+                        <select
+                            id="strategy"
+                            data-testid="strategy"
+                            on:change=set(|f, v| {
+                                if let Some(s) = StrategyKind::from_name(&v) {
+                                    f.strategy = s;
+                                    f.params = default_inputs(s);
+                                }
+                            })
+                        >
+                            {StrategyKind::ALL
+                                .into_iter()
+                                .map(|s| {
+                                    view! {
+                                        <option value=s.name() selected=move || strategy() == s>
+                                            {s.label()}
+                                        </option>
+                                    }
+                                })
+                                .collect_view()}
+                        </select>
+                    </div>
+                    <ParamInputs form=form job_type=Signal::derive(job_type) />
+                </Show>
+
+                <Show when=move || matches!(job_type(), JobType::Optimize | JobType::WalkForward)>
+                    <div class="field">
+                        <label for="metric">"Metric to maximize"</label>
+                        <select
+                            id="metric"
+                            data-testid="metric"
+                            on:change=set(|f, v| {
+                                if let Some(m) = Metric::ALL.into_iter().find(|m| metric_value(*m) == v) {
+                                    f.metric = m;
+                                }
+                            })
+                        >
+                            {Metric::ALL
+                                .into_iter()
+                                .map(|m| {
+                                    view! {
+                                        <option value=metric_value(m) selected=move || form.read().metric == m>
+                                            {m.label()}
+                                        </option>
+                                    }
+                                })
+                                .collect_view()}
+                        </select>
+                    </div>
+                </Show>
+
+                <Show when=move || job_type() == JobType::WalkForward>
+                    <div class="field-row">
+                        <NumberField id="folds" label="Folds" form=form get=|f| f.folds.clone() put=|f, v| f.folds = v error=Signal::derive(field_error("folds")) />
+                        <NumberField id="in_sample_fraction" label="In-sample fraction" form=form get=|f| f.in_sample_fraction.clone() put=|f, v| f.in_sample_fraction = v error=Signal::derive(field_error("in_sample_fraction")) />
+                        <div class="field">
+                            <label for="mode">"Windows"</label>
+                            <select id="mode" on:change=set(|f, v| f.mode = if v == "anchored" { WalkForwardMode::Anchored } else { WalkForwardMode::Rolling })>
+                                <option value="rolling">"Rolling"</option>
+                                <option value="anchored">"Anchored"</option>
+                            </select>
+                        </div>
+                    </div>
+                </Show>
+
+                <Show when=move || job_type() == JobType::Train>
+                    <div class="field-row">
+                        <NumberField id="epochs" label="Epochs" form=form get=|f| f.epochs.clone() put=|f, v| f.epochs = v error=Signal::derive(field_error("epochs")) />
+                        <NumberField id="lags" label="Lagged returns" form=form get=|f| f.lags.clone() put=|f, v| f.lags = v error=Signal::derive(field_error("lags")) />
+                        <NumberField id="learning_rate" label="Learning rate" form=form get=|f| f.learning_rate.clone() put=|f, v| f.learning_rate = v error=Signal::derive(field_error("learning_rate")) />
+                    </div>
+                </Show>
+
+                <div class="field-row">
+                    <NumberField id="cash" label="Starting cash" form=form get=|f| f.cash.clone() put=|f, v| f.cash = v error=Signal::derive(field_error("cash")) />
+                    <NumberField id="commission" label="Commission (rate)" form=form get=|f| f.commission.clone() put=|f, v| f.commission = v error=Signal::derive(field_error("commission")) />
+                    <div class="field field--check">
+                        <label>
+                            <input
+                                type="checkbox"
+                                prop:checked=move || form.read().long_only
+                                on:change=move |ev| {
+                                    let on = event_target_checked(&ev);
+                                    form.update(|f| f.long_only = on);
+                                }
+                            />
+                            " Long only"
+                        </label>
+                    </div>
+                </div>
+
+                {move || {
+                    validation
+                        .get()
+                        .map(|e| view! { <p class="field__error" role="alert" data-testid="form-error">{e.to_string()}</p> })
+                }}
+                {move || submit_error().map(|e| view! { <p class="alert alert--error" data-testid="submit-error">{e.to_string()}</p> })}
+                <p class="actions">
+                    <button
+                        type="submit"
+                        class="button"
+                        data-testid="start"
+                        disabled=move || validation.get().is_some() || submit.pending().get()
+                    >
+                        "Start"
+                    </button>
+                </p>
+            </form>
+        </section>
+    }
+}
+
+fn metric_value(m: Metric) -> String {
+    serde_json::to_value(m)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+fn day(t: i64) -> String {
+    chrono::DateTime::from_timestamp(t, 0)
+        .map(|d| d.format("%Y-%m-%d").to_string())
+        .unwrap_or_default()
+}
