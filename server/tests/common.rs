@@ -10,7 +10,7 @@ use server::jobs::handlers::{HandlerDeps, Registry};
 use server::jobs::store::NewJob;
 use server::jobs::worker::{Worker, WorkerConfig};
 use server::jobs::JobStore;
-use sqlx::PgPool;
+use sqlx::{Connection, PgConnection, PgPool};
 use uuid::Uuid;
 
 /// A store whose run logs go to a fresh temporary directory.
@@ -35,6 +35,20 @@ pub fn demo(steps: u64, step_ms: u64) -> NewJob {
 
 pub fn demo_with(request: DemoRequest) -> NewJob {
     NewJob::new(JobKind::Demo, serde_json::to_value(request).unwrap())
+}
+
+/// A worker pool configured exactly as `main` configures it for a lease of `lease_timeout`:
+/// heartbeat every lease/6 and the handlers' own write interval (250 ms), nothing made faster
+/// for the test. For claims about the throttle and heartbeats as shipped.
+pub fn production_worker(store: &JobStore, lease_timeout: Duration) -> Worker {
+    let mut config = WorkerConfig::new(1, "test");
+    config.heartbeat_interval = Some(lease_timeout / 6);
+    let deps = HandlerDeps {
+        store: store.clone(),
+        datasets: DatasetStore::new(store.pool().clone()),
+        max_grid: 100_000,
+    };
+    Worker::new(store.clone(), Registry::standard(), deps, config)
 }
 
 /// A worker pool with fast timings for tests.
@@ -105,4 +119,236 @@ pub fn database_url(pool: &PgPool) -> String {
         .rsplit_once('/')
         .expect("DATABASE_URL ends with /<database>");
     format!("{prefix}/{db}")
+}
+
+/// A store on a pool of its own whose connections carry `application_name`, so that
+/// pg_stat_activity (and a [`RowBarrier::for_client`]) can tell its statements apart. Its run
+/// logs go where `like`'s do.
+pub async fn named_store(pool: &PgPool, like: &JobStore, application_name: &str) -> JobStore {
+    let options = pool
+        .connect_options()
+        .as_ref()
+        .clone()
+        .application_name(application_name);
+    let named = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(4)
+        .connect_with(options)
+        .await
+        .unwrap();
+    JobStore::new(named, like.runs_dir())
+}
+
+/// Polls `probe` every 20 ms until it returns `Some`, panicking with `what` after `timeout`.
+pub async fn eventually<T, F, Fut>(timeout: Duration, what: &str, mut probe: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        if let Some(found) = probe().await {
+            return found;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out after {timeout:?} waiting until {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Awaits a task that must end within `timeout` (a hang fails the test instead of stalling it).
+pub async fn within<T>(timeout: Duration, what: &str, task: tokio::task::JoinHandle<T>) -> T {
+    tokio::time::timeout(timeout, task)
+        .await
+        .unwrap_or_else(|_| panic!("{what} did not finish within {timeout:?}"))
+        .expect("the task panicked")
+}
+
+/// How many backends of the client named `application_name` (see [`named_store`]) are waiting
+/// on a row or transaction lock (waits at a [`RowBarrier`] do not count).
+pub async fn lock_waiters(pool: &PgPool, application_name: &str) -> i64 {
+    sqlx::query_as::<_, (i64,)>(
+        "SELECT count(*) FROM pg_stat_activity \
+         WHERE datname = current_database() AND application_name = $1 \
+           AND wait_event_type = 'Lock' AND wait_event <> 'advisory'",
+    )
+    .bind(application_name)
+    .fetch_one(pool)
+    .await
+    .unwrap()
+    .0
+}
+
+/// Waits until a statement of the client `application_name` is blocked on a lock.
+pub async fn wait_until_blocked(pool: &PgPool, application_name: &str) {
+    eventually(
+        Duration::from_secs(10),
+        &format!("a statement of {application_name:?} waits on a lock"),
+        || async { (lock_waiters(pool, application_name).await > 0).then_some(()) },
+    )
+    .await
+}
+
+/// Advisory-lock key of the [`RowBarrier`] (distinct from the store's own key).
+const BARRIER_KEY: i64 = 0x7465_7374_6261_7272;
+
+/// An explicit barrier inside Postgres: a `BEFORE UPDATE` trigger on `jobs` that makes every
+/// statement updating a row that matches `condition` (SQL over `OLD`/`NEW`) wait until the
+/// test calls [`RowBarrier::release`]. The paused statement has already locked the row, so a
+/// competing statement on that row queues behind it: the test decides which one commits first.
+pub struct RowBarrier {
+    holder: PgConnection,
+    pool: PgPool,
+}
+
+impl RowBarrier {
+    pub async fn install(pool: &PgPool, condition: &str) -> RowBarrier {
+        let holder = Self::hold(pool).await;
+        sqlx::raw_sql(&format!(
+            "CREATE OR REPLACE FUNCTION test_barrier() RETURNS trigger LANGUAGE plpgsql AS $$ \
+             BEGIN PERFORM pg_advisory_xact_lock_shared({BARRIER_KEY}); RETURN NEW; END $$; \
+             DROP TRIGGER IF EXISTS test_barrier ON jobs; \
+             CREATE TRIGGER test_barrier BEFORE UPDATE ON jobs FOR EACH ROW \
+                 WHEN ({condition}) EXECUTE FUNCTION test_barrier();"
+        ))
+        .execute(pool)
+        .await
+        .unwrap();
+        RowBarrier {
+            holder,
+            pool: pool.clone(),
+        }
+    }
+
+    /// A barrier for every `UPDATE` of `jobs` sent by the client named `application_name`
+    /// (see [`named_store`]): it waits at the start of the statement, before it has read or
+    /// locked any row, so the rest of the world can change the row under it meanwhile.
+    pub async fn for_client(pool: &PgPool, application_name: &str) -> RowBarrier {
+        let holder = Self::hold(pool).await;
+        sqlx::raw_sql(&format!(
+            "CREATE OR REPLACE FUNCTION test_client_barrier() RETURNS trigger LANGUAGE plpgsql AS $$ \
+             BEGIN \
+                 IF current_setting('application_name') = '{application_name}' THEN \
+                     PERFORM pg_advisory_xact_lock_shared({BARRIER_KEY}); \
+                 END IF; \
+                 RETURN NULL; \
+             END $$; \
+             DROP TRIGGER IF EXISTS test_client_barrier ON jobs; \
+             CREATE TRIGGER test_client_barrier BEFORE UPDATE ON jobs FOR EACH STATEMENT \
+                 EXECUTE FUNCTION test_client_barrier();"
+        ))
+        .execute(pool)
+        .await
+        .unwrap();
+        RowBarrier {
+            holder,
+            pool: pool.clone(),
+        }
+    }
+
+    /// A connection of its own holding the barrier's advisory lock.
+    async fn hold(pool: &PgPool) -> PgConnection {
+        let mut holder = PgConnection::connect_with(&pool.connect_options())
+            .await
+            .unwrap();
+        sqlx::query("SELECT pg_advisory_lock($1)")
+            .bind(BARRIER_KEY)
+            .execute(&mut holder)
+            .await
+            .unwrap();
+        holder
+    }
+
+    /// Waits until a statement is paused at the barrier.
+    pub async fn wait_paused(&self) {
+        eventually(
+            Duration::from_secs(10),
+            "a statement is paused at the barrier",
+            || async {
+                let (n,): (i64,) = sqlx::query_as(
+                    "SELECT count(*) FROM pg_stat_activity \
+                     WHERE datname = current_database() AND wait_event = 'advisory'",
+                )
+                .fetch_one(&self.pool)
+                .await
+                .unwrap();
+                (n > 0).then_some(())
+            },
+        )
+        .await
+    }
+
+    /// Lets the paused statement through; the trigger stays but no longer makes anything wait.
+    pub async fn release(mut self) {
+        sqlx::query("SELECT pg_advisory_unlock($1)")
+            .bind(BARRIER_KEY)
+            .execute(&mut self.holder)
+            .await
+            .unwrap();
+        self.holder.close().await.ok();
+    }
+}
+
+/// Records every write a worker makes to a RUNNING job in a table `test_writes`, through
+/// triggers: `progress` for an `update_progress` (its SET list has `progress`), `heartbeat` for
+/// a heartbeat (only `heartbeat_at`). No production code is involved.
+pub async fn record_writes(pool: &PgPool) {
+    sqlx::raw_sql(
+        "CREATE TABLE test_writes ( \
+             n bigserial PRIMARY KEY, job uuid NOT NULL, kind text NOT NULL, \
+             progress double precision, message text, \
+             at timestamptz NOT NULL DEFAULT clock_timestamp(), \
+             tx bigint NOT NULL DEFAULT txid_current()); \
+         CREATE FUNCTION test_progress_write() RETURNS trigger LANGUAGE plpgsql AS $$ \
+         BEGIN \
+             INSERT INTO test_writes (job, kind, progress, message) \
+                 VALUES (NEW.id, 'progress', NEW.progress, NEW.progress_message); \
+             RETURN NULL; \
+         END $$; \
+         CREATE FUNCTION test_heartbeat_write() RETURNS trigger LANGUAGE plpgsql AS $$ \
+         BEGIN \
+             IF NOT EXISTS (SELECT 1 FROM test_writes WHERE tx = txid_current()) THEN \
+                 INSERT INTO test_writes (job, kind) VALUES (NEW.id, 'heartbeat'); \
+             END IF; \
+             RETURN NULL; \
+         END $$; \
+         CREATE TRIGGER a_test_progress AFTER UPDATE OF progress ON jobs FOR EACH ROW \
+             WHEN (OLD.state = 'RUNNING' AND NEW.state = 'RUNNING') \
+             EXECUTE FUNCTION test_progress_write(); \
+         CREATE TRIGGER b_test_heartbeat AFTER UPDATE OF heartbeat_at ON jobs FOR EACH ROW \
+             WHEN (OLD.state = 'RUNNING' AND NEW.state = 'RUNNING') \
+             EXECUTE FUNCTION test_heartbeat_write();",
+    )
+    .execute(pool)
+    .await
+    .unwrap();
+}
+
+/// One write recorded by [`record_writes`].
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct RecordedWrite {
+    pub kind: String,
+    pub progress: Option<f64>,
+    pub message: Option<String>,
+    pub at: chrono::DateTime<chrono::Utc>,
+}
+
+/// The writes recorded for job `id`, in order.
+pub async fn recorded_writes(pool: &PgPool, id: Uuid) -> Vec<RecordedWrite> {
+    sqlx::query_as("SELECT kind, progress, message, at FROM test_writes WHERE job = $1 ORDER BY n")
+        .bind(id)
+        .fetch_all(pool)
+        .await
+        .unwrap()
+}
+
+/// The whole row of job `id` as JSON, to compare before and after an operation.
+pub async fn row_json(pool: &PgPool, id: Uuid) -> serde_json::Value {
+    sqlx::query_as::<_, (serde_json::Value,)>("SELECT to_jsonb(j) FROM jobs j WHERE id = $1")
+        .bind(id)
+        .fetch_one(pool)
+        .await
+        .unwrap()
+        .0
 }

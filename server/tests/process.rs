@@ -117,26 +117,50 @@ async fn sigterm_puts_the_running_job_back_for_the_next_process(pool: PgPool) {
     std::fs::remove_dir_all(runs).ok();
 }
 
+/// Waits until `n` processes listen for queued jobs on the test's database (each worker
+/// process holds one `LISTEN` connection): from then on, a queued job wakes them all.
+async fn wait_listening(pool: &PgPool, n: i64) {
+    eventually(
+        Duration::from_secs(60),
+        &format!("{n} worker processes listen"),
+        || async {
+            let (listening,): (i64,) = sqlx::query_as(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() \
+                 AND query = 'LISTEN \"runboard_jobs\"' AND state = 'idle'",
+            )
+            .fetch_one(pool)
+            .await
+            .unwrap();
+            (listening >= n).then_some(())
+        },
+    )
+    .await
+}
+
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn two_worker_processes_share_the_queue_and_run_each_job_once(pool: PgPool) {
     let runs = temp_dir("share");
     let store = server::jobs::JobStore::new(pool.clone(), runs.clone());
+    let mut a = KillOnDrop(spawn_worker(&pool, "share-a", &runs));
+    let mut b = KillOnDrop(spawn_worker(&pool, "share-b", &runs));
+    // Both up before the first job: neither can have the queue to itself by starting first.
+    wait_listening(&pool, 2).await;
     let mut ids = Vec::new();
     for _ in 0..20 {
-        ids.push(store.enqueue(demo(3, 20)).await.unwrap().id);
+        // 0.3 s each, one worker per process: the other process is always free to claim.
+        ids.push(store.enqueue(demo(3, 100)).await.unwrap().id);
     }
-    let mut a = spawn_worker(&pool, "share-a", &runs);
-    let mut b = spawn_worker(&pool, "share-b", &runs);
     for id in &ids {
         wait_for(&store, *id, Duration::from_secs(60), |s| {
             s.state == JobState::Succeeded
         })
         .await;
     }
-    for child in [&mut a, &mut b] {
+    for child in [&mut a.0, &mut b.0] {
         signal(child, libc::SIGTERM);
         assert!(wait_exit(child, Duration::from_secs(20)).success());
     }
+    let mut nodes = std::collections::BTreeSet::new();
     for id in &ids {
         let status = store.status(*id).await.unwrap();
         assert_eq!(status.attempt, 1, "each job ran once");
@@ -144,7 +168,29 @@ async fn two_worker_processes_share_the_queue_and_run_each_job_once(pool: PgPool
         let log = server::jobs::joblog::tail(&store.log_file(*id), 100).unwrap();
         let starts = log.iter().filter(|l| l.contains("started")).count();
         assert_eq!(starts, 1, "job {id} started once: {log:#?}");
+
+        // The claimer, as stored: the node name, and `<node>-<8 hex>:<n>` of its process.
+        let (node, worker): (String, String) =
+            sqlx::query_as("SELECT node_id, worker_id FROM jobs WHERE id = $1")
+                .bind(id)
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+        let instance = worker
+            .strip_prefix(&format!("{node}-"))
+            .and_then(|rest| rest.strip_suffix(":0"))
+            .unwrap_or_else(|| panic!("worker id {worker:?} of node {node:?}"));
+        assert!(
+            instance.len() == 8 && instance.chars().all(|c| c.is_ascii_hexdigit()),
+            "{worker:?}"
+        );
+        nodes.insert(node);
     }
+    assert_eq!(
+        nodes,
+        ["share-a", "share-b"].map(String::from).into(),
+        "both processes claimed jobs"
+    );
     std::fs::remove_dir_all(runs).ok();
 }
 

@@ -1,5 +1,6 @@
 //! Research jobs end to end against Postgres: datasets, submit validation, optimize and
-//! walk-forward progress (messages and update counts), backtest, training, rescue-and-resume.
+//! walk-forward progress (messages and update counts), backtest, training, kill-and-resume with
+//! provenance, discarded checkpoints.
 
 mod common;
 
@@ -10,11 +11,11 @@ use app::model::{JobRequest, JobState};
 use common::*;
 use serde_json::{json, Value};
 use server::datasets::{DatasetStore, SAMPLE_DATASET_ID};
-use server::engine::{self, Flow, ProgressSink};
+use server::engine;
 use server::jobs::backend::StoreBackend;
+use server::jobs::handlers::research::Provenance;
 use server::jobs::joblog;
 use server::jobs::rescuer::Rescuer;
-use server::jobs::store::ProgressUpdate;
 use server::jobs::worker::RunOutcome;
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
@@ -111,6 +112,10 @@ async fn an_optimization_runs_as_a_job_with_run_i_of_n_progress_and_at_most_100_
     let (_, result) = b.store.result(id).await.unwrap();
     let result = result.unwrap();
     assert_eq!(result["total_runs"], 174);
+    assert_eq!(
+        result["provenance"],
+        json!({"attempt": 1, "resumed_from": 0, "checkpoint_discarded": false})
+    );
     assert!(
         result["best_params"]["n1"].as_f64().unwrap()
             < result["best_params"]["n2"].as_f64().unwrap()
@@ -147,6 +152,10 @@ async fn a_walk_forward_runs_as_a_job_with_param_fold_messages_and_at_most_50_up
     let result = result.unwrap();
     assert_eq!(result["folds"].as_array().unwrap().len(), 4);
     assert!(!result["oos_equity"].as_array().unwrap().is_empty());
+    assert_eq!(
+        result["provenance"],
+        json!({"attempt": 1, "resumed_from": 0, "checkpoint_discarded": false})
+    );
 }
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
@@ -187,64 +196,67 @@ async fn backtest_and_training_jobs_succeed_with_their_results(pool: PgPool) {
 async fn bad_requests_are_refused_with_the_field_named_and_no_job_row(pool: PgPool) {
     let b = backend(&pool).await;
     let ds = SAMPLE_DATASET_ID.to_string();
-    let cases: Vec<(Value, &str)> = vec![
-        // n1 >= n2 in a backtest
+    // Each case: the request, the exact field the refusal names, and a part of its message.
+    let cases: Vec<(Value, &str, &str)> = vec![
         (
             json!({"kind": "backtest", "dataset_id": ds, "strategy": "sma_cross", "params": {"n1": 30, "n2": 20}}),
-            "n1",
+            "request.params.n1",
+            "less than n2",
         ),
-        // negative window
         (
             json!({"kind": "backtest", "dataset_id": ds, "strategy": "sma_cross", "params": {"n1": -5, "n2": 20}}),
-            "n1",
+            "request.params.n1",
+            "got -5",
         ),
-        // step 0
         (
             json!({"kind": "optimize", "dataset_id": ds, "strategy": "sma_cross",
                 "grid": {"n1": {"range": {"start": 5, "stop": 10, "step": 0}}}}),
-            "step",
+            "request.grid.n1.step",
+            "> 0",
         ),
-        // empty grid
         (
             json!({"kind": "optimize", "dataset_id": ds, "strategy": "sma_cross",
                 "grid": {"n1": {"list": []}}}),
-            "grid",
+            "request.grid.n1",
+            "no values",
         ),
-        // grid over the limit: 1..=1000 x 1..=1000 is ~500k admissible runs > 100k
+        // Every value in range, but 2..=999 × 3..=1000 is ~500k admissible runs > 100k.
         (
             json!({"kind": "optimize", "dataset_id": ds, "strategy": "sma_cross",
-                "grid": {"n1": {"range": {"start": 2, "stop": 1000, "step": 1}},
-                         "n2": {"range": {"start": 3, "stop": 1001, "step": 1}}}}),
-            "grid",
+                "grid": {"n1": {"range": {"start": 2, "stop": 999, "step": 1}},
+                         "n2": {"range": {"start": 3, "stop": 1000, "step": 1}}}}),
+            "request.grid",
+            "100000",
         ),
-        // folds that do not fit the data
+        // Folds that do not fit the data: n2 = 400 needs more bars than a fold has.
         (
             json!({"kind": "walk_forward", "dataset_id": ds, "strategy": "sma_cross",
                 "grid": {"n1": {"list": [5]}, "n2": {"list": [400]}}, "folds": 40}),
-            "",
+            "request.folds",
+            "in-sample window",
         ),
-        // unknown dataset
         (
             json!({"kind": "backtest", "dataset_id": uuid::Uuid::new_v4().to_string(), "strategy": "sma_cross",
                 "params": {"n1": 10, "n2": 20}}),
-            "dataset_id",
+            "request.dataset_id",
+            "no such dataset",
         ),
         (
             json!({"kind": "backtest", "dataset_id": "nope", "strategy": "sma_cross", "params": {}}),
-            "dataset_id",
+            "request.dataset_id",
+            "not a valid dataset id",
         ),
     ];
-    for (body, field_part) in cases {
+    for (body, want_field, want_message) in cases {
         let err = b.submit_job(request(body.clone())).await.unwrap_err();
         let BackendError::Invalid { field, message } = &err else {
             panic!("{body}: {err:?}")
         };
-        assert!(field.starts_with("request."), "{field}");
+        assert_eq!(field, want_field, "{body}: {message}");
         assert!(
-            field.contains(field_part),
-            "{body}: field {field:?} should name {field_part:?} ({message})"
+            message.contains(want_message),
+            "{body}: {message:?} should say {want_message:?}"
         );
-        assert!(!message.is_empty());
     }
     assert_eq!(
         job_count(&pool).await,
@@ -426,29 +438,109 @@ async fn a_diverging_training_job_succeeds_with_a_result_that_reads_back(pool: P
     assert!(read.weights.iter().all(|w| w.is_nan()));
 }
 
-/// A sink that stops the engine after `stop_after` reports, keeping the last checkpoint.
-struct Interrupt {
-    reports: usize,
-    stop_after: usize,
-    checkpoint: Option<Value>,
+/// The job's saved checkpoint, straight from its row.
+async fn saved_checkpoint(pool: &PgPool, id: uuid::Uuid) -> Option<Value> {
+    sqlx::query_as::<_, (Option<Value>,)>("SELECT checkpoint FROM jobs WHERE id = $1")
+        .bind(id)
+        .fetch_one(pool)
+        .await
+        .unwrap()
+        .0
 }
 
-impl ProgressSink for Interrupt {
-    fn report(&mut self, _done: u64, _total: u64, _message: &str) -> Flow {
-        self.reports += 1;
-        if self.reports >= self.stop_after && self.checkpoint.is_some() {
-            Flow::Stop
-        } else {
-            Flow::Continue
-        }
-    }
-    fn checkpoint(&mut self, checkpoint: &Value) {
-        self.checkpoint = Some(checkpoint.clone());
-    }
+/// Runs the one queued job's first attempt on a worker of this process until a checkpoint is in
+/// its row, then takes the job away from it (its node is declared dead: start-up recovery
+/// requeues the run) and waits for that attempt to give up. The attempt cannot finish first:
+/// while it runs, Postgres refuses to let any row become SUCCEEDED. Returns the job's id and
+/// the checkpoint the next attempt gets.
+async fn first_attempt_dies_after_a_checkpoint(
+    pool: &PgPool,
+    store: &server::jobs::JobStore,
+) -> (uuid::Uuid, Value) {
+    sqlx::query(
+        "ALTER TABLE jobs ADD CONSTRAINT hold_success CHECK (state <> 'SUCCEEDED') NOT VALID",
+    )
+    .execute(pool)
+    .await
+    .unwrap();
+    let job = store
+        .claim("doomed-0a1b2c3d:0", "doomed")
+        .await
+        .unwrap()
+        .expect("a queued job");
+    let id = job.id;
+    let w = worker(store);
+    let run = tokio::spawn(async move { w.run_job(job, &CancellationToken::new()).await });
+    eventually(Duration::from_secs(60), "a checkpoint is saved", || {
+        saved_checkpoint(pool, id)
+    })
+    .await;
+    // A pass skips the row while the attempt is writing to it (SKIP LOCKED); the next one
+    // takes it.
+    let rescuer = Rescuer::new(store.clone(), Duration::from_secs(30));
+    eventually(
+        Duration::from_secs(10),
+        "start-up recovery requeues the run",
+        || async {
+            let report = rescuer.recover_node("doomed").await.unwrap();
+            (report.requeued == vec![id]).then_some(())
+        },
+    )
+    .await;
+    assert_eq!(
+        within(Duration::from_secs(60), "the first attempt", run).await,
+        RunOutcome::LeaseLost
+    );
+    sqlx::query("ALTER TABLE jobs DROP CONSTRAINT hold_success")
+        .execute(pool)
+        .await
+        .unwrap();
+    let checkpoint = saved_checkpoint(pool, id)
+        .await
+        .expect("the checkpoint outlives the rescue");
+    (id, checkpoint)
+}
+
+/// Runs the next attempt of job `id` to success, checking it was handed `checkpoint`; returns
+/// the result without its provenance, and the provenance.
+async fn second_attempt_succeeds(
+    store: &server::jobs::JobStore,
+    id: uuid::Uuid,
+    checkpoint: &Value,
+) -> (Value, Provenance) {
+    let second = store
+        .claim("test-4e5f6a7b:0", "test")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((second.id, second.attempt), (id, 2));
+    assert_eq!(second.checkpoint.as_ref(), Some(checkpoint));
+    assert_eq!(
+        worker(store)
+            .run_job(second, &CancellationToken::new())
+            .await,
+        RunOutcome::Succeeded
+    );
+    split_provenance(store, id).await
+}
+
+/// A succeeded job's result without its `provenance`, and the provenance.
+async fn split_provenance(store: &server::jobs::JobStore, id: uuid::Uuid) -> (Value, Provenance) {
+    let (state, result) = store.result(id).await.unwrap();
+    assert_eq!(state, JobState::Succeeded);
+    let mut result = result.expect("a result");
+    let provenance = result
+        .as_object_mut()
+        .unwrap()
+        .remove("provenance")
+        .expect("the result says where it came from");
+    (result, serde_json::from_value(provenance).unwrap())
 }
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
-async fn a_rescued_optimization_resumes_from_its_checkpoint_with_an_identical_result(pool: PgPool) {
+async fn an_optimization_killed_after_a_checkpoint_resumes_at_the_checkpointed_run_not_at_zero(
+    pool: PgPool,
+) {
     let b = backend(&pool).await;
     let JobRequest::Optimize(req) = request(optimize_json()) else {
         unreachable!()
@@ -458,52 +550,142 @@ async fn a_rescued_optimization_resumes_from_its_checkpoint_with_an_identical_re
         .await
         .unwrap();
     let uninterrupted = engine::run_optimize(&series, &req, None, &mut engine::NoProgress).unwrap();
+    b.submit_job(JobRequest::Optimize(req)).await.unwrap();
 
-    // A first worker gets part-way, saves a checkpoint, and dies.
-    let id = b
-        .submit_job(JobRequest::Optimize(req.clone()))
-        .await
-        .unwrap()
-        .id;
-    let first = b.store.claim("dead:1:0", "test").await.unwrap().unwrap();
-    let mut sink = Interrupt {
-        reports: 0,
-        stop_after: 40,
-        checkpoint: None,
+    let (id, checkpoint) = first_attempt_dies_after_a_checkpoint(&pool, &b.store).await;
+    let next_index = checkpoint["next_index"].as_u64().unwrap();
+    assert!(next_index > 0 && next_index < 174, "{next_index}");
+
+    let (result, provenance) = second_attempt_succeeds(&b.store, id, &checkpoint).await;
+    assert_eq!(
+        provenance,
+        Provenance {
+            attempt: 2,
+            resumed_from: next_index,
+            checkpoint_discarded: false,
+        },
+        "the second attempt started at run {next_index}, not at zero"
+    );
+    assert_eq!(result, serde_json::to_value(&uninterrupted).unwrap());
+    let row = row_json(&pool, id).await;
+    assert_eq!(row["state"], "SUCCEEDED");
+    assert_eq!(row["attempt"], 2);
+    assert_eq!(row["progress"], 1.0);
+    assert_eq!(row["checkpoint"], Value::Null, "cleared on success");
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn a_walk_forward_killed_after_a_checkpoint_resumes_after_its_finished_folds_not_at_zero(
+    pool: PgPool,
+) {
+    let b = backend(&pool).await;
+    let JobRequest::WalkForward(req) = request(walk_forward_json()) else {
+        unreachable!()
     };
-    assert!(engine::run_optimize(&series, &req, None, &mut sink).is_err());
-    let checkpoint = sink.checkpoint.expect("a checkpoint before the stop");
-    assert!(checkpoint["next_index"].as_u64().unwrap() > 0);
-    let update = ProgressUpdate {
-        progress: 0.4,
-        checkpoint: Some(checkpoint),
-        ..Default::default()
-    };
-    b.store
-        .update_progress(id, first.lease, &update)
+    let series = DatasetStore::new(pool.clone())
+        .load(SAMPLE_DATASET_ID)
         .await
         .unwrap();
-    age_heartbeat(&pool, id, 120).await;
-    assert_eq!(
-        Rescuer::new(b.store.clone(), Duration::from_secs(30))
-            .run_once()
-            .await
-            .unwrap()
-            .requeued,
-        vec![id]
-    );
+    let uninterrupted =
+        engine::run_walkforward(&series, &req, None, &mut engine::NoProgress).unwrap();
+    b.submit_job(JobRequest::WalkForward(req)).await.unwrap();
 
-    let resumed = run_queued(&b.store).await;
-    assert_eq!(resumed, id);
-    let log = joblog::tail(&b.store.log_file(id), 100).unwrap();
+    let (id, checkpoint) = first_attempt_dies_after_a_checkpoint(&pool, &b.store).await;
+    let folds_done = checkpoint["best_runs"].as_array().unwrap().len() as u64;
+    let runs_per_fold = checkpoint["runs_per_fold"].as_u64().unwrap();
+    assert!((1..4).contains(&folds_done), "{checkpoint}");
+    assert_eq!(runs_per_fold, 9);
+
+    let (result, provenance) = second_attempt_succeeds(&b.store, id, &checkpoint).await;
+    assert_eq!(
+        provenance,
+        Provenance {
+            attempt: 2,
+            resumed_from: folds_done * runs_per_fold,
+            checkpoint_discarded: false,
+        },
+        "the second attempt skipped the {folds_done} finished fold(s)"
+    );
+    assert_eq!(result, serde_json::to_value(&uninterrupted).unwrap());
+    let row = row_json(&pool, id).await;
+    assert_eq!(row["state"], "SUCCEEDED");
+    assert_eq!(row["attempt"], 2);
+    assert_eq!(row["checkpoint"], Value::Null);
+}
+
+/// Writes `checkpoint` into the queued job's row, as if an attempt had saved it.
+async fn plant_checkpoint(pool: &PgPool, checkpoint: Value) {
+    let done = sqlx::query("UPDATE jobs SET checkpoint = $1 WHERE state = 'QUEUED'")
+        .bind(checkpoint)
+        .execute(pool)
+        .await
+        .unwrap();
+    assert_eq!(done.rows_affected(), 1);
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn an_undecodable_optimize_checkpoint_is_discarded_with_a_warning_and_counted(pool: PgPool) {
+    let b = backend(&pool).await;
+    let JobRequest::Optimize(req) = request(optimize_json()) else {
+        unreachable!()
+    };
+    let series = DatasetStore::new(pool.clone())
+        .load(SAMPLE_DATASET_ID)
+        .await
+        .unwrap();
+    let uninterrupted = engine::run_optimize(&series, &req, None, &mut engine::NoProgress).unwrap();
+    b.submit_job(JobRequest::Optimize(req)).await.unwrap();
+    plant_checkpoint(&pool, json!({"next_index": "garbage", "metrics_so_far": 7})).await;
+
+    let id = run_queued(&b.store).await;
+    let (result, provenance) = split_provenance(&b.store, id).await;
+    assert_eq!(
+        provenance,
+        Provenance {
+            attempt: 1,
+            resumed_from: 0,
+            checkpoint_discarded: true,
+        }
+    );
+    assert_eq!(result, serde_json::to_value(&uninterrupted).unwrap());
+    let log = joblog::tail(&b.store.log_file(id), 1000).unwrap();
     assert!(
-        log.iter()
-            .any(|l| l.contains("attempt 2/3 started") && l.contains("resuming")),
+        log.iter().any(
+            |l| l.contains("warning: the saved checkpoint was discarded (it cannot be decoded")
+        ),
         "{log:#?}"
     );
-    let (_, result) = b.store.result(id).await.unwrap();
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn a_walk_forward_checkpoint_from_another_request_is_discarded_with_a_warning_and_counted(
+    pool: PgPool,
+) {
+    let b = backend(&pool).await;
+    b.submit_job(request(walk_forward_json())).await.unwrap();
+    // It decodes, but it is for 7 folds: this job has 4.
+    plant_checkpoint(
+        &pool,
+        json!({"folds": 7, "runs_per_fold": 9, "best_runs": [0], "best_metric_bits": [0]}),
+    )
+    .await;
+
+    let id = run_queued(&b.store).await;
+    let (result, provenance) = split_provenance(&b.store, id).await;
     assert_eq!(
-        result.unwrap(),
-        serde_json::to_value(&uninterrupted).unwrap()
+        provenance,
+        Provenance {
+            attempt: 1,
+            resumed_from: 0,
+            checkpoint_discarded: true,
+        }
+    );
+    assert_eq!(result["folds"].as_array().unwrap().len(), 4);
+    let log = joblog::tail(&b.store.log_file(id), 1000).unwrap();
+    assert!(
+        log.iter().any(|l| l.contains(
+            "warning: the saved checkpoint was discarded (checkpoint is for 7 folds of 9 runs"
+        )),
+        "{log:#?}"
     );
 }

@@ -203,28 +203,372 @@ async fn cancelling_a_queued_job_ends_it_at_once(pool: PgPool) {
     );
 }
 
+/// The client that runs the operation which must queue behind the one paused at the barrier:
+/// a store of its own, so pg_stat_activity shows when it waits on the row's lock.
+const RACER: &str = "racer";
+/// Pauses `request_cancel` once it holds the row.
+const WHEN_CANCELLING: &str = "NEW.cancel_requested AND NOT OLD.cancel_requested";
+/// Pauses the rescuer's requeue (a RUNNING → QUEUED that keeps the attempt, unlike `release`).
+const WHEN_RESCUING: &str =
+    "OLD.state = 'RUNNING' AND NEW.state = 'QUEUED' AND NEW.attempt = OLD.attempt";
+
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
-async fn cancel_racing_completion_leaves_one_consistent_terminal_state(pool: PgPool) {
+async fn a_cancel_that_waits_on_a_committing_completion_is_refused_and_the_job_succeeds(
+    pool: PgPool,
+) {
     let store = store(&pool);
-    for _ in 0..50 {
-        let id = store.enqueue(demo(1, 0)).await.unwrap().id;
-        let job = store.claim("w:1:0", "test").await.unwrap().unwrap();
-        let (s1, s2) = (store.clone(), store.clone());
-        let complete =
-            tokio::spawn(async move { s1.complete(id, job.lease, &serde_json::json!({})).await });
-        let cancel = tokio::spawn(async move { s2.request_cancel(id).await });
-        let completed = complete.await.unwrap();
-        let cancelled = cancel.await.unwrap();
-        let status = store.status(id).await.unwrap();
-        // Completion always wins over a cancel *request* on a running job; the cancel either
-        // flagged the job before completion (and completion still succeeded) or was refused.
-        assert!(completed.is_ok());
-        assert_eq!(status.state, JobState::Succeeded);
-        assert!(status.finished_at.is_some());
-        if let Err(e) = cancelled {
-            assert!(matches!(e, StoreError::Finished { .. }), "{e:?}");
-        }
-    }
+    let id = store.enqueue(demo(1, 0)).await.unwrap().id;
+    let job = store.claim("w:1:0", "test").await.unwrap().unwrap();
+
+    // The completion holds the row; the cancel queues behind it.
+    let barrier = RowBarrier::install(&pool, "NEW.state = 'SUCCEEDED'").await;
+    let s = store.clone();
+    let complete = tokio::spawn(async move {
+        s.complete(id, job.lease, &serde_json::json!({"n": 1}))
+            .await
+    });
+    barrier.wait_paused().await;
+    let s = named_store(&pool, &store, RACER).await;
+    let cancel = tokio::spawn(async move { s.request_cancel(id).await });
+    wait_until_blocked(&pool, RACER).await;
+    assert!(!cancel.is_finished(), "the cancel waits for the completion");
+    barrier.release().await;
+
+    within(Duration::from_secs(10), "complete", complete)
+        .await
+        .expect("the completion commits");
+    let err = within(Duration::from_secs(10), "request_cancel", cancel)
+        .await
+        .expect_err("the cancel re-reads the row and finds it SUCCEEDED");
+    assert!(
+        matches!(
+            err,
+            StoreError::Finished {
+                state: JobState::Succeeded,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    let row = row_json(&pool, id).await;
+    assert_eq!(row["state"], "SUCCEEDED");
+    assert_eq!(
+        row["cancel_requested"], false,
+        "the refused cancel left no flag"
+    );
+    assert_eq!(row["result"], serde_json::json!({"n": 1}));
+    assert_eq!(row["lease"], serde_json::Value::Null);
+    assert!(row["finished_at"].is_string());
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn a_completion_that_waits_on_a_committing_cancel_request_still_succeeds_with_the_flag_kept(
+    pool: PgPool,
+) {
+    let store = store(&pool);
+    let id = store.enqueue(demo(1, 0)).await.unwrap().id;
+    let job = store.claim("w:1:0", "test").await.unwrap().unwrap();
+
+    // The cancel request holds the row; the completion queues behind it.
+    let barrier = RowBarrier::install(&pool, WHEN_CANCELLING).await;
+    let s = store.clone();
+    let cancel = tokio::spawn(async move { s.request_cancel(id).await });
+    barrier.wait_paused().await;
+    let s = named_store(&pool, &store, RACER).await;
+    let complete = tokio::spawn(async move {
+        s.complete(id, job.lease, &serde_json::json!({"n": 2}))
+            .await
+    });
+    wait_until_blocked(&pool, RACER).await;
+    assert!(
+        !complete.is_finished(),
+        "the completion waits for the cancel"
+    );
+    barrier.release().await;
+
+    let status = within(Duration::from_secs(10), "request_cancel", cancel)
+        .await
+        .unwrap();
+    assert_eq!(
+        (status.state, status.cancel_requested),
+        (JobState::Running, true),
+        "a running job is only flagged"
+    );
+    within(Duration::from_secs(10), "complete", complete)
+        .await
+        .expect("a cancel *request* does not take the finished work away");
+    let row = row_json(&pool, id).await;
+    assert_eq!(row["state"], "SUCCEEDED");
+    assert_eq!(row["cancel_requested"], true);
+    assert_eq!(row["result"], serde_json::json!({"n": 2}));
+    assert_eq!(row["progress"], 1.0);
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn a_cancel_that_waits_on_a_committing_claim_flags_the_run_and_the_run_stops_cancelled(
+    pool: PgPool,
+) {
+    let store = store(&pool);
+    let id = store.enqueue(demo(1, 0)).await.unwrap().id;
+
+    let barrier =
+        RowBarrier::install(&pool, "OLD.state = 'QUEUED' AND NEW.state = 'RUNNING'").await;
+    let s = store.clone();
+    let claim = tokio::spawn(async move { s.claim("w:1:0", "test").await });
+    barrier.wait_paused().await;
+    let s = named_store(&pool, &store, RACER).await;
+    let cancel = tokio::spawn(async move { s.request_cancel(id).await });
+    wait_until_blocked(&pool, RACER).await;
+    assert!(!cancel.is_finished(), "the cancel waits for the claim");
+    barrier.release().await;
+
+    let job = within(Duration::from_secs(10), "claim", claim)
+        .await
+        .unwrap()
+        .expect("the claim got the job");
+    let status = within(Duration::from_secs(10), "request_cancel", cancel)
+        .await
+        .unwrap();
+    // The cancel re-read the row: RUNNING now, so it flags it instead of ending it under the
+    // worker's feet.
+    assert_eq!(
+        (status.state, status.cancel_requested),
+        (JobState::Running, true)
+    );
+    let row = row_json(&pool, id).await;
+    assert_eq!(row["lease"], job.lease.to_string());
+    // The claimer hears it at its next progress write, and ends the run CANCELLED.
+    let ack = store
+        .update_progress(
+            id,
+            job.lease,
+            &ProgressUpdate {
+                progress: 0.5,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert!(ack.cancel_requested);
+    store.finish_cancelled(id, job.lease).await.unwrap();
+    let row = row_json(&pool, id).await;
+    assert_eq!(row["state"], "CANCELLED");
+    assert_eq!(row["attempt"], 1);
+    assert_eq!(row["progress"], 0.5, "partial progress kept");
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn a_claim_during_a_cancel_skips_the_job_and_it_ends_cancelled_without_running(pool: PgPool) {
+    let store = store(&pool);
+    let id = store.enqueue(demo(1, 0)).await.unwrap().id;
+
+    let barrier = RowBarrier::install(&pool, WHEN_CANCELLING).await;
+    let s = store.clone();
+    let cancel = tokio::spawn(async move { s.request_cancel(id).await });
+    barrier.wait_paused().await;
+    // While the cancel holds the row, a claim neither waits nor takes it (SKIP LOCKED).
+    let s = store.clone();
+    let claim = tokio::spawn(async move { s.claim("w:1:0", "test").await });
+    let claimed = within(Duration::from_secs(10), "claim", claim)
+        .await
+        .unwrap();
+    assert!(claimed.is_none(), "{claimed:?}");
+    assert!(!cancel.is_finished(), "the cancel is still paused");
+    barrier.release().await;
+
+    let status = within(Duration::from_secs(10), "request_cancel", cancel)
+        .await
+        .unwrap();
+    assert_eq!(status.state, JobState::Cancelled);
+    assert!(store.claim("w:1:0", "test").await.unwrap().is_none());
+    let row = row_json(&pool, id).await;
+    assert_eq!(row["state"], "CANCELLED");
+    assert_eq!(row["attempt"], 0, "never ran");
+    assert_eq!(row["started_at"], serde_json::Value::Null);
+    assert_eq!(row["worker_id"], serde_json::Value::Null);
+    assert!(row["finished_at"].is_string());
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn a_cancel_that_waits_on_a_committing_rescue_ends_the_requeued_job_cancelled(pool: PgPool) {
+    let store = store(&pool);
+    let id = store.enqueue(demo(1, 0)).await.unwrap().id;
+    store.claim("w:1:0", "test").await.unwrap().unwrap();
+    age_heartbeat(&pool, id, 60).await;
+
+    let barrier = RowBarrier::install(&pool, WHEN_RESCUING).await;
+    let s = store.clone();
+    let rescue = tokio::spawn(async move { s.rescue_stuck(Duration::from_secs(30), None).await });
+    barrier.wait_paused().await;
+    let s = named_store(&pool, &store, RACER).await;
+    let cancel = tokio::spawn(async move { s.request_cancel(id).await });
+    wait_until_blocked(&pool, RACER).await;
+    assert!(!cancel.is_finished(), "the cancel waits for the rescue");
+    barrier.release().await;
+
+    let report = within(Duration::from_secs(10), "rescue", rescue)
+        .await
+        .unwrap();
+    assert_eq!(report.requeued, vec![id]);
+    // The cancel re-read the row: QUEUED now, so it ends it at once.
+    let status = within(Duration::from_secs(10), "request_cancel", cancel)
+        .await
+        .unwrap();
+    assert_eq!(status.state, JobState::Cancelled);
+    assert!(store.claim("w:1:0", "test").await.unwrap().is_none());
+    let row = row_json(&pool, id).await;
+    assert_eq!(row["state"], "CANCELLED");
+    assert_eq!(row["cancel_requested"], true);
+    assert_eq!(row["lease"], serde_json::Value::Null);
+    assert!(row["finished_at"].is_string());
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn a_rescue_during_a_cancel_request_skips_the_run_then_ends_it_cancelled(pool: PgPool) {
+    let store = store(&pool);
+    let id = store.enqueue(demo(1, 0)).await.unwrap().id;
+    store.claim("w:1:0", "test").await.unwrap().unwrap();
+    age_heartbeat(&pool, id, 60).await;
+
+    let barrier = RowBarrier::install(&pool, WHEN_CANCELLING).await;
+    let s = store.clone();
+    let cancel = tokio::spawn(async move { s.request_cancel(id).await });
+    barrier.wait_paused().await;
+    // While the cancel holds the row, the rescuer neither waits nor touches it.
+    let s = store.clone();
+    let rescue = tokio::spawn(async move { s.rescue_stuck(Duration::from_secs(30), None).await });
+    let report = within(Duration::from_secs(10), "rescue", rescue)
+        .await
+        .unwrap();
+    assert_eq!(report, Default::default());
+    barrier.release().await;
+    let status = within(Duration::from_secs(10), "request_cancel", cancel)
+        .await
+        .unwrap();
+    assert_eq!(
+        (status.state, status.cancel_requested),
+        (JobState::Running, true)
+    );
+
+    // The next pass finds the silent run with its cancel pending: CANCELLED, not requeued.
+    let report = store
+        .rescue_stuck(Duration::from_secs(30), None)
+        .await
+        .unwrap();
+    assert_eq!((report.cancelled, report.requeued), (vec![id], vec![]));
+    assert!(store.claim("w:1:0", "test").await.unwrap().is_none());
+    let row = row_json(&pool, id).await;
+    assert_eq!(row["state"], "CANCELLED");
+    assert_eq!(row["attempt"], 1);
+    assert_eq!(row["lease"], serde_json::Value::Null);
+    assert!(row["finished_at"].is_string());
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn a_hand_back_that_waits_on_a_committing_rescue_is_refused_as_stale(pool: PgPool) {
+    let store = store(&pool);
+    let id = store.enqueue(demo(1, 0)).await.unwrap().id;
+    let job = store
+        .claim("dying-0a1b2c3d:0", "dying")
+        .await
+        .unwrap()
+        .unwrap();
+
+    // Start-up recovery of node "dying" requeues the run while its worker hands it back.
+    let barrier = RowBarrier::install(&pool, WHEN_RESCUING).await;
+    let s = store.clone();
+    let rescue =
+        tokio::spawn(async move { s.rescue_stuck(Duration::from_secs(30), Some("dying")).await });
+    barrier.wait_paused().await;
+    let s = named_store(&pool, &store, RACER).await;
+    let release = tokio::spawn(async move { s.release(id, job.lease).await });
+    wait_until_blocked(&pool, RACER).await;
+    assert!(!release.is_finished(), "the hand-back waits for the rescue");
+    barrier.release().await;
+
+    let report = within(Duration::from_secs(10), "rescue", rescue)
+        .await
+        .unwrap();
+    assert_eq!(report.requeued, vec![id]);
+    let err = within(Duration::from_secs(10), "release", release)
+        .await
+        .expect_err("the old lease is gone");
+    assert!(matches!(err, StoreError::Stale { .. }), "{err:?}");
+    let row = row_json(&pool, id).await;
+    assert_eq!(row["state"], "QUEUED");
+    assert_eq!(
+        row["attempt"], 1,
+        "the rescue counted the attempt; the stale hand-back did not give it back"
+    );
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn an_old_lease_cannot_release_cancel_complete_fail_or_touch_the_new_run(pool: PgPool) {
+    let store = store(&pool);
+    let id = store.enqueue(demo(1, 0)).await.unwrap().id;
+    let old = store.claim("old-0a1b2c3d:0", "old").await.unwrap().unwrap();
+    let report = store
+        .rescue_stuck(Duration::from_secs(30), Some("old"))
+        .await
+        .unwrap();
+    assert_eq!(report.requeued, vec![id]);
+    let new = store.claim("new-4e5f6a7b:0", "new").await.unwrap().unwrap();
+    assert_eq!(new.attempt, 2);
+    store
+        .update_progress(
+            id,
+            new.lease,
+            &ProgressUpdate {
+                progress: 0.5,
+                message: Some("Run 5/10".into()),
+                checkpoint: Some(serde_json::json!({"next": 5})),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    store.request_cancel(id).await.unwrap();
+    let before = row_json(&pool, id).await;
+
+    let stale = |r: Result<(), StoreError>, what: &str| {
+        assert!(matches!(r, Err(StoreError::Stale { .. })), "{what}: {r:?}");
+    };
+    stale(store.release(id, old.lease).await.map(|_| ()), "release");
+    stale(
+        store.finish_cancelled(id, old.lease).await,
+        "finish_cancelled",
+    );
+    stale(
+        store.complete(id, old.lease, &serde_json::json!({})).await,
+        "complete",
+    );
+    stale(
+        store.fail(id, old.lease, "old", None).await.map(|_| ()),
+        "fail",
+    );
+    stale(
+        store.heartbeat(id, old.lease).await.map(|_| ()),
+        "heartbeat",
+    );
+    stale(
+        store
+            .update_progress(
+                id,
+                old.lease,
+                &ProgressUpdate {
+                    progress: 0.9,
+                    ..Default::default()
+                },
+            )
+            .await
+            .map(|_| ()),
+        "update_progress",
+    );
+    assert_eq!(
+        row_json(&pool, id).await,
+        before,
+        "not one column changed, heartbeat included"
+    );
 }
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
@@ -370,14 +714,14 @@ async fn a_cancel_request_wins_over_a_retry(pool: PgPool) {
         JobState::Running
     );
     let outcome = store
-        .fail(id, job.lease, "db blip", Some(Duration::from_millis(1)))
+        .fail(id, job.lease, "db blip", Some(Duration::ZERO))
         .await
         .unwrap();
     assert_eq!(outcome, FailOutcome::Cancelled);
     let status = store.status(id).await.unwrap();
     assert_eq!(status.state, JobState::Cancelled);
     assert!(status.finished_at.is_some());
-    tokio::time::sleep(Duration::from_millis(20)).await;
+    // A retry would be runnable at once (no back-off): only the cancel keeps it from a claim.
     assert!(
         store.claim("w-1:0", "w").await.unwrap().is_none(),
         "it never runs again"

@@ -39,6 +39,7 @@ async fn a_worker_runs_a_job_to_success_with_throttled_progress(pool: PgPool) {
     let result = result_of(&store, id).await;
     assert_eq!(result.sum_of_squares, sum_of_squares(1000));
     assert_eq!(result.resumed_from, 0);
+    assert!(!result.checkpoint_discarded);
 
     // 1000 reports, at most ~100 writes (the seed's cap), the last one being 100 %.
     let log = joblog::tail(&store.log_file(id), 1000).unwrap();
@@ -213,19 +214,247 @@ async fn shutdown_returns_a_running_job_to_the_queue_with_its_checkpoint(pool: P
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn listen_notify_wakes_an_idle_worker_quickly(pool: PgPool) {
+    // The worker gets its own pool, named, so pg_stat_activity shows what it is doing.
+    const NAME: &str = "notify-test-worker";
     let store = store(&pool);
+    let worker_store = named_store(&pool, &store, NAME).await;
     // With a long fallback poll, only the notification can start the job promptly.
-    let w = worker_with(&store, |c| c.poll_interval = Duration::from_secs(60));
+    let w = worker_with(&worker_store, |c| c.poll_interval = Duration::from_secs(60));
     let shutdown = CancellationToken::new();
     let pool_task = tokio::spawn(w.run(shutdown.clone()));
-    tokio::time::sleep(Duration::from_millis(500)).await; // let it go idle and LISTEN
+
+    // Listening (its LISTEN has returned), and idle (no statement running, and one besides
+    // the LISTEN has run: with the queue empty, that is a claim which found nothing): from here
+    // on only a NOTIFY can wake it within the minute.
+    eventually(
+        Duration::from_secs(10),
+        "the worker is listening and idle",
+        || async {
+            let (listening, claimed, busy): (i64, i64, i64) = sqlx::query_as(
+                "SELECT count(*) FILTER (WHERE query = 'LISTEN \"runboard_jobs\"' AND state = 'idle'), \
+                        count(*) FILTER (WHERE query <> 'LISTEN \"runboard_jobs\"' AND state = 'idle'), \
+                        count(*) FILTER (WHERE state <> 'idle') \
+                 FROM pg_stat_activity WHERE datname = current_database() AND application_name = $1",
+            )
+            .bind(NAME)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+            (listening == 1 && claimed >= 1 && busy == 0).then_some(())
+        },
+    )
+    .await;
     let id = store.enqueue(demo(1, 0)).await.unwrap().id;
     wait_for(&store, id, Duration::from_secs(10), |s| {
         s.state == JobState::Succeeded
     })
     .await;
     shutdown.cancel();
-    pool_task.await.unwrap().expect("no worker task panicked");
+    within(Duration::from_secs(30), "the worker pool", pool_task)
+        .await
+        .expect("no worker task panicked");
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn a_worker_whose_job_is_rescued_underneath_it_gets_stale_stops_and_overwrites_nothing(
+    pool: PgPool,
+) {
+    let store = store(&pool);
+    // The victim worker talks to Postgres through a pool of its own, so the test can hold its
+    // writes at a barrier while the job is taken from it.
+    let victim_store = named_store(&pool, &store, "victim").await;
+    // 3,000 steps of 10 ms: half a minute, unless the handler stops.
+    let id = store.enqueue(demo(3000, 10)).await.unwrap().id;
+    let victim = store
+        .claim("victim-0a1b2c3d:0", "victim")
+        .await
+        .unwrap()
+        .unwrap();
+    let w = worker(&victim_store);
+    let run = tokio::spawn(async move { w.run_job(victim, &CancellationToken::new()).await });
+    wait_for(&store, id, Duration::from_secs(20), |s| {
+        s.progress.unwrap_or(0.0) > 0.0
+    })
+    .await;
+
+    // The victim's next write waits (before it reads the row) while its node is declared dead
+    // (start-up recovery) and another worker takes the job and reports progress.
+    let barrier = RowBarrier::for_client(&pool, "victim").await;
+    barrier.wait_paused().await;
+    let report = store
+        .rescue_stuck(Duration::from_secs(30), Some("victim"))
+        .await
+        .unwrap();
+    assert_eq!(report.requeued, vec![id]);
+    let thief = store
+        .claim("thief-4e5f6a7b:0", "thief")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(thief.attempt, 2);
+    store
+        .update_progress(
+            id,
+            thief.lease,
+            &ProgressUpdate {
+                progress: 0.001,
+                message: Some("the thief's step".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let after_thief = row_json(&pool, id).await;
+    barrier.release().await;
+
+    // That write is refused (Stale) and the handler stops, long before its 30 s.
+    let outcome = within(Duration::from_secs(10), "the old run", run).await;
+    assert_eq!(outcome, RunOutcome::LeaseLost);
+    let log = joblog::tail(&store.log_file(id), 1000).unwrap();
+    assert!(
+        log.iter()
+            .any(|l| l.contains("this run no longer holds the job")),
+        "{log:#?}"
+    );
+    assert!(log
+        .last()
+        .unwrap()
+        .ends_with("run abandoned: the job is no longer ours"));
+    assert!(
+        !log.iter().any(|l| l.contains("progress 100%")),
+        "the handler stopped mid-run"
+    );
+    // The row is the thief's, exactly as the thief left it.
+    assert_eq!(row_json(&pool, id).await, after_thief);
+    assert_eq!(after_thief["state"], "RUNNING");
+    assert_eq!(after_thief["lease"], thief.lease.to_string());
+    assert_eq!(after_thief["worker_id"], "thief-4e5f6a7b:0");
+    assert_eq!(after_thief["progress_message"], "the thief's step");
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn as_shipped_a_2000_step_job_writes_progress_2_to_101_times_at_most_every_250_ms_ending_at_100_percent(
+    pool: PgPool,
+) {
+    use server::jobs::progress::DEFAULT_MIN_INTERVAL;
+    let store = store(&pool);
+    record_writes(&pool).await;
+    // 2,000 reports over a few seconds; the reporter and writer are configured as in `main`.
+    let id = store.enqueue(demo(2000, 2)).await.unwrap().id;
+    let job = store
+        .claim("test-0a1b2c3d:0", "test")
+        .await
+        .unwrap()
+        .unwrap();
+    let w = production_worker(&store, Duration::from_secs(30));
+    let run = tokio::spawn(async move { w.run_job(job, &CancellationToken::new()).await });
+    assert_eq!(
+        within(Duration::from_secs(120), "the job", run).await,
+        RunOutcome::Succeeded
+    );
+
+    let writes: Vec<RecordedWrite> = recorded_writes(&pool, id)
+        .await
+        .into_iter()
+        .filter(|w| w.kind == "progress")
+        .collect();
+    assert!(
+        (2..=101).contains(&writes.len()),
+        "{} progress writes for 2,000 reports",
+        writes.len()
+    );
+    // The rate limit: consecutive writes at least 250 ms apart, except the final one, which
+    // is written as soon as the handler returns.
+    let min_gap = chrono::Duration::from_std(DEFAULT_MIN_INTERVAL).unwrap();
+    for pair in writes[..writes.len() - 1].windows(2) {
+        let gap = pair[1].at - pair[0].at;
+        assert!(gap >= min_gap, "writes {gap} apart: {pair:#?}");
+    }
+    let last = writes.last().unwrap();
+    assert_eq!(last.progress, Some(1.0));
+    assert_eq!(last.message.as_deref(), Some("Step 2000/2000"));
+    let status = store.status(id).await.unwrap();
+    assert_eq!(status.state, JobState::Succeeded);
+    assert_eq!(status.progress, Some(1.0));
+    assert_eq!(status.progress_message.as_deref(), Some("Step 2000/2000"));
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn as_shipped_an_idle_run_heartbeats_every_sixth_of_the_lease_and_is_never_silent_for_a_lease(
+    pool: PgPool,
+) {
+    let store = store(&pool);
+    record_writes(&pool).await;
+    // A 3 s lease: `main` heartbeats every 500 ms. Two steps of 2 s each report nothing new.
+    let lease = Duration::from_secs(3);
+    let every = chrono::Duration::from_std(lease / 6).unwrap();
+    let id = store.enqueue(demo(2, 2000)).await.unwrap().id;
+    let job = store
+        .claim("test-0a1b2c3d:0", "test")
+        .await
+        .unwrap()
+        .unwrap();
+    let w = production_worker(&store, lease);
+    let run = tokio::spawn(async move { w.run_job(job, &CancellationToken::new()).await });
+    assert_eq!(
+        within(Duration::from_secs(60), "the job", run).await,
+        RunOutcome::Succeeded
+    );
+
+    let status = store.status(id).await.unwrap();
+    let writes = recorded_writes(&pool, id).await;
+    let kinds: Vec<&str> = writes.iter().map(|w| w.kind.as_str()).collect();
+    let before_first_progress = kinds.iter().take_while(|k| **k == "heartbeat").count();
+    assert!(
+        before_first_progress >= 2,
+        "heartbeat_at advances while the first step reports nothing: {kinds:?}"
+    );
+    assert!(
+        kinds.iter().filter(|k| **k == "heartbeat").count() >= 4,
+        "{kinds:?}"
+    );
+    // Never more often than configured, and never silent for a lease.
+    let mut previous = status.started_at.unwrap();
+    for w in &writes {
+        let gap = w.at - previous;
+        if w.kind == "heartbeat" {
+            assert!(gap >= every, "a heartbeat {gap} after the previous write");
+        }
+        assert!(
+            gap < chrono::Duration::from_std(lease).unwrap(),
+            "silent for {gap}: {writes:#?}"
+        );
+        previous = w.at;
+    }
+    assert_eq!(writes.last().unwrap().progress, Some(1.0));
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn an_undecodable_demo_checkpoint_is_discarded_with_a_warning_and_counted(pool: PgPool) {
+    let store = store(&pool);
+    let id = store.enqueue(demo(5, 0)).await.unwrap().id;
+    sqlx::query("UPDATE jobs SET checkpoint = '{\"next_step\": \"seven\"}' WHERE id = $1")
+        .bind(id)
+        .execute(&pool)
+        .await
+        .unwrap();
+    let job = store.claim("test:1:0", "test").await.unwrap().unwrap();
+    assert_eq!(
+        worker(&store).run_job(job, &CancellationToken::new()).await,
+        RunOutcome::Succeeded
+    );
+    let result = result_of(&store, id).await;
+    assert!(result.checkpoint_discarded, "{result:?}");
+    assert_eq!(result.resumed_from, 0);
+    assert_eq!(result.sum_of_squares, sum_of_squares(5));
+    let log = joblog::tail(&store.log_file(id), 100).unwrap();
+    assert!(
+        log.iter().any(
+            |l| l.contains("warning: the saved checkpoint was discarded (it cannot be decoded")
+        ),
+        "{log:#?}"
+    );
+    assert_eq!(store.status(id).await.unwrap().state, JobState::Succeeded);
 }
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]

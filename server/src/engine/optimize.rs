@@ -301,6 +301,27 @@ pub fn run_optimize_with_limits(
     sink: &mut dyn ProgressSink,
     limits: &Limits,
 ) -> Result<OptimizeResult, EngineError> {
+    run_optimize_resumable(series, req, resume, sink, limits).map(|r| r.result)
+}
+
+/// A result, and how much of the work the run that produced it found already done.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Resumed<T> {
+    pub result: T,
+    /// Units of work (runs; for a walk-forward, runs over all folds) restored from the
+    /// checkpoint when this run started, i.e. not computed by it: 0 when it started fresh.
+    pub resumed_from: u64,
+}
+
+/// [`run_optimize_with_limits`], also saying where the run started: the number of runs the
+/// checkpoint already held (0 without one).
+pub fn run_optimize_resumable(
+    series: &Series,
+    req: &OptimizeRequest,
+    resume: Option<OptimizeCheckpoint>,
+    sink: &mut dyn ProgressSink,
+    limits: &Limits,
+) -> Result<Resumed<OptimizeResult>, EngineError> {
     series.check().map_err(|m| EngineError::InvalidInput {
         field: "dataset_id".into(),
         message: m,
@@ -331,6 +352,7 @@ pub fn run_optimize_with_limits(
             cp.metrics_so_far
         }
     };
+    let resumed_from = metrics.len() as u64;
     let time = TimeInfo::new(&series.ts);
     let block = n.div_ceil(PROGRESS_BLOCKS).max(1);
     let mut blocks_done = 0u64;
@@ -376,13 +398,16 @@ pub fn run_optimize_with_limits(
             field: "grid".into(),
             message: "the grid has no runs".into(),
         })?;
-    Ok(OptimizeResult {
-        metric: req.metric,
-        best_params: best.params,
-        best_stats: best.stats.unwrap_or_default(),
-        top,
-        grid: heatmap(&grid, &sweep, &metrics),
-        total_runs: n,
+    Ok(Resumed {
+        result: OptimizeResult {
+            metric: req.metric,
+            best_params: best.params,
+            best_stats: best.stats.unwrap_or_default(),
+            top,
+            grid: heatmap(&grid, &sweep, &metrics),
+            total_runs: n,
+        },
+        resumed_from,
     })
 }
 
@@ -561,8 +586,18 @@ mod tests {
         let cp: OptimizeCheckpoint = serde_json::from_str(&saved).unwrap();
         assert!(cp.next_index > 0 && cp.next_index < full.total_runs);
         let mut rec2 = Recorder::default();
-        let resumed = run_optimize(&s, &req, Some(cp.clone()), &mut rec2).unwrap();
+        let resumed =
+            run_optimize_resumable(&s, &req, Some(cp.clone()), &mut rec2, &Limits::default())
+                .unwrap();
+        assert_eq!(
+            resumed.resumed_from, cp.next_index,
+            "started at the checkpoint"
+        );
+        let resumed = resumed.result;
         assert_eq!(resumed, full);
+        let fresh =
+            run_optimize_resumable(&s, &req, None, &mut NoProgress, &Limits::default()).unwrap();
+        assert_eq!(fresh.resumed_from, 0);
         assert_eq!(
             rec2.reports.first().unwrap().0,
             cp.next_index + full.total_runs.div_ceil(PROGRESS_BLOCKS)

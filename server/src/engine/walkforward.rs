@@ -21,7 +21,7 @@ use app::model::research::{
 use super::backtest::equity_points;
 use super::data::Series;
 use super::metrics::TimeInfo;
-use super::optimize::{best_index, Money, Sweep};
+use super::optimize::{best_index, Money, Resumed, Sweep};
 use super::progress::{report, ProgressSink};
 use super::EngineError;
 
@@ -59,6 +59,18 @@ pub fn run_walkforward_with_limits(
     sink: &mut dyn ProgressSink,
     limits: &Limits,
 ) -> Result<WalkForwardResult, EngineError> {
+    run_walkforward_resumable(series, req, resume, sink, limits).map(|r| r.result)
+}
+
+/// [`run_walkforward_with_limits`], also saying where the run started: the runs of the folds
+/// the checkpoint had finished (finished folds × runs per fold; 0 without a checkpoint).
+pub fn run_walkforward_resumable(
+    series: &Series,
+    req: &WalkForwardRequest,
+    resume: Option<WalkForwardCheckpoint>,
+    sink: &mut dyn ProgressSink,
+    limits: &Limits,
+) -> Result<Resumed<WalkForwardResult>, EngineError> {
     series.check().map_err(|m| EngineError::InvalidInput {
         field: "dataset_id".into(),
         message: m,
@@ -101,6 +113,7 @@ pub fn run_walkforward_with_limits(
     let blocks_per_fold = (MAX_UPDATES / f_total.max(1)).max(1) as u64;
     let block = p_total.div_ceil(blocks_per_fold).max(1);
     let total_units = p_total * f_total as u64;
+    let resumed_from = cp.best_runs.len() as u64 * p_total;
     for (f, w) in windows.iter().enumerate().skip(cp.best_runs.len()) {
         let (a, b) = w.in_sample;
         let time = TimeInfo::new(&series.ts[a..b]);
@@ -198,12 +211,15 @@ pub fn run_walkforward_with_limits(
         .last()
         .map(|l| (l / req.cash - 1.0) * 100.0)
         .filter(|v| v.is_finite());
-    Ok(WalkForwardResult {
-        metric: req.metric,
-        folds: per_fold.into_iter().map(|(f, _)| f).collect(),
-        oos_equity,
-        oos_return_pct,
-        efficiency,
+    Ok(Resumed {
+        result: WalkForwardResult {
+            metric: req.metric,
+            folds: per_fold.into_iter().map(|(f, _)| f).collect(),
+            oos_equity,
+            oos_return_pct,
+            efficiency,
+        },
+        resumed_from,
     })
 }
 
@@ -302,7 +318,15 @@ mod tests {
         let cp: WalkForwardCheckpoint = serde_json::from_str(&text).unwrap();
         assert_eq!(cp.best_runs.len(), 2);
         let mut rec2 = Recorder::default();
-        let resumed = run_walkforward(&s, &req, Some(cp), &mut rec2).unwrap();
+        let resumed =
+            run_walkforward_resumable(&s, &req, Some(cp.clone()), &mut rec2, &Limits::default())
+                .unwrap();
+        assert_eq!(
+            resumed.resumed_from,
+            2 * cp.runs_per_fold,
+            "two folds' runs restored, not recomputed"
+        );
+        let resumed = resumed.result;
         assert_eq!(resumed, full);
         assert!(rec2.reports[0].2.ends_with("Fold 3/4"));
     }

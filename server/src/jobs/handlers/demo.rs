@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::{blocking, Handler, HandlerDeps, HandlerError};
+use super::{blocking, decode_checkpoint, CheckpointWarning, Handler, HandlerDeps, HandlerError};
 use crate::jobs::progress::{Flow, Reporter};
 use crate::jobs::store::ClaimedJob;
 
@@ -28,6 +28,10 @@ pub struct DemoResult {
     pub sum_of_squares: u64,
     /// The step this attempt started from (0 unless resumed from a checkpoint).
     pub resumed_from: u64,
+    /// A saved checkpoint was found but could not be used (undecodable, or beyond the job's
+    /// steps): it was discarded with a warning and the run started from step 0.
+    #[serde(default)]
+    pub checkpoint_discarded: bool,
 }
 
 pub struct DemoHandler;
@@ -37,16 +41,24 @@ impl Handler for DemoHandler {
     async fn run(
         &self,
         job: &ClaimedJob,
-        _deps: &HandlerDeps,
+        deps: &HandlerDeps,
         mut reporter: Reporter,
     ) -> Result<Value, HandlerError> {
         let args: DemoRequest = serde_json::from_value(job.args.clone())
             .map_err(|e| HandlerError::Terminal(format!("invalid demo arguments: {e}")))?;
-        let mut state: DemoCheckpoint = job
-            .checkpoint
-            .clone()
-            .and_then(|c| serde_json::from_value(c).ok())
-            .unwrap_or_default();
+        let warn = CheckpointWarning::new(job, deps);
+        let (saved, mut checkpoint_discarded) = decode_checkpoint::<DemoCheckpoint>(job, &warn);
+        let mut state = match saved {
+            Some(cp) if cp.next_step > args.steps => {
+                warn.discarded(&format!(
+                    "it is at step {} of a {}-step job",
+                    cp.next_step, args.steps
+                ));
+                checkpoint_discarded = true;
+                DemoCheckpoint::default()
+            }
+            saved => saved.unwrap_or_default(),
+        };
         let attempt = job.attempt;
         blocking(move || {
             let resumed_from = state.next_step;
@@ -75,6 +87,7 @@ impl Handler for DemoHandler {
                 steps: args.steps,
                 sum_of_squares: state.sum_of_squares,
                 resumed_from,
+                checkpoint_discarded,
             })
             .map_err(|e| HandlerError::Terminal(e.to_string()))
         })

@@ -3,12 +3,16 @@
 pub mod demo;
 pub mod research;
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use app::model::JobKind;
 use async_trait::async_trait;
+use serde::de::DeserializeOwned;
 use serde_json::Value;
+use uuid::Uuid;
 
+use super::joblog::JobLog;
 use super::progress::{Reporter, ReporterConfig};
 use super::store::{ClaimedJob, JobStore};
 use crate::datasets::DatasetStore;
@@ -100,4 +104,49 @@ where
             "the handler crashed (an internal error); see the server log".into(),
         ))
     })
+}
+
+/// Says that a job's saved checkpoint was discarded: a warning in the server log and a line in
+/// the job's run log. Cheap to clone and `Send`, so a compute closure can carry it.
+#[derive(Clone, Debug)]
+pub struct CheckpointWarning {
+    job: Uuid,
+    log: PathBuf,
+}
+
+impl CheckpointWarning {
+    pub fn new(job: &ClaimedJob, deps: &HandlerDeps) -> CheckpointWarning {
+        CheckpointWarning {
+            job: job.id,
+            log: deps.store.log_file(job.id),
+        }
+    }
+
+    /// Records that the checkpoint was dropped for `reason` and the run starts from zero.
+    pub fn discarded(&self, reason: &str) {
+        tracing::warn!(job = %self.job, reason, "checkpoint discarded; starting from zero");
+        JobLog::open(self.log.clone()).line(&format!(
+            "warning: the saved checkpoint was discarded ({reason}); starting from zero"
+        ));
+    }
+}
+
+/// The job's saved checkpoint, decoded as `C`, and whether one was found but discarded.
+///
+/// A checkpoint that does not decode (another version's, or damaged) is never used and never
+/// dropped silently: it is reported through `warn` and the flag is set, so the result can say so.
+pub fn decode_checkpoint<C: DeserializeOwned>(
+    job: &ClaimedJob,
+    warn: &CheckpointWarning,
+) -> (Option<C>, bool) {
+    let Some(saved) = job.checkpoint.clone() else {
+        return (None, false);
+    };
+    match serde_json::from_value(saved) {
+        Ok(checkpoint) => (Some(checkpoint), false),
+        Err(e) => {
+            warn.discarded(&format!("it cannot be decoded: {e}"));
+            (None, true)
+        }
+    }
 }

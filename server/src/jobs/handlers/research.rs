@@ -2,7 +2,8 @@
 //!
 //! Each loads its dataset (async, from Postgres), then runs the pure engine on the blocking
 //! pool with the job's [`Reporter`] as its progress sink, resuming from the checkpoint a
-//! rescued attempt left behind.
+//! rescued attempt left behind. Optimize and walk-forward results carry a [`Provenance`]: where
+//! the attempt started, and whether a saved checkpoint had to be discarded.
 
 use app::model::research::{
     BacktestRequest, Limits, OptimizeRequest, TrainRequest, WalkForwardRequest,
@@ -10,12 +11,13 @@ use app::model::research::{
 use app::model::JobKind;
 use async_trait::async_trait;
 use serde::de::DeserializeOwned;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::{blocking, Handler, HandlerDeps, HandlerError};
+use super::{blocking, decode_checkpoint, CheckpointWarning, Handler, HandlerDeps, HandlerError};
 use crate::datasets::DatasetError;
+use crate::engine::optimize::Resumed;
 use crate::engine::{self, EngineError, OptimizeCheckpoint, Series, WalkForwardCheckpoint};
 use crate::jobs::progress::{Reporter, ReporterConfig};
 use crate::jobs::store::ClaimedJob;
@@ -23,6 +25,29 @@ use crate::jobs::store::ClaimedJob;
 /// One handler for the four research kinds.
 pub struct ResearchHandler {
     pub kind: JobKind,
+}
+
+/// Where a resumable result (optimize, walk-forward) came from; stored beside the result's
+/// own fields as `provenance`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Provenance {
+    /// The attempt that computed the result (1 for the first).
+    pub attempt: i32,
+    /// Runs already done when this attempt started, restored from the checkpoint an earlier
+    /// attempt saved (a walk-forward counts the runs of its finished folds); 0 when it started
+    /// fresh.
+    pub resumed_from: u64,
+    /// A saved checkpoint was found but could not be used (it did not decode, or belongs to a
+    /// different request or data): it was discarded with a warning and the run started over.
+    pub checkpoint_discarded: bool,
+}
+
+/// A result with its provenance, as stored: the result's fields plus `provenance`.
+#[derive(Serialize)]
+struct WithProvenance<T> {
+    #[serde(flatten)]
+    result: T,
+    provenance: Provenance,
 }
 
 /// The engine limits that follow from the server's configuration.
@@ -66,10 +91,12 @@ impl Handler for ResearchHandler {
             JobKind::Optimize => {
                 let req: OptimizeRequest = parse(&job.args)?;
                 let series = load(deps, &req.dataset_id).await?;
-                let resume: Option<OptimizeCheckpoint> = checkpoint(job);
+                let warn = CheckpointWarning::new(job, deps);
+                let resume = decode_checkpoint::<OptimizeCheckpoint>(job, &warn);
+                let attempt = job.attempt;
                 compute(move || {
-                    resume_or_restart(resume, |resume| {
-                        engine::optimize::run_optimize_with_limits(
+                    resume_or_restart(attempt, resume, &warn, |resume| {
+                        engine::optimize::run_optimize_resumable(
                             &series,
                             &req,
                             resume,
@@ -83,10 +110,12 @@ impl Handler for ResearchHandler {
             JobKind::WalkForward => {
                 let req: WalkForwardRequest = parse(&job.args)?;
                 let series = load(deps, &req.dataset_id).await?;
-                let resume: Option<WalkForwardCheckpoint> = checkpoint(job);
+                let warn = CheckpointWarning::new(job, deps);
+                let resume = decode_checkpoint::<WalkForwardCheckpoint>(job, &warn);
+                let attempt = job.attempt;
                 compute(move || {
-                    resume_or_restart(resume, |resume| {
-                        engine::walkforward::run_walkforward_with_limits(
+                    resume_or_restart(attempt, resume, &warn, |resume| {
+                        engine::walkforward::run_walkforward_resumable(
                             &series,
                             &req,
                             resume,
@@ -109,27 +138,37 @@ impl Handler for ResearchHandler {
     }
 }
 
-/// Runs from the checkpoint; one from a different request or data is dropped and the run
-/// starts over.
+/// Runs from the checkpoint (`resume`: the decoded checkpoint, and whether an undecodable one
+/// was already discarded); one from a different request or data is discarded with a warning
+/// and the run starts over. The result carries its [`Provenance`].
 fn resume_or_restart<C, T>(
-    resume: Option<C>,
-    mut run: impl FnMut(Option<C>) -> Result<T, EngineError>,
-) -> Result<T, EngineError> {
-    match run(resume) {
-        Err(EngineError::BadCheckpoint(_)) => run(None),
+    attempt: i32,
+    resume: (Option<C>, bool),
+    warn: &CheckpointWarning,
+    mut run: impl FnMut(Option<C>) -> Result<Resumed<T>, EngineError>,
+) -> Result<WithProvenance<T>, EngineError> {
+    let (checkpoint, mut discarded) = resume;
+    let done = match run(checkpoint) {
+        Err(EngineError::BadCheckpoint(why)) => {
+            warn.discarded(&why);
+            discarded = true;
+            run(None)
+        }
         other => other,
-    }
+    }?;
+    Ok(WithProvenance {
+        result: done.result,
+        provenance: Provenance {
+            attempt,
+            resumed_from: done.resumed_from,
+            checkpoint_discarded: discarded,
+        },
+    })
 }
 
 fn parse<T: DeserializeOwned>(args: &Value) -> Result<T, HandlerError> {
     serde_json::from_value(args.clone())
         .map_err(|e| HandlerError::Terminal(format!("invalid job arguments: {e}")))
-}
-
-fn checkpoint<T: DeserializeOwned>(job: &ClaimedJob) -> Option<T> {
-    job.checkpoint
-        .clone()
-        .and_then(|c| serde_json::from_value(c).ok())
 }
 
 async fn load(deps: &HandlerDeps, dataset_id: &str) -> Result<Series, HandlerError> {
