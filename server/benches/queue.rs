@@ -68,7 +68,11 @@ async fn run() -> anyhow::Result<()> {
         let store = store.clone();
         clients.push(tokio::spawn(async move {
             let mut done = 0u32;
-            while let Some(job) = store.claim(&format!("bench-{c}:0:0"), "bench").await.unwrap() {
+            while let Some(job) = store
+                .claim(&format!("bench-{c}:0:0"), "bench")
+                .await
+                .unwrap()
+            {
                 store
                     .complete(job.id, job.lease, &serde_json::json!({}))
                     .await
