@@ -482,3 +482,45 @@ async fn an_adopting_process_never_stops_the_cluster() {
         "connection refused"
     );
 }
+
+#[test]
+fn a_server_asked_to_listen_beyond_loopback_without_a_token_refuses_to_start() {
+    let port = free_port();
+    let run = |token: Option<&str>| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_server"));
+        cmd.env("LEPTOS_SITE_ADDR", format!("0.0.0.0:{port}"))
+            // Nothing may be started before the check: a database URL that cannot work shows it.
+            .env("DATABASE_URL", "notadatabase://x")
+            .env("RUST_LOG", "error")
+            .env_remove("RUNBOARD_TOKEN")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        if let Some(t) = token {
+            cmd.env("RUNBOARD_TOKEN", t);
+        }
+        // Either way it exits at once: refused, or unable to use the database URL.
+        let output = cmd
+            .spawn()
+            .expect("start the server binary")
+            .wait_with_output()
+            .unwrap();
+        (
+            output.status,
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
+    let (status, stderr) = run(None);
+    assert!(!status.success());
+    assert!(
+        stderr.contains("refusing to listen on 0.0.0.0") && stderr.contains("RUNBOARD_TOKEN="),
+        "{stderr}"
+    );
+    // With a token it gets past the check (and then fails on the database URL instead).
+    let (status, stderr) = run(Some("a-token-of-enough-length-0123"));
+    assert!(!status.success());
+    assert!(!stderr.contains("refusing to listen"), "{stderr}");
+    assert!(
+        stderr.contains("PostgreSQL") || stderr.contains("connect"),
+        "{stderr}"
+    );
+}
