@@ -1,44 +1,54 @@
 //! Number, date and duration formatting for the result views: pure functions, identical on the
-//! server and in the browser (no locale, no `chrono`, no JS `Intl`), so hydration always sees
-//! the same text.
+//! server and in the browser (no locale, no JS `Intl`), so hydration always sees the same text.
 //!
-//! Dates are UTC and computed with Howard Hinnant's `days_from_civil` / `civil_from_days`
-//! (proleptic Gregorian calendar), which are exact for every `i64` day we can meet here.
+//! Dates are UTC in chrono's proleptic Gregorian calendar; the text is written here (not with
+//! chrono's `format`), so it stays the same for every `i64` second, even years past 9999.
 
 use std::collections::BTreeMap;
+
+use chrono::{Datelike, NaiveDate};
 
 /// What a missing or undefined value shows.
 pub const MISSING: &str = "—";
 
 const SECS_PER_DAY: i64 = 86_400;
 
-/// Days since 1970-01-01 of the civil date `y-m-d` (`m` in 1..=12, `d` in 1..=31); saturates
-/// instead of overflowing for absurd years.
+/// Days in the Gregorian calendar's 400-year cycle, after which it repeats exactly.
+const DAYS_PER_400_YEARS: i64 = 146_097;
+/// 1970-01-01 in chrono's `num_days_from_ce` count (0001-01-01 is day 1).
+const UNIX_EPOCH_FROM_CE: i64 = 719_163;
+
+/// Days since 1970-01-01 of the civil date `y-m-d` (`m` in 1..=12, `d` in 1..=31; a `d` past
+/// the month's end counts on into the next). Any `y`: chrono covers ±262,143 years, so the year
+/// is reduced modulo the 400-year cycle first. Saturates at the ends of `i64`.
 pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
-    let y = if m <= 2 { y.saturating_sub(1) } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y.rem_euclid(400); // [0, 399]
-    let m = i64::from(m);
-    let mp = (m + 9) % 12; // March = 0
-    let doy = (153 * mp + 2) / 5 + i64::from(d) - 1; // [0, 365]
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy; // [0, 146096]
-    era.saturating_mul(146_097)
-        .saturating_add(doe)
-        .saturating_sub(719_468)
+    let months = i128::from(y) * 12 + i128::from(m) - 1;
+    let year = months.div_euclid(12);
+    let month = months.rem_euclid(12) as u32 + 1; // 1..=12
+    let cycles = year.div_euclid(400);
+    let year_in_cycle = year.rem_euclid(400) as i32; // 0..400, well inside chrono's range
+    let first = NaiveDate::from_ymd_opt(year_in_cycle, month, 1)
+        .map_or(0, |date| i64::from(date.num_days_from_ce()));
+    let days = cycles * i128::from(DAYS_PER_400_YEARS)
+        + i128::from(first - UNIX_EPOCH_FROM_CE)
+        + i128::from(d)
+        - 1;
+    days.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64
 }
 
 /// The civil date `(year, month, day)` of a day number since 1970-01-01 (any `i64`).
 pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z.saturating_add(719_468);
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097; // [0, 146096]
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365; // [0, 399]
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100); // [0, 365]
-    let mp = (5 * doy + 2) / 153; // [0, 11]
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32; // [1, 31]
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32; // [1, 12]
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
+    // 1970-01-01 + 0..146,097 days is 1970..2370, inside chrono's range; whole cycles go to the year.
+    let cycles = z.div_euclid(DAYS_PER_400_YEARS);
+    let rest = z.rem_euclid(DAYS_PER_400_YEARS);
+    match NaiveDate::from_num_days_from_ce_opt((UNIX_EPOCH_FROM_CE + rest) as i32) {
+        Some(date) => (
+            i64::from(date.year()) + cycles * 400,
+            date.month(),
+            date.day(),
+        ),
+        None => (1970, 1, 1), // unreachable: the day lies in 1970..2370
+    }
 }
 
 /// Unix seconds → `YYYY-MM-DD` (UTC).
@@ -301,6 +311,77 @@ mod tests {
             "2020-01-01 09:30"
         );
         assert_eq!(fmt_short_date_time(1_577_836_800 + 3600), "01-01 01:00");
+    }
+
+    #[test]
+    fn date_text_is_pinned_for_every_i64_second() {
+        // The exact strings the hand-written calendar produced: server and browser render these
+        // into the same markup (hydration), so they must never change.
+        for (t, date, date_time, short) in [
+            (
+                i64::MAX,
+                "292277026596-12-04",
+                "292277026596-12-04 15:30",
+                "12-04 15:30",
+            ),
+            (
+                i64::MIN,
+                "-292277022657-01-27",
+                "-292277022657-01-27 08:29",
+                "01-27 08:29",
+            ),
+            (-62_135_596_800, "0001-01-01", "0001-01-01", "01-01 00:00"),
+            (
+                -62_135_596_801,
+                "0000-12-31",
+                "0000-12-31 23:59",
+                "12-31 23:59",
+            ),
+            (
+                -62_198_755_201,
+                "-002-12-31",
+                "-002-12-31 23:59",
+                "12-31 23:59",
+            ),
+            (
+                253_402_300_799,
+                "9999-12-31",
+                "9999-12-31 23:59",
+                "12-31 23:59",
+            ),
+            (253_402_300_800, "10000-01-01", "10000-01-01", "01-01 00:00"),
+            (-2_208_988_800, "1900-01-01", "1900-01-01", "01-01 00:00"),
+            (
+                7_258_118_399,
+                "2199-12-31",
+                "2199-12-31 23:59",
+                "12-31 23:59",
+            ),
+            (951_827_696, "2000-02-29", "2000-02-29 12:34", "02-29 12:34"),
+        ] {
+            assert_eq!(fmt_date(t), date, "{t}");
+            assert_eq!(fmt_date_time(t), date_time, "{t}");
+            assert_eq!(fmt_short_date_time(t), short, "{t}");
+        }
+    }
+
+    #[test]
+    fn the_calendar_is_chronos_and_repeats_every_400_years() {
+        let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap();
+        // Every day from 1800 to 2300 agrees with chrono both ways.
+        let (first, last) = (days_from_civil(1800, 1, 1), days_from_civil(2300, 1, 1));
+        for z in first..last {
+            let date = epoch + chrono::TimeDelta::days(z);
+            let civil = (i64::from(date.year()), date.month(), date.day());
+            assert_eq!(civil_from_days(z), civil);
+            assert_eq!(days_from_civil(civil.0, civil.1, civil.2), z);
+        }
+        let cycle = 146_097;
+        assert_eq!(civil_from_days(10_000_000 * cycle), (4_000_001_970, 1, 1));
+        assert_eq!(days_from_civil(4_000_001_970, 1, 1), 10_000_000 * cycle);
+        assert_eq!(days_from_civil(2024, 13, 1), days_from_civil(2025, 1, 1));
+        assert_eq!(days_from_civil(i64::MAX, 12, 31), i64::MAX);
+        assert_eq!(days_from_civil(i64::MIN, 1, 1), i64::MIN);
     }
 
     #[test]

@@ -1,12 +1,12 @@
 //! OHLCV bars in memory: the [`Series`] struct of arrays, CSV import with per-line errors, and
 //! the deterministic synthetic sample dataset.
 //!
-//! Dates are parsed here (days-from-civil arithmetic, no date crate) and kept as unix seconds,
-//! UTC; naive date-times are taken as UTC.
+//! Dates are parsed here (the calendar is chrono's) and kept as unix seconds, UTC; naive
+//! date-times are taken as UTC.
 //!
-//! One concern per file, all re-exported here: `csv` (import with per-line errors), `time`
-//! (date parsing, calendar arithmetic and the accepted time range) and `sample` (the seeded
-//! generator and the synthetic dataset).
+//! One concern per file, all re-exported here: `csv` (import with per-line errors; the `csv`
+//! crate tokenizes), `time` (date parsing, calendar arithmetic and the accepted time range) and
+//! `sample` (the seeded generator and the synthetic dataset).
 
 mod csv;
 mod sample;

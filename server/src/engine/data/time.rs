@@ -1,5 +1,7 @@
-//! Time: parsing a CSV time field into unix seconds (UTC), days-from-civil calendar arithmetic
-//! (no date crate), and the accepted range of bar times.
+//! Time: parsing a CSV time field into unix seconds (UTC), the calendar (chrono's proleptic
+//! Gregorian `NaiveDate`) and the accepted range of bar times.
+
+use chrono::{Datelike, FixedOffset, NaiveDate, NaiveTime, Offset, TimeZone, Utc};
 
 /// Earliest bar time accepted: 1900-01-01T00:00:00Z, in unix seconds.
 pub const MIN_TIMESTAMP: i64 = -2_208_988_800;
@@ -10,48 +12,59 @@ pub const MAX_TIMESTAMP: i64 = 7_258_118_400;
 /// The accepted time range as the error messages name it.
 pub const TIMESTAMP_RANGE: &str = "1900-01-01..2200-01-01";
 
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's `days_from_civil`).
-/// Saturates instead of overflowing for years beyond any calendar use.
+/// Days in the Gregorian calendar's 400-year cycle, after which it repeats exactly.
+const DAYS_PER_400_YEARS: i64 = 146_097;
+/// 1970-01-01 in chrono's `num_days_from_ce` count (0001-01-01 is day 1).
+const UNIX_EPOCH_FROM_CE: i64 = 719_163;
+
+/// Days since 1970-01-01 of the date `y-m-d` (chrono's proleptic Gregorian calendar). `d` counts
+/// on from the first of the month (`d = 0` is the last day of the month before) and `m` on from
+/// January (`m = 0` is December of `y - 1`). Any `y` works: chrono covers ±262,143 years, so
+/// the year is first reduced modulo the 400-year cycle. Saturates at the ends of `i64`.
 pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
-    let y = if m <= 2 { y.saturating_sub(1) } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y.rem_euclid(400); // [0, 399]
-    let mp = (m as i64 + 9) % 12; // March = 0
-    let doy = (153 * mp + 2) / 5 + d as i64 - 1; // [0, 365]
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy; // [0, 146096]
-    era.saturating_mul(146_097)
-        .saturating_add(doe)
-        .saturating_sub(719_468)
+    let months = i128::from(y) * 12 + i128::from(m) - 1;
+    let year = months.div_euclid(12);
+    let month = months.rem_euclid(12) as u32 + 1; // 1..=12
+    let cycles = year.div_euclid(400);
+    let year_in_cycle = year.rem_euclid(400) as i32; // 0..400, well inside chrono's range
+    let first = NaiveDate::from_ymd_opt(year_in_cycle, month, 1)
+        .map_or(0, |date| i64::from(date.num_days_from_ce()));
+    let days = cycles * i128::from(DAYS_PER_400_YEARS)
+        + i128::from(first - UNIX_EPOCH_FROM_CE)
+        + i128::from(d)
+        - 1;
+    days.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64
 }
 
-/// Inverse of [`days_from_civil`]: `(year, month, day)`.
+/// Inverse of [`days_from_civil`]: `(year, month, day)` of any day number since 1970-01-01.
 pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z.saturating_add(719_468);
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { y + 1 } else { y }, m, d)
-}
-
-fn days_in_month(y: i64, m: u32) -> u32 {
-    match m {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        _ if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
-        _ => 28,
+    // 1970-01-01 + 0..146,097 days is 1970..2370, inside chrono's range; whole cycles go to the year.
+    let cycles = z.div_euclid(DAYS_PER_400_YEARS);
+    let rest = z.rem_euclid(DAYS_PER_400_YEARS);
+    match NaiveDate::from_num_days_from_ce_opt((UNIX_EPOCH_FROM_CE + rest) as i32) {
+        Some(date) => (
+            i64::from(date.year()) + cycles * 400,
+            date.month(),
+            date.day(),
+        ),
+        None => (1970, 1, 1), // unreachable: the day lies in 1970..2370
     }
 }
 
-fn num<T: std::str::FromStr>(s: &str, what: &str) -> Result<T, String> {
+fn num<T: std::str::FromStr>(s: &str) -> Result<T, ()> {
     if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(format!("bad {what} {s:?}"));
+        return Err(());
     }
-    s.parse().map_err(|_| format!("bad {what} {s:?}"))
+    s.parse().map_err(|_| ())
+}
+
+/// At most 40 characters of a pathological field, for quoting in a message.
+pub(super) fn clip(field: &str) -> String {
+    let mut shown: String = field.chars().take(40).collect();
+    if shown.len() < field.len() {
+        shown.push('…');
+    }
+    shown
 }
 
 /// Parses one time field into unix seconds (UTC); see [`parse_csv_with_limit`](super::parse_csv_with_limit) for formats.
@@ -59,7 +72,8 @@ pub fn parse_time(f: &str) -> Result<i64, String> {
     let f = f.trim();
     let bad = || {
         format!(
-            "not a date: {f:?} (expected YYYY-MM-DD, YYYY-MM-DD HH:MM[:SS], ISO 8601 or unix seconds)"
+            "not a date: {:?} (expected YYYY-MM-DD, YYYY-MM-DD HH:MM[:SS], ISO 8601 or unix seconds)",
+            clip(f)
         )
     };
     let digits = f.strip_prefix('-').unwrap_or(f);
@@ -79,17 +93,22 @@ pub fn parse_time(f: &str) -> Result<i64, String> {
     if parts.len() != 3 || parts[0].len() != 4 {
         return Err(bad());
     }
-    let y: i64 = num(parts[0], "year").map_err(|_| bad())?;
-    let m: u32 = num(parts[1], "month").map_err(|_| bad())?;
-    let d: u32 = num(parts[2], "day").map_err(|_| bad())?;
-    if !(1..=12).contains(&m) || d == 0 || d > days_in_month(y, m) {
-        return Err(format!("no such date: {f:?}"));
-    }
-    // A four-digit year keeps this far from overflow; the range check comes after the offset.
-    let mut secs = days_from_civil(y, m, d) * 86_400;
-    if let Some(t) = time {
-        secs += parse_clock(t).map_err(|_| bad())?;
-    }
+    // A four-digit year is well inside chrono's range.
+    let y: i32 = num(parts[0]).map_err(|_| bad())?;
+    let m: u32 = num(parts[1]).map_err(|_| bad())?;
+    let d: u32 = num(parts[2]).map_err(|_| bad())?;
+    let date =
+        NaiveDate::from_ymd_opt(y, m, d).ok_or_else(|| format!("no such date: {:?}", clip(f)))?;
+    let (clock, leap, offset) = match time {
+        Some(t) => parse_clock(t).map_err(|_| bad())?,
+        None => (NaiveTime::MIN, 0, Utc.fix()),
+    };
+    let secs = offset
+        .from_local_datetime(&date.and_time(clock))
+        .single()
+        .ok_or_else(|| out_of_range(f))?
+        .timestamp()
+        + leap;
     in_range(secs, f)
 }
 
@@ -103,23 +122,24 @@ fn in_range(t: i64, field: &str) -> Result<i64, String> {
 }
 
 fn out_of_range(field: &str) -> String {
-    // Quote at most 40 characters of a pathological field.
-    let shown: String = field.chars().take(40).collect();
-    let more = if shown.len() < field.len() { "…" } else { "" };
-    format!("timestamp {shown}{more} is outside {TIMESTAMP_RANGE} (UTC)")
+    format!(
+        "timestamp {} is outside {TIMESTAMP_RANGE} (UTC)",
+        clip(field)
+    )
 }
 
-/// `HH:MM[:SS[.fff]][Z|±HH:MM]` → seconds since midnight minus the UTC offset.
-fn parse_clock(t: &str) -> Result<i64, ()> {
-    let (clock, offset) = if let Some(c) = t.strip_suffix(['Z', 'z']) {
+/// `HH:MM[:SS[.fff]][Z|±HH[:MM]]` → the wall-clock time, a leap second (`:60` counts as the
+/// next minute's `:00`, so 1 or 0 seconds to add) and the UTC offset. Fractions are ignored.
+fn parse_clock(t: &str) -> Result<(NaiveTime, i64, FixedOffset), ()> {
+    let (clock, offset_secs) = if let Some(c) = t.strip_suffix(['Z', 'z']) {
         (c, 0)
     } else if let Some(i) = t.rfind(['+', '-']) {
         let (c, o) = t.split_at(i);
         let sign = if o.starts_with('-') { -1 } else { 1 };
         let o = &o[1..];
         let (oh, om) = o.split_once(':').unwrap_or((o, "0"));
-        let oh: i64 = num(oh, "offset").map_err(|_| ())?;
-        let om: i64 = num(om, "offset").map_err(|_| ())?;
+        let oh: i32 = num(oh)?;
+        let om: i32 = num(om)?;
         if oh > 23 || om > 59 {
             return Err(());
         }
@@ -127,20 +147,22 @@ fn parse_clock(t: &str) -> Result<i64, ()> {
     } else {
         (t, 0)
     };
+    let offset = FixedOffset::east_opt(offset_secs).ok_or(())?;
     let parts: Vec<&str> = clock.split(':').collect();
     if parts.len() < 2 || parts.len() > 3 {
         return Err(());
     }
-    let h: i64 = num(parts[0], "hour").map_err(|_| ())?;
-    let mi: i64 = num(parts[1], "minute").map_err(|_| ())?;
-    let s: i64 = match parts.get(2) {
-        Some(s) => num(s.split('.').next().unwrap_or(""), "second").map_err(|_| ())?,
+    let h: u32 = num(parts[0])?;
+    let mi: u32 = num(parts[1])?;
+    let s: u32 = match parts.get(2) {
+        Some(s) => num(s.split('.').next().unwrap_or(""))?,
         None => 0,
     };
-    if h > 23 || mi > 59 || s > 60 {
+    if s > 60 {
         return Err(());
     }
-    Ok(h * 3600 + mi * 60 + s - offset)
+    let clock = NaiveTime::from_hms_opt(h, mi, s.min(59)).ok_or(())?;
+    Ok((clock, i64::from(s == 60), offset))
 }
 
 #[cfg(test)]
@@ -160,6 +182,33 @@ mod tests {
     }
 
     #[test]
+    fn calendar_agrees_with_chrono_and_extends_it_by_whole_cycles() {
+        let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap();
+        for (y, m, d) in [
+            (1900, 1, 1),
+            (1999, 12, 31),
+            (2000, 2, 29),
+            (2199, 12, 31),
+            (-44, 3, 15),
+        ] {
+            let date = NaiveDate::from_ymd_opt(y, m, d).unwrap();
+            let z = date.signed_duration_since(epoch).num_days();
+            assert_eq!(days_from_civil(i64::from(y), m, d), z);
+            assert_eq!(civil_from_days(z), (i64::from(y), m, d));
+        }
+        // Beyond chrono's ±262,143 years the calendar repeats every 400 years (146,097 days).
+        let far = 1_000_000 * DAYS_PER_400_YEARS;
+        assert_eq!(civil_from_days(far), (400_001_970, 1, 1));
+        assert_eq!(days_from_civil(400_001_970, 1, 1), far);
+        assert_eq!(civil_from_days(-far - 1), (-399_998_031, 12, 31));
+        // Days and months past the end roll over as plain arithmetic would.
+        assert_eq!(days_from_civil(2024, 2, 30), days_from_civil(2024, 3, 1));
+        assert_eq!(days_from_civil(2024, 0, 1), days_from_civil(2023, 12, 1));
+        assert_eq!(days_from_civil(2024, 13, 1), days_from_civil(2025, 1, 1));
+        assert_eq!(days_from_civil(2024, 3, 0), days_from_civil(2024, 2, 29));
+    }
+
+    #[test]
     fn parses_common_time_formats() {
         let day = 1_704_067_200; // 2024-01-01T00:00:00Z
         assert_eq!(parse_time("2024-01-01"), Ok(day));
@@ -176,9 +225,75 @@ mod tests {
     }
 
     #[test]
+    fn keeps_the_accepted_formats_and_messages() {
+        let day = 1_704_067_200; // 2024-01-01T00:00:00Z
+                                 // Short and padded numbers, lower-case `t`/`z`, offsets without minutes, a leap second.
+        assert_eq!(parse_time("2024-1-1"), Ok(day));
+        assert_eq!(parse_time("2024-001-01"), Ok(day));
+        assert_eq!(parse_time("2024-01-01t9:05z"), Ok(day + 9 * 3600 + 300));
+        assert_eq!(parse_time("2024-01-01T01:00:00+01"), Ok(day));
+        assert_eq!(parse_time("2024-01-01T00:00:00-00:30"), Ok(day + 1800));
+        assert_eq!(parse_time("2023-12-31T23:59:60Z"), Ok(day));
+        assert_eq!(parse_time(" 2024-01-01 "), Ok(day));
+        assert_eq!(parse_time("-1"), Ok(-1));
+        assert_eq!(
+            parse_time("2023-02-29").unwrap_err(),
+            "no such date: \"2023-02-29\""
+        );
+        assert_eq!(
+            parse_time("2024-04-31").unwrap_err(),
+            "no such date: \"2024-04-31\""
+        );
+        assert_eq!(
+            parse_time("2024-00-10").unwrap_err(),
+            "no such date: \"2024-00-10\""
+        );
+        assert_eq!(
+            parse_time("yesterday").unwrap_err(),
+            "not a date: \"yesterday\" (expected YYYY-MM-DD, YYYY-MM-DD HH:MM[:SS], ISO 8601 \
+             or unix seconds)"
+        );
+        for bad in [
+            "24-01-01",
+            "2024-01",
+            "2024-01-01-01",
+            "2024-01-01T",
+            "2024-01-01T09",
+            "2024-01-01T24:00",
+            "2024-01-01T09:60",
+            "2024-01-01T09:30:61",
+            "2024-01-01T09:30:00+0100",
+            "2024-01-01 09:30 Z",
+            "2024-01-01T09:30:00+01:60",
+            "2024-01-01T+9:30",
+            "2024.01.01",
+            "2024-01-0a",
+        ] {
+            assert!(
+                parse_time(bad).unwrap_err().starts_with("not a date"),
+                "{bad}"
+            );
+        }
+        // A pathological field is quoted short.
+        let long = format!("x{}", "9".repeat(10_000));
+        assert!(parse_time(&long).unwrap_err().len() < 200);
+        let long = format!("2024-02-30T{}", "9".repeat(10_000));
+        assert!(parse_time(&long).unwrap_err().len() < 200);
+    }
+
+    #[test]
     fn timestamps_outside_1900_to_2200_are_refused_with_line_and_column() {
         assert_eq!(MIN_TIMESTAMP, days_from_civil(1900, 1, 1) * 86_400);
         assert_eq!(MAX_TIMESTAMP, days_from_civil(2200, 1, 1) * 86_400);
+        let utc = |y, m, d| {
+            NaiveDate::from_ymd_opt(y, m, d)
+                .unwrap()
+                .and_time(NaiveTime::MIN)
+                .and_utc()
+                .timestamp()
+        };
+        assert_eq!(MIN_TIMESTAMP, utc(1900, 1, 1));
+        assert_eq!(MAX_TIMESTAMP, utc(2200, 1, 1));
         assert_eq!(parse_time("1900-01-01"), Ok(MIN_TIMESTAMP));
         assert_eq!(parse_time("2200-01-01T00:00:00Z"), Ok(MAX_TIMESTAMP));
         assert_eq!(parse_time("7258118400"), Ok(MAX_TIMESTAMP));
@@ -223,10 +338,10 @@ mod tests {
         assert!(parse_time("2024-01-01T00:00:00+99999999999999999:00").is_err());
         assert!(parse_time("2024-01-01T00:00:00+24:00").is_err());
         assert!(parse_time("2024-01-01T00:00:00-23:59").is_ok());
-        // Saturating calendar arithmetic: no panic at the ends of i64.
+        // Calendar arithmetic at the ends of i64: no panic, saturation.
         let _ = civil_from_days(i64::MAX);
         let _ = civil_from_days(i64::MIN);
-        let _ = days_from_civil(i64::MAX, 12, 31);
-        let _ = days_from_civil(i64::MIN, 1, 1);
+        assert_eq!(days_from_civil(i64::MAX, 12, 31), i64::MAX);
+        assert_eq!(days_from_civil(i64::MIN, 1, 1), i64::MIN);
     }
 }
