@@ -1,5 +1,9 @@
 //! Job server functions under `/api/*`: JSON in, JSON out, typed errors with 4xx statuses.
 //! The README documents each with a curl example.
+//!
+//! A function that reads one job is `get_job_<what>` at `/api/job_<what>`: the macro names a
+//! struct after the function, and `job_status` would make one that clashes with the
+//! `JobStatus` type, so every reader takes the `get_` (the URLs keep their short names).
 
 use leptos::prelude::*;
 use server_fn::codec::Json;
@@ -37,8 +41,7 @@ pub async fn submit_job(request: JobRequest) -> Result<JobStatus, ApiError> {
     call(|b| async move { b.submit_job(request).await }).await
 }
 
-/// The status of one job: `{"id": "<uuid>"}`. (`get_` because the macro names a struct after
-/// the function, which would clash with the `JobStatus` type.)
+/// The status of one job: `{"id": "<uuid>"}`.
 #[server(prefix = "/api", endpoint = "job_status", input = Json, output = Json)]
 pub async fn get_job_status(id: String) -> Result<JobStatus, ApiError> {
     let id = job_id(&id)?;
@@ -100,7 +103,7 @@ pub async fn cancel_job(id: String) -> Result<JobStatus, ApiError> {
 
 /// The last lines of a job's run log: `{"id": "<uuid>", "lines": 50}`.
 #[server(prefix = "/api", endpoint = "job_log", input = Json, output = Json)]
-pub async fn job_log(
+pub async fn get_job_log(
     id: String,
     #[server(default)] lines: Option<u32>,
 ) -> Result<LogTail, ApiError> {

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
-use crate::api::{cancel_job, get_job_result, get_job_status, job_log, ApiError};
+use crate::api::{cancel_job, get_job_log, get_job_result, get_job_status, ApiError};
 use crate::components::JobPanel;
 use crate::model::{JobState, JobStatus};
 use crate::poll::{start_polling, PollHealth};
@@ -194,7 +194,7 @@ fn JobLogTail(id: String, status: RwSignal<JobStatus>) -> impl IntoView {
             let s = status.read();
             (id.clone(), s.state, s.progress_message.clone(), s.attempt)
         },
-        |(id, _, _, _)| job_log(id, Some(LOG_TAIL_LINES)),
+        |(id, _, _, _)| get_job_log(id, Some(LOG_TAIL_LINES)),
     );
     view! {
         <section class="panel">

@@ -7,11 +7,13 @@
 //! functions the full statistics use (so the numbers agree exactly). Runs are spread over all
 //! cores with rayon. Memory is the cache plus one `f64` and one `u64` per run.
 //!
-//! The grid is processed in ~100 blocks; after each the sink hears "Run i/N", and about every
-//! tenth block it is offered an [`OptimizeCheckpoint`]. Resuming from a checkpoint recomputes
-//! nothing already done and ends with exactly the result of an uninterrupted run.
+//! The sink hears "Run i/N" as each run finishes (from the thread that ran it; the sink decides
+//! what is worth showing). The grid is evaluated in [`BLOCKS`] blocks; after each but the last
+//! the sink is offered an [`OptimizeCheckpoint`]. Resuming from a checkpoint recomputes nothing
+//! already done and ends with exactly the result of an uninterrupted run.
 
 use std::collections::{BTreeMap, HashSet};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -24,14 +26,13 @@ use app::model::research::{
 use super::backtest::{full_report, simulate_run, RunSpec, Scratch};
 use super::data::Series;
 use super::metrics::{metric_value, TimeInfo};
-use super::progress::{report, ProgressSink};
+use super::progress::{Flow, ProgressSink};
 use super::strategy::{indicator_keys, IndicatorCache};
 use super::EngineError;
 
-/// Number of progress blocks a grid is split into.
-pub const PROGRESS_BLOCKS: u64 = 100;
-/// A checkpoint is offered every this many blocks.
-pub const CHECKPOINT_EVERY_BLOCKS: u64 = 10;
+/// A grid is evaluated in this many blocks, with a checkpoint offered after each but the last:
+/// a resumed job redoes at most a tenth of the grid.
+pub const BLOCKS: u64 = 10;
 
 /// Where an interrupted optimization stands: the metric of every run before `next_index`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -160,6 +161,10 @@ impl<'a> Sweep<'a> {
     }
 
     /// Metric of runs `range` over bars `[a, b)`, in parallel; NaN where undefined.
+    ///
+    /// `on_run` is called as each run finishes, on the thread that ran it. Once it returns
+    /// [`Flow::Stop`], runs not yet started are skipped and the call ends with
+    /// [`EngineError::Stopped`].
     pub fn evaluate(
         &self,
         range: std::ops::Range<usize>,
@@ -167,8 +172,10 @@ impl<'a> Sweep<'a> {
         b: usize,
         time: &TimeInfo,
         metric: Metric,
-    ) -> Vec<f64> {
+        on_run: &(dyn Fn() -> Flow + Sync),
+    ) -> Result<Vec<f64>, EngineError> {
         let spec = self.spec(a, b);
+        let stop = AtomicBool::new(false);
         let mut out = Vec::with_capacity(range.len());
         range
             .into_par_iter()
@@ -176,22 +183,30 @@ impl<'a> Sweep<'a> {
             .map_init(
                 || (Scratch::default(), Vec::new()),
                 |(scratch, values), k| {
+                    if stop.load(Ordering::Relaxed) {
+                        return f64::NAN;
+                    }
                     self.values(k, values);
                     let prepared = self.cache.prepare(self.series, self.grid.strategy, values);
-                    match simulate_run(&spec, &prepared, scratch, &mut |_, _| Ok(())) {
-                        Ok(_) => metric_value(
-                            metric,
-                            &scratch.equity,
-                            &scratch.trades,
-                            time,
-                            &mut scratch.buf,
-                        ),
-                        Err(_) => f64::NAN,
+                    simulate_run(&spec, &prepared, scratch);
+                    let m = metric_value(
+                        metric,
+                        &scratch.equity,
+                        &scratch.trades,
+                        time,
+                        &mut scratch.buf,
+                    );
+                    if on_run() == Flow::Stop {
+                        stop.store(true, Ordering::Relaxed);
                     }
+                    m
                 },
             )
             .collect_into_vec(&mut out);
-        out
+        if stop.into_inner() {
+            return Err(EngineError::Stopped);
+        }
+        Ok(out)
     }
 
     /// Full statistics of run `k` over bars `[a, b)`, and its equity curve (window-relative).
@@ -201,13 +216,9 @@ impl<'a> Sweep<'a> {
         let prepared = self.cache.prepare(self.series, self.grid.strategy, &values);
         let spec = self.spec(a, b);
         let mut scratch = Scratch::default();
-        match simulate_run(&spec, &prepared, &mut scratch, &mut |_, _| Ok(())) {
-            Ok(outcome) => {
-                let rep = full_report(&spec, &scratch, &outcome);
-                (rep.stats, scratch.equity)
-            }
-            Err(_) => (Stats::default(), Vec::new()),
-        }
+        let outcome = simulate_run(&spec, &prepared, &mut scratch);
+        let rep = full_report(&spec, &scratch, &outcome);
+        (rep.stats, scratch.equity)
     }
 }
 
@@ -292,8 +303,9 @@ pub fn run_optimize(
 
 /// Runs a grid search over the whole series.
 ///
-/// Progress "Run i/N" after each of ~100 blocks; a checkpoint every ~10 blocks. With `resume`,
-/// continues from the checkpoint (which must come from the same request and data).
+/// Progress "Run i/N" after every run; a checkpoint after each of the first [`BLOCKS`]` - 1`
+/// blocks. With `resume`, continues from the checkpoint (which must come from the same request
+/// and data).
 pub fn run_optimize_with_limits(
     series: &Series,
     req: &OptimizeRequest,
@@ -354,16 +366,21 @@ pub fn run_optimize_resumable(
     };
     let resumed_from = metrics.len() as u64;
     let time = TimeInfo::new(&series.ts);
-    let block = n.div_ceil(PROGRESS_BLOCKS).max(1);
-    let mut blocks_done = 0u64;
+    let sink: &dyn ProgressSink = sink;
+    let finished = AtomicU64::new(resumed_from);
+    let on_run = || {
+        let done = finished.fetch_add(1, Ordering::Relaxed) + 1;
+        sink.report(done, n, format_args!("Run {done}/{n}"))
+    };
+    let block = n.div_ceil(BLOCKS).max(1);
     while (metrics.len() as u64) < n {
         let from = metrics.len();
-        let to = (from as u64 + block).min(n) as usize;
-        let part = sweep.evaluate(from..to, 0, series.len(), &time, req.metric);
+        // Blocks are aligned to the grid, not to where a resumed run starts.
+        let to = ((from as u64 / block + 1) * block).min(n) as usize;
+        let part = sweep.evaluate(from..to, 0, series.len(), &time, req.metric, &on_run)?;
         metrics.extend(part);
-        blocks_done += 1;
         let done = metrics.len() as u64;
-        if blocks_done.is_multiple_of(CHECKPOINT_EVERY_BLOCKS) && done < n {
+        if done < n {
             let cp = OptimizeCheckpoint {
                 total_runs: n,
                 next_index: done,
@@ -373,7 +390,6 @@ pub fn run_optimize_resumable(
                 sink.checkpoint(&v);
             }
         }
-        report(sink, done, n, &format!("Run {done}/{n}"))?;
     }
 
     let order = rank(&metrics);
@@ -504,7 +520,9 @@ mod tests {
                 long_only,
             };
             let sweep = Sweep::new(&s, &grid, None, money);
-            let fast = sweep.evaluate(0..1, 0, s.len(), &time, metric)[0];
+            let fast = sweep
+                .evaluate(0..1, 0, s.len(), &time, metric, &|| Flow::Continue)
+                .unwrap()[0];
             assert!(
                 same(fast, metric.of(&full.stats)),
                 "{kind:?} {params:?} {metric:?}: sweep {fast} vs full {:?}",
@@ -522,8 +540,9 @@ mod tests {
         // n1 in 5..=30 step 5 (6), n2 in 10..=80 step 10 (8), n1 < n2: 6·8 - pairs with n1 ≥ n2
         // (n2 = 10: n1 ∈ {10,15,20,25,30} → 5; n2 = 20: {20,25,30} → 3; n2 = 30: {30} → 1) = 39.
         assert_eq!(res.total_runs, 39);
-        assert_eq!(rec.reports.len(), 39);
-        assert_eq!(rec.reports.last().unwrap().2, "Run 39/39");
+        let reports = rec.reports();
+        assert_eq!(reports.len(), 39);
+        assert_eq!(reports.last().unwrap().2, "Run 39/39");
         assert_eq!(res.top.len(), 3);
         let ms: Vec<f64> = res.top.iter().map(|r| r.metric.unwrap()).collect();
         assert!(ms.windows(2).all(|w| w[0] >= w[1]));
@@ -551,18 +570,26 @@ mod tests {
     }
 
     #[test]
-    fn progress_is_at_most_a_hundred_updates() {
+    fn every_run_is_reported_once_and_a_checkpoint_offered_after_each_block() {
         let s = sample_series(400, 5);
         let mut req = sma_request(Metric::ReturnPct);
         req.grid.insert("n1".into(), range(2.0, 60.0, 1.0));
         req.grid.insert("n2".into(), range(3.0, 120.0, 1.0));
         let mut rec = Recorder::default();
         let res = run_optimize(&s, &req, None, &mut rec).unwrap();
-        assert!(rec.reports.len() <= 100, "{}", rec.reports.len());
-        assert!(rec.reports.len() >= 90);
         let n = res.total_runs;
-        assert_eq!(rec.reports.last().unwrap(), &(n, n, format!("Run {n}/{n}")));
-        assert!(!rec.checkpoints.is_empty() && rec.checkpoints.len() <= 10);
+        let reports = rec.reports();
+        // Reported from the worker threads, each finished run once: done = 1, 2, …, n.
+        assert!(reports.iter().map(|r| r.0).eq(1..=n));
+        assert!(reports
+            .iter()
+            .all(|r| r.1 == n && r.2 == format!("Run {}/{n}", r.0)));
+        let checkpoints = rec.checkpoints();
+        assert_eq!(checkpoints.len() as u64, BLOCKS - 1);
+        let block = n.div_ceil(BLOCKS);
+        for (i, cp) in checkpoints.iter().enumerate() {
+            assert_eq!(cp["next_index"], (i as u64 + 1) * block);
+        }
     }
 
     #[test]
@@ -572,19 +599,20 @@ mod tests {
         req.grid.insert("n1".into(), range(2.0, 40.0, 1.0));
         req.grid.insert("n2".into(), range(5.0, 90.0, 1.0));
         let full = run_optimize(&s, &req, None, &mut NoProgress).unwrap();
+        let n = full.total_runs;
+        let block = n.div_ceil(BLOCKS);
 
-        // Stop after the 25th report; keep the last checkpoint (offered after block 20).
-        let mut rec = Recorder {
-            stop_at: Some(25),
-            ..Recorder::default()
-        };
+        // Stop in the fourth block; keep the last checkpoint (offered after the third).
+        let mut rec = Recorder::stopping_at((3 * block + block / 2) as usize);
         assert_eq!(
             run_optimize(&s, &req, None, &mut rec),
             Err(EngineError::Stopped)
         );
-        let saved = serde_json::to_string(rec.checkpoints.last().unwrap()).unwrap();
+        // The runs already started finish; the rest of the block is skipped.
+        assert!((rec.reports().len() as u64) < 4 * block);
+        let saved = serde_json::to_string(rec.checkpoints().last().unwrap()).unwrap();
         let cp: OptimizeCheckpoint = serde_json::from_str(&saved).unwrap();
-        assert!(cp.next_index > 0 && cp.next_index < full.total_runs);
+        assert_eq!(cp.next_index, 3 * block);
         let mut rec2 = Recorder::default();
         let resumed =
             run_optimize_resumable(&s, &req, Some(cp.clone()), &mut rec2, &Limits::default())
@@ -598,10 +626,8 @@ mod tests {
         let fresh =
             run_optimize_resumable(&s, &req, None, &mut NoProgress, &Limits::default()).unwrap();
         assert_eq!(fresh.resumed_from, 0);
-        assert_eq!(
-            rec2.reports.first().unwrap().0,
-            cp.next_index + full.total_runs.div_ceil(PROGRESS_BLOCKS)
-        );
+        // Progress goes on from the checkpoint: runs next_index + 1 ..= n.
+        assert!(rec2.reports().iter().map(|r| r.0).eq(cp.next_index + 1..=n));
 
         let mut wrong = cp;
         wrong.total_runs += 1;

@@ -1,5 +1,13 @@
 //! The progress sink the engine reports to: the one seam between pure compute and the job
 //! system, which persists progress and checkpoints and decides when a job must stop.
+//!
+//! The engine reports every natural unit of its work (each run of a sweep, each epoch, each
+//! block of [`BARS_PER_REPORT`](super::backtest::BARS_PER_REPORT) bars) and never decides how
+//! often progress is worth showing: the sink does (the job system's throttle, in
+//! `jobs/progress.rs`). So a report must be cheap when the sink ignores it: the message is
+//! passed unformatted (`format_args!`) and only formatted if the sink keeps the report.
+
+use std::fmt;
 
 /// What the engine should do after a progress report.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -12,14 +20,18 @@ pub enum Flow {
 }
 
 /// Receives progress and checkpoints from a running engine job.
-pub trait ProgressSink {
-    /// `done`/`total` in the job's units; `message` is already formatted ("Run 197/19701").
-    /// Called at most ~100 times per job, so formatting cost is fine.
-    fn report(&mut self, done: u64, total: u64, message: &str) -> Flow;
+///
+/// `Sync`: a parallel sweep reports each run from the thread that finished it, so reports may
+/// arrive concurrently and slightly out of order (`done` still counts finished units exactly).
+pub trait ProgressSink: Sync {
+    /// `done`/`total` in the job's units; `message` ("Run 197/19701") is formatted only if the
+    /// sink keeps this report. Called once per unit of work: keep the ignoring path to a few
+    /// nanoseconds (no allocation, no lock).
+    fn report(&self, done: u64, total: u64, message: fmt::Arguments<'_>) -> Flow;
 
     /// Offers a checkpoint to persist; a later run given it resumes where this one was and
     /// produces the same result. The sink decides whether to store it.
-    fn checkpoint(&mut self, _checkpoint: &serde_json::Value) {}
+    fn checkpoint(&self, _checkpoint: &serde_json::Value) {}
 }
 
 /// A sink that ignores everything and never stops (benchmarks, tests, one-off calls).
@@ -27,17 +39,17 @@ pub trait ProgressSink {
 pub struct NoProgress;
 
 impl ProgressSink for NoProgress {
-    fn report(&mut self, _done: u64, _total: u64, _message: &str) -> Flow {
+    fn report(&self, _done: u64, _total: u64, _message: fmt::Arguments<'_>) -> Flow {
         Flow::Continue
     }
 }
 
 /// Reports `done/total` through `sink`, turning `Flow::Stop` into `EngineError::Stopped`.
 pub(crate) fn report(
-    sink: &mut dyn ProgressSink,
+    sink: &dyn ProgressSink,
     done: u64,
     total: u64,
-    message: &str,
+    message: fmt::Arguments<'_>,
 ) -> Result<(), super::EngineError> {
     match sink.report(done, total, message) {
         Flow::Continue => Ok(()),
@@ -49,23 +61,48 @@ pub(crate) fn report(
 #[cfg(test)]
 #[derive(Debug, Default)]
 pub(crate) struct Recorder {
-    pub reports: Vec<(u64, u64, String)>,
-    pub checkpoints: Vec<serde_json::Value>,
-    /// Return `Stop` on this (1-based) report.
+    reports: std::sync::Mutex<Vec<(u64, u64, String)>>,
+    checkpoints: std::sync::Mutex<Vec<serde_json::Value>>,
+    /// Return `Stop` from this (1-based) report on, as the job system does once a stop is
+    /// requested.
     pub stop_at: Option<usize>,
 }
 
 #[cfg(test)]
-impl ProgressSink for Recorder {
-    fn report(&mut self, done: u64, total: u64, message: &str) -> Flow {
-        self.reports.push((done, total, message.to_string()));
-        if Some(self.reports.len()) == self.stop_at {
-            Flow::Stop
-        } else {
-            Flow::Continue
+impl Recorder {
+    /// A recorder that says stop from its `n`-th report on.
+    pub fn stopping_at(n: usize) -> Recorder {
+        Recorder {
+            stop_at: Some(n),
+            ..Recorder::default()
         }
     }
-    fn checkpoint(&mut self, checkpoint: &serde_json::Value) {
-        self.checkpoints.push(checkpoint.clone());
+
+    /// Every report, ordered by `done` (arrival order is not meaningful when a parallel sweep
+    /// reports from several threads).
+    pub fn reports(&self) -> Vec<(u64, u64, String)> {
+        let mut reports = self.reports.lock().unwrap().clone();
+        reports.sort_by_key(|r| r.0);
+        reports
+    }
+
+    /// Every checkpoint offered, in order.
+    pub fn checkpoints(&self) -> Vec<serde_json::Value> {
+        self.checkpoints.lock().unwrap().clone()
+    }
+}
+
+#[cfg(test)]
+impl ProgressSink for Recorder {
+    fn report(&self, done: u64, total: u64, message: fmt::Arguments<'_>) -> Flow {
+        let mut reports = self.reports.lock().unwrap();
+        reports.push((done, total, message.to_string()));
+        match self.stop_at {
+            Some(n) if reports.len() >= n => Flow::Stop,
+            _ => Flow::Continue,
+        }
+    }
+    fn checkpoint(&self, checkpoint: &serde_json::Value) {
+        self.checkpoints.lock().unwrap().push(checkpoint.clone());
     }
 }

@@ -20,9 +20,6 @@ use super::progress::{report, ProgressSink};
 use super::strategy::Action;
 use super::EngineError;
 
-/// Most progress updates of a training job.
-pub const MAX_UPDATES: usize = 100;
-
 fn sigmoid(z: f64) -> f64 {
     1.0 / (1.0 + (-z).exp())
 }
@@ -33,7 +30,7 @@ fn bce(p: f64, y: f64) -> f64 {
 }
 
 /// Trains the model and backtests it on the validation period; see the module docs.
-/// Progress "Epoch e/E, loss x.xxxx" at most [`MAX_UPDATES`] times.
+/// Progress "Epoch e/E, loss x.xxxx" after every epoch.
 pub fn run_train(
     series: &Series,
     req: &TrainRequest,
@@ -89,7 +86,6 @@ pub fn run_train(
     let mut b = 0.0;
     let mut grad = vec![0.0; lags];
     let mut history = Vec::with_capacity(req.epochs);
-    let every = req.epochs.div_ceil(MAX_UPDATES).max(1);
     for epoch in 1..=req.epochs {
         grad.iter_mut().for_each(|g| *g = 0.0);
         let mut gb = 0.0;
@@ -112,14 +108,12 @@ pub fn run_train(
             train_loss,
             val_loss,
         });
-        if epoch % every == 0 || epoch == req.epochs {
-            report(
-                sink,
-                epoch as u64,
-                req.epochs as u64,
-                &format!("Epoch {epoch}/{}, loss {train_loss:.4}", req.epochs),
-            )?;
-        }
+        report(
+            sink,
+            epoch as u64,
+            req.epochs as u64,
+            format_args!("Epoch {epoch}/{}, loss {train_loss:.4}", req.epochs),
+        )?;
     }
 
     // Validation accuracy and signals.
@@ -221,8 +215,9 @@ mod tests {
         let a = run_train(&s, &request(250), &mut rec).unwrap();
         let b = run_train(&s, &request(250), &mut NoProgress).unwrap();
         assert_eq!(a, b);
-        assert_eq!(rec.reports.len(), 84); // every 3rd epoch (250 / 100 → 3) + the last
-        assert!(rec.reports[0].2.starts_with("Epoch 3/250, loss 0."));
+        let reports = rec.reports();
+        assert!(reports.iter().map(|r| r.0).eq(1..=250), "every epoch");
+        assert!(reports[0].2.starts_with("Epoch 1/250, loss 0."));
         assert!((0.0..=1.0).contains(&a.val_accuracy));
         // 500 bars, 3 lags: 496 samples, 149 validate; validation starts at bar 3 + 347.
         assert_eq!(a.validation_start_bar, 350);

@@ -3,13 +3,16 @@
 //!
 //! Indicators are computed once on the whole series (they are causal, so a window sees nothing
 //! from its future) and shared by every fold and run; each window's simulation starts flat with
-//! the request's cash. Progress "Param p/P, Fold f/F" at most ~50 times; a checkpoint (the best
-//! run of each finished fold) after every fold, so a resumed job skips finished folds.
+//! the request's cash. Progress "Param p/P, Fold f/F" as each in-sample run finishes (the sink
+//! decides what is worth showing); a checkpoint (the best run of each finished fold) after
+//! every fold, so a resumed job skips finished folds.
 //!
 //! Walk-forward efficiency = mean annualized out-of-sample return / mean annualized in-sample
 //! return of the chosen parameters (Pardo's definition, averaged over folds); undefined when the
 //! in-sample mean is not positive. The out-of-sample equity curves are chained: each fold's curve
 //! is rescaled to start at the previous fold's final equity, i.e. returns compound across folds.
+
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -22,11 +25,8 @@ use super::backtest::equity_points;
 use super::data::Series;
 use super::metrics::TimeInfo;
 use super::optimize::{best_index, Money, Resumed, Sweep};
-use super::progress::{report, ProgressSink};
+use super::progress::ProgressSink;
 use super::EngineError;
-
-/// Most progress updates of a walk-forward job.
-pub const MAX_UPDATES: usize = 50;
 
 /// Finished folds of an interrupted walk-forward job.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -110,26 +110,23 @@ pub fn run_walkforward_resumable(
         }
     };
 
-    let blocks_per_fold = (MAX_UPDATES / f_total.max(1)).max(1) as u64;
-    let block = p_total.div_ceil(blocks_per_fold).max(1);
+    let sink: &dyn ProgressSink = sink;
     let total_units = p_total * f_total as u64;
     let resumed_from = cp.best_runs.len() as u64 * p_total;
     for (f, w) in windows.iter().enumerate().skip(cp.best_runs.len()) {
         let (a, b) = w.in_sample;
         let time = TimeInfo::new(&series.ts[a..b]);
-        let mut metrics: Vec<f64> = Vec::with_capacity(p_total as usize);
-        while (metrics.len() as u64) < p_total {
-            let from = metrics.len();
-            let to = (from as u64 + block).min(p_total) as usize;
-            metrics.extend(sweep.evaluate(from..to, a, b, &time, req.metric));
-            let p = metrics.len() as u64;
-            report(
-                sink,
-                f as u64 * p_total + p,
+        let (fold, before) = (f + 1, f as u64 * p_total);
+        let finished = AtomicU64::new(0);
+        let on_run = || {
+            let p = finished.fetch_add(1, Ordering::Relaxed) + 1;
+            sink.report(
+                before + p,
                 total_units,
-                &format!("Param {p}/{p_total}, Fold {}/{f_total}", f + 1),
-            )?;
-        }
+                format_args!("Param {p}/{p_total}, Fold {fold}/{f_total}"),
+            )
+        };
+        let metrics = sweep.evaluate(0..p_total as usize, a, b, &time, req.metric, &on_run)?;
         let best = best_index(&metrics);
         cp.best_runs.push(best as u64);
         cp.best_metric_bits.push(metrics[best].to_bits());
@@ -267,11 +264,13 @@ mod tests {
         let mut rec = Recorder::default();
         let res = run_walkforward(&s, &req, None, &mut rec).unwrap();
         assert_eq!(res.folds.len(), 5);
-        // 26 n1 values × 3 n2 values = 78 runs per fold, 10 updates per fold.
-        assert_eq!(rec.reports.len(), 50);
-        assert_eq!(rec.reports[0].2, "Param 8/78, Fold 1/5");
-        assert_eq!(rec.reports.last().unwrap().2, "Param 78/78, Fold 5/5");
-        assert_eq!(rec.reports.last().unwrap().0, rec.reports.last().unwrap().1);
+        // 26 n1 values × 3 n2 values = 78 runs per fold, each reported once.
+        let reports = rec.reports();
+        assert!(reports.iter().map(|r| r.0).eq(1..=5 * 78));
+        assert_eq!(reports[0].2, "Param 1/78, Fold 1/5");
+        assert_eq!(reports[78].2, "Param 1/78, Fold 2/5");
+        assert_eq!(reports.last().unwrap().2, "Param 78/78, Fold 5/5");
+        assert_eq!(reports.last().unwrap().0, reports.last().unwrap().1);
         for w in res.folds.windows(2) {
             assert_eq!(w[0].out_of_sample.1, w[1].out_of_sample.0);
             assert_eq!(
@@ -305,16 +304,13 @@ mod tests {
         let full = run_walkforward(&s, &req, None, &mut NoProgress).unwrap();
         assert!(full.folds.iter().all(|f| f.in_sample.0 == 0));
 
-        // Stop during fold 3 (12 updates per fold); resume from the checkpoint after fold 2.
-        let mut rec = Recorder {
-            stop_at: Some(30),
-            ..Recorder::default()
-        };
+        // Stop during fold 3 (78 runs per fold); resume from the checkpoint after fold 2.
+        let mut rec = Recorder::stopping_at(2 * 78 + 30);
         assert_eq!(
             run_walkforward(&s, &req, None, &mut rec),
             Err(EngineError::Stopped)
         );
-        let text = serde_json::to_string(rec.checkpoints.last().unwrap()).unwrap();
+        let text = serde_json::to_string(rec.checkpoints().last().unwrap()).unwrap();
         let cp: WalkForwardCheckpoint = serde_json::from_str(&text).unwrap();
         assert_eq!(cp.best_runs.len(), 2);
         let mut rec2 = Recorder::default();
@@ -328,7 +324,9 @@ mod tests {
         );
         let resumed = resumed.result;
         assert_eq!(resumed, full);
-        assert!(rec2.reports[0].2.ends_with("Fold 3/4"));
+        let reports = rec2.reports();
+        assert_eq!(reports[0].0, 2 * 78 + 1);
+        assert_eq!(reports[0].2, "Param 1/78, Fold 3/4");
     }
 
     #[test]

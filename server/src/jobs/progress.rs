@@ -1,19 +1,25 @@
 //! Progress reporting for handlers: throttled writes, ETA, checkpoints, heartbeats, cancel.
 //!
-//! The handler (a synchronous compute loop on a blocking thread) holds a [`Reporter`]. Each
-//! `report(done, total, message)` is cheap: it decides whether this is a milestone worth writing
-//! (the seed's ~1 % for optimize, ~2 % for walk-forward; the final 100 % always), updates the
-//! rate estimate, and publishes the latest snapshot on a watch channel. It never waits for the
-//! database. A writer task ([`run_writer`]) drains that channel: at most one write per
-//! `min_interval` (coalescing milestones in between, so the latest is always what lands), and a
-//! heartbeat when nothing changed for `heartbeat_interval`. The store's answer tells it whether
-//! a cancel was requested or the lease was lost; the next `report` then returns
-//! [`Flow::Stop`].
+//! This module alone decides how often progress reaches the database. The engine and the
+//! handlers report every unit of work (each run, fold step, epoch, demo step); the
+//! [`Reporter`] keeps only milestones: one per `1/max_updates` of the total (the per-kind cap,
+//! [`max_updates`]: the seed's ~1 % for optimize, ~2 % for walk-forward), and the final 100 %
+//! always. Telling a milestone from the rest is two atomic loads and a comparison, with no
+//! lock and no allocation (the message is formatted only for a milestone), so a report costs a
+//! few nanoseconds and may come from several threads at once (a parallel sweep). A milestone
+//! updates the rate estimate and publishes the latest snapshot on a watch channel; it never
+//! waits for the database. A writer task ([`run_writer`]) drains that channel: at most one
+//! write per `min_interval` (coalescing milestones in between, so the latest is always what
+//! lands), and a heartbeat when nothing changed for `heartbeat_interval`. The store's answer
+//! tells it whether a cancel was requested or the lease was lost; the next `report` then
+//! returns [`Flow::Stop`].
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::fmt;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
+use app::model::JobKind;
 use serde_json::Value;
 use tokio::sync::watch;
 use uuid::Uuid;
@@ -25,11 +31,24 @@ use super::store::{JobStore, ProgressUpdate, StoreError};
 pub const DEFAULT_MIN_INTERVAL: Duration = Duration::from_millis(250);
 /// Write at least this often while running, even without progress: that write is the heartbeat.
 pub const DEFAULT_HEARTBEAT_INTERVAL: Duration = Duration::from_secs(5);
-/// The seed's cap for optimize-style jobs (~1 % steps).
+/// The cap of a kind without a reason for another (the seed's ~1 % steps).
 pub const DEFAULT_MAX_UPDATES: u64 = 100;
 
 pub use crate::engine::Flow;
 use crate::engine::ProgressSink;
+
+/// At most this many progress milestones (plus the final 100 %) per run of `kind`: the one
+/// place a kind's progress cadence is decided.
+pub fn max_updates(kind: JobKind) -> u64 {
+    match kind {
+        // The seed: optimize ~100 updates (~1 % steps), walk-forward at most ~50.
+        JobKind::Optimize => 100,
+        JobKind::WalkForward => 50,
+        // A backtest is over in moments: a few steps are plenty.
+        JobKind::Backtest => 20,
+        JobKind::Train | JobKind::Demo => DEFAULT_MAX_UPDATES,
+    }
+}
 
 /// Why a run was asked to stop; set by the writer task and the worker, read by the reporter.
 #[derive(Debug, Default)]
@@ -47,13 +66,23 @@ impl RunFlags {
     }
 }
 
-/// Reporter tuning.
+/// Reporter and writer tuning.
 #[derive(Clone, Copy, Debug)]
 pub struct ReporterConfig {
     /// At most this many progress milestones per run (plus the final one).
     pub max_updates: u64,
     pub min_interval: Duration,
     pub heartbeat_interval: Duration,
+}
+
+impl ReporterConfig {
+    /// The shipped settings for a run of `kind` (its [`max_updates`]).
+    pub fn for_kind(kind: JobKind) -> ReporterConfig {
+        ReporterConfig {
+            max_updates: max_updates(kind),
+            ..ReporterConfig::default()
+        }
+    }
 }
 
 impl Default for ReporterConfig {
@@ -66,34 +95,97 @@ impl Default for ReporterConfig {
     }
 }
 
-/// Picks the reports worth writing: one per `1/max_updates` of the total, and the last.
-#[derive(Clone, Debug)]
+/// Picks the reports worth writing: the first, one per `1/max_updates` of the total, and the
+/// last (`done == total`, once). Thread-safe and lock-free: a report that is not a milestone
+/// costs two relaxed loads and a comparison against the precomputed next milestone.
+#[derive(Debug)]
 pub struct Throttle {
     max_updates: u64,
-    last_bucket: Option<u64>,
+    /// The total the milestones below were computed for; `u64::MAX` before the first report.
+    total: AtomicU64,
+    /// The smallest `done` that is the next milestone; `u64::MAX` once the last was taken,
+    /// [`Throttle::STARTING`] until the first report's caller has computed it.
+    next_at: AtomicU64,
 }
 
 impl Throttle {
+    /// `next_at` before the first milestone is stored: no `done` reaches it.
+    const STARTING: u64 = u64::MAX - 1;
+
     pub fn new(max_updates: u64) -> Throttle {
         Throttle {
             max_updates: max_updates.max(1),
-            last_bucket: None,
+            total: AtomicU64::new(u64::MAX),
+            next_at: AtomicU64::new(Throttle::STARTING),
         }
     }
 
-    /// True when `done/total` has entered a new bucket, or the work is complete.
-    pub fn is_milestone(&mut self, done: u64, total: u64) -> bool {
+    /// True when `done/total` has entered a new bucket of `total/max_updates` units, or the
+    /// work is complete; each milestone is taken by exactly one caller.
+    #[inline]
+    pub fn is_milestone(&self, done: u64, total: u64) -> bool {
+        if done < self.next_at.load(Ordering::Relaxed)
+            && total == self.total.load(Ordering::Relaxed)
+        {
+            return false;
+        }
+        self.take_milestone(done, total)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn take_milestone(&self, done: u64, total: u64) -> bool {
         if total == 0 {
             return false;
         }
         let done = done.min(total);
-        let bucket = ((done as u128 * self.max_updates as u128) / total as u128) as u64;
-        if done == total || self.last_bucket != Some(bucket) {
-            let fresh = self.last_bucket != Some(bucket);
-            self.last_bucket = Some(bucket);
-            return fresh || done == total;
+        let seen = self.total.load(Ordering::Acquire);
+        if seen != total {
+            // The first report (or the total changed): a milestone, and the buckets start
+            // over. One caller wins; until it has stored the next milestone, `next_at` is
+            // still `STARTING` (before the first report), so nobody else takes one meanwhile.
+            if self
+                .total
+                .compare_exchange(seen, total, Ordering::AcqRel, Ordering::Acquire)
+                .is_ok()
+            {
+                self.next_at
+                    .store(self.next_after(done, total), Ordering::Release);
+                return true;
+            }
         }
-        false
+        let mut next = self.next_at.load(Ordering::Acquire);
+        loop {
+            if next == Throttle::STARTING && done == total {
+                // The last unit, racing the first report: never lose the final 100 %.
+                std::hint::spin_loop();
+                next = self.next_at.load(Ordering::Acquire);
+                continue;
+            }
+            if done < next {
+                return false;
+            }
+            match self.next_at.compare_exchange_weak(
+                next,
+                self.next_after(done, total),
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => return true,
+                Err(actual) => next = actual,
+            }
+        }
+    }
+
+    /// The first `done` past `done`'s bucket (`u64::MAX` after the last unit).
+    fn next_after(&self, done: u64, total: u64) -> u64 {
+        if done >= total {
+            return u64::MAX;
+        }
+        // bucket(d) = ⌊d·M/T⌋; the next bucket starts at ⌈(bucket(done) + 1)·T/M⌉ ≤ T.
+        let (m, t) = (self.max_updates as u128, total as u128);
+        let bucket = done as u128 * m / t;
+        ((bucket + 1) * t).div_ceil(m) as u64
     }
 }
 
@@ -166,14 +258,24 @@ pub struct Snapshot {
     pub checkpoint_seq: u64,
 }
 
-/// The handler's progress handle (sync; lives on the compute thread).
+/// The handler's progress handle (sync; lives on the compute thread, and may be shared with
+/// the engine's worker threads).
 pub struct Reporter {
     tx: watch::Sender<Snapshot>,
     throttle: Throttle,
-    rate: RateEstimator,
     started: Instant,
     flags: Arc<RunFlags>,
+    /// Touched only for milestones and checkpoints.
+    state: Mutex<Published>,
+}
+
+/// What the reporter has published so far.
+struct Published {
+    rate: RateEstimator,
     last: Snapshot,
+    /// `done` of the last progress published: a milestone overtaken by a later one (reports
+    /// from parallel threads) is not published after it.
+    done: Option<u64>,
 }
 
 impl Reporter {
@@ -187,42 +289,59 @@ impl Reporter {
             Reporter {
                 tx,
                 throttle: Throttle::new(config.max_updates),
-                rate: RateEstimator::new(RateEstimator::DEFAULT_ALPHA),
                 started: Instant::now(),
                 flags,
-                last: Snapshot::default(),
+                state: Mutex::new(Published {
+                    rate: RateEstimator::new(RateEstimator::DEFAULT_ALPHA),
+                    last: Snapshot::default(),
+                    done: None,
+                }),
             },
             rx,
         )
     }
 
-    /// Reports `done` of `total` units with a message such as "Run 45/100". Cheap; call it as
-    /// often as convenient. Returns [`Flow::Stop`] when the run should end.
-    pub fn report(&mut self, done: u64, total: u64, message: &str) -> Flow {
+    /// Reports `done` of `total` units with a message such as `format_args!("Run {i}/{n}")`,
+    /// formatted only if this report is a milestone. Cheap; call it for every unit of work.
+    /// Returns [`Flow::Stop`] when the run should end.
+    #[inline]
+    pub fn report(&self, done: u64, total: u64, message: fmt::Arguments<'_>) -> Flow {
         if self.throttle.is_milestone(done, total) {
-            let done = done.min(total);
-            self.rate
-                .observe(self.started.elapsed().as_secs_f64(), done);
-            self.last.update = ProgressUpdate {
-                progress: done as f64 / total as f64,
-                message: Some(message.to_string()),
-                eta_seconds: self.rate.eta(done, total),
-                rate_per_second: self.rate.rate(),
-                checkpoint: None,
-            };
-            self.publish();
+            self.publish_progress(done.min(total), total, message);
         }
         self.flow()
     }
 
+    #[cold]
+    #[inline(never)]
+    fn publish_progress(&self, done: u64, total: u64, message: fmt::Arguments<'_>) {
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        if state.done.is_some_and(|published| published > done) {
+            return;
+        }
+        state.done = Some(done);
+        let elapsed = self.started.elapsed().as_secs_f64();
+        state.rate.observe(elapsed, done);
+        state.last.update = ProgressUpdate {
+            progress: done as f64 / total as f64,
+            message: Some(message.to_string()),
+            eta_seconds: state.rate.eta(done, total),
+            rate_per_second: state.rate.rate(),
+            checkpoint: None,
+        };
+        self.publish(&state.last);
+    }
+
     /// Offers a checkpoint: saved with the next progress write, so a rescued job resumes here.
-    pub fn checkpoint(&mut self, checkpoint: Value) {
-        self.last.checkpoint = Some(Arc::new(checkpoint));
-        self.last.checkpoint_seq += 1;
-        self.publish();
+    pub fn checkpoint(&self, checkpoint: Value) {
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        state.last.checkpoint = Some(Arc::new(checkpoint));
+        state.last.checkpoint_seq += 1;
+        self.publish(&state.last);
     }
 
     /// Whether to go on, without reporting.
+    #[inline]
     pub fn flow(&self) -> Flow {
         if self.flags.should_stop() {
             Flow::Stop
@@ -231,19 +350,20 @@ impl Reporter {
         }
     }
 
-    fn publish(&self) {
+    fn publish(&self, snapshot: &Snapshot) {
         // The receiver only goes away once the run is over; nothing to do then.
-        let _ = self.tx.send(self.last.clone());
+        let _ = self.tx.send(snapshot.clone());
     }
 }
 
 /// The engine reports straight into the job system through this.
 impl ProgressSink for Reporter {
-    fn report(&mut self, done: u64, total: u64, message: &str) -> Flow {
+    #[inline]
+    fn report(&self, done: u64, total: u64, message: fmt::Arguments<'_>) -> Flow {
         Reporter::report(self, done, total, message)
     }
 
-    fn checkpoint(&mut self, checkpoint: &Value) {
+    fn checkpoint(&self, checkpoint: &Value) {
         Reporter::checkpoint(self, checkpoint.clone())
     }
 }
@@ -349,24 +469,114 @@ mod tests {
 
     #[test]
     fn throttle_writes_about_one_percent_steps_and_always_the_last() {
-        let mut t = Throttle::new(100);
+        let t = Throttle::new(100);
         let total = 19_701;
-        let writes = (1..=total).filter(|&d| t.is_milestone(d, total)).count();
+        let writes: Vec<u64> = (1..=total).filter(|&d| t.is_milestone(d, total)).collect();
         // Buckets 0..=100 are each entered once: 101 writes at most, including the final.
-        assert!(writes <= 101, "{writes}");
-        assert!(writes >= 100, "{writes}");
-        let mut t = Throttle::new(100);
+        assert!(writes.len() <= 101, "{}", writes.len());
+        assert!(writes.len() >= 100, "{}", writes.len());
+        assert_eq!(writes[0], 1, "the first report");
+        assert_eq!(*writes.last().unwrap(), total, "the last report");
+        // Each milestone is the first unit of its bucket.
+        for &d in &writes[1..] {
+            assert_ne!(d * 100 / total, (d - 1) * 100 / total, "{d}");
+        }
+        assert!(!t.is_milestone(total, total), "the final 100 % once");
+        let t = Throttle::new(100);
         let writes: Vec<u64> = (1..=7).filter(|&d| t.is_milestone(d, 7)).collect();
         // Fewer units than buckets: every unit is a milestone.
         assert_eq!(writes, vec![1, 2, 3, 4, 5, 6, 7]);
+        // Starting from 0 (a backtest's "Bar 0/N"), and nothing for an empty job.
+        let t = Throttle::new(20);
+        assert!(t.is_milestone(0, 400));
+        assert!(!t.is_milestone(1, 400));
+        assert!(!Throttle::new(20).is_milestone(0, 0));
     }
 
     #[test]
     fn walk_forward_cap_of_fifty_is_respected() {
-        let mut t = Throttle::new(50);
+        let t = Throttle::new(max_updates(JobKind::WalkForward));
         let total = 40 * 8;
         let writes = (1..=total).filter(|&d| t.is_milestone(d, total)).count();
         assert!(writes <= 51, "{writes}");
+    }
+
+    #[test]
+    fn reports_from_many_threads_take_each_milestone_once() {
+        let t = Throttle::new(100);
+        let total = 100_000u64;
+        let next = AtomicU64::new(0);
+        let taken: Vec<u64> = std::thread::scope(|s| {
+            let workers: Vec<_> = (0..4)
+                .map(|_| {
+                    s.spawn(|| {
+                        let mut mine = Vec::new();
+                        loop {
+                            let d = next.fetch_add(1, Ordering::Relaxed) + 1;
+                            if d > total {
+                                return mine;
+                            }
+                            if t.is_milestone(d, total) {
+                                mine.push(d);
+                            }
+                        }
+                    })
+                })
+                .collect();
+            workers
+                .into_iter()
+                .flat_map(|w| w.join().unwrap())
+                .collect()
+        });
+        assert!((100..=101).contains(&taken.len()), "{}", taken.len());
+        assert!(taken.contains(&total));
+    }
+
+    #[test]
+    fn a_reporter_publishes_milestones_only_and_formats_nothing_else() {
+        struct Counting<'a>(&'a std::cell::Cell<u32>);
+        impl fmt::Display for Counting<'_> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.set(self.0.get() + 1);
+                f.write_str("x")
+            }
+        }
+        let (reporter, rx) = Reporter::new(
+            ReporterConfig::for_kind(JobKind::Optimize),
+            Arc::new(RunFlags::default()),
+        );
+        let formatted = std::cell::Cell::new(0);
+        let total = 19_701;
+        for d in 1..=total {
+            let c = Counting(&formatted);
+            assert_eq!(
+                reporter.report(d, total, format_args!("Run {d}/{total} {c}")),
+                Flow::Continue
+            );
+        }
+        assert!(
+            (100..=101).contains(&formatted.get()),
+            "{}",
+            formatted.get()
+        );
+        let last = rx.borrow().update.clone();
+        assert_eq!(last.progress, 1.0);
+        assert_eq!(last.message.as_deref(), Some("Run 19701/19701 x"));
+        // A milestone overtaken by a later one is not published after it.
+        reporter.publish_progress(5, total, format_args!("late"));
+        assert_eq!(
+            rx.borrow().update.message.as_deref(),
+            Some("Run 19701/19701 x")
+        );
+    }
+
+    #[test]
+    fn a_stop_request_reaches_the_next_report() {
+        let flags = Arc::new(RunFlags::default());
+        let (reporter, _rx) = Reporter::new(ReporterConfig::default(), flags.clone());
+        assert_eq!(reporter.report(1, 10, format_args!("a")), Flow::Continue);
+        flags.cancel_requested.store(true, Ordering::Relaxed);
+        assert_eq!(reporter.report(2, 10, format_args!("b")), Flow::Stop);
     }
 
     #[test]

@@ -19,7 +19,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::handlers::{HandlerDeps, HandlerError, Registry};
 use super::joblog::JobLog;
-use super::progress::{run_writer, Reporter, RunFlags};
+use super::progress::{run_writer, Reporter, ReporterConfig, RunFlags};
 use super::store::{ClaimedJob, FailOutcome, JobStore, ReleaseOutcome, StoreError, QUEUE_CHANNEL};
 
 /// Fallback poll when no notification arrives.
@@ -46,9 +46,10 @@ pub struct WorkerConfig {
     pub instance_id: String,
     pub poll_interval: Duration,
     pub retry_base: Duration,
-    /// Overrides the handlers' heartbeat interval (e.g. a fraction of the lease timeout).
+    /// Overrides the reporter's heartbeat interval (e.g. a fraction of the lease timeout).
     pub heartbeat_interval: Option<Duration>,
-    /// Overrides the handlers' minimum interval between writes (tests set 0 to count milestones).
+    /// Overrides the reporter's minimum interval between writes (tests set 0 to count
+    /// milestones).
     pub min_write_interval: Option<Duration>,
     /// How long a final write is retried through database errors (heartbeating meanwhile).
     pub final_write_patience: Duration,
@@ -219,7 +220,7 @@ impl Worker {
         };
 
         let flags = Arc::new(RunFlags::default());
-        let mut rconfig = handler.reporter_config();
+        let mut rconfig = ReporterConfig::for_kind(job.kind);
         if let Some(h) = self.config.heartbeat_interval {
             rconfig.heartbeat_interval = h;
         }
@@ -292,14 +293,14 @@ impl Worker {
                 if outcome.is_ok() {
                     say("succeeded");
                 }
-                self.guarded(outcome, RunOutcome::Succeeded)
+                self.outcome_or_lease_lost(outcome, RunOutcome::Succeeded)
             }
             Err(HandlerError::Stopped) if flags.cancel_requested.load(Ordering::Relaxed) => {
                 let outcome = self
                     .persist(|| self.store.finish_cancelled(id, lease))
                     .await;
                 say("cancelled; partial progress kept");
-                self.guarded(outcome, RunOutcome::Cancelled)
+                self.outcome_or_lease_lost(outcome, RunOutcome::Cancelled)
             }
             Err(HandlerError::Stopped) => {
                 match self.persist(|| self.store.release(id, lease)).await {
@@ -311,7 +312,7 @@ impl Worker {
                         say("cancelled (requested before the shutdown hand-back)");
                         RunOutcome::Cancelled
                     }
-                    Err(e) => self.guarded(Err(e), RunOutcome::LeaseLost),
+                    Err(e) => self.outcome_or_lease_lost(Err(e), RunOutcome::LeaseLost),
                 }
             }
             Err(HandlerError::Retryable(msg)) => {
@@ -374,11 +375,13 @@ impl Worker {
                 }
                 RunOutcome::Cancelled
             }
-            Err(e) => self.guarded(Err(e), RunOutcome::LeaseLost),
+            Err(e) => self.outcome_or_lease_lost(Err(e), RunOutcome::LeaseLost),
         }
     }
 
-    fn guarded(&self, outcome: Result<(), StoreError>, ok: RunOutcome) -> RunOutcome {
+    /// `ok` if the final write landed; otherwise [`RunOutcome::LeaseLost`]: the job is no
+    /// longer ours (`Stale`), or its lease keeps it recoverable for the rescuer.
+    fn outcome_or_lease_lost(&self, outcome: Result<(), StoreError>, ok: RunOutcome) -> RunOutcome {
         match outcome {
             Ok(()) => ok,
             Err(StoreError::Stale { id, .. }) => {

@@ -34,6 +34,7 @@ pub struct DemoResult {
     pub checkpoint_discarded: bool,
 }
 
+/// Runs `demo` jobs.
 pub struct DemoHandler;
 
 #[async_trait]
@@ -42,7 +43,7 @@ impl Handler for DemoHandler {
         &self,
         job: &ClaimedJob,
         deps: &HandlerDeps,
-        mut reporter: Reporter,
+        reporter: Reporter,
     ) -> Result<Value, HandlerError> {
         let args: DemoRequest = serde_json::from_value(job.args.clone())
             .map_err(|e| HandlerError::Terminal(format!("invalid demo arguments: {e}")))?;
@@ -78,8 +79,8 @@ impl Handler for DemoHandler {
                 state.sum_of_squares += step * step;
                 state.next_step = step;
                 reporter.checkpoint(serde_json::to_value(&state).unwrap_or(Value::Null));
-                let message = format!("Step {step}/{}", args.steps);
-                if reporter.report(step, args.steps, &message) == Flow::Stop {
+                let steps = args.steps;
+                if reporter.report(step, steps, format_args!("Step {step}/{steps}")) == Flow::Stop {
                     return Err(HandlerError::Stopped);
                 }
             }

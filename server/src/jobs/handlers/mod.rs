@@ -1,7 +1,15 @@
-//! Job handlers, one per [`JobKind`]. A handler says what failure means: [`HandlerError`].
+//! Job handlers, one per [`JobKind`], each in its own file and registered once in
+//! [`Registry::standard`]. A handler says what failure means: [`HandlerError`]. What the
+//! research handlers share (loading the dataset, running the engine, resuming from a checkpoint,
+//! provenance) is in [`research`]; how often a kind's progress is written is not a handler's
+//! business (see `jobs::progress::max_updates`).
 
+pub mod backtest;
 pub mod demo;
+pub mod optimize;
 pub mod research;
+pub mod train;
+pub mod walk_forward;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -13,7 +21,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::joblog::JobLog;
-use super::progress::{Reporter, ReporterConfig};
+use super::progress::Reporter;
 use super::store::{ClaimedJob, JobStore};
 use crate::datasets::DatasetStore;
 
@@ -42,11 +50,6 @@ pub struct HandlerDeps {
 /// Runs one kind of job.
 #[async_trait]
 pub trait Handler: Send + Sync + 'static {
-    /// How often this kind reports (the seed: optimize ~100, walk-forward ~50).
-    fn reporter_config(&self) -> ReporterConfig {
-        ReporterConfig::default()
-    }
-
     /// Runs the job, resuming from `job.checkpoint` if present. Compute-heavy work must run off
     /// the async runtime (`spawn_blocking`), taking the reporter with it.
     async fn run(
@@ -64,21 +67,18 @@ pub struct Registry {
 }
 
 impl Registry {
-    /// Every handler Runboard ships.
+    /// Every handler Runboard ships: one per kind.
     pub fn standard() -> Registry {
         let mut r = Registry::default();
+        r.register(JobKind::Backtest, backtest::BacktestHandler);
+        r.register(JobKind::Optimize, optimize::OptimizeHandler);
+        r.register(JobKind::WalkForward, walk_forward::WalkForwardHandler);
+        r.register(JobKind::Train, train::TrainHandler);
         r.register(JobKind::Demo, demo::DemoHandler);
-        for kind in [
-            JobKind::Backtest,
-            JobKind::Optimize,
-            JobKind::WalkForward,
-            JobKind::Train,
-        ] {
-            r.register(kind, research::ResearchHandler { kind });
-        }
         r
     }
 
+    /// Makes `handler` run the jobs of `kind` (replacing any handler it had).
     pub fn register(&mut self, kind: JobKind, handler: impl Handler) {
         self.handlers.retain(|(k, _)| *k != kind);
         self.handlers.push((kind, Arc::new(handler)));
@@ -148,5 +148,19 @@ pub fn decode_checkpoint<C: DeserializeOwned>(
             warn.discarded(&format!("it cannot be decoded: {e}"));
             (None, true)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_standard_registry_has_a_handler_for_every_kind() {
+        let registry = Registry::standard();
+        for kind in JobKind::ALL {
+            assert!(registry.get(kind).is_some(), "{kind:?}");
+        }
+        assert_eq!(registry.handlers.len(), JobKind::ALL.len());
     }
 }

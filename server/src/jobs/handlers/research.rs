@@ -1,31 +1,24 @@
-//! The research handlers: backtest, optimize, walk-forward and training jobs.
+//! What the research handlers (backtest, optimize, walk-forward, training; one file each
+//! beside this one) share.
 //!
-//! Each loads its dataset (async, from Postgres), then runs the pure engine on the blocking
-//! pool with the job's [`Reporter`] as its progress sink, resuming from the checkpoint a
-//! rescued attempt left behind. Optimize and walk-forward results carry a [`Provenance`]: where
-//! the attempt started, and whether a saved checkpoint had to be discarded.
+//! Each parses its arguments, loads its dataset (async, from Postgres), then runs the pure
+//! engine on the blocking pool with the job's [`Reporter`](crate::jobs::progress::Reporter) as
+//! its progress sink ([`compute`]). Optimize and walk-forward resume from the checkpoint a
+//! rescued attempt left behind ([`compute_resumable`]), and their results carry a
+//! [`Provenance`]: where the attempt started, and whether a saved checkpoint had to be
+//! discarded.
 
-use app::model::research::{
-    BacktestRequest, Limits, OptimizeRequest, TrainRequest, WalkForwardRequest,
-};
-use app::model::JobKind;
-use async_trait::async_trait;
+use app::model::research::Limits;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::{blocking, decode_checkpoint, CheckpointWarning, Handler, HandlerDeps, HandlerError};
+use super::{blocking, decode_checkpoint, CheckpointWarning, HandlerDeps, HandlerError};
 use crate::datasets::DatasetError;
 use crate::engine::optimize::Resumed;
-use crate::engine::{self, EngineError, OptimizeCheckpoint, Series, WalkForwardCheckpoint};
-use crate::jobs::progress::{Reporter, ReporterConfig};
+use crate::engine::{EngineError, Series};
 use crate::jobs::store::ClaimedJob;
-
-/// One handler for the four research kinds.
-pub struct ResearchHandler {
-    pub kind: JobKind,
-}
 
 /// Where a resumable result (optimize, walk-forward) came from; stored beside the result's
 /// own fields as `provenance`.
@@ -60,82 +53,23 @@ pub fn limits(max_grid: usize) -> Limits {
     }
 }
 
-#[async_trait]
-impl Handler for ResearchHandler {
-    fn reporter_config(&self) -> ReporterConfig {
-        let max_updates = match self.kind {
-            // The seed: walk-forward at most ~50 updates, optimize ~100.
-            JobKind::WalkForward => 50,
-            JobKind::Backtest => 20,
-            _ => 100,
-        };
-        ReporterConfig {
-            max_updates,
-            ..ReporterConfig::default()
-        }
-    }
-
-    async fn run(
-        &self,
-        job: &ClaimedJob,
-        deps: &HandlerDeps,
-        mut reporter: Reporter,
-    ) -> Result<Value, HandlerError> {
-        let limits = limits(deps.max_grid);
-        match self.kind {
-            JobKind::Backtest => {
-                let req: BacktestRequest = parse(&job.args)?;
-                let series = load(deps, &req.dataset_id).await?;
-                compute(move || engine::run_backtest(&series, &req, &mut reporter)).await
-            }
-            JobKind::Optimize => {
-                let req: OptimizeRequest = parse(&job.args)?;
-                let series = load(deps, &req.dataset_id).await?;
-                let warn = CheckpointWarning::new(job, deps);
-                let resume = decode_checkpoint::<OptimizeCheckpoint>(job, &warn);
-                let attempt = job.attempt;
-                compute(move || {
-                    resume_or_restart(attempt, resume, &warn, |resume| {
-                        engine::optimize::run_optimize_resumable(
-                            &series,
-                            &req,
-                            resume,
-                            &mut reporter,
-                            &limits,
-                        )
-                    })
-                })
-                .await
-            }
-            JobKind::WalkForward => {
-                let req: WalkForwardRequest = parse(&job.args)?;
-                let series = load(deps, &req.dataset_id).await?;
-                let warn = CheckpointWarning::new(job, deps);
-                let resume = decode_checkpoint::<WalkForwardCheckpoint>(job, &warn);
-                let attempt = job.attempt;
-                compute(move || {
-                    resume_or_restart(attempt, resume, &warn, |resume| {
-                        engine::walkforward::run_walkforward_resumable(
-                            &series,
-                            &req,
-                            resume,
-                            &mut reporter,
-                            &limits,
-                        )
-                    })
-                })
-                .await
-            }
-            JobKind::Train => {
-                let req: TrainRequest = parse(&job.args)?;
-                let series = load(deps, &req.dataset_id).await?;
-                compute(move || engine::run_train(&series, &req, &mut reporter)).await
-            }
-            JobKind::Demo => Err(HandlerError::Terminal(
-                "the research handler does not run demo jobs".into(),
-            )),
-        }
-    }
+/// Runs a resumable engine entry point (`run(checkpoint)`) on the blocking pool, like
+/// [`compute`], from the job's saved checkpoint when there is one that fits: see
+/// [`resume_or_restart`]. The stored result carries its [`Provenance`].
+pub async fn compute_resumable<C, T, F>(
+    job: &ClaimedJob,
+    deps: &HandlerDeps,
+    run: F,
+) -> Result<Value, HandlerError>
+where
+    C: DeserializeOwned + Send + 'static,
+    T: Serialize + Send + 'static,
+    F: FnMut(Option<C>) -> Result<Resumed<T>, EngineError> + Send + 'static,
+{
+    let warn = CheckpointWarning::new(job, deps);
+    let resume = decode_checkpoint::<C>(job, &warn);
+    let attempt = job.attempt;
+    compute(move || resume_or_restart(attempt, resume, &warn, run)).await
 }
 
 /// Runs from the checkpoint (`resume`: the decoded checkpoint, and whether an undecodable one
@@ -166,12 +100,14 @@ fn resume_or_restart<C, T>(
     })
 }
 
-fn parse<T: DeserializeOwned>(args: &Value) -> Result<T, HandlerError> {
+/// The job's arguments as the kind's request; a mismatch is terminal.
+pub fn parse<T: DeserializeOwned>(args: &Value) -> Result<T, HandlerError> {
     serde_json::from_value(args.clone())
         .map_err(|e| HandlerError::Terminal(format!("invalid job arguments: {e}")))
 }
 
-async fn load(deps: &HandlerDeps, dataset_id: &str) -> Result<Series, HandlerError> {
+/// The request's dataset: a bad or unknown id is terminal, a database error worth a retry.
+pub async fn load(deps: &HandlerDeps, dataset_id: &str) -> Result<Series, HandlerError> {
     let id = Uuid::parse_str(dataset_id.trim()).map_err(|_| {
         HandlerError::Terminal(format!(
             "dataset_id: not a valid dataset id: {dataset_id:?}"
@@ -187,7 +123,7 @@ async fn load(deps: &HandlerDeps, dataset_id: &str) -> Result<Series, HandlerErr
 }
 
 /// Runs the engine on the blocking pool and maps its outcome.
-async fn compute<T, F>(f: F) -> Result<Value, HandlerError>
+pub async fn compute<T, F>(f: F) -> Result<Value, HandlerError>
 where
     T: Serialize + Send + 'static,
     F: FnOnce() -> Result<T, EngineError> + Send + 'static,

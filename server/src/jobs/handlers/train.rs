@@ -1,0 +1,28 @@
+//! The training handler: fits the model epoch by epoch ("Epoch e/E, loss x") and backtests it.
+
+use app::model::research::TrainRequest;
+use async_trait::async_trait;
+use serde_json::Value;
+
+use super::research::{compute, load, parse};
+use super::{Handler, HandlerDeps, HandlerError};
+use crate::engine;
+use crate::jobs::progress::Reporter;
+use crate::jobs::store::ClaimedJob;
+
+/// Runs `train` jobs.
+pub struct TrainHandler;
+
+#[async_trait]
+impl Handler for TrainHandler {
+    async fn run(
+        &self,
+        job: &ClaimedJob,
+        deps: &HandlerDeps,
+        mut reporter: Reporter,
+    ) -> Result<Value, HandlerError> {
+        let req: TrainRequest = parse(&job.args)?;
+        let series = load(deps, &req.dataset_id).await?;
+        compute(move || engine::run_train(&series, &req, &mut reporter)).await
+    }
+}
