@@ -13,6 +13,7 @@ pub mod indicators;
 pub mod metrics;
 pub mod optimize;
 pub mod progress;
+pub mod robustness;
 pub mod strategy;
 pub mod train;
 pub mod walkforward;
