@@ -42,13 +42,13 @@ fn neighbours(page: u32) -> (u32, u32) {
 
 /// The list's query: `?state=RUNNING&kind=optimize&page=2`.
 #[derive(Clone, Debug, PartialEq)]
-struct ListQuery {
+struct JobsPageQuery {
     state: Option<String>,
     kind: Option<String>,
     page: u32,
 }
 
-impl ListQuery {
+impl JobsPageQuery {
     fn href(&self, page: u32) -> String {
         let mut parts = Vec::new();
         if let Some(s) = &self.state {
@@ -68,7 +68,7 @@ pub fn JobsPage() -> impl IntoView {
     let list_query = Memo::new(move |_| {
         let q = query.read();
         let nonempty = |k: &str| q.get(k).filter(|v| !v.is_empty());
-        ListQuery {
+        JobsPageQuery {
             state: nonempty("state"),
             kind: nonempty("kind"),
             page: parse_page(q.get("page").as_deref()),
@@ -125,7 +125,7 @@ pub fn JobsPage() -> impl IntoView {
 
 /// The table, polled every 2 s while any job on the page is live.
 #[component]
-fn LiveList(first: JobList, query: ListQuery) -> impl IntoView {
+fn LiveList(first: JobList, query: JobsPageQuery) -> impl IntoView {
     let any_live = |l: &JobList| l.jobs.iter().any(|j| j.state.is_live());
     let live = any_live(&first);
     let list = RwSignal::new(first);

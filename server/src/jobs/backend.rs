@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::handlers::research::limits;
 use super::joblog;
-use super::store::{JobStore, ListQuery, NewJob, StoreError};
+use super::store::{JobStore, NewJob, StoreError};
 use crate::config::Config;
 use crate::datasets::{DatasetError, DatasetStore};
 use crate::engine;
@@ -118,13 +118,7 @@ impl JobBackend for StoreBackend {
     }
 
     async fn list_jobs(&self, filter: ListFilter) -> Result<JobList, BackendError> {
-        let query = ListQuery {
-            state: filter.state,
-            kind: filter.kind,
-            limit: filter.per_page as i64,
-            offset: (i64::from(filter.page) - 1).saturating_mul(i64::from(filter.per_page)),
-        };
-        let (jobs, total) = self.store.list(&query).await.map_err(to_backend_error)?;
+        let (jobs, total) = self.store.list(&filter).await.map_err(to_backend_error)?;
         Ok(JobList {
             jobs,
             total,

@@ -13,6 +13,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use app::api::backend::ListFilter;
 use app::model::job::log_path_in;
 use app::model::{JobKind, JobState, JobStatus};
 use chrono::{DateTime, Utc};
@@ -135,15 +136,6 @@ pub struct RescueReport {
     pub failed: Vec<Uuid>,
     /// Had a cancel request: CANCELLED.
     pub cancelled: Vec<Uuid>,
-}
-
-/// Filter and page for listing jobs.
-#[derive(Clone, Debug, Default)]
-pub struct ListQuery {
-    pub state: Option<JobState>,
-    pub kind: Option<JobKind>,
-    pub limit: i64,
-    pub offset: i64,
 }
 
 /// The store's statements, one per file in `server/queries/jobs/`; see each file's header.
@@ -497,17 +489,20 @@ impl JobStore {
     }
 
     /// Jobs newest first, filtered by state and kind, one page; with the total matching count.
-    pub async fn list(&self, query: &ListQuery) -> Result<(Vec<JobStatus>, i64), StoreError> {
+    /// Pages count from 1; offsets saturate, so a huge page number is just an empty page.
+    pub async fn list(&self, filter: &ListFilter) -> Result<(Vec<JobStatus>, i64), StoreError> {
+        let limit = i64::from(filter.per_page);
+        let offset = (i64::from(filter.page.max(1)) - 1).saturating_mul(limit);
         let jobs: Vec<JobStatus> = sqlx::query_as(sql::LIST)
-            .bind(query.state)
-            .bind(query.kind)
-            .bind(query.limit)
-            .bind(query.offset)
+            .bind(filter.state)
+            .bind(filter.kind)
+            .bind(limit)
+            .bind(offset)
             .fetch_all(&self.pool)
             .await?;
         let total: i64 = sqlx::query_scalar(sql::COUNT)
-            .bind(query.state)
-            .bind(query.kind)
+            .bind(filter.state)
+            .bind(filter.kind)
             .fetch_one(&self.pool)
             .await?;
         Ok((jobs, total))
@@ -733,11 +728,11 @@ mod tests {
                 .unwrap();
             assert_eq!(stored, kind.as_str());
             let (listed, total) = store
-                .list(&ListQuery {
+                .list(&ListFilter {
                     state: Some(JobState::Queued),
                     kind: Some(kind),
-                    limit: 10,
-                    offset: 0,
+                    page: 1,
+                    per_page: 10,
                 })
                 .await
                 .unwrap();
