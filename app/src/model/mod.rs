@@ -1,5 +1,6 @@
 //! Serde types shared by the server and the browser.
 
+pub mod calendar;
 pub mod dataset;
 pub mod job;
 pub mod requests;

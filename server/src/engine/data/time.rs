@@ -1,7 +1,7 @@
 //! Time: parsing a CSV time field into unix seconds (UTC), the calendar (chrono's proleptic
 //! Gregorian `NaiveDate`) and the accepted range of bar times.
 
-use chrono::{Datelike, FixedOffset, NaiveDate, NaiveTime, Offset, TimeZone, Utc};
+use chrono::{FixedOffset, NaiveDate, NaiveTime, Offset, TimeZone, Utc};
 
 /// Earliest bar time accepted: 1900-01-01T00:00:00Z, in unix seconds.
 pub const MIN_TIMESTAMP: i64 = -2_208_988_800;
@@ -12,44 +12,7 @@ pub const MAX_TIMESTAMP: i64 = 7_258_118_400;
 /// The accepted time range as the error messages name it.
 pub const TIMESTAMP_RANGE: &str = "1900-01-01..2200-01-01";
 
-/// Days in the Gregorian calendar's 400-year cycle, after which it repeats exactly.
-const DAYS_PER_400_YEARS: i64 = 146_097;
-/// 1970-01-01 in chrono's `num_days_from_ce` count (0001-01-01 is day 1).
-const UNIX_EPOCH_FROM_CE: i64 = 719_163;
-
-/// Days since 1970-01-01 of the date `y-m-d` (chrono's proleptic Gregorian calendar). `d` counts
-/// on from the first of the month (`d = 0` is the last day of the month before) and `m` on from
-/// January (`m = 0` is December of `y - 1`). Any `y` works: chrono covers ±262,143 years, so
-/// the year is first reduced modulo the 400-year cycle. Saturates at the ends of `i64`.
-pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
-    let months = i128::from(y) * 12 + i128::from(m) - 1;
-    let year = months.div_euclid(12);
-    let month = months.rem_euclid(12) as u32 + 1; // 1..=12
-    let cycles = year.div_euclid(400);
-    let year_in_cycle = year.rem_euclid(400) as i32; // 0..400, well inside chrono's range
-    let first = NaiveDate::from_ymd_opt(year_in_cycle, month, 1)
-        .map_or(0, |date| i64::from(date.num_days_from_ce()));
-    let days = cycles * i128::from(DAYS_PER_400_YEARS)
-        + i128::from(first - UNIX_EPOCH_FROM_CE)
-        + i128::from(d)
-        - 1;
-    days.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64
-}
-
-/// Inverse of [`days_from_civil`]: `(year, month, day)` of any day number since 1970-01-01.
-pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    // 1970-01-01 + 0..146,097 days is 1970..2370, inside chrono's range; whole cycles go to the year.
-    let cycles = z.div_euclid(DAYS_PER_400_YEARS);
-    let rest = z.rem_euclid(DAYS_PER_400_YEARS);
-    match NaiveDate::from_num_days_from_ce_opt((UNIX_EPOCH_FROM_CE + rest) as i32) {
-        Some(date) => (
-            i64::from(date.year()) + cycles * 400,
-            date.month(),
-            date.day(),
-        ),
-        None => (1970, 1, 1), // unreachable: the day lies in 1970..2370
-    }
-}
+pub use app::model::calendar::{civil_from_days, days_from_civil};
 
 fn num<T: std::str::FromStr>(s: &str) -> Result<T, ()> {
     if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
@@ -197,7 +160,7 @@ mod tests {
             assert_eq!(civil_from_days(z), (i64::from(y), m, d));
         }
         // Beyond chrono's ±262,143 years the calendar repeats every 400 years (146,097 days).
-        let far = 1_000_000 * DAYS_PER_400_YEARS;
+        let far = 1_000_000 * app::model::calendar::DAYS_PER_400_YEARS;
         assert_eq!(civil_from_days(far), (400_001_970, 1, 1));
         assert_eq!(days_from_civil(400_001_970, 1, 1), far);
         assert_eq!(civil_from_days(-far - 1), (-399_998_031, 12, 31));
