@@ -3,7 +3,7 @@
 
 Runs the classic SMA-crossover strategy (backtesting.py's README example) over a grid of
 (n1, n2, commission, long-only) settings on four datasets and writes, under
-server/tests/golden/:
+server/tests/it/golden/:
 
 * the input bars, exactly as both engines read them: sample.csv (Runboard's synthetic
   sample_series(2000, 42), exported by the engine itself), goog.csv (daily), eurusd.csv
@@ -11,9 +11,10 @@ server/tests/golden/:
 * reference.json: EVERY statistic backtesting.py reports for each run (the full `stats` Series
   minus `_strategy`, `_equity_curve` and `_trades`).
 
-The comparison itself is the Rust integration test server/tests/golden.rs, which CI runs with
-no Python: `cargo test -p server --test golden -- --nocapture`. This script runs it at the end
-(skip with --no-check).
+The comparison itself is the Rust integration test server/tests/it/golden.rs (module golden
+of the one test binary `it`), which CI runs with no Python:
+`cargo test -p server --test it golden:: -- --nocapture`. This script runs it at the end (skip
+with --no-check).
 
 Setup (any machine with Python 3.9+ and the repo's Rust toolchain), from the workspace root:
 
@@ -48,7 +49,7 @@ from backtesting.lib import crossover
 from backtesting.test import BTCUSD, EURUSD, GOOG, SMA
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-GOLDEN = os.path.join(ROOT, "server", "tests", "golden")
+GOLDEN = os.path.join(ROOT, "server", "tests", "it", "golden")
 CASH = 10_000
 COMMISSIONS = (0.0, 0.002)
 
@@ -154,12 +155,12 @@ def run_dataset(name, pairs):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rust-export-cmd",
-                    default="cargo test -q -p server --test golden -- --ignored --exact "
-                            "export_sample_csv",
+                    default="cargo test -q -p server --test it -- --ignored --exact "
+                            "golden::export_sample_csv",
                     help="command that writes sample_series(2000, 42) to "
                          "$RUNBOARD_GOLDEN_SAMPLE_CSV")
     ap.add_argument("--check-cmd",
-                    default="cargo test -q -p server --test golden -- --nocapture",
+                    default="cargo test -q -p server --test it golden:: -- --nocapture",
                     help="the Rust comparison run after writing the references")
     ap.add_argument("--no-check", action="store_true", help="only write the references")
     args = ap.parse_args()

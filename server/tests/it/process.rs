@@ -1,16 +1,15 @@
 //! The real binary as a separate process: SIGKILL mid-job then restart; SIGTERM; two processes
 //! sharing one database; and the embedded PostgreSQL: start/stop, its password, its adopters.
 
-mod common;
-
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use app::model::JobState;
-use common::*;
 use server::db::embedded::EmbeddedPostgres;
 use server::jobs::handlers::demo::DemoResult;
 use sqlx::PgPool;
+
+use crate::helpers::*;
 
 /// Starts `server` in worker-only mode against the test's database.
 fn spawn_worker(pool: &PgPool, node: &str, runs: &std::path::Path) -> Child {

@@ -1,11 +1,8 @@
 //! Workers, the progress reporter, cancel, rescue-and-resume and shutdown, against real Postgres.
 
-mod common;
-
 use std::time::Duration;
 
 use app::model::{DemoRequest, JobState};
-use common::*;
 use server::jobs::handlers::demo::DemoResult;
 use server::jobs::joblog;
 use server::jobs::rescuer::Rescuer;
@@ -13,6 +10,8 @@ use server::jobs::store::ProgressUpdate;
 use server::jobs::worker::RunOutcome;
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
+
+use crate::helpers::*;
 
 fn sum_of_squares(n: u64) -> u64 {
     n * (n + 1) * (2 * n + 1) / 6

@@ -2,19 +2,13 @@
 //! may panic, answer 500, or store anything; the server answers normally afterwards. The
 //! README's "Hostile input → answer" table lists the same cases.
 
-mod common;
-
 use axum::body::Body;
 use axum::http::Request;
-use axum::Router;
-use common::*;
-use http_body_util::BodyExt;
-use leptos::prelude::LeptosOptions;
 use serde_json::{json, Value};
 use server::datasets::DatasetStore;
-use server::jobs::backend::StoreBackend;
 use sqlx::PgPool;
-use tower::ServiceExt;
+
+use crate::helpers::*;
 
 /// The built-in sample dataset (2,000 bars).
 const SAMPLE: &str = "5a3b1e00-0000-4000-8000-000000000001";
@@ -364,7 +358,9 @@ impl TapStatus for Case {
     }
 }
 
-async fn answer(app: &Router, case: &Case) -> (u16, String) {
+/// The case's request, headers exactly as given, to the router in process (a real socket
+/// would make the `Host` header and the 1.5 MB body a matter of timing).
+async fn answer(app: &TestApp, case: &Case) -> (u16, String) {
     let mut builder = Request::builder()
         .method(case.method)
         .uri(case.path)
@@ -379,10 +375,8 @@ async fn answer(app: &Router, case: &Case) -> (u16, String) {
         builder = builder.header(*k, *v);
     }
     let request = builder.body(Body::from(case.body.clone())).unwrap();
-    let response = app.clone().oneshot(request).await.unwrap();
-    let status = response.status().as_u16();
-    let bytes = response.into_body().collect().await.unwrap().to_bytes();
-    (status, String::from_utf8_lossy(&bytes).into_owned())
+    let answer = app.oneshot(request).await;
+    (answer.status, answer.body)
 }
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
@@ -391,9 +385,14 @@ async fn hostile_inputs_get_clear_answers_and_store_nothing(pool: PgPool) {
         .ensure_sample()
         .await
         .unwrap();
-    let options = LeptosOptions::builder().output_name("runboard").build();
-    let backend = StoreBackend::with_max_grid(store(&pool), 10_000);
-    let app = server::web::router(options, server::web::shared(backend));
+    let app = TestApp::spawn_with(
+        pool,
+        AppOptions {
+            max_grid: 10_000,
+            ..AppOptions::default()
+        },
+    )
+    .await;
 
     let cases = cases();
     assert!(
@@ -427,7 +426,8 @@ async fn hostile_inputs_get_clear_answers_and_store_nothing(pool: PgPool) {
             problems.push(format!("no {:?} in the answer", case.needle));
         }
         if std::env::var_os("HOSTILE_TABLE").is_some() {
-            // `HOSTILE_TABLE=1 cargo test --test hostile -- --nocapture` prints the README table.
+            // `HOSTILE_TABLE=1 cargo test -p server --test it hostile:: -- --nocapture` prints
+            // the README table.
             let csv = &json["errors"][0];
             let message = json["message"]
                 .as_str()
@@ -469,13 +469,13 @@ async fn hostile_inputs_get_clear_answers_and_store_nothing(pool: PgPool) {
     }
     assert!(failures.is_empty(), "\n{}", failures.join("\n"));
 
-    let (jobs,): (i64,) = sqlx::query_as("SELECT count(*) FROM jobs")
-        .fetch_one(&pool)
-        .await
-        .unwrap();
-    assert_eq!(jobs, 0, "no hostile request queued a job");
+    assert_eq!(
+        job_count(&app.pool).await,
+        0,
+        "no hostile request queued a job"
+    );
     let (datasets,): (i64,) = sqlx::query_as("SELECT count(*) FROM datasets")
-        .fetch_one(&pool)
+        .fetch_one(&app.pool)
         .await
         .unwrap();
     assert_eq!(datasets, 1, "only the sample: no hostile CSV was stored");

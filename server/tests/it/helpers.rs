@@ -1,17 +1,272 @@
-//! Helpers shared by the integration tests (each test gets a fresh database from #[sqlx::test]).
-#![allow(dead_code)]
+//! What the test modules share (each test gets a fresh database from `#[sqlx::test]`):
+//! [`TestApp`], the real router on a real TCP port with a plain HTTP client; stores, demo jobs
+//! and worker pools; waiting with a bound; and probes and barriers inside Postgres.
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use app::model::{DemoRequest, JobKind, JobState, JobStatus};
+use axum::body::Body;
+use axum::http::{HeaderMap, Request};
+use axum::Router;
+use http_body_util::BodyExt;
+use leptos::prelude::LeptosOptions;
+use serde_json::{json, Value};
 use server::datasets::DatasetStore;
+use server::jobs::backend::StoreBackend;
 use server::jobs::handlers::{HandlerDeps, Registry};
 use server::jobs::store::NewJob;
-use server::jobs::worker::{Worker, WorkerConfig};
+use server::jobs::worker::{TaskPanicked, Worker, WorkerConfig};
 use server::jobs::JobStore;
+use server::web::Security;
 use sqlx::{Connection, PgConnection, PgPool};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use tower::ServiceExt;
 use uuid::Uuid;
+
+/// How a [`TestApp`] is built; [`TestApp::spawn`] takes the defaults.
+pub struct AppOptions {
+    /// Tokens and allowed origins; the default is none (loopback hosts, same-origin writes).
+    pub security: Security,
+    /// The largest optimization grid (the walk-forward budget is ten times it).
+    pub max_grid: usize,
+    /// Most QUEUED + RUNNING jobs before a submit gets `429`.
+    pub max_active_jobs: u64,
+}
+
+impl Default for AppOptions {
+    fn default() -> AppOptions {
+        AppOptions {
+            security: Security::default(),
+            max_grid: 1_000,
+            max_active_jobs: server::config::DEFAULT_MAX_ACTIVE_JOBS,
+        }
+    }
+}
+
+/// The real application for one test: the router `main` serves (pages, server functions,
+/// guard, token check) over a [`StoreBackend`] whose run logs go to a fresh temporary
+/// directory, served by `axum::serve` on `127.0.0.1:<free port>` in a task of the test's
+/// runtime (stopped when the `TestApp` is dropped).
+pub struct TestApp {
+    pub address: SocketAddr,
+    pub pool: PgPool,
+    /// The store the app's backend writes through (and [`TestApp::worker`] runs jobs from).
+    pub store: JobStore,
+    router: Router,
+    server: JoinHandle<()>,
+}
+
+impl TestApp {
+    /// The app with the default [`AppOptions`]: no token, grid limit 1,000.
+    pub async fn spawn(pool: PgPool) -> TestApp {
+        TestApp::spawn_with(pool, AppOptions::default()).await
+    }
+
+    /// The app built with `options` (`server::web::router_with`, as `main` builds it), serving
+    /// before this returns: the listener is bound, so a request right away is queued, not
+    /// refused.
+    pub async fn spawn_with(pool: PgPool, options: AppOptions) -> TestApp {
+        let store = store(&pool);
+        let mut backend = StoreBackend::with_max_grid(store.clone(), options.max_grid);
+        backend.max_active_jobs = options.max_active_jobs;
+        let leptos = LeptosOptions::builder().output_name("runboard").build();
+        let router =
+            server::web::router_with(leptos, server::web::shared(backend), options.security);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind 127.0.0.1:0");
+        let address = listener.local_addr().unwrap();
+        let service = router
+            .clone()
+            .into_make_service_with_connect_info::<SocketAddr>();
+        let server = tokio::spawn(async move {
+            axum::serve(listener, service).await.expect("serving HTTP");
+        });
+        TestApp {
+            address,
+            pool,
+            store,
+            router,
+            server,
+        }
+    }
+
+    /// POSTs `body` as JSON to `path` over TCP; the status and the answer (JSON, or the text as
+    /// a JSON string when it is not JSON).
+    pub async fn post_json(&self, path: &str, body: Value) -> (u16, Value) {
+        self.post_raw(path, &body.to_string()).await
+    }
+
+    /// As [`TestApp::post_json`] with a body sent as is (`content-type: application/json`).
+    pub async fn post_raw(&self, path: &str, body: &str) -> (u16, Value) {
+        let answer = http_post(self.address, path, body).await;
+        let value = serde_json::from_str(&answer.body).unwrap_or(Value::String(answer.body));
+        (answer.status, value)
+    }
+
+    /// Submits a job request (`{"kind": …}`) through `/api/submit_job`; it must be accepted.
+    pub async fn submit(&self, request: Value) -> Uuid {
+        let (code, job) = self
+            .post_json("/api/submit_job", json!({ "request": request }))
+            .await;
+        assert_eq!(code, 200, "submit: {job}");
+        serde_json::from_value::<JobStatus>(job)
+            .expect("a job status")
+            .id
+    }
+
+    /// The job's status through `/api/job_status`.
+    pub async fn status(&self, id: Uuid) -> JobStatus {
+        self.job_call("/api/job_status", id).await
+    }
+
+    /// Cancels the job through `/api/cancel_job`; it must be accepted.
+    pub async fn cancel(&self, id: Uuid) -> JobStatus {
+        self.job_call("/api/cancel_job", id).await
+    }
+
+    async fn job_call(&self, path: &str, id: Uuid) -> JobStatus {
+        let (code, status) = self.post_json(path, json!({ "id": id })).await;
+        assert_eq!(code, 200, "{path}: {status}");
+        serde_json::from_value(status).expect("a job status")
+    }
+
+    /// Polls [`TestApp::status`] until the job is terminal (panics after 30 s).
+    pub async fn wait_terminal(&self, id: Uuid) -> JobStatus {
+        eventually(Duration::from_secs(30), "the job ends", || async {
+            Some(self.status(id).await).filter(|s| s.state.is_terminal())
+        })
+        .await
+    }
+
+    /// Starts a worker pool (fast test timings, see [`worker`]) on the app's store.
+    pub fn worker(&self) -> RunningWorker {
+        let shutdown = CancellationToken::new();
+        let task = tokio::spawn(worker(&self.store).run(shutdown.clone()));
+        RunningWorker {
+            shutdown,
+            task: Some(task),
+        }
+    }
+
+    /// Sends `request` to the same router in process (`tower::ServiceExt::oneshot`), headers
+    /// exactly as given (`Host` included): for the guard's and the token check's tests.
+    pub async fn oneshot(&self, request: Request<Body>) -> Answer {
+        let response = self.router.clone().oneshot(request).await.unwrap();
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        Answer {
+            status,
+            headers,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        }
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+/// A worker pool started by [`TestApp::worker`]; shut down by [`RunningWorker::stop`], or
+/// told to stop when dropped.
+pub struct RunningWorker {
+    shutdown: CancellationToken,
+    task: Option<JoinHandle<Result<(), TaskPanicked>>>,
+}
+
+impl RunningWorker {
+    /// Shuts the pool down and waits for it (bounded); no worker task may have panicked.
+    pub async fn stop(mut self) {
+        self.shutdown.cancel();
+        let task = self.task.take().expect("stopped once");
+        within(Duration::from_secs(30), "the worker pool's shutdown", task)
+            .await
+            .expect("no worker task panicked");
+    }
+}
+
+impl Drop for RunningWorker {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
+
+/// A response read in full.
+pub struct Answer {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: String,
+}
+
+impl Answer {
+    /// The body as JSON (`null` when it is not JSON).
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or(Value::Null)
+    }
+}
+
+/// A response of [`http_post`]: the status and the body.
+struct HttpAnswer {
+    status: u16,
+    body: String,
+}
+
+/// One HTTP/1.1 POST of a JSON body over a fresh connection (`Connection: close`), read to the
+/// end: all the client the tests need, so no HTTP client crate is built for them. Bounded by
+/// 30 s.
+async fn http_post(address: SocketAddr, path: &str, body: &str) -> HttpAnswer {
+    let exchange = async {
+        let mut stream = tokio::net::TcpStream::connect(address).await?;
+        let request = format!(
+            "POST {path} HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\n\
+             Accept: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        stream.write_all(request.as_bytes()).await?;
+        let mut raw = Vec::new();
+        stream.read_to_end(&mut raw).await?;
+        std::io::Result::Ok(raw)
+    };
+    let raw = tokio::time::timeout(Duration::from_secs(30), exchange)
+        .await
+        .unwrap_or_else(|_| panic!("POST {path}: no answer within 30 s"))
+        .unwrap_or_else(|e| panic!("POST {path}: {e}"));
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap_or_else(|| panic!("POST {path}: no end of headers in {raw:?}"));
+    let head = std::str::from_utf8(&raw[..split]).expect("ASCII headers");
+    let mut lines = head.split("\r\n");
+    let status = lines
+        .next()
+        .and_then(|line| line.split(' ').nth(1))
+        .and_then(|code| code.parse().ok())
+        .unwrap_or_else(|| panic!("POST {path}: a status line in {head:?}"));
+    // The server functions answer with a Content-Length; the body is the rest of the stream.
+    assert!(
+        !lines.any(|line| line.to_ascii_lowercase().starts_with("transfer-encoding:")),
+        "POST {path}: a chunked answer (not supported here): {head}"
+    );
+    HttpAnswer {
+        status,
+        body: String::from_utf8_lossy(&raw[split + 4..]).into_owned(),
+    }
+}
+
+/// The number of rows in `jobs`.
+pub async fn job_count(pool: &PgPool) -> i64 {
+    sqlx::query_scalar("SELECT count(*) FROM jobs")
+        .fetch_one(pool)
+        .await
+        .unwrap()
+}
 
 /// A store whose run logs go to a fresh temporary directory.
 pub fn store(pool: &PgPool) -> JobStore {

@@ -1,14 +1,13 @@
 //! The job store against a real Postgres: claims, guarded writes, cancel, rescue, constraints.
 
-mod common;
-
 use std::collections::HashSet;
 use std::time::Duration;
 
 use app::model::JobState;
-use common::*;
 use server::jobs::store::{FailOutcome, ProgressUpdate, ReleaseOutcome, StoreError};
 use sqlx::PgPool;
+
+use crate::helpers::*;
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn two_claimers_racing_over_1000_jobs_claim_each_exactly_once(pool: PgPool) {

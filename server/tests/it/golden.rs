@@ -1,6 +1,6 @@
 //! Golden agreement with backtesting.py 0.6.6: every statistic of every reference run.
 //!
-//! `tests/golden/reference.json` holds what backtesting.py 0.6.6 reported for SMA-crossover
+//! `tests/it/golden/reference.json` holds what backtesting.py 0.6.6 reported for SMA-crossover
 //! backtests over a grid of (n1, n2, commission, long-only) on the CSV files beside it; it was
 //! written once by `scripts/compare_backtesting.py` (see docs/backtesting-py-comparison.md) and
 //! is committed, so this test needs neither Python nor a database. Each run is repeated here
@@ -15,7 +15,7 @@ use serde_json::Value;
 use server::engine::Series;
 use server::engine::{data::civil_from_days, parse_csv, run_backtest, sample_series, NoProgress};
 
-const GOLDEN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden");
+const GOLDEN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/it/golden");
 
 /// Relative tolerance for real-valued statistics.
 ///
@@ -368,7 +368,7 @@ fn engine_agrees_with_backtesting_py_on_every_statistic() {
 
 /// Writes `sample_series(2000, 42)` as CSV to `$RUNBOARD_GOLDEN_SAMPLE_CSV`, for
 /// `scripts/compare_backtesting.py` when it regenerates the references (the committed
-/// `tests/golden/sample.csv` is its output). Does nothing without the variable.
+/// `tests/it/golden/sample.csv` is its output). Does nothing without the variable.
 #[test]
 #[ignore = "run by scripts/compare_backtesting.py to export the sample series"]
 fn export_sample_csv() {

@@ -1,66 +1,35 @@
-//! "Safe to run" over HTTP (the real router, in process): no cross-site writes, JSON-only API,
-//! tokens and the sign-in page, the cap on active jobs, and the security headers.
-
-mod common;
+//! "Safe to run" over HTTP (the real router, in process through [`TestApp::oneshot`], since
+//! these tests set `Host`, `Origin` and the other headers exactly; the job cap over TCP): no
+//! cross-site writes, JSON-only API, tokens and the sign-in page, the cap on active jobs, and
+//! the security headers.
 
 use axum::body::Body;
-use axum::http::{HeaderMap, Request};
-use axum::Router;
-use common::*;
-use http_body_util::BodyExt;
-use leptos::prelude::LeptosOptions;
-use serde_json::{json, Value};
-use server::jobs::backend::StoreBackend;
+use axum::http::Request;
+use serde_json::json;
 use server::web::Security;
 use sqlx::PgPool;
-use tower::ServiceExt;
+
+use crate::helpers::*;
 
 const TOKEN: &str = "test-token-0123456789abcdef";
 const READ_TOKEN: &str = "read-token-0123456789abcdef";
 const DEMO: &str = r#"{"request":{"kind":"demo","steps":1,"step_ms":0}}"#;
 
-fn app_with(pool: &PgPool, security: Security, max_active: u64) -> Router {
-    let options = LeptosOptions::builder().output_name("runboard").build();
-    let mut backend = StoreBackend::with_max_grid(store(pool), 1_000);
-    backend.max_active_jobs = max_active;
-    server::web::router_with(options, server::web::shared(backend), security)
-}
-
-fn open_app(pool: &PgPool) -> Router {
-    app_with(pool, Security::default(), 1_000)
-}
-
-fn token_app(pool: &PgPool) -> Router {
+/// The app with both tokens set.
+async fn token_app(pool: PgPool) -> TestApp {
     let security = Security {
         token: Some(TOKEN.into()),
         read_token: Some(READ_TOKEN.into()),
         allowed_origins: vec![],
     };
-    app_with(pool, security, 1_000)
-}
-
-struct Answer {
-    status: u16,
-    headers: HeaderMap,
-    body: String,
-}
-
-impl Answer {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.body).unwrap_or(Value::Null)
-    }
-}
-
-async fn send(app: &Router, request: Request<Body>) -> Answer {
-    let response = app.clone().oneshot(request).await.unwrap();
-    let status = response.status().as_u16();
-    let headers = response.headers().clone();
-    let bytes = response.into_body().collect().await.unwrap().to_bytes();
-    Answer {
-        status,
-        headers,
-        body: String::from_utf8_lossy(&bytes).into_owned(),
-    }
+    TestApp::spawn_with(
+        pool,
+        AppOptions {
+            security,
+            ..AppOptions::default()
+        },
+    )
+    .await
 }
 
 /// A POST with the given headers (content-type JSON unless overridden).
@@ -86,29 +55,20 @@ fn get(path: &str, headers: &[(&str, &str)]) -> Request<Body> {
     builder.body(Body::empty()).unwrap()
 }
 
-async fn job_count(pool: &PgPool) -> i64 {
-    sqlx::query_scalar("SELECT count(*) FROM jobs")
-        .fetch_one(pool)
-        .await
-        .unwrap()
-}
-
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn a_page_on_another_origin_cannot_queue_cancel_or_import(pool: PgPool) {
-    let app = open_app(&pool);
+    let app = TestApp::spawn(pool).await;
     // The finding: a "simple" text/plain POST from evil.example queued a job.
-    let answer = send(
-        &app,
-        post(
+    let answer = app
+        .oneshot(post(
             "/api/submit_job",
             DEMO,
             &[
                 ("content-type", "text/plain"),
                 ("origin", "http://evil.example"),
             ],
-        ),
-    )
-    .await;
+        ))
+        .await;
     assert_eq!(answer.status, 403, "{}", answer.body);
     assert_eq!(answer.json()["kind"], "forbidden");
     assert!(answer.body.contains("evil.example"), "{}", answer.body);
@@ -121,11 +81,11 @@ async fn a_page_on_another_origin_cannot_queue_cancel_or_import(pool: PgPool) {
         vec![("sec-fetch-site", "same-site")],
     ] {
         for path in ["/api/submit_job", "/api/cancel_job", "/api/import_dataset"] {
-            let answer = send(&app, post(path, DEMO, &headers)).await;
+            let answer = app.oneshot(post(path, DEMO, &headers)).await;
             assert_eq!(answer.status, 403, "{path} {headers:?}: {}", answer.body);
         }
     }
-    assert_eq!(job_count(&pool).await, 0, "nothing was queued");
+    assert_eq!(job_count(&app.pool).await, 0, "nothing was queued");
 
     // Same-origin pages, and clients that send neither header (curl), still work.
     for headers in [
@@ -136,10 +96,10 @@ async fn a_page_on_another_origin_cannot_queue_cancel_or_import(pool: PgPool) {
         ],
         vec![],
     ] {
-        let answer = send(&app, post("/api/submit_job", DEMO, &headers)).await;
+        let answer = app.oneshot(post("/api/submit_job", DEMO, &headers)).await;
         assert_eq!(answer.status, 200, "{headers:?}: {}", answer.body);
     }
-    assert_eq!(job_count(&pool).await, 3);
+    assert_eq!(job_count(&app.pool).await, 3);
 }
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
@@ -148,73 +108,76 @@ async fn allowed_origins_may_call_the_api_with_cors(pool: PgPool) {
         allowed_origins: vec!["https://lab.example".into()],
         ..Security::default()
     };
-    let app = app_with(&pool, security, 1_000);
-    let answer = send(
-        &app,
-        post(
+    let app = TestApp::spawn_with(
+        pool,
+        AppOptions {
+            security,
+            ..AppOptions::default()
+        },
+    )
+    .await;
+    let answer = app
+        .oneshot(post(
             "/api/submit_job",
             DEMO,
             &[("origin", "https://lab.example")],
-        ),
-    )
-    .await;
+        ))
+        .await;
     assert_eq!(answer.status, 200, "{}", answer.body);
     assert_eq!(
         answer.headers["access-control-allow-origin"],
         "https://lab.example"
     );
-    let answer = send(
-        &app,
-        post(
+    let answer = app
+        .oneshot(post(
             "/api/submit_job",
             DEMO,
             &[("origin", "https://other.example")],
-        ),
-    )
-    .await;
+        ))
+        .await;
     assert_eq!(answer.status, 403);
     assert!(answer.headers.get("access-control-allow-origin").is_none());
 }
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn the_api_takes_json_bodies_only(pool: PgPool) {
-    let app = open_app(&pool);
+    let app = TestApp::spawn(pool).await;
     for content_type in [
         "text/plain",
         "application/x-www-form-urlencoded",
         "multipart/form-data",
     ] {
-        let answer = send(
-            &app,
-            post("/api/submit_job", DEMO, &[("content-type", content_type)]),
-        )
-        .await;
+        let answer = app
+            .oneshot(post(
+                "/api/submit_job",
+                DEMO,
+                &[("content-type", content_type)],
+            ))
+            .await;
         assert_eq!(answer.status, 415, "{content_type}: {}", answer.body);
         assert_eq!(answer.json()["kind"], "unsupported_media_type");
         assert!(answer.body.contains("application/json"), "{}", answer.body);
     }
-    let answer = send(
-        &app,
-        post(
+    let answer = app
+        .oneshot(post(
             "/api/submit_job",
             DEMO,
             &[("content-type", "application/json; charset=utf-8")],
-        ),
-    )
-    .await;
+        ))
+        .await;
     assert_eq!(answer.status, 200, "{}", answer.body);
-    assert_eq!(job_count(&pool).await, 1);
+    assert_eq!(job_count(&app.pool).await, 1);
 }
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn without_a_token_only_loopback_host_names_are_answered(pool: PgPool) {
-    let app = open_app(&pool);
+    let app = TestApp::spawn(pool).await;
     // A DNS-rebinding page reaches the server under its own name.
     let request = Request::get("/jobs")
         .header("host", "rebind.evil.example:3000")
         .body(Body::empty())
         .unwrap();
-    let answer = send(&app, request).await;
+    let answer = app.oneshot(request).await;
     assert_eq!(answer.status, 403, "{}", answer.body);
     assert!(
         answer.body.contains("rebind.evil.example"),
@@ -226,13 +189,13 @@ async fn without_a_token_only_loopback_host_names_are_answered(pool: PgPool) {
         .header("content-type", "application/json")
         .body(Body::from("{}"))
         .unwrap();
-    assert_eq!(send(&app, request).await.status, 200);
+    assert_eq!(app.oneshot(request).await.status, 200);
 }
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn with_a_token_the_api_needs_a_bearer_and_the_read_token_only_reads(pool: PgPool) {
-    let app = token_app(&pool);
-    let answer = send(&app, post("/api/list_jobs", "{}", &[])).await;
+    let app = token_app(pool).await;
+    let answer = app.oneshot(post("/api/list_jobs", "{}", &[])).await;
     assert_eq!(answer.status, 401, "{}", answer.body);
     assert_eq!(answer.json()["kind"], "unauthorized");
     assert!(
@@ -243,30 +206,28 @@ async fn with_a_token_the_api_needs_a_bearer_and_the_read_token_only_reads(pool:
     assert!(answer.headers.contains_key("www-authenticate"));
 
     let wrong = format!("Bearer {TOKEN}x");
-    let answer = send(
-        &app,
-        post("/api/submit_job", DEMO, &[("authorization", &wrong)]),
-    )
-    .await;
+    let answer = app
+        .oneshot(post("/api/submit_job", DEMO, &[("authorization", &wrong)]))
+        .await;
     assert_eq!(answer.status, 401);
-    assert_eq!(job_count(&pool).await, 0);
+    assert_eq!(job_count(&app.pool).await, 0);
 
     let full = format!("Bearer {TOKEN}");
-    let answer = send(
-        &app,
-        post("/api/submit_job", DEMO, &[("authorization", &full)]),
-    )
-    .await;
+    let answer = app
+        .oneshot(post("/api/submit_job", DEMO, &[("authorization", &full)]))
+        .await;
     assert_eq!(answer.status, 200, "{}", answer.body);
     let id = answer.json()["id"].as_str().unwrap().to_string();
 
     let read = format!("Bearer {READ_TOKEN}");
     let status_body = json!({ "id": id }).to_string();
-    let answer = send(
-        &app,
-        post("/api/job_status", &status_body, &[("authorization", &read)]),
-    )
-    .await;
+    let answer = app
+        .oneshot(post(
+            "/api/job_status",
+            &status_body,
+            &[("authorization", &read)],
+        ))
+        .await;
     assert_eq!(answer.status, 200, "{}", answer.body);
     for path in ["/api/submit_job", "/api/cancel_job", "/api/import_dataset"] {
         let body = if path == "/api/cancel_job" {
@@ -274,13 +235,15 @@ async fn with_a_token_the_api_needs_a_bearer_and_the_read_token_only_reads(pool:
         } else {
             DEMO
         };
-        let answer = send(&app, post(path, body, &[("authorization", &read)])).await;
+        let answer = app
+            .oneshot(post(path, body, &[("authorization", &read)]))
+            .await;
         assert_eq!(answer.status, 403, "{path}: {}", answer.body);
         assert!(answer.body.contains("read-only"), "{}", answer.body);
     }
-    assert_eq!(job_count(&pool).await, 1);
+    assert_eq!(job_count(&app.pool).await, 1);
     let state: String = sqlx::query_scalar("SELECT state FROM jobs")
-        .fetch_one(&pool)
+        .fetch_one(&app.pool)
         .await
         .unwrap();
     assert_eq!(state, "QUEUED", "the read token could not cancel it");
@@ -288,13 +251,13 @@ async fn with_a_token_the_api_needs_a_bearer_and_the_read_token_only_reads(pool:
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn the_browser_signs_in_once_and_then_carries_a_strict_session_cookie(pool: PgPool) {
-    let app = token_app(&pool);
+    let app = token_app(pool).await;
     // A page without a session goes to the sign-in page, which comes back to it.
-    let answer = send(&app, get("/jobs?state=RUNNING", &[])).await;
+    let answer = app.oneshot(get("/jobs?state=RUNNING", &[])).await;
     assert_eq!(answer.status, 303, "{}", answer.body);
     let location = answer.headers["location"].to_str().unwrap().to_string();
     assert!(location.starts_with("/signin?next=/jobs"), "{location}");
-    let answer = send(&app, get(&location, &[])).await;
+    let answer = app.oneshot(get(&location, &[])).await;
     assert_eq!(answer.status, 200);
     assert!(answer.body.contains("name=\"token\""), "{}", answer.body);
 
@@ -306,12 +269,12 @@ async fn the_browser_signs_in_once_and_then_carries_a_strict_session_cookie(pool
             .body(Body::from(format!("token={token}&next=%2Fjobs")))
             .unwrap()
     };
-    let answer = send(&app, form("not-the-token")).await;
+    let answer = app.oneshot(form("not-the-token")).await;
     assert_eq!(answer.status, 401);
     assert!(answer.body.contains("not valid"));
     assert!(answer.headers.get("set-cookie").is_none());
 
-    let answer = send(&app, form(TOKEN)).await;
+    let answer = app.oneshot(form(TOKEN)).await;
     assert_eq!(answer.status, 303);
     assert_eq!(answer.headers["location"], "/jobs");
     let cookie = answer.headers["set-cookie"].to_str().unwrap().to_string();
@@ -321,37 +284,43 @@ async fn the_browser_signs_in_once_and_then_carries_a_strict_session_cookie(pool
     let session = cookie.split(';').next().unwrap().to_string();
 
     // The cookie opens pages and server functions alike; a forged one does not.
-    let answer = send(&app, get("/jobs", &[("cookie", &session)])).await;
+    let answer = app.oneshot(get("/jobs", &[("cookie", &session)])).await;
     assert_eq!(answer.status, 200, "{}", answer.body);
-    let answer = send(
-        &app,
-        post(
+    let answer = app
+        .oneshot(post(
             "/api/submit_job",
             DEMO,
             &[("cookie", &session), ("origin", "http://127.0.0.1:3000")],
-        ),
-    )
-    .await;
+        ))
+        .await;
     assert_eq!(answer.status, 200, "{}", answer.body);
     let forged = format!("{}0", session);
-    let answer = send(&app, post("/api/list_jobs", "{}", &[("cookie", &forged)])).await;
+    let answer = app
+        .oneshot(post("/api/list_jobs", "{}", &[("cookie", &forged)]))
+        .await;
     assert_eq!(answer.status, 401);
     // Static assets need nothing.
-    assert_ne!(send(&app, get("/favicon.ico", &[])).await.status, 401);
+    assert_ne!(app.oneshot(get("/favicon.ico", &[])).await.status, 401);
 }
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn the_job_cap_answers_429_and_stores_nothing(pool: PgPool) {
-    let app = app_with(&pool, Security::default(), 2);
-    for _ in 0..2 {
-        assert_eq!(
-            send(&app, post("/api/submit_job", DEMO, &[])).await.status,
-            200
-        );
-    }
-    let answer = send(&app, post("/api/submit_job", DEMO, &[])).await;
-    assert_eq!(answer.status, 429, "{}", answer.body);
-    let err = answer.json();
+    let app = TestApp::spawn_with(
+        pool,
+        AppOptions {
+            max_active_jobs: 2,
+            ..AppOptions::default()
+        },
+    )
+    .await;
+    // Over TCP: nothing here depends on exact headers.
+    let demo = || json!({"kind": "demo", "steps": 1, "step_ms": 0});
+    let first = app.submit(demo()).await;
+    app.submit(demo()).await;
+    let (code, err) = app
+        .post_json("/api/submit_job", json!({ "request": demo() }))
+        .await;
+    assert_eq!(code, 429, "{err}");
     assert_eq!(err["kind"], "too_many_jobs");
     assert_eq!(err["limit"], 2);
     assert!(
@@ -361,23 +330,11 @@ async fn the_job_cap_answers_429_and_stores_nothing(pool: PgPool) {
             .contains("RUNBOARD_MAX_ACTIVE_JOBS"),
         "{err}"
     );
-    assert_eq!(job_count(&pool).await, 2);
+    assert_eq!(job_count(&app.pool).await, 2);
     // Finished jobs do not count: cancel one and there is room again.
-    let id: uuid::Uuid = sqlx::query_scalar("SELECT id FROM jobs LIMIT 1")
-        .fetch_one(&pool)
-        .await
-        .unwrap();
-    let cancel = json!({ "id": id.to_string() }).to_string();
-    assert_eq!(
-        send(&app, post("/api/cancel_job", &cancel, &[]))
-            .await
-            .status,
-        200
-    );
-    assert_eq!(
-        send(&app, post("/api/submit_job", DEMO, &[])).await.status,
-        200
-    );
+    app.cancel(first).await;
+    app.submit(demo()).await;
+    assert_eq!(job_count(&app.pool).await, 3);
 }
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
@@ -398,14 +355,16 @@ async fn concurrent_submits_never_overshoot_the_cap(pool: PgPool) {
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn every_response_carries_the_security_headers(pool: PgPool) {
-    let app = open_app(&pool);
-    let api = send(&app, post("/api/list_jobs", "{}", &[])).await;
-    let page = send(&app, get("/jobs", &[])).await;
-    let refused = send(
-        &app,
-        post("/api/list_jobs", "{}", &[("content-type", "text/plain")]),
-    )
-    .await;
+    let app = TestApp::spawn(pool).await;
+    let api = app.oneshot(post("/api/list_jobs", "{}", &[])).await;
+    let page = app.oneshot(get("/jobs", &[])).await;
+    let refused = app
+        .oneshot(post(
+            "/api/list_jobs",
+            "{}",
+            &[("content-type", "text/plain")],
+        ))
+        .await;
     for answer in [&api, &page, &refused] {
         assert_eq!(answer.headers["x-content-type-options"], "nosniff");
         assert_eq!(answer.headers["x-frame-options"], "DENY");
@@ -430,7 +389,7 @@ async fn every_response_carries_the_security_headers(pool: PgPool) {
         page.body.contains(&format!("nonce=\"{nonce}\"")),
         "the hydration script carries the nonce"
     );
-    let again = send(&app, get("/jobs", &[])).await;
+    let again = app.oneshot(get("/jobs", &[])).await;
     assert!(
         !again.headers["content-security-policy"]
             .to_str()
@@ -442,23 +401,23 @@ async fn every_response_carries_the_security_headers(pool: PgPool) {
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn pages_and_api_answers_are_compressed_and_cached_by_kind(pool: PgPool) {
-    let app = open_app(&pool);
-    let page = send(&app, get("/jobs", &[("accept-encoding", "br, gzip")])).await;
+    let app = TestApp::spawn(pool).await;
+    let page = app
+        .oneshot(get("/jobs", &[("accept-encoding", "br, gzip")]))
+        .await;
     assert_eq!(page.status, 200);
     assert!(
         page.headers.get("content-encoding").is_none(),
         "HTML is not compressed yet"
     );
     assert_eq!(page.headers["cache-control"], "no-cache");
-    let api = send(
-        &app,
-        post("/api/list_jobs", "{}", &[("accept-encoding", "gzip")]),
-    )
-    .await;
+    let api = app
+        .oneshot(post("/api/list_jobs", "{}", &[("accept-encoding", "gzip")]))
+        .await;
     assert_eq!(api.status, 200);
     assert_eq!(api.headers["content-encoding"], "gzip");
     assert_eq!(api.headers["cache-control"], "no-store");
-    let plain = send(&app, post("/api/list_jobs", "{}", &[])).await;
+    let plain = app.oneshot(post("/api/list_jobs", "{}", &[])).await;
     assert!(plain.headers.get("content-encoding").is_none());
     assert!(
         plain.body.contains("\"jobs\""),

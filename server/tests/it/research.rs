@@ -2,13 +2,10 @@
 //! walk-forward progress (messages and update counts), backtest, training, kill-and-resume with
 //! provenance, discarded checkpoints.
 
-mod common;
-
 use std::time::Duration;
 
 use app::api::backend::{BackendError, JobBackend};
 use app::model::{JobRequest, JobState};
-use common::*;
 use serde_json::{json, Value};
 use server::datasets::{DatasetStore, SAMPLE_DATASET_ID};
 use server::engine;
@@ -19,6 +16,8 @@ use server::jobs::rescuer::Rescuer;
 use server::jobs::worker::RunOutcome;
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
+
+use crate::helpers::*;
 
 async fn backend(pool: &PgPool) -> StoreBackend {
     DatasetStore::new(pool.clone())
@@ -47,14 +46,6 @@ fn walk_forward_json() -> Value {
         "grid": {"n1": {"list": [5, 10, 20]}, "n2": {"list": [30, 50, 80]}},
         "folds": 4, "in_sample_fraction": 0.7
     })
-}
-
-async fn job_count(pool: &PgPool) -> i64 {
-    sqlx::query_as::<_, (i64,)>("SELECT count(*) FROM jobs")
-        .fetch_one(pool)
-        .await
-        .unwrap()
-        .0
 }
 
 /// Runs the one queued job in this process and returns its id.

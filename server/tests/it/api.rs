@@ -1,0 +1,193 @@
+//! The `/api/*` server functions over HTTP (the real router on a real TCP port, see
+//! [`TestApp`]): JSON in and out, typed errors with 4xx statuses that name the problem.
+
+use app::model::{JobKind, JobState};
+use serde_json::{json, Value};
+use server::jobs::handlers::demo::DemoResult;
+use sqlx::PgPool;
+
+use crate::helpers::*;
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn submit_then_read_status_list_log_result_and_cancel(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let id = app
+        .submit(json!({"kind": "demo", "steps": 5, "step_ms": 10}))
+        .await;
+    let job = app.status(id).await;
+    assert_eq!(job.id, id);
+    assert_eq!(job.state, JobState::Queued);
+    assert_eq!(job.kind, JobKind::Demo);
+    // The run log lives under the store's runs directory (here a temporary one).
+    assert!(
+        job.log_path.ends_with(&format!("/{id}/artifacts/run.log")),
+        "{}",
+        job.log_path
+    );
+    let id = id.to_string();
+
+    let (code, list) = app
+        .post_json("/api/list_jobs", json!({"state": "queued"}))
+        .await;
+    assert_eq!(code, 200, "{list}");
+    assert_eq!(list["total"], 1);
+    assert_eq!(list["jobs"][0]["id"], id.as_str());
+    let (_, none) = app
+        .post_json("/api/list_jobs", json!({"state": "RUNNING"}))
+        .await;
+    assert_eq!(none["total"], 0);
+
+    let (code, result) = app.post_json("/api/job_result", json!({"id": id})).await;
+    assert_eq!(code, 200);
+    assert_eq!(result["result"], Value::Null, "no result before success");
+
+    let (code, log) = app
+        .post_json("/api/job_log", json!({"id": id, "lines": 10}))
+        .await;
+    assert_eq!(code, 200);
+    assert_eq!(log["lines"], json!([]), "nothing logged before it runs");
+
+    let cancelled = app.cancel(job.id).await;
+    assert_eq!(cancelled.state, JobState::Cancelled);
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn bad_input_gets_a_4xx_that_names_the_problem(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let (code, err) = app
+        .post_json("/api/job_status", json!({"id": "not-a-uuid"}))
+        .await;
+    assert_eq!(
+        (code, err),
+        (
+            400,
+            json!({"kind": "invalid_job_id", "input": "not-a-uuid"})
+        )
+    );
+
+    let unknown = uuid::Uuid::new_v4().to_string();
+    let (code, err) = app
+        .post_json("/api/job_status", json!({"id": unknown}))
+        .await;
+    assert_eq!(
+        (code, err),
+        (404, json!({"kind": "no_such_job", "id": unknown}))
+    );
+    let (code, _) = app
+        .post_json("/api/cancel_job", json!({"id": unknown}))
+        .await;
+    assert_eq!(code, 404);
+
+    let (code, err) = app
+        .post_json(
+            "/api/submit_job",
+            json!({"request": {"kind": "demo", "steps": 0}}),
+        )
+        .await;
+    assert_eq!(code, 400);
+    assert_eq!(err["kind"], "invalid_request");
+    assert_eq!(err["field"], "request.steps");
+
+    let (code, err) = app
+        .post_json("/api/submit_job", json!({"request": {"kind": "teleport"}}))
+        .await;
+    assert_eq!(code, 400, "{err}");
+    assert_eq!(err["kind"], "invalid_request");
+    assert!(
+        err["message"].as_str().unwrap().contains("teleport"),
+        "{err}"
+    );
+
+    let (code, err) = app.post_raw("/api/job_status", "{not json").await;
+    assert_eq!(code, 400, "{err}");
+    assert_eq!(err["kind"], "invalid_request");
+
+    let (code, err) = app
+        .post_json("/api/list_jobs", json!({"state": "DONE"}))
+        .await;
+    assert_eq!(code, 400);
+    assert_eq!(err["field"], "state");
+    let (code, err) = app
+        .post_json("/api/list_jobs", json!({"per_page": 5000}))
+        .await;
+    assert_eq!(code, 400);
+    assert_eq!(err["field"], "per_page");
+
+    let (code, err) = app
+        .post_json("/api/job_log", json!({"id": unknown, "lines": 0}))
+        .await;
+    assert_eq!(code, 400);
+    assert_eq!(err["field"], "lines");
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn cancelling_a_finished_job_is_a_conflict(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let store = &app.store;
+    let id = store.enqueue(demo(1, 0)).await.unwrap().id;
+    let job = store.claim("w:1:0", "test").await.unwrap().unwrap();
+    store
+        .complete(id, job.lease, &json!({"done": true}))
+        .await
+        .unwrap();
+    let (code, err) = app
+        .post_json("/api/cancel_job", json!({"id": id.to_string()}))
+        .await;
+    assert_eq!(code, 409, "{err}");
+    assert_eq!(err["kind"], "conflict");
+    assert!(err["message"].as_str().unwrap().contains("SUCCEEDED"));
+    let (_, result) = app
+        .post_json("/api/job_result", json!({"id": id.to_string()}))
+        .await;
+    assert_eq!(result["result"], json!({"done": true}));
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn list_is_newest_first_and_paginated(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let store = &app.store;
+    let mut ids = Vec::new();
+    for _ in 0..5 {
+        ids.push(store.enqueue(demo(1, 0)).await.unwrap().id.to_string());
+    }
+    let (_, page1) = app
+        .post_json("/api/list_jobs", json!({"per_page": 2}))
+        .await;
+    let (_, page3) = app
+        .post_json("/api/list_jobs", json!({"per_page": 2, "page": 3}))
+        .await;
+    assert_eq!(page1["total"], 5);
+    assert_eq!(page1["jobs"][0]["id"], ids[4].as_str());
+    assert_eq!(page1["jobs"][1]["id"], ids[3].as_str());
+    assert_eq!(page3["jobs"].as_array().unwrap().len(), 1);
+    assert_eq!(page3["jobs"][0]["id"], ids[0].as_str());
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn a_submitted_job_runs_on_a_worker_and_its_result_reads_back_over_http(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let worker = app.worker();
+    let id = app
+        .submit(json!({"kind": "demo", "steps": 5, "step_ms": 10}))
+        .await;
+    let done = app.wait_terminal(id).await;
+    assert_eq!(done.state, JobState::Succeeded, "{done:?}");
+    assert_eq!(done.progress, Some(1.0));
+    assert_eq!(done.attempt, 1);
+    let (code, result) = app.post_json("/api/job_result", json!({"id": id})).await;
+    assert_eq!(code, 200, "{result}");
+    let result: DemoResult = serde_json::from_value(result["result"].clone()).unwrap();
+    assert_eq!(result.sum_of_squares, 1 + 4 + 9 + 16 + 25);
+    let (_, log) = app
+        .post_json("/api/job_log", json!({"id": id, "lines": 100}))
+        .await;
+    assert!(
+        log["lines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|l| l.as_str().unwrap().ends_with("succeeded")),
+        "{log}"
+    );
+    worker.stop().await;
+}
