@@ -51,6 +51,23 @@ impl Security {
     }
 }
 
+/// The nonce of the page being rendered for this request, shared between the guard and the
+/// router's Leptos context (which records it).
+#[derive(Clone, Debug, Default)]
+pub struct PageNonce(Arc<std::sync::Mutex<Option<String>>>);
+
+impl PageNonce {
+    pub fn set(&self, nonce: String) {
+        if let Ok(mut slot) = self.0.lock() {
+            *slot = Some(nonce);
+        }
+    }
+
+    fn get(&self) -> Option<String> {
+        self.0.lock().ok().and_then(|slot| slot.clone())
+    }
+}
+
 /// The policy for pages without their own: nothing may load, frame, or be posted elsewhere.
 pub const DEFAULT_CSP: &str =
     "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
@@ -71,10 +88,12 @@ pub fn check_bind(addr: SocketAddr, token_set: bool) -> Result<(), String> {
 /// The middleware: host, cross-site and content-type checks, then the security headers.
 pub async fn guard(
     State(security): State<Arc<Security>>,
-    request: Request,
+    mut request: Request,
     next: Next,
 ) -> Response {
     let cors_origin = allowed_cross_origin(&security, request.headers());
+    let nonce = PageNonce::default();
+    request.extensions_mut().insert(nonce.clone());
     let mut response = match check(&security, &request) {
         Err(refusal) => refuse(refusal),
         Ok(()) if request.method() == Method::OPTIONS && cors_origin.is_some() => {
@@ -82,6 +101,20 @@ pub async fn guard(
         }
         Ok(()) => next.run(request).await,
     };
+    // The HTML shell sets the page's policy with its nonce; should that header be missing,
+    // the nonce Leptos rendered (recorded by the router's context) still gives the right one.
+    if !response
+        .headers()
+        .contains_key(header::CONTENT_SECURITY_POLICY)
+    {
+        if let Some(nonce) = nonce.get() {
+            if let Ok(v) = HeaderValue::from_str(&app::content_security_policy(&nonce)) {
+                response
+                    .headers_mut()
+                    .insert(header::CONTENT_SECURITY_POLICY, v);
+            }
+        }
+    }
     add_security_headers(response.headers_mut());
     if let Some(origin) = cors_origin {
         add_cors_headers(response.headers_mut(), &origin);

@@ -35,6 +35,7 @@ pub fn router_with(options: LeptosOptions, backend: SharedBackend, security: Sec
         move || {
             provide_context::<SharedBackend>(backend.clone());
             provide_context(href.clone());
+            record_nonce();
         }
     };
     let security = Arc::new(security);
@@ -67,6 +68,16 @@ pub fn router_with(options: LeptosOptions, backend: SharedBackend, security: Sec
         )
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(options)
+}
+
+/// Hands this request's Leptos nonce to the guard (see [`guard::PageNonce`]).
+fn record_nonce() {
+    let nonce = leptos::nonce::use_nonce();
+    let slot = use_context::<axum::http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<guard::PageNonce>().cloned());
+    if let (Some(nonce), Some(slot)) = (nonce, slot) {
+        slot.set(nonce.to_string());
+    }
 }
 
 /// Wraps a backend implementation for the Leptos context.

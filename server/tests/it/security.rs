@@ -389,6 +389,17 @@ async fn every_response_carries_the_security_headers(pool: PgPool) {
         page.body.contains(&format!("nonce=\"{nonce}\"")),
         "the hydration script carries the nonce"
     );
+    // Error pages (400, 404) carry a page policy with their nonce too.
+    for path in [
+        "/jobs/not-a-uuid",
+        "/jobs/00000000-0000-4000-8000-000000000000",
+    ] {
+        let error_page = app.oneshot(get(path, &[])).await;
+        let csp = error_page.headers["content-security-policy"]
+            .to_str()
+            .unwrap();
+        assert!(csp.contains("'nonce-"), "{path}: {csp}");
+    }
     let again = app.oneshot(get("/jobs", &[])).await;
     assert!(
         !again.headers["content-security-policy"]
