@@ -158,6 +158,7 @@ async fn run() -> anyhow::Result<()> {
         cash: 10_000.0,
         commission: 0.002,
         long_only: false,
+        robustness: Default::default(),
     };
     let rounds = 7;
     let mut plain = Vec::new();

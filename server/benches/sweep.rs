@@ -28,6 +28,7 @@ fn request(metric: Metric) -> OptimizeRequest {
         cash: 10_000.0,
         commission: 0.002,
         long_only: false,
+        robustness: Default::default(),
     }
 }
 

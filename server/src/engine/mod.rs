@@ -14,6 +14,7 @@ pub mod metrics;
 pub mod optimize;
 pub mod progress;
 pub mod robustness;
+pub mod search_robustness;
 pub mod strategy;
 pub mod train;
 pub mod walkforward;

@@ -19,14 +19,16 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use app::model::research::{
-    Constraint, GridSpec, Heatmap, Limits, Metric, OptimizeRequest, OptimizeResult, RunSummary,
-    Stats,
+    Constraint, FullGrid, GridSpec, Heatmap, Limits, Metric, OptimizeRequest, OptimizeResult,
+    RunSummary, Stats,
 };
 
-use super::backtest::{full_report, simulate_run, RunSpec, Scratch};
+use super::backtest::{equity_points, full_report, simulate_run, RunSpec, Scratch};
 use super::data::Series;
 use super::metrics::{metric_value, TimeInfo};
 use super::progress::{Flow, ProgressSink};
+use super::robustness::plateau_scores;
+use super::search_robustness::search_robustness;
 use super::strategy::{indicator_keys, IndicatorCache};
 use super::EngineError;
 
@@ -207,6 +209,26 @@ impl<'a> Sweep<'a> {
             return Err(EngineError::Stopped);
         }
         Ok(out)
+    }
+
+    /// Simulates run `k` over bars `[a, b)` into `scratch` (its equity curve is then
+    /// `scratch.equity`, window-relative); `values` is a reusable buffer.
+    pub fn simulate(
+        &self,
+        k: usize,
+        a: usize,
+        b: usize,
+        scratch: &mut Scratch,
+        values: &mut Vec<f64>,
+    ) {
+        self.values(k, values);
+        let prepared = self.cache.prepare(self.series, self.grid.strategy, values);
+        simulate_run(&self.spec(a, b), &prepared, scratch);
+    }
+
+    /// Combination number (before constraints) of run `k`.
+    pub fn raw(&self, k: usize) -> u64 {
+        self.runs[k]
     }
 
     /// Full statistics of run `k` over bars `[a, b)`, and its equity curve (window-relative).
@@ -393,38 +415,98 @@ pub fn run_optimize_resumable(
     }
 
     let order = rank(&metrics);
+    let best_k = order
+        .first()
+        .copied()
+        .ok_or_else(|| EngineError::InvalidInput {
+            field: "grid".into(),
+            message: "the grid has no runs".into(),
+        })?;
+    let full_grid = full_grid(&grid, &sweep, &metrics);
+    let dims: Vec<usize> = grid.axes.iter().map(Vec::len).collect();
+    let plateaus = plateau_scores(&full_grid.values, &dims).ok();
+    let plateau_of = |k: usize| plateaus.as_ref().and_then(|p| p[sweep.raw(k) as usize]);
     let top_idx: Vec<usize> = order.iter().take(req.top_n.max(1)).copied().collect();
     let top_stats: Vec<Stats> = top_idx
         .par_iter()
         .map(|&k| sweep.full(k, 0, series.len()).0)
         .collect();
+    let summary = |k: usize, stats: Stats| RunSummary {
+        params: sweep.params(k),
+        metric: metrics[k].is_finite().then_some(metrics[k]),
+        stats: Some(stats),
+        plateau: plateau_of(k),
+    };
     let top: Vec<RunSummary> = top_idx
         .iter()
         .zip(top_stats)
-        .map(|(&k, stats)| RunSummary {
-            params: sweep.params(k),
-            metric: metrics[k].is_finite().then_some(metrics[k]),
-            stats: Some(stats),
-        })
+        .map(|(&k, stats)| summary(k, stats))
         .collect();
-    let best = top
-        .first()
-        .cloned()
-        .ok_or_else(|| EngineError::InvalidInput {
-            field: "grid".into(),
-            message: "the grid has no runs".into(),
-        })?;
+    let robust_best = robust_best_index(&metrics, |k| plateau_of(k))
+        .map(|k| summary(k, sweep.full(k, 0, series.len()).0));
+    let (best_stats, best_curve) = sweep.full(best_k, 0, series.len());
+    let robustness = if req.robustness.enabled {
+        Some(search_robustness(
+            &sweep,
+            (0, series.len()),
+            &metrics,
+            best_k,
+            &req.robustness,
+            sink,
+        )?)
+    } else {
+        None
+    };
     Ok(Resumed {
         result: OptimizeResult {
             metric: req.metric,
-            best_params: best.params,
-            best_stats: best.stats.unwrap_or_default(),
+            best_params: sweep.params(best_k),
+            best_stats,
             top,
             grid: heatmap(&grid, &sweep, &metrics),
             total_runs: n,
+            best_equity: equity_points(&series.ts, &best_curve),
+            robust_best,
+            robustness,
+            full_grid: Some(full_grid),
         },
         resumed_from,
     })
+}
+
+/// The metric of every grid combination (NaN where not admissible): see [`FullGrid`].
+pub fn full_grid(grid: &GridSpec, sweep: &Sweep<'_>, metrics: &[f64]) -> FullGrid {
+    let mut values = vec![f64::NAN; grid.product as usize];
+    for (k, &m) in metrics.iter().enumerate() {
+        values[sweep.raw(k) as usize] = m;
+    }
+    FullGrid {
+        params: grid
+            .strategy
+            .params()
+            .iter()
+            .map(|p| p.name.to_string())
+            .collect(),
+        axes: grid.axes.clone(),
+        values,
+    }
+}
+
+/// The "robust best": the run with a defined metric whose plateau score is highest (ties: the
+/// first in run order); `None` when no run has one.
+pub fn robust_best_index(metrics: &[f64], plateau: impl Fn(usize) -> Option<f64>) -> Option<usize> {
+    let mut best: Option<(usize, f64)> = None;
+    for (k, m) in metrics.iter().enumerate() {
+        if !m.is_finite() {
+            continue;
+        }
+        if let Some(p) = plateau(k).filter(|p| p.is_finite()) {
+            if best.is_none_or(|(_, b)| p > b) {
+                best = Some((k, p));
+            }
+        }
+    }
+    best.map(|(k, _)| k)
 }
 
 #[cfg(test)]
@@ -455,6 +537,7 @@ mod tests {
             cash: 10_000.0,
             commission: 0.002,
             long_only: false,
+            robustness: Default::default(),
         }
     }
 
@@ -622,6 +705,9 @@ mod tests {
             "started at the checkpoint"
         );
         let resumed = resumed.result;
+        assert_eq!(resumed.robustness, full.robustness);
+        assert_eq!(resumed.top, full.top);
+        assert_eq!(resumed.full_grid, full.full_grid);
         assert_eq!(resumed, full);
         let fresh =
             run_optimize_resumable(&s, &req, None, &mut NoProgress, &Limits::default()).unwrap();

@@ -32,6 +32,10 @@ pub trait ProgressSink: Sync {
     /// Offers a checkpoint to persist; a later run given it resumes where this one was and
     /// produces the same result. The sink decides whether to store it.
     fn checkpoint(&self, _checkpoint: &serde_json::Value) {}
+
+    /// A new step of the job starts (e.g. "Robustness i/N" after "Run i/N"): its reports count
+    /// from 0 again, in their own units, and the sink starts a fresh rate and ETA for them.
+    fn begin_phase(&self) {}
 }
 
 /// A sink that ignores everything and never stops (benchmarks, tests, one-off calls).
@@ -63,13 +67,24 @@ pub(crate) fn report(
 pub(crate) struct Recorder {
     reports: std::sync::Mutex<Vec<(u64, u64, String)>>,
     checkpoints: std::sync::Mutex<Vec<serde_json::Value>>,
-    /// Return `Stop` from this (1-based) report on, as the job system does once a stop is
-    /// requested.
+    phases: std::sync::Mutex<usize>,
+    /// Return `Stop` from this (1-based) report of the main work (not counting the "Robustness"
+    /// steps) on, as the job system does once a stop is requested.
     pub stop_at: Option<usize>,
+    /// Return `Stop` from this (1-based) "Robustness" report on.
+    pub stop_in_robustness_at: Option<usize>,
 }
 
 #[cfg(test)]
 impl Recorder {
+    /// A recorder that says stop from its `n`-th "Robustness" report on.
+    pub fn stopping_in_robustness_at(n: usize) -> Recorder {
+        Recorder {
+            stop_in_robustness_at: Some(n),
+            ..Recorder::default()
+        }
+    }
+
     /// A recorder that says stop from its `n`-th report on.
     pub fn stopping_at(n: usize) -> Recorder {
         Recorder {
@@ -78,12 +93,34 @@ impl Recorder {
         }
     }
 
-    /// Every report, ordered by `done` (arrival order is not meaningful when a parallel sweep
-    /// reports from several threads).
+    /// Every report of the main work (all but the "Robustness …" steps), ordered by `done`
+    /// (arrival order is not meaningful when a parallel sweep reports from several threads).
     pub fn reports(&self) -> Vec<(u64, u64, String)> {
-        let mut reports = self.reports.lock().unwrap().clone();
+        let mut reports: Vec<_> = self
+            .reports
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|r| !r.2.starts_with("Robustness"))
+            .cloned()
+            .collect();
         reports.sort_by_key(|r| r.0);
         reports
+    }
+
+    /// The "Robustness …" reports, in arrival order.
+    pub fn robustness_reports(&self) -> Vec<(u64, u64, String)> {
+        let reports = self.reports.lock().unwrap();
+        reports
+            .iter()
+            .filter(|r| r.2.starts_with("Robustness"))
+            .cloned()
+            .collect()
+    }
+
+    /// How many phases were begun.
+    pub fn phases(&self) -> usize {
+        *self.phases.lock().unwrap()
     }
 
     /// Every checkpoint offered, in order.
@@ -97,12 +134,23 @@ impl ProgressSink for Recorder {
     fn report(&self, done: u64, total: u64, message: fmt::Arguments<'_>) -> Flow {
         let mut reports = self.reports.lock().unwrap();
         reports.push((done, total, message.to_string()));
-        match self.stop_at {
-            Some(n) if reports.len() >= n => Flow::Stop,
+        // `stop_at` counts the main work's reports; a stop asked for there also stops the
+        // robustness steps after it.
+        let main = reports
+            .iter()
+            .filter(|r| !r.2.starts_with("Robustness"))
+            .count();
+        let robust = reports.len() - main;
+        match (self.stop_at, self.stop_in_robustness_at) {
+            (Some(n), _) if main >= n => Flow::Stop,
+            (_, Some(n)) if robust >= n => Flow::Stop,
             _ => Flow::Continue,
         }
     }
     fn checkpoint(&self, checkpoint: &serde_json::Value) {
         self.checkpoints.lock().unwrap().push(checkpoint.clone());
+    }
+    fn begin_phase(&self) {
+        *self.phases.lock().unwrap() += 1;
     }
 }

@@ -18,14 +18,16 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use app::model::research::{
-    EquityPoint, FoldResult, Limits, WalkForwardRequest, WalkForwardResult,
+    EquityPoint, FoldResult, Limits, Robustness, WalkForwardRequest, WalkForwardResult,
+    WalkForwardRobustness,
 };
 
 use super::backtest::equity_points;
 use super::data::Series;
 use super::metrics::TimeInfo;
 use super::optimize::{best_index, Money, Resumed, Sweep};
-use super::progress::ProgressSink;
+use super::progress::{Flow, ProgressSink};
+use super::search_robustness::{bootstrap_figure, returns_of, search_robustness};
 use super::EngineError;
 
 /// Finished folds of an interrupted walk-forward job.
@@ -39,6 +41,9 @@ pub struct WalkForwardCheckpoint {
     pub best_runs: Vec<u64>,
     /// Its in-sample metric, as IEEE-754 bits (exact JSON round trip, NaN kept).
     pub best_metric_bits: Vec<u64>,
+    /// Robustness of each finished fold's in-sample search (when the request asks for it).
+    #[serde(default)]
+    pub robustness: Vec<Option<Robustness>>,
 }
 
 /// Runs a walk-forward analysis with the default [`Limits`].
@@ -93,6 +98,7 @@ pub fn run_walkforward_resumable(
             runs_per_fold: p_total,
             best_runs: Vec::new(),
             best_metric_bits: Vec::new(),
+            robustness: Vec::new(),
         },
         Some(cp) => {
             if cp.folds != f_total
@@ -100,6 +106,7 @@ pub fn run_walkforward_resumable(
                 || cp.best_runs.len() != cp.best_metric_bits.len()
                 || cp.best_runs.len() > f_total
                 || cp.best_runs.iter().any(|&r| r >= p_total)
+                || (req.robustness.enabled && cp.robustness.len() != cp.best_runs.len())
             {
                 return Err(EngineError::BadCheckpoint(format!(
                     "checkpoint is for {} folds of {} runs; this job has {f_total} folds of {p_total} runs",
@@ -126,8 +133,16 @@ pub fn run_walkforward_resumable(
                 format_args!("Param {p}/{p_total}, Fold {fold}/{f_total}"),
             )
         };
+        if req.robustness.enabled {
+            // The previous fold's robustness step counted in its own units.
+            sink.begin_phase();
+        }
         let metrics = sweep.evaluate(0..p_total as usize, a, b, &time, req.metric, &on_run)?;
         let best = best_index(&metrics);
+        if req.robustness.enabled {
+            let r = search_robustness(&sweep, (a, b), &metrics, best, &req.robustness, sink)?;
+            cp.robustness.push(Some(r));
+        }
         cp.best_runs.push(best as u64);
         cp.best_metric_bits.push(metrics[best].to_bits());
         if cp.best_runs.len() < f_total {
@@ -158,6 +173,7 @@ pub fn run_walkforward_resumable(
                     in_sample_metric: m.is_finite().then_some(m),
                     in_sample_stats: is_stats,
                     out_of_sample_stats: oos_stats,
+                    robustness: cp.robustness.get(f).cloned().flatten(),
                 },
                 oos_equity,
             )
@@ -208,15 +224,74 @@ pub fn run_walkforward_resumable(
         .last()
         .map(|l| (l / req.cash - 1.0) * 100.0)
         .filter(|v| v.is_finite());
+    let folds: Vec<FoldResult> = per_fold.into_iter().map(|(f, _)| f).collect();
+    let robustness = if req.robustness.enabled {
+        Some(walk_forward_robustness(&folds, &eq, req, sink)?)
+    } else {
+        None
+    };
     Ok(Resumed {
         result: WalkForwardResult {
             metric: req.metric,
-            folds: per_fold.into_iter().map(|(f, _)| f).collect(),
+            folds,
             oos_equity,
             oos_return_pct,
             efficiency,
+            robustness,
         },
         resumed_from,
+    })
+}
+
+/// The folds' robustness summed up (medians of PBO and DSR), and the bootstrap significance of
+/// the stitched out-of-sample returns (the walk-forward's own test: nothing was selected on them).
+fn walk_forward_robustness(
+    folds: &[FoldResult],
+    stitched_equity: &[f64],
+    req: &WalkForwardRequest,
+    sink: &dyn ProgressSink,
+) -> Result<WalkForwardRobustness, EngineError> {
+    let median = |mut v: Vec<f64>| -> Option<f64> {
+        v.retain(|x| x.is_finite());
+        if v.is_empty() {
+            return None;
+        }
+        v.sort_by(f64::total_cmp);
+        let m = v.len() / 2;
+        Some(if v.len() % 2 == 1 {
+            v[m]
+        } else {
+            (v[m - 1] + v[m]) / 2.0
+        })
+    };
+    let figures = |f: &dyn Fn(&Robustness) -> Option<f64>| -> Vec<f64> {
+        folds
+            .iter()
+            .filter_map(|fold| fold.robustness.as_ref().and_then(f))
+            .collect()
+    };
+    let mut notes = Vec::new();
+    let mut returns = Vec::new();
+    returns_of(stitched_equity, &mut returns);
+    sink.begin_phase();
+    let total = req.robustness.draws as u64;
+    let done = AtomicU64::new(0);
+    let tick = |units: u64| {
+        let d = done.fetch_add(units, Ordering::Relaxed) + units;
+        sink.report(
+            d,
+            total,
+            format_args!("Robustness {d}/{total}, out of sample"),
+        ) == Flow::Continue
+    };
+    let oos_bootstrap = bootstrap_figure(&returns, &req.robustness, &tick, &mut notes)?;
+    Ok(WalkForwardRobustness {
+        median_pbo: median(figures(&|r| r.pbo.as_ref().map(|p| p.pbo))),
+        median_dsr: median(figures(&|r| {
+            r.deflated_sharpe.as_ref().map(|d| d.probability)
+        })),
+        oos_bootstrap,
+        notes,
     })
 }
 
@@ -254,6 +329,7 @@ mod tests {
             cash: 10_000.0,
             commission: 0.001,
             long_only: false,
+            robustness: Default::default(),
         }
     }
 

@@ -177,6 +177,12 @@ impl Throttle {
         }
     }
 
+    /// Starts the buckets over, as before the first report (a new phase of the job).
+    pub fn reset(&self) {
+        self.total.store(u64::MAX, Ordering::Release);
+        self.next_at.store(Throttle::STARTING, Ordering::Release);
+    }
+
     /// The first `done` past `done`'s bucket (`u64::MAX` after the last unit).
     fn next_after(&self, done: u64, total: u64) -> u64 {
         if done >= total {
@@ -340,6 +346,15 @@ impl Reporter {
         self.publish(&state.last);
     }
 
+    /// A new phase of the job: progress counts from 0 again in the phase's own units, with a
+    /// fresh rate and ETA (the first report of the phase is published at once).
+    pub fn begin_phase(&self) {
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        state.done = None;
+        state.rate = RateEstimator::new(RateEstimator::DEFAULT_ALPHA);
+        self.throttle.reset();
+    }
+
     /// Whether to go on, without reporting.
     #[inline]
     pub fn flow(&self) -> Flow {
@@ -365,6 +380,10 @@ impl ProgressSink for Reporter {
 
     fn checkpoint(&self, checkpoint: &Value) {
         Reporter::checkpoint(self, checkpoint.clone())
+    }
+
+    fn begin_phase(&self) {
+        Reporter::begin_phase(self)
     }
 }
 

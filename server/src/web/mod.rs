@@ -4,6 +4,7 @@
 
 pub mod assets;
 pub mod auth;
+pub mod docs;
 pub mod guard;
 
 use std::sync::Arc;
@@ -41,6 +42,7 @@ pub fn router_with(options: LeptosOptions, backend: SharedBackend, security: Sec
     let security = Arc::new(security);
     Router::new()
         .route("/signin", get(auth::signin_page).post(auth::signin_submit))
+        .route("/docs/robustness", get(docs::robustness_page))
         .leptos_routes_with_context(&options, routes, context.clone(), {
             let options = options.clone();
             move || shell(options.clone())

@@ -13,6 +13,7 @@ mod equity_chart;
 pub mod format;
 mod heatmap;
 mod loss_chart;
+pub mod robustness;
 pub mod scale;
 mod svg;
 pub mod tables;

@@ -8,7 +8,7 @@ use leptos::prelude::*;
 
 use super::format::{
     fmt_date, fmt_date_time, fmt_duration_days, fmt_metric, fmt_money, fmt_param, fmt_params,
-    fmt_pct, fmt_price, fmt_ratio, fmt_thousands, opt, MISSING,
+    fmt_pct, fmt_price, fmt_ratio, fmt_share, fmt_thousands, opt, MISSING,
 };
 use crate::model::research::{FoldResult, RunSummary, Stats, Trade};
 
@@ -218,6 +218,7 @@ pub fn TopRunsTable(top: Vec<RunSummary>, #[prop(into)] metric_label: String) ->
                     <td class="num">{i + 1}</td>
                     {params}
                     <td class="num metric">{opt(run.metric, fmt_metric)}</td>
+                    <td class="num" data-testid="plateau">{opt(run.plateau, fmt_metric)}</td>
                     <td class="num">{stat(|s| s.return_pct, fmt_pct)}</td>
                     <td class="num">{stat(|s| s.sharpe, fmt_ratio)}</td>
                     <td class="num">{stat(|s| s.max_drawdown_pct, fmt_pct)}</td>
@@ -237,6 +238,13 @@ pub fn TopRunsTable(top: Vec<RunSummary>, #[prop(into)] metric_label: String) ->
                         <th class="num" scope="col">"Rank"</th>
                         {head}
                         <th class="num" scope="col">{metric_label}</th>
+                        <th
+                            class="num"
+                            scope="col"
+                            title="The metric averaged over the run's ±1 grid neighbourhood"
+                        >
+                            "Plateau"
+                        </th>
                         <th class="num" scope="col">"Return"</th>
                         <th class="num" scope="col">"Sharpe"</th>
                         <th class="num" scope="col">"Max. DD"</th>
@@ -276,6 +284,13 @@ pub fn FoldTable(
         .map(|f| {
             let (is, oos) = (&f.in_sample_stats, &f.out_of_sample_stats);
             let oos_ret = oos.return_pct;
+            let r = f.robustness.as_ref();
+            let dsr = opt(
+                r.and_then(|r| r.deflated_sharpe.as_ref())
+                    .map(|d| d.probability),
+                fmt_share,
+            );
+            let pbo = opt(r.and_then(|r| r.pbo.as_ref()).map(|p| p.pbo), fmt_share);
             view! {
                 <tr>
                     <td class="num">{f.fold}</td>
@@ -289,6 +304,8 @@ pub fn FoldTable(
                     <td class="num">{opt(oos.sharpe, fmt_ratio)}</td>
                     <td class="num">{is.trades}</td>
                     <td class="num">{oos.trades}</td>
+                    <td class="num" data-testid="fold-dsr">{dsr}</td>
+                    <td class="num" data-testid="fold-pbo">{pbo}</td>
                 </tr>
             }
         })
@@ -309,6 +326,8 @@ pub fn FoldTable(
                         <th class="num" scope="col">"OOS Sharpe"</th>
                         <th class="num" scope="col">"IS trades"</th>
                         <th class="num" scope="col">"OOS trades"</th>
+                        <th class="num" scope="col" title="Deflated Sharpe Ratio of the fold's in-sample best">"IS DSR"</th>
+                        <th class="num" scope="col" title="Probability of backtest overfitting of the fold's in-sample search">"IS PBO"</th>
                     </tr>
                 </thead>
                 <tbody>{rows}</tbody>

@@ -6,6 +6,7 @@ use serde::de::DeserializeOwned;
 
 use super::charts::{EquityChart, HeatmapChart, LossChart};
 use super::format::{fmt_metric, fmt_pct, fmt_ratio, fmt_share, fmt_thousands, opt, MISSING};
+use super::robustness::{RobustnessPanel, WalkForwardRobustnessPanel};
 use super::tables::{BestParams, FoldTable, StatsTable, TopRunsTable, TradeTable};
 use crate::model::research::{BacktestReport, OptimizeResult, TrainResult, WalkForwardResult};
 use crate::model::JobKind;
@@ -73,6 +74,9 @@ pub fn OptimizeResultView(result: OptimizeResult) -> impl IntoView {
         top,
         grid,
         total_runs,
+        robust_best,
+        robustness,
+        ..
     } = result;
     let label = metric.label().to_string();
     let best_value = opt(metric.of(&best_stats), fmt_metric);
@@ -87,7 +91,28 @@ pub fn OptimizeResultView(result: OptimizeResult) -> impl IntoView {
             <section class="results__section">
                 <h3>"Best parameters"</h3>
                 <BestParams params=best_params />
+                {robust_best.map(|r| {
+                    let value = opt(r.metric, fmt_metric);
+                    let plateau = opt(r.plateau, fmt_metric);
+                    view! {
+                        <div class="robust-best" data-testid="robust-best">
+                            <h4>"Robust best"</h4>
+                            <p class="muted">
+                                {format!(
+                                    "Best average {label} over its ±1 grid neighbourhood: plateau {plateau}, own value {value}.",
+                                )}
+                            </p>
+                            <BestParams params=r.params />
+                        </div>
+                    }
+                })}
             </section>
+            {robustness.map(|r| view! {
+                <section class="results__section">
+                    <h3>"Is the optimum real?"</h3>
+                    <RobustnessPanel robustness=r />
+                </section>
+            })}
             <section class="results__section">
                 <h3>"Heatmap"</h3>
                 <HeatmapChart heatmap=grid metric_label=label.clone() />
@@ -125,6 +150,7 @@ pub fn WalkForwardResultView(result: WalkForwardResult) -> impl IntoView {
         oos_equity,
         oos_return_pct,
         efficiency,
+        robustness,
     } = result;
     let n_folds = folds.len();
     let eff = efficiency
@@ -151,6 +177,12 @@ pub fn WalkForwardResultView(result: WalkForwardResult) -> impl IntoView {
                 <h3>"Stitched out-of-sample equity"</h3>
                 <EquityChart points=oos_equity />
             </section>
+            {robustness.map(|r| view! {
+                <section class="results__section">
+                    <h3>"Is it real?"</h3>
+                    <WalkForwardRobustnessPanel robustness=r />
+                </section>
+            })}
             <section class="results__section">
                 <h3>"Folds"</h3>
                 <FoldTable folds=folds metric_label=metric.label() />

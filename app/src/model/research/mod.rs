@@ -10,7 +10,7 @@
 //! `limits` (configurable limits and the shared field checks), `constraint` and `grid`
 //! (parameter ranges, constraints, grid expansion), `metric` (what an optimization maximizes),
 //! the four requests (`backtest`, `optimize`, `walk_forward`, `train`), `results` (what the
-//! engine reports) and `serde_finite` (JSON for non-finite numbers).
+//! engine reports), `robustness` (is the optimum real: settings, figures, readings) and `serde_finite` (JSON for non-finite numbers).
 
 mod backtest;
 mod constraint;
@@ -19,6 +19,7 @@ mod limits;
 mod metric;
 mod optimize;
 mod results;
+mod robustness;
 mod serde_finite;
 mod strategy;
 #[cfg(test)]
@@ -33,8 +34,12 @@ pub use limits::{Limits, MAX_CASH, MAX_COMMISSION, MAX_L2, MAX_LEARNING_RATE};
 pub use metric::Metric;
 pub use optimize::OptimizeRequest;
 pub use results::{
-    BacktestReport, EpochLoss, EquityPoint, FoldResult, Heatmap, OptimizeResult, RunSummary, Stats,
-    Trade, TrainResult, WalkForwardResult,
+    BacktestReport, EpochLoss, EquityPoint, FoldResult, FullGrid, Heatmap, OptimizeResult,
+    RunSummary, Stats, Trade, TrainResult, WalkForwardResult,
+};
+pub use robustness::{
+    BootstrapFigure, DeflatedSharpeFigure, PboFigure, Robustness, RobustnessConfig,
+    WalkForwardRobustness, DOCS_URL as ROBUSTNESS_DOCS_URL,
 };
 pub use serde_finite::{finite_or_null, finite_vec_or_null};
 pub use strategy::{strategy_lookback, ParamSpec, StrategyKind};

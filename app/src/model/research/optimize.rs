@@ -7,6 +7,7 @@ use super::constraint::Constraint;
 use super::grid::{check_grid_warmup, GridSpec, ParamRange};
 use super::limits::{check_dataset, check_money, default_cash, Limits};
 use super::metric::Metric;
+use super::robustness::RobustnessConfig;
 use super::strategy::StrategyKind;
 use crate::model::FieldError;
 
@@ -37,6 +38,9 @@ pub struct OptimizeRequest {
     /// Never go short.
     #[serde(default)]
     pub long_only: bool,
+    /// Robustness settings (defaults: the standard figures).
+    #[serde(default)]
+    pub robustness: RobustnessConfig,
 }
 
 impl OptimizeRequest {
@@ -49,6 +53,7 @@ impl OptimizeRequest {
     pub fn grid_spec(&self, limits: &Limits) -> Result<GridSpec, FieldError> {
         check_dataset(&self.dataset_id)?;
         check_money(self.cash, self.commission)?;
+        self.robustness.validate()?;
         check_top_n(self.top_n, limits)?;
         GridSpec::build(self.strategy, &self.grid, self.constraint.as_ref(), limits)
     }

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 use super::metric::Metric;
+use super::robustness::{Robustness, WalkForwardRobustness};
 use super::serde_finite::{finite_or_null, finite_vec_or_null};
 
 /// Backtest statistics, named and computed as backtesting.py 0.6's `compute_stats`.
@@ -140,6 +141,10 @@ pub struct RunSummary {
     pub metric: Option<f64>,
     /// Full statistics (present for the top runs).
     pub stats: Option<Stats>,
+    /// Plateau score: the metric averaged over the run's ±1 grid neighbourhood (present for
+    /// the top runs and the robust best).
+    #[serde(default)]
+    pub plateau: Option<f64>,
 }
 
 /// The metric over the grid, for a heatmap: `cells[y][x]`. With more than two varying
@@ -176,6 +181,48 @@ pub struct OptimizeResult {
     pub grid: Heatmap,
     /// Number of runs evaluated.
     pub total_runs: u64,
+    /// The best run's equity curve, downsampled to at most ~2,000 points.
+    #[serde(default)]
+    pub best_equity: Vec<EquityPoint>,
+    /// The run with the best plateau score ("robust best"), with full statistics; `None` when
+    /// no run has a plateau score.
+    #[serde(default)]
+    pub robust_best: Option<RunSummary>,
+    /// Is the best run skill or luck? `None` when the request turned it off.
+    #[serde(default)]
+    pub robustness: Option<Robustness>,
+    /// The metric of every grid combination, for views other than `grid` (other axes, other
+    /// folds). Not part of the stored result JSON: the handler stores it on its own.
+    #[serde(skip)]
+    pub full_grid: Option<FullGrid>,
+}
+
+/// The metric of every combination of a grid, before constraints: `values[raw]` for
+/// combination number `raw` (mixed radix over `axes`, the last parameter fastest), NaN where
+/// the combination is not admissible or the metric undefined.
+#[derive(Clone, Debug, Default)]
+pub struct FullGrid {
+    /// Parameter names, in declaration order.
+    pub params: Vec<String>,
+    /// Values per parameter.
+    pub axes: Vec<Vec<f64>>,
+    /// One value per combination.
+    pub values: Vec<f64>,
+}
+
+/// Equal when the parameters, the axes and every value's bits agree (so NaN cells compare
+/// equal: a resumed search must reproduce the grid exactly).
+impl PartialEq for FullGrid {
+    fn eq(&self, other: &Self) -> bool {
+        self.params == other.params
+            && self.axes == other.axes
+            && self.values.len() == other.values.len()
+            && self
+                .values
+                .iter()
+                .zip(&other.values)
+                .all(|(a, b)| a.to_bits() == b.to_bits())
+    }
 }
 
 /// One walk-forward fold.
@@ -199,6 +246,9 @@ pub struct FoldResult {
     pub in_sample_stats: Stats,
     /// Statistics of the best parameters out of sample.
     pub out_of_sample_stats: Stats,
+    /// Robustness of this fold's in-sample search.
+    #[serde(default)]
+    pub robustness: Option<Robustness>,
 }
 
 /// Result of a walk-forward analysis.
@@ -216,6 +266,9 @@ pub struct WalkForwardResult {
     /// Walk-forward efficiency: mean annualized out-of-sample return divided by mean annualized
     /// in-sample return (`None` when the in-sample mean is not positive).
     pub efficiency: Option<f64>,
+    /// The folds' robustness summed up, and the out-of-sample significance.
+    #[serde(default)]
+    pub robustness: Option<WalkForwardRobustness>,
 }
 
 /// Loss after one epoch.

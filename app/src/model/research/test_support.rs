@@ -18,6 +18,7 @@ pub(super) fn sma_grid(n1: ParamRange, n2: ParamRange) -> OptimizeRequest {
         cash: 10_000.0,
         commission: 0.0,
         long_only: false,
+        robustness: Default::default(),
     }
 }
 

@@ -8,6 +8,7 @@ use super::constraint::Constraint;
 use super::grid::{check_grid_warmup, GridSpec, ParamRange};
 use super::limits::{check_dataset, check_money, default_cash, shown, Limits};
 use super::metric::Metric;
+use super::robustness::RobustnessConfig;
 use super::strategy::StrategyKind;
 use crate::model::FieldError;
 
@@ -65,6 +66,9 @@ pub struct WalkForwardRequest {
     /// Never go short.
     #[serde(default)]
     pub long_only: bool,
+    /// Robustness settings (defaults: the standard figures).
+    #[serde(default)]
+    pub robustness: RobustnessConfig,
 }
 
 /// Bar ranges of one fold, half-open `[start, end)`.
@@ -86,6 +90,7 @@ impl WalkForwardRequest {
     pub fn grid_spec(&self, limits: &Limits) -> Result<GridSpec, FieldError> {
         check_dataset(&self.dataset_id)?;
         check_money(self.cash, self.commission)?;
+        self.robustness.validate()?;
         if self.folds == 0 || self.folds > limits.max_folds {
             return Err(FieldError::new(
                 "folds",
@@ -228,6 +233,7 @@ mod tests {
             cash: 10_000.0,
             commission: 0.0,
             long_only: false,
+            robustness: Default::default(),
         };
         assert!(req.validate(&Limits::default()).is_ok());
         let e = req
@@ -257,6 +263,7 @@ mod tests {
             cash: 10_000.0,
             commission: 0.0,
             long_only: false,
+            robustness: Default::default(),
         };
         // OOS = floor(1000 / (4 + 3)) = 142, IS = 1000 - 4·142 = 432.
         let w = req.windows(1000).unwrap();
@@ -283,6 +290,7 @@ mod tests {
             cash: 10_000.0,
             commission: 0.0,
             long_only: false,
+            robustness: Default::default(),
         };
         let limits = Limits {
             max_walk_forward_runs: 200_000,

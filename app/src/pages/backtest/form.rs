@@ -202,6 +202,7 @@ impl FormInput {
                 cash,
                 commission,
                 long_only: self.long_only,
+                robustness: Default::default(),
             }),
             JobType::WalkForward => JobRequest::WalkForward(WalkForwardRequest {
                 dataset_id,
@@ -217,6 +218,7 @@ impl FormInput {
                 cash,
                 commission,
                 long_only: self.long_only,
+                robustness: Default::default(),
             }),
             JobType::Train => JobRequest::Train(TrainRequest {
                 dataset_id,

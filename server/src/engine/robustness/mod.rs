@@ -47,7 +47,7 @@ pub use dsr::{
 };
 pub use moments::{sharpe_from_sums, sharpe_variance, ReturnMoments};
 pub use normal::{norm_cdf, norm_pdf, norm_ppf};
-pub use pbo::{pbo_of_trials, CscvAccumulator, LogitHistogram, PboResult};
+pub use pbo::{pbo_of_trials, CscvAccumulator, LogitHistogram, PboResult, TrialSums};
 pub use plateau::{best_plateau_index, plateau_score_at, plateau_scores};
 pub use rng::SplitMix64;
 

@@ -80,6 +80,15 @@ impl CscvAccumulator {
     /// Errors (the trial is then not added): a length other than `T`, or a non-finite return (or
     /// one so large that its square overflows).
     pub fn add_trial(&mut self, returns: &[f64]) -> Result<()> {
+        let sums = self.trial_sums(returns)?;
+        self.push(&sums);
+        Ok(())
+    }
+
+    /// What [`add_trial`](Self::add_trial) stores of a trial, without storing it: takes
+    /// `&self`, so many threads can sum their trials at once and [`push`](Self::push) them in
+    /// trial order afterwards. Errors as `add_trial`.
+    pub fn trial_sums(&self, returns: &[f64]) -> Result<TrialSums> {
         const WHAT: &str = "trial returns";
         if returns.len() != self.n_obs {
             return Err(RobustnessError::LengthMismatch {
@@ -105,12 +114,16 @@ impl CscvAccumulator {
             }
             sums[b] = (sum, sq);
         }
-        for (stats, &(sum, sq)) in self.stats.iter_mut().zip(&sums) {
+        Ok(TrialSums(sums))
+    }
+
+    /// Adds a trial from its [`trial_sums`](Self::trial_sums) (computed by this accumulator).
+    pub fn push(&mut self, sums: &TrialSums) {
+        for (stats, &(sum, sq)) in self.stats.iter_mut().zip(&sums.0) {
             stats.push(sum);
             stats.push(sq);
         }
         self.trials += 1;
-        Ok(())
     }
 
     /// [`add_trial`](Self::add_trial) for returns produced one by one; they are buffered (T
@@ -217,6 +230,10 @@ pub fn pbo_of_trials<F: FnMut(u64, u64) -> bool>(
     }
     acc.pbo(progress)
 }
+
+/// One trial's `[Σx, Σx²]` per block, from [`CscvAccumulator::trial_sums`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TrialSums([(f64, f64); MAX_BLOCKS]);
 
 /// The result of CSCV.
 #[derive(Debug, Clone, PartialEq)]
