@@ -1,6 +1,7 @@
 //! Sweep benchmark: SMA crossover over all n1 < n2 in 2..=200 (19,701 runs) on the synthetic
-//! 2,000-bar daily series. Prints backtests per second and peak memory (VmHWM), then lets
-//! criterion time the whole optimization job.
+//! 2,000-bar daily series. Prints backtests per second (the sweep alone, robustness off), what
+//! the robustness step adds to the whole job (best of 5 with and without it), and peak memory
+//! (VmHWM); then lets criterion time the whole optimization job both ways.
 //!
 //! Run: `cargo bench -p server --bench sweep` (`-- nomatch` prints the figures and skips
 //! criterion's own timing).
@@ -11,6 +12,18 @@ use std::time::Instant;
 use app::model::research::{Metric, OptimizeRequest, ParamRange, StrategyKind};
 use criterion::{criterion_group, criterion_main, Criterion};
 use server::engine::{run_optimize, sample_series, NoProgress};
+
+/// Best of `n` timed runs, in seconds (after one warm-up run).
+fn best_of(n: usize, mut f: impl FnMut()) -> f64 {
+    f();
+    (0..n)
+        .map(|_| {
+            let t = Instant::now();
+            f();
+            t.elapsed().as_secs_f64()
+        })
+        .fold(f64::MAX, f64::min)
+}
 
 fn request(metric: Metric) -> OptimizeRequest {
     let range = ParamRange::Range {
@@ -43,16 +56,14 @@ fn peak_mb() -> Option<f64> {
 fn sweep(c: &mut Criterion) {
     let series = sample_series(2000, 42);
     for metric in [Metric::Sharpe, Metric::ReturnPct, Metric::Sqn] {
-        let req = request(metric);
+        let mut req = request(metric);
+        req.robustness.enabled = false;
         // Warm up once, then take the best of 5 timed runs.
         let res = run_optimize(&series, &req, None, &mut NoProgress).expect("optimize");
-        let mut best = f64::MAX;
-        for _ in 0..5 {
-            let t = Instant::now();
+        let best = best_of(5, || {
             let r = run_optimize(&series, &req, None, &mut NoProgress).expect("optimize");
-            best = best.min(t.elapsed().as_secs_f64());
             assert_eq!(r.total_runs, res.total_runs);
-        }
+        });
         println!(
             "sweep {:?}: {} runs on {} bars in {:.3} s (best of 5) = {:.0} backtests/s on {} threads; best {:?} = {:?}",
             metric,
@@ -65,16 +76,42 @@ fn sweep(c: &mut Criterion) {
             res.top[0].metric,
         );
     }
+    let with = request(Metric::Sharpe);
+    let mut without = with.clone();
+    without.robustness.enabled = false;
+    let run = |req: &OptimizeRequest| {
+        run_optimize(&series, req, None, &mut NoProgress).expect("optimize");
+    };
+    let t_without = best_of(5, || run(&without));
+    let t_with = best_of(5, || run(&with));
+    let r = run_optimize(&series, &with, None, &mut NoProgress).expect("optimize");
+    let rob = r.robustness.expect("robustness");
+    println!(
+        "robustness step: whole job {:.1} ms without, {:.1} ms with (best of 5) = +{:.1} %; \
+         {} of {} trials, S = {}, {} draws; DSR {:.3}, PBO {:.3}, bootstrap p {:.3}",
+        t_without * 1e3,
+        t_with * 1e3,
+        (t_with / t_without - 1.0) * 100.0,
+        rob.trials_used,
+        rob.trials_total,
+        with.robustness.blocks,
+        with.robustness.draws,
+        rob.deflated_sharpe.map_or(f64::NAN, |d| d.probability),
+        rob.pbo.map_or(f64::NAN, |p| p.pbo),
+        rob.bootstrap.map_or(f64::NAN, |b| b.p_value),
+    );
     println!(
         "peak memory (VmHWM): {:.1} MB",
         peak_mb().unwrap_or(f64::NAN)
     );
 
-    let req = request(Metric::Sharpe);
     let mut group = c.benchmark_group("optimize");
     group.sample_size(10);
     group.bench_function("sma_cross_19701_runs_2000_bars", |b| {
-        b.iter(|| run_optimize(&series, &req, None, &mut NoProgress).expect("optimize"))
+        b.iter(|| run_optimize(&series, &without, None, &mut NoProgress).expect("optimize"))
+    });
+    group.bench_function("sma_cross_19701_runs_2000_bars_with_robustness", |b| {
+        b.iter(|| run_optimize(&series, &with, None, &mut NoProgress).expect("optimize"))
     });
     group.finish();
     println!(

@@ -446,13 +446,16 @@ pub fn run_optimize_resumable(
         .map(|k| summary(k, sweep.full(k, 0, series.len()).0));
     let (best_stats, best_curve) = sweep.full(best_k, 0, series.len());
     let robustness = if req.robustness.enabled {
+        // A phase of its own: "Robustness i/N" after "Run N/N".
+        sink.begin_phase();
+        let report = |d: u64, t: u64| sink.report(d, t, format_args!("Robustness {d}/{t}"));
         Some(search_robustness(
             &sweep,
             (0, series.len()),
             &metrics,
             best_k,
             &req.robustness,
-            sink,
+            &report,
         )?)
     } else {
         None

@@ -13,8 +13,9 @@
 //! 3. **PBO** by CSCV over the used trials, `S` blocks.
 //! 4. **Bootstrap** of the best run's mean return (stationary blocks, seeded).
 //!
-//! Progress is one phase of its own, "Robustness i/N", where N counts the trials simulated,
-//! the CSCV splits and the bootstrap draws. A figure that cannot be computed (too few bars, a
+//! Progress is reported in the step's own units, "Robustness i/N", where N counts the trials
+//! simulated, the CSCV splits and the bootstrap draws: an optimization shows it as a phase of
+//! its own, a walk-forward as the second half of each fold. A figure that cannot be computed (too few bars, a
 //! run that never trades, …) is left out with a note; only a stop request ends the step with
 //! [`EngineError::Stopped`].
 
@@ -28,7 +29,7 @@ use app::model::research::{
 
 use super::backtest::Scratch;
 use super::optimize::Sweep;
-use super::progress::{Flow, ProgressSink};
+use super::progress::Flow;
 use super::robustness::{
     bootstrap_significance, deflated_sharpe, sharpe_from_sums, sharpe_variance, BootstrapConfig,
     CscvAccumulator, ReturnMoments, RobustnessError, TrialSums,
@@ -67,14 +68,16 @@ struct Trial {
 }
 
 /// Computes the robustness figures of a finished search over bars `[a, b)`: `metrics[k]` is the
-/// searched metric of run `k` of `sweep`, `best` the chosen run.
+/// searched metric of run `k` of `sweep`, `best` the chosen run. Progress goes to
+/// `report(done, total)` in the step's own units (trials simulated, CSCV splits, bootstrap
+/// draws); the caller words and places it, and a [`Flow::Stop`] ends the step.
 pub fn search_robustness(
     sweep: &Sweep<'_>,
     (a, b): (usize, usize),
     metrics: &[f64],
     best: usize,
     config: &RobustnessConfig,
-    sink: &dyn ProgressSink,
+    report: &(dyn Fn(u64, u64) -> Flow + Sync),
 ) -> Result<Robustness, EngineError> {
     let n = metrics.len();
     let mut notes = Vec::new();
@@ -89,12 +92,11 @@ pub fn search_robustness(
     };
     let splits = cscv.as_ref().map_or(0, |c| c.combinations());
     let total = sample.len() as u64 + splits + config.draws as u64;
-    sink.begin_phase();
     let done = AtomicU64::new(0);
     let stop = AtomicBool::new(false);
     let tick = |units: u64| -> bool {
         let d = done.fetch_add(units, Ordering::Relaxed) + units;
-        let go = sink.report(d, total, format_args!("Robustness {d}/{total}")) == Flow::Continue;
+        let go = report(d, total) == Flow::Continue;
         if !go {
             stop.store(true, Ordering::Relaxed);
         }

@@ -118,12 +118,17 @@ pub fn run_walkforward_resumable(
     };
 
     let sink: &dyn ProgressSink = sink;
-    let total_units = p_total * f_total as u64;
+    // With robustness, each fold's progress is its sweep (P units) then its robustness step
+    // (scaled to another P units): one bar for the whole job, written at most the usual
+    // number of times.
+    let robust = req.robustness.enabled;
+    let fold_units = if robust { 2 * p_total } else { p_total };
+    let total_units = fold_units * f_total as u64;
     let resumed_from = cp.best_runs.len() as u64 * p_total;
     for (f, w) in windows.iter().enumerate().skip(cp.best_runs.len()) {
         let (a, b) = w.in_sample;
         let time = TimeInfo::new(&series.ts[a..b]);
-        let (fold, before) = (f + 1, f as u64 * p_total);
+        let (fold, before) = (f + 1, f as u64 * fold_units);
         let finished = AtomicU64::new(0);
         let on_run = || {
             let p = finished.fetch_add(1, Ordering::Relaxed) + 1;
@@ -133,14 +138,18 @@ pub fn run_walkforward_resumable(
                 format_args!("Param {p}/{p_total}, Fold {fold}/{f_total}"),
             )
         };
-        if req.robustness.enabled {
-            // The previous fold's robustness step counted in its own units.
-            sink.begin_phase();
-        }
         let metrics = sweep.evaluate(0..p_total as usize, a, b, &time, req.metric, &on_run)?;
         let best = best_index(&metrics);
-        if req.robustness.enabled {
-            let r = search_robustness(&sweep, (a, b), &metrics, best, &req.robustness, sink)?;
+        if robust {
+            let report = |d: u64, t: u64| {
+                let scaled = (d as u128 * p_total as u128 / t.max(1) as u128) as u64;
+                sink.report(
+                    before + p_total + scaled,
+                    total_units,
+                    format_args!("Robustness {d}/{t}, Fold {fold}/{f_total}"),
+                )
+            };
+            let r = search_robustness(&sweep, (a, b), &metrics, best, &req.robustness, &report)?;
             cp.robustness.push(Some(r));
         }
         cp.best_runs.push(best as u64);
@@ -340,13 +349,40 @@ mod tests {
         let mut rec = Recorder::default();
         let res = run_walkforward(&s, &req, None, &mut rec).unwrap();
         assert_eq!(res.folds.len(), 5);
-        // 26 n1 values × 3 n2 values = 78 runs per fold, each reported once.
+        // 26 n1 values × 3 n2 values = 78 runs per fold, each reported once; each fold spans
+        // 2 × 78 units: its runs, then its robustness step.
         let reports = rec.reports();
-        assert!(reports.iter().map(|r| r.0).eq(1..=5 * 78));
+        assert!(reports
+            .iter()
+            .map(|r| r.0)
+            .eq((0..5).flat_map(|f| (1..=78).map(move |p| f * 156 + p))));
+        assert!(reports.iter().all(|r| r.1 == 5 * 156));
         assert_eq!(reports[0].2, "Param 1/78, Fold 1/5");
         assert_eq!(reports[78].2, "Param 1/78, Fold 2/5");
         assert_eq!(reports.last().unwrap().2, "Param 78/78, Fold 5/5");
-        assert_eq!(reports.last().unwrap().0, reports.last().unwrap().1);
+        // The robustness steps fill the second half of each fold, ending at the job's total;
+        // then the out-of-sample bootstrap is a phase of its own.
+        let robust = rec.robustness_reports();
+        let fold5_end = robust
+            .iter()
+            .filter(|r| r.2.ends_with("Fold 5/5"))
+            .map(|r| r.0)
+            .max();
+        assert_eq!(fold5_end, Some(5 * 156));
+        assert!(robust.last().unwrap().2.ends_with(", out of sample"));
+        assert_eq!(rec.phases(), 1);
+        assert!(res.folds.iter().all(|f| f.robustness.is_some()));
+        let summary = res.robustness.as_ref().unwrap();
+        assert!(summary.median_pbo.is_some() && summary.oos_bootstrap.is_some());
+
+        // Without robustness a fold is just its runs.
+        let mut plain = req.clone();
+        plain.robustness.enabled = false;
+        let mut rec = Recorder::default();
+        let res = run_walkforward(&s, &plain, None, &mut rec).unwrap();
+        assert!(rec.reports().iter().map(|r| r.0).eq(1..=5 * 78));
+        assert!(rec.robustness_reports().is_empty());
+        assert!(res.robustness.is_none() && res.folds.iter().all(|f| f.robustness.is_none()));
         for w in res.folds.windows(2) {
             assert_eq!(w[0].out_of_sample.1, w[1].out_of_sample.0);
             assert_eq!(
@@ -401,8 +437,9 @@ mod tests {
         let resumed = resumed.result;
         assert_eq!(resumed, full);
         let reports = rec2.reports();
-        assert_eq!(reports[0].0, 2 * 78 + 1);
+        assert_eq!(reports[0].0, 2 * 156 + 1);
         assert_eq!(reports[0].2, "Param 1/78, Fold 3/4");
+        assert_eq!(resumed.folds[0].robustness, full.folds[0].robustness);
     }
 
     #[test]

@@ -82,22 +82,38 @@ async fn an_optimization_runs_as_a_job_with_run_i_of_n_progress_and_at_most_100_
 
     let done = b.store.status(id).await.unwrap();
     assert_eq!(done.state, JobState::Succeeded);
-    // The engine reports ~100 milestones; writes coalesce when the database is slower than the
-    // engine, so at most ~100 land (here the whole job takes well under a second).
+    // The engine reports ~100 milestones per phase (the runs, then the robustness step);
+    // writes coalesce when the database is slower than the engine, so at most ~200 land (here
+    // the whole job takes well under a second).
     let lines = progress_lines(&b.store, id);
     assert!(
-        !lines.is_empty() && lines.len() <= 101,
+        !lines.is_empty() && lines.len() <= 202,
         "{} updates",
         lines.len()
     );
-    for l in &lines {
-        let msg = l.split("% ").nth(1).unwrap();
-        assert!(msg.starts_with("Run ") && msg.contains('/'), "{l}");
-    }
+    let msg = |l: &String| l.split("% ").nth(1).unwrap().to_string();
+    let runs = lines
+        .iter()
+        .take_while(|l| msg(l).starts_with("Run "))
+        .count();
+    assert!(runs > 0 && runs <= 101, "{lines:#?}");
+    assert!(
+        lines[runs..]
+            .iter()
+            .all(|l| msg(l).starts_with("Robustness ")),
+        "{lines:#?}"
+    );
     // n1 in 5..=50 step 5, n2 in 20..=200 step 10 (19 values), n1 < n2: n1 = 5, 10, 15 take
     // all 19; 20 and 25 take 18; 30, 35 take 17; 40, 45 take 16; 50 takes 15: 174 runs.
+    assert!(lines[runs - 1].contains("/174"), "{lines:#?}");
+    // The robustness step: 174 trials (all runs, below the 400 threshold), C(16, 8) = 12,870
+    // splits and 1,000 bootstrap draws.
+    let total = 174 + 12_870 + 1_000;
     assert!(
-        lines.last().unwrap().contains("progress 100% Run 174/174"),
+        lines
+            .last()
+            .unwrap()
+            .contains(&format!("progress 100% Robustness {total}/{total}")),
         "{lines:#?}"
     );
     let (_, result) = b.store.result(id).await.unwrap();
@@ -112,6 +128,22 @@ async fn an_optimization_runs_as_a_job_with_run_i_of_n_progress_and_at_most_100_
             < result["best_params"]["n2"].as_f64().unwrap()
     );
     assert_eq!(result["grid"]["x_param"], "n1");
+    let r = &result["robustness"];
+    assert_eq!(
+        (&r["trials_total"], &r["trials_used"], &r["sampled"]),
+        (&json!(174), &json!(174), &json!(false))
+    );
+    let dsr = r["deflated_sharpe"]["probability"].as_f64().unwrap();
+    let pbo = r["pbo"]["pbo"].as_f64().unwrap();
+    let p = r["bootstrap"]["p_value"].as_f64().unwrap();
+    assert!((0.0..=1.0).contains(&dsr) && (0.0..=1.0).contains(&pbo) && p > 0.0 && p <= 1.0);
+    assert_eq!(r["pbo"]["combinations"], 12_870);
+    assert_eq!(r["deflated_sharpe"]["trials"], 174);
+    assert!(result["top"][0]["plateau"].is_number());
+    assert!(result["robust_best"]["params"]["n1"].is_number());
+    assert!(!result["best_equity"].as_array().unwrap().is_empty());
+    // The full grid is stored apart, never in the result JSON.
+    assert!(result.get("full_grid").is_none());
 }
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
@@ -122,27 +154,48 @@ async fn a_walk_forward_runs_as_a_job_with_param_fold_messages_and_at_most_50_up
     b.submit_job(request(walk_forward_json())).await.unwrap();
     let id = run_queued(&b.store).await;
     let lines = progress_lines(&b.store, id);
+    // ~50 milestones over the folds (each fold: its runs, then its robustness step), then ~50
+    // for the out-of-sample bootstrap.
     assert!(
-        !lines.is_empty() && lines.len() <= 51,
+        !lines.is_empty() && lines.len() <= 102,
         "{} updates",
         lines.len()
     );
-    let re_ok = |l: &str| {
-        let msg = l.split("% ").nth(1).unwrap();
-        msg.starts_with("Param ") && msg.contains(", Fold ")
+    let msg = |l: &String| l.split("% ").nth(1).unwrap().to_string();
+    let folds = lines
+        .iter()
+        .take_while(|l| msg(l).contains(", Fold "))
+        .count();
+    let fold_ok = |m: String| {
+        (m.starts_with("Param ") || m.starts_with("Robustness ")) && m.contains(", Fold ")
     };
-    assert!(lines.iter().all(|l| re_ok(l)), "{lines:#?}");
+    assert!(lines[..folds].iter().all(|l| fold_ok(msg(l))), "{lines:#?}");
+    assert!(
+        lines[folds..]
+            .iter()
+            .all(|l| msg(l).contains(", out of sample")),
+        "{lines:#?}"
+    );
+    // (A phase's last milestone may be coalesced with the next phase's first write; the job's
+    // final write always lands.)
     assert!(
         lines
             .last()
             .unwrap()
-            .contains("progress 100% Param 9/9, Fold 4/4"),
+            .contains("progress 100% Robustness 1000/1000, out of sample"),
         "{lines:#?}"
     );
     let (_, result) = b.store.result(id).await.unwrap();
     let result = result.unwrap();
     assert_eq!(result["folds"].as_array().unwrap().len(), 4);
     assert!(!result["oos_equity"].as_array().unwrap().is_empty());
+    for fold in result["folds"].as_array().unwrap() {
+        // 9 runs per fold: all are trials.
+        assert_eq!(fold["robustness"]["trials_used"], 9, "{fold}");
+        assert!(fold["robustness"]["pbo"]["pbo"].is_number(), "{fold}");
+    }
+    assert!(result["robustness"]["median_pbo"].is_number());
+    assert!(result["robustness"]["oos_bootstrap"]["p_value"].is_number());
     assert_eq!(
         result["provenance"],
         json!({"attempt": 1, "resumed_from": 0, "checkpoint_discarded": false})
