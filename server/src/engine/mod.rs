@@ -9,6 +9,7 @@
 
 pub mod backtest;
 pub mod data;
+pub mod downsample;
 pub mod indicators;
 pub mod metrics;
 pub mod optimize;
