@@ -4,6 +4,7 @@
 //! lines.
 
 use std::fmt;
+use std::io::Read;
 
 use super::time::{clip, parse_time};
 use super::Series;
@@ -60,13 +61,52 @@ const TIME_NAMES: [&str; 5] = ["date", "datetime", "time", "timestamp", "date_ti
 /// collected and each quotes at most 40 characters of a field. Nothing is returned unless the
 /// whole file is valid.
 pub fn parse_csv_with_limit(text: &str, max_rows: usize) -> Result<Series, Vec<CsvError>> {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    parse_csv_reader(text.as_bytes(), max_rows, &mut |_| true)
+}
+
+/// Rows between two calls of the progress callback of [`parse_csv_reader`].
+pub const ROWS_PER_PROGRESS: usize = 1_000;
+
+/// Longest first line read to choose the delimiter.
+const MAX_HEADER_PEEK: usize = 64 * 1024;
+
+/// [`parse_csv_with_limit`] over any reader, incrementally: the text is never held whole, only
+/// the parsed columns. `progress(rows)` is called every [`ROWS_PER_PROGRESS`] rows; returning
+/// `false` stops with an error. A read error (a cut-off upload, a body that is not gzip) is
+/// reported at the line where it happened, with the reader's own message.
+pub fn parse_csv_reader<R: Read>(
+    input: R,
+    max_rows: usize,
+    progress: &mut dyn FnMut(usize) -> bool,
+) -> Result<Series, Vec<CsvError>> {
     let err = |line: usize, column: &str, message: String| CsvError {
         line,
         column: column.to_string(),
         message,
     };
-    let Some(first_line) = text.split(['\n', '\r']).find(|l| !l.trim().is_empty()) else {
+    let mut input = Normalize::new(input);
+    // The first non-blank line picks the delimiter: read up to it (at most 64 KiB).
+    let mut head: Vec<u8> = Vec::new();
+    let mut buf = [0u8; 8192];
+    loop {
+        let has_line = head
+            .iter()
+            .position(|b: &u8| !b.is_ascii_whitespace())
+            .is_some_and(|start| head[start..].contains(&b'\n'));
+        if has_line || head.len() >= MAX_HEADER_PEEK {
+            break;
+        }
+        match input.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => head.extend_from_slice(&buf[..n]),
+            Err(e) => return Err(vec![err(1, "", read_error(&e))]),
+        }
+    }
+    let first_line = String::from_utf8_lossy(&head)
+        .split('\n')
+        .find(|l| !l.trim().is_empty())
+        .map(str::to_string);
+    let Some(first_line) = first_line else {
         return Err(vec![err(1, "", "the file is empty".into())]);
     };
     let delim = if first_line.contains(',') {
@@ -78,7 +118,7 @@ pub fn parse_csv_with_limit(text: &str, max_rows: usize) -> Result<Series, Vec<C
     } else {
         b','
     };
-    let mut records = Records::new(text, delim);
+    let mut records = Records::new(std::io::Cursor::new(head).chain(input), delim);
     let header_line = match records.next_record() {
         None => return Err(vec![err(1, "", "the file is empty".into())]),
         Some(Err((line, m))) => return Err(vec![err(line, "", m)]),
@@ -130,6 +170,27 @@ pub fn parse_csv_with_limit(text: &str, max_rows: usize) -> Result<Series, Vec<C
             }
         };
         rows += 1;
+        if rows % ROWS_PER_PROGRESS == 0 && !progress(rows) {
+            errors.push(err(line, "", "the import was stopped".into()));
+            break;
+        }
+        if records.record.len() == 1 && names.len() > 1 {
+            let field = &records.record[0];
+            let other = [b',', b';', b'\t']
+                .into_iter()
+                .find(|d| *d != delim && field.as_bytes().contains(d));
+            if let Some(d) = other {
+                errors.push(err(
+                    line,
+                    "",
+                    format!(
+                        "mixed delimiters: this row is separated by {:?} but the header by {:?}",
+                        d as char, delim as char
+                    ),
+                ));
+                continue;
+            }
+        }
         if rows > max_rows {
             errors.push(err(
                 line,
@@ -261,32 +322,24 @@ fn clean(f: &str) -> &str {
     f.trim().trim_matches('"').trim()
 }
 
-/// The non-blank records of a CSV text, read one at a time, each with the line it starts on.
-struct Records<'a> {
-    text: &'a str,
-    reader: csv::Reader<&'a [u8]>,
+/// The non-blank records of a CSV stream, read one at a time, each with the line it starts on.
+struct Records<R: Read> {
+    reader: csv::Reader<R>,
     /// The record [`Records::next_record`] read last.
     record: csv::StringRecord,
-    /// Line breaks are counted up to this byte offset of `text`…
-    counted: usize,
-    /// …where this 1-based line starts.
-    line: usize,
 }
 
-impl<'a> Records<'a> {
-    fn new(text: &'a str, delimiter: u8) -> Self {
+impl<R: Read> Records<R> {
+    fn new(input: R, delimiter: u8) -> Self {
         let reader = csv::ReaderBuilder::new()
             .has_headers(false)
             // Short and long rows are not parse errors: missing fields are reported per column.
             .flexible(true)
             .delimiter(delimiter)
-            .from_reader(text.as_bytes());
+            .from_reader(input);
         Records {
-            text,
             reader,
             record: csv::StringRecord::new(),
-            counted: 0,
-            line: 1,
         }
     }
 
@@ -294,45 +347,109 @@ impl<'a> Records<'a> {
     /// it starts on; `None` at the end; an error (with its line) if the text cannot be read.
     fn next_record(&mut self) -> Option<Result<usize, (usize, String)>> {
         loop {
-            let start = self.offset();
-            let read = self.reader.read_record(&mut self.record);
-            let raw = self.text.get(start..self.offset()).unwrap_or_default();
-            // The reader skips empty lines before a record; the record starts after them.
-            let lead = raw.len() - raw.trim_start_matches(['\r', '\n']).len();
-            let line = self.line_at(start + lead);
-            match read {
+            match self.reader.read_record(&mut self.record) {
                 Ok(false) => return None,
                 // Whitespace-only lines are blank too.
-                Ok(true) if raw.trim().is_empty() => continue,
-                Ok(true) => return Some(Ok(line)),
+                Ok(true) if self.record.len() == 1 && self.record[0].trim().is_empty() => continue,
+                Ok(true) => {
+                    let line = self.record.position().map_or(0, |p| p.line()) as usize;
+                    return Some(Ok(line));
+                }
                 Err(e) => {
-                    return Some(Err((
-                        line,
-                        format!("unreadable CSV: {}", clip(&e.to_string())),
-                    )))
+                    let line = e.position().map_or(0, |p| p.line()) as usize;
+                    let line = if line == 0 {
+                        self.reader.position().line() as usize
+                    } else {
+                        line
+                    };
+                    let message = match e.kind() {
+                        csv::ErrorKind::Io(io) => read_error(io),
+                        _ => format!("unreadable CSV: {}", clip(&e.to_string())),
+                    };
+                    return Some(Err((line, message)));
                 }
             }
         }
     }
+}
 
-    fn offset(&self) -> usize {
-        usize::try_from(self.reader.position().byte()).unwrap_or(usize::MAX)
+/// A read error in words: the reader's own message (e.g. "the upload was cut off after
+/// 1,024 bytes"), or "not valid UTF-8".
+fn read_error(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::InvalidData if e.get_ref().is_none() => "not valid UTF-8 text".into(),
+        _ => clip(&e.to_string()).to_string(),
+    }
+}
+
+/// The input as the CSV reader should see it: without a leading UTF-8 byte order mark, with
+/// every line end (`\r\n`, a lone `\r`, `\n`) a single `\n` (so the reader's line numbers
+/// count old Mac files right), and with a space on every empty line (the reader skips empty
+/// lines, which would put a record's line number on the blank line before it; a line holding
+/// only a space is read as a blank record, which [`Records`] skips).
+struct Normalize<R> {
+    inner: R,
+    /// Still to check for the BOM (until the first read).
+    at_start: bool,
+    /// The last byte read was a `\r` (so a `\n` right after it is dropped).
+    after_cr: bool,
+    /// The last byte passed on ended a line (true at the start).
+    line_start: bool,
+    /// Raw bytes read, and the transformed bytes not yet handed out.
+    raw: Vec<u8>,
+    out: std::collections::VecDeque<u8>,
+}
+
+impl<R: Read> Normalize<R> {
+    fn new(inner: R) -> Self {
+        Normalize {
+            inner,
+            at_start: true,
+            after_cr: false,
+            line_start: true,
+            raw: vec![0; 16 * 1024],
+            out: std::collections::VecDeque::new(),
+        }
     }
 
-    /// The 1-based line of byte offset `pos` (not before the last one asked): `\n`, `\r\n` and
-    /// a lone `\r` each end a line.
-    fn line_at(&mut self, pos: usize) -> usize {
-        let bytes = self.text.as_bytes();
-        let pos = pos.min(bytes.len());
-        for i in self.counted..pos {
-            match bytes[i] {
-                b'\n' => self.line += 1,
-                b'\r' if bytes.get(i + 1) != Some(&b'\n') => self.line += 1,
-                _ => {}
+    fn push(&mut self, b: u8) {
+        if b == b'\n' && self.line_start {
+            self.out.push_back(b' ');
+        }
+        self.out.push_back(b);
+        self.line_start = b == b'\n';
+    }
+}
+
+impl<R: Read> Read for Normalize<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        while self.out.is_empty() {
+            let n = self.inner.read(&mut self.raw)?;
+            if n == 0 {
+                return Ok(0);
+            }
+            let mut start = 0;
+            if self.at_start {
+                self.at_start = false;
+                if self.raw[..n].starts_with(&[0xEF, 0xBB, 0xBF]) {
+                    start = 3;
+                }
+            }
+            for i in start..n {
+                let b = self.raw[i];
+                if b == b'\n' && self.after_cr {
+                    self.after_cr = false;
+                    continue;
+                }
+                self.after_cr = b == b'\r';
+                self.push(if b == b'\r' { b'\n' } else { b });
             }
         }
-        self.counted = self.counted.max(pos);
-        self.line
+        let n = buf.len().min(self.out.len());
+        for (slot, b) in buf.iter_mut().zip(self.out.drain(..n)) {
+            *slot = b;
+        }
+        Ok(n)
     }
 }
 
@@ -524,6 +641,125 @@ mod tests {
         assert_eq!(
             (e[0].line, e[0].message.as_str()),
             (6, "too many rows: the limit is 1")
+        );
+    }
+
+    /// A reader that hands out at most `chunk` bytes a call, then fails after `fail_after`
+    /// bytes when set (a cut-off upload).
+    struct Trickle<'a> {
+        data: &'a [u8],
+        chunk: usize,
+        fail_after: Option<usize>,
+        at: usize,
+    }
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            if self.fail_after.is_some_and(|f| self.at >= f) {
+                return Err(std::io::Error::other(format!(
+                    "the upload was cut off after {} bytes",
+                    self.at
+                )));
+            }
+            let n = self.chunk.min(buf.len()).min(self.data.len() - self.at);
+            buf[..n].copy_from_slice(&self.data[self.at..self.at + n]);
+            self.at += n;
+            Ok(n)
+        }
+    }
+
+    fn synthetic(rows: usize) -> String {
+        let mut csv = String::from("\u{feff}date,open,high,low,close,volume\r\n");
+        for i in 0..rows {
+            let p = 100.0 + (i % 17) as f64;
+            csv.push_str(&format!(
+                "{},{p},{},{},{p},{}\r\n",
+                1_600_000_000 + i * 60,
+                p + 1.0,
+                p - 1.0,
+                i
+            ));
+            if i % 1_000 == 0 {
+                csv.push_str("\r\n");
+            }
+        }
+        csv
+    }
+
+    #[test]
+    fn a_stream_read_a_byte_at_a_time_parses_like_the_whole_text() {
+        let csv = synthetic(2_500);
+        let whole = parse_csv(&csv).unwrap();
+        let mut calls = Vec::new();
+        let streamed = parse_csv_reader(
+            Trickle {
+                data: csv.as_bytes(),
+                chunk: 1,
+                fail_after: None,
+                at: 0,
+            },
+            DEFAULT_MAX_ROWS,
+            &mut |rows| {
+                calls.push(rows);
+                true
+            },
+        )
+        .unwrap();
+        assert_eq!(streamed, whole);
+        assert_eq!(streamed.len(), 2_500);
+        assert_eq!(calls, vec![1_000, 2_000]);
+        // Line numbers still count blank lines and CRLF: the bad row below is on line 5.
+        let csv =
+            "date,open,high,low,close\r\n2024-01-01,1,1,1,1\r\n\r\n\r\n2024-01-02,1,1,1,x\r\n";
+        let e = parse_csv_reader(
+            Trickle {
+                data: csv.as_bytes(),
+                chunk: 3,
+                fail_after: None,
+                at: 0,
+            },
+            10,
+            &mut |_| true,
+        )
+        .unwrap_err();
+        assert_eq!((e[0].line, e[0].column.as_str()), (5, "close"));
+    }
+
+    #[test]
+    fn a_cut_off_stream_names_its_line_and_a_stop_ends_the_parse() {
+        let csv = synthetic(3_000);
+        let e = parse_csv_reader(
+            Trickle {
+                data: csv.as_bytes(),
+                chunk: 4096,
+                fail_after: Some(50_000),
+                at: 0,
+            },
+            DEFAULT_MAX_ROWS,
+            &mut |_| true,
+        )
+        .unwrap_err();
+        assert_eq!(e.len(), 1);
+        assert!(
+            e[0].message.starts_with("the upload was cut off after"),
+            "{e:?}"
+        );
+        assert!(e[0].line > 100, "{e:?}");
+        let e = parse_csv_reader(csv.as_bytes(), DEFAULT_MAX_ROWS, &mut |rows| rows < 2_000)
+            .unwrap_err();
+        assert_eq!(e[0].message, "the import was stopped");
+    }
+
+    #[test]
+    fn mixed_delimiters_are_named() {
+        let e = errors("date,open,high,low,close\n2024-01-01;1;1;1;1\n");
+        assert_eq!(
+            e,
+            vec![(
+                2,
+                "".into(),
+                "mixed delimiters: this row is separated by ';' but the header by ','".into()
+            )]
         );
     }
 }

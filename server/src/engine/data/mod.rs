@@ -12,7 +12,9 @@ mod csv;
 mod sample;
 mod time;
 
-pub use csv::{parse_csv, parse_csv_with_limit, CsvError, DEFAULT_MAX_ROWS, MAX_CSV_ERRORS};
+pub use csv::{
+    parse_csv, parse_csv_reader, parse_csv_with_limit, CsvError, DEFAULT_MAX_ROWS, MAX_CSV_ERRORS,
+};
 pub use sample::{sample_series, SplitMix64};
 pub use time::{
     civil_from_days, days_from_civil, parse_time, MAX_TIMESTAMP, MIN_TIMESTAMP, TIMESTAMP_RANGE,
