@@ -19,7 +19,9 @@ use leptos_router::{
     path, SsrMode,
 };
 
-use pages::{backtest::BacktestPage, job::JobPage, jobs::JobsPage, not_found::NotFound};
+use pages::{
+    backtest::BacktestPage, compare::ComparePage, job::JobPage, jobs::JobsPage, not_found::NotFound,
+};
 
 /// The HTML document around the app, rendered on the server. It sets the page's
 /// Content-Security-Policy, which admits only this request's nonce for the hydration script.
@@ -121,6 +123,8 @@ pub fn App() -> impl IntoView {
                     // Async: the whole page (and its status code, 404 for an unknown job) waits for the
                     // job's status, so the server-rendered HTML already shows the truth.
                     <Route path=path!("/jobs/:id") view=JobPage ssr=SsrMode::Async />
+                    // Async too: an invalid list of ids answers 400 with the page.
+                    <Route path=path!("/compare") view=ComparePage ssr=SsrMode::Async />
                 </Routes>
             </main>
         </Router>

@@ -111,15 +111,29 @@ test("an optimization started from the form ends at Run N/N with results and the
   await expect(panel).toBeVisible();
   await expect(panel.getByTestId("log-path")).toHaveText(/(^|\/)runs\/[0-9a-f-]{36}\/artifacts\/run\.log$/);
   await expect(panel.locator(".badge")).toHaveText("SUCCEEDED", { timeout: 120_000 });
-  await expect(panel.getByTestId("progress-message")).toHaveText("Run 4851/4851");
+  // The last step is the robustness check: 400 of the 4,851 runs as trials, C(16, 8) = 12,870
+  // CSCV splits and 1,000 bootstrap draws.
+  await expect(panel.getByTestId("progress-message")).toHaveText("Robustness 14270/14270");
   await expect(panel.getByTestId("progress-percent")).toHaveText("100%");
+  await expect(page.getByTestId("log-tail")).toContainText("Run ");
 
   // Results appear without a reload.
   await expect(page.getByTestId("results")).toBeVisible();
   await expect(page.getByTestId("heatmap")).toBeVisible();
-  await expect(page.getByTestId("best-params")).toContainText("n1");
+  await expect(page.getByTestId("best-params").first()).toContainText("n1");
   await expect(page.getByTestId("top-runs")).toBeVisible();
+  // Is the optimum real? Each figure with its reading, and the method one click away.
+  const robustness = page.getByTestId("robustness");
+  await expect(robustness.getByTestId("robustness-dsr")).toContainText(/Likely real|Inconclusive|Likely luck/);
+  await expect(robustness.getByTestId("robustness-pbo")).toContainText(/splits the in-sample best ranked/);
+  await expect(robustness.getByTestId("robustness-bootstrap")).toContainText("p = ");
+  await expect(robustness.getByTestId("robustness-trials")).toContainText("400 of the 4,851 runs");
+  await expect(page.getByTestId("robust-best")).toContainText("n1");
   await page.screenshot({ path: `${shots}/optimize-done.png`, fullPage: true });
+  const href = await robustness.getByTestId("robustness-dsr").getByRole("link").getAttribute("href");
+  expect(href).toBe("/docs/robustness#deflated-sharpe-ratio");
+  await page.goto(href!);
+  await expect(page.locator("#deflated-sharpe-ratio")).toHaveText("Deflated Sharpe Ratio");
 });
 
 test("a walk-forward job reports Param p/P, Fold f/F and shows its folds", async ({ page }) => {
@@ -131,15 +145,21 @@ test("a walk-forward job reports Param p/P, Fold f/F and shows its folds", async
   await page.getByTestId("start").click();
   const panel = page.getByTestId("job-panel");
   const seen = await watchMessages(page);
-  expect(seen[seen.length - 1]).toMatch(/^Param (\d+)\/\1, Fold 4\/4$/);
-  // Every written milestone is in the log: all in the walk-forward format.
+  // Each fold: its runs, then its robustness step; last, the out-of-sample bootstrap.
+  expect(seen[seen.length - 1]).toBe("Robustness 1000/1000, out of sample");
+  // Every written milestone is in the log, in the walk-forward format.
   const log = page.getByTestId("log-tail");
   await expect(log).toContainText("Fold 4/4");
   const lines = (await log.textContent())!.split("\n").filter((l) => l.includes(" progress "));
   expect(lines.length).toBeGreaterThan(0);
-  for (const l of lines) expect(l).toMatch(/progress \d+% Param \d+\/\d+, Fold \d+\/\d+/);
+  for (const l of lines) {
+    expect(l).toMatch(/progress \d+% (Param \d+\/\d+|Robustness \d+\/\d+), (Fold \d+\/\d+|out of sample)/);
+  }
+  expect(lines.some((l) => / Param \d+\/\d+, Fold \d+\/4/.test(l))).toBe(true);
   await expect(panel.locator(".badge")).toHaveText("SUCCEEDED");
   await expect(page.getByTestId("fold-table")).toBeVisible();
+  await expect(page.getByTestId("fold-pbo")).toHaveCount(4);
+  await expect(page.getByTestId("robustness-oos-bootstrap")).toContainText("p = ");
   await expect(page.getByTestId("wf-efficiency")).toBeVisible();
   await page.screenshot({ path: `${shots}/walk-forward-done.png`, fullPage: true });
 });

@@ -56,7 +56,13 @@ pub struct Config {
     pub max_active_jobs: u64,
     /// `RUNBOARD_TEST_HOOKS=1`: accept the demo job's failure hooks (tests only).
     pub test_hooks: bool,
+    /// `RUNBOARD_MAX_UPLOAD_BYTES` (default 1 GiB): the largest CSV upload body (as sent, so
+    /// compressed for a gzip body; the decompressed text is held to the same limit).
+    pub max_upload_bytes: u64,
 }
+
+/// Default `RUNBOARD_MAX_UPLOAD_BYTES`: 1 GiB.
+pub const DEFAULT_MAX_UPLOAD_BYTES: u64 = 1 << 30;
 
 /// A variable that is set but unusable.
 #[derive(Debug, thiserror::Error)]
@@ -188,6 +194,18 @@ impl Config {
                 }
                 Some(n) => n,
             };
+        let max_upload_bytes =
+            match parse_num("RUNBOARD_MAX_UPLOAD_BYTES", "a whole number of bytes, at least 1")()? {
+                None => DEFAULT_MAX_UPLOAD_BYTES,
+                Some(0) => {
+                    return Err(ConfigError {
+                        variable: "RUNBOARD_MAX_UPLOAD_BYTES",
+                        value: "0".into(),
+                        expected: "a whole number of bytes, at least 1",
+                    })
+                }
+                Some(n) => n,
+            };
         let test_hooks = match get("RUNBOARD_TEST_HOOKS").as_deref().map(str::trim) {
             None | Some("") | Some("0") => false,
             Some("1") => true,
@@ -211,6 +229,7 @@ impl Config {
             allowed_origins,
             max_active_jobs,
             test_hooks,
+            max_upload_bytes,
             database_url: get("DATABASE_URL").filter(|v| !v.trim().is_empty()),
             data_dir: get("RUNBOARD_DATA_DIR")
                 .filter(|v| !v.trim().is_empty())

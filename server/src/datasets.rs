@@ -6,6 +6,7 @@
 
 use app::model::DatasetInfo;
 use chrono::{DateTime, Utc};
+use sha2::{Digest, Sha256};
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -28,6 +29,9 @@ pub enum DatasetError {
     NameTaken(String),
     #[error("a dataset needs at least 2 bars")]
     TooShort,
+    /// The task hashing the bars did not finish (it panicked or was cancelled).
+    #[error("hashing the bars failed: {0}")]
+    Hashing(String),
     #[error(transparent)]
     Db(#[from] sqlx::Error),
 }
@@ -40,6 +44,32 @@ mod sql {
     pub const LIST: &str = statement(include_str!("../queries/datasets/list.sql"));
     pub const INFO: &str = statement(include_str!("../queries/datasets/info.sql"));
     pub const LOAD: &str = statement(include_str!("../queries/datasets/load.sql"));
+    pub const HASH: &str = statement(include_str!("../queries/datasets/hash.sql"));
+    pub const SET_HASH: &str = statement(include_str!("../queries/datasets/set_hash.sql"));
+    pub const NAME_TAKEN: &str = statement(include_str!("../queries/datasets/name_taken.sql"));
+}
+
+/// The tag that starts the hashed encoding; a new encoding would get a new tag.
+const HASH_DOMAIN: &[u8] = b"runboard bars v1\0";
+
+/// The dataset's content hash: sha256, as 64 lower-case hex digits, of a canonical encoding of
+/// its bars. The encoding is [`HASH_DOMAIN`], the number of bars as a little-endian `u64`, then
+/// per bar in time order its time (`i64`) and open, high, low, close and volume (the `f64`
+/// bits, so exactly the stored values; `-0.0` is written as `0.0`), all little-endian. Names,
+/// descriptions and ids are not part of it: the same bars imported twice hash the same.
+pub fn content_hash(s: &Series) -> String {
+    let mut h = Sha256::new();
+    h.update(HASH_DOMAIN);
+    h.update((s.ts.len() as u64).to_le_bytes());
+    let canonical = |v: f64| if v == 0.0 { 0.0f64 } else { v };
+    for i in 0..s.ts.len() {
+        h.update(s.ts[i].to_le_bytes());
+        for column in [&s.open, &s.high, &s.low, &s.close, &s.volume] {
+            let v = column.get(i).copied().unwrap_or(f64::NAN);
+            h.update(canonical(v).to_bits().to_le_bytes());
+        }
+    }
+    hex::encode(h.finalize())
 }
 
 /// A dataset's description as `insert.sql`, `list.sql` and `info.sql` return it.
@@ -139,6 +169,7 @@ impl DatasetStore {
             .bind(&s.low)
             .bind(&s.close)
             .bind(&s.volume)
+            .bind(content_hash(s))
             .fetch_one(&self.pool)
             .await;
         match row {
@@ -154,6 +185,14 @@ impl DatasetStore {
     pub async fn list(&self) -> Result<Vec<DatasetInfo>, DatasetError> {
         let rows: Vec<InfoRow> = sqlx::query_as(sql::LIST).fetch_all(&self.pool).await?;
         Ok(rows.into_iter().map(Into::into).collect())
+    }
+
+    /// Whether a dataset already has this name (ignoring case).
+    pub async fn name_taken(&self, name: &str) -> Result<bool, DatasetError> {
+        Ok(sqlx::query_scalar(sql::NAME_TAKEN)
+            .bind(name)
+            .fetch_one(&self.pool)
+            .await?)
     }
 
     /// One dataset's description.
@@ -172,6 +211,28 @@ impl DatasetStore {
             .fetch_optional(&self.pool)
             .await?;
         Ok(row.ok_or(DatasetError::NotFound(id))?.into())
+    }
+
+    /// The dataset's content hash ([`content_hash`]). A dataset imported before hashes were
+    /// recorded gets its hash computed from its bars now, and stored.
+    pub async fn content_hash(&self, id: Uuid) -> Result<String, DatasetError> {
+        let stored: Option<Option<String>> = sqlx::query_scalar(sql::HASH)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        if let Some(hash) = stored.ok_or(DatasetError::NotFound(id))? {
+            return Ok(hash);
+        }
+        let series = self.load(id).await?;
+        let hash = tokio::task::spawn_blocking(move || content_hash(&series))
+            .await
+            .map_err(|e| DatasetError::Hashing(e.to_string()))?;
+        let stored: Option<String> = sqlx::query_scalar(sql::SET_HASH)
+            .bind(id)
+            .bind(&hash)
+            .fetch_optional(&self.pool)
+            .await?;
+        stored.ok_or(DatasetError::NotFound(id))
     }
 
     /// Adds the built-in synthetic sample if it is missing, so a fresh install can run jobs.

@@ -6,5 +6,6 @@ pub mod config;
 pub mod datasets;
 pub mod db;
 pub mod engine;
+pub mod grids;
 pub mod jobs;
 pub mod web;

@@ -76,6 +76,38 @@ pub trait JobBackend: Send + Sync + 'static {
     async fn import_dataset(&self, name: String, csv: String) -> Result<DatasetInfo, BackendError>;
     /// Every dataset, newest first.
     async fn list_datasets(&self) -> Result<Vec<DatasetInfo>, BackendError>;
+    /// The metric of every combination of an optimization's grid, stored beside its result;
+    /// `None` when the job has none (not an optimization, not finished, or run before grids
+    /// were stored).
+    async fn job_grid(
+        &self,
+        id: Uuid,
+    ) -> Result<Option<crate::model::research::FullGrid>, BackendError>;
+    /// A job's reproducibility record: its full request, the program version that accepted it
+    /// and the content hash of its dataset.
+    async fn job_repro(&self, id: Uuid)
+        -> Result<crate::model::job::Reproducibility, BackendError>;
+    /// Queues the job's request again, through the same validation and active-job cap as
+    /// [`JobBackend::submit_job`].
+    async fn rerun_job(&self, id: Uuid) -> Result<JobStatus, BackendError>;
+    /// Streams a CSV upload into a new dataset as a job of kind `import`, run inside the
+    /// request; returns the job's final status (SUCCEEDED, its result the dataset's info).
+    async fn import_stream(&self, upload: ImportUpload) -> Result<JobStatus, BackendError>;
+}
+
+/// A CSV upload as it streams in (`POST /api/datasets?name=…`).
+pub struct ImportUpload {
+    /// The dataset's name (checked by the backend).
+    pub name: String,
+    /// The body is gzip-compressed (`content-encoding: gzip`).
+    pub gzip: bool,
+    /// The body's size if the client said it (`content-length`, or `?size=`): for progress only.
+    pub size_hint: Option<u64>,
+    /// The body, read on a blocking thread as it arrives; a read error ends the import with
+    /// its message (a cut-off upload, a body over the limit).
+    pub body: Box<dyn std::io::Read + Send>,
+    /// Bytes of the body read so far, counted by whoever feeds `body`.
+    pub bytes: Arc<std::sync::atomic::AtomicU64>,
 }
 
 /// The shared handle the server provides as Leptos context.

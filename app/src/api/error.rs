@@ -30,6 +30,9 @@ pub enum ApiError {
     /// Too many jobs are queued or running (`RUNBOARD_MAX_ACTIVE_JOBS`); retry when some end.
     #[error("{message}")]
     TooManyJobs { message: String, limit: u64 },
+    /// The body is larger than the server accepts (`RUNBOARD_MAX_UPLOAD_BYTES` for uploads).
+    #[error("{message}")]
+    PayloadTooLarge { message: String, limit: u64 },
     /// No valid token or session (when `RUNBOARD_TOKEN` is set).
     #[error("{message}")]
     Unauthorized { message: String },
@@ -59,6 +62,7 @@ impl ApiError {
             ApiError::Unauthorized { .. } => 401,
             ApiError::Forbidden { .. } => 403,
             ApiError::UnsupportedMediaType { .. } => 415,
+            ApiError::PayloadTooLarge { .. } => 413,
             ApiError::TooManyJobs { .. } => 429,
             ApiError::Internal { .. } => 500,
             ApiError::Unreachable { .. } => 503,

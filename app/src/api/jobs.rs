@@ -9,6 +9,7 @@ use leptos::prelude::*;
 use server_fn::codec::Json;
 
 use super::ApiError;
+use crate::model::job::{Comparison, Reproducibility};
 use crate::model::{JobList, JobRequest, JobResult, JobStatus, LogTail};
 
 /// Most jobs per page of the list.
@@ -123,4 +124,49 @@ pub async fn get_job_log(
 pub async fn get_job_result(id: String) -> Result<JobResult, ApiError> {
     let id = job_id(&id)?;
     call(|b| async move { b.job_result(id).await }).await
+}
+
+/// A job's reproducibility record: `{"id": "<uuid>"}` → its full request (with `kind`, ready
+/// for `/api/submit_job`), the program version that accepted it and its dataset's content hash.
+#[server(prefix = "/api", endpoint = "job_repro", input = Json, output = Json)]
+pub async fn get_job_repro(id: String) -> Result<Reproducibility, ApiError> {
+    let id = job_id(&id)?;
+    call(|b| async move { b.job_repro(id).await }).await
+}
+
+/// Runs a job again: `{"id": "<uuid>"}` queues the same request as a new job, through the same
+/// validation and active-job cap as `submit_job`, and returns the new job's status.
+#[server(prefix = "/api", endpoint = "rerun_job", input = Json, output = Json)]
+pub async fn rerun_job(id: String) -> Result<JobStatus, ApiError> {
+    let id = job_id(&id)?;
+    call(|b| async move { b.rerun_job(id).await }).await
+}
+
+/// Jobs side by side: `{"ids": "<uuid>,<uuid>[,…]"}` (2 to 4 distinct ids, comma-separated).
+/// Every problem with the list, an unknown job included, is a `400` naming the field `ids`.
+#[server(prefix = "/api", endpoint = "compare_jobs", input = Json, output = Json)]
+pub async fn compare_jobs(ids: String) -> Result<Comparison, ApiError> {
+    use super::backend::BackendError;
+    use crate::model::JobState;
+    let bad = |message: String| super::with_status(ApiError::invalid("ids", message));
+    let ids = crate::model::job::parse_compare_ids(&ids).map_err(bad)?;
+    let backend = super::backend::backend().map_err(super::with_status)?;
+    let mut columns = Vec::with_capacity(ids.len());
+    for id in ids {
+        let repro = backend.job_repro(id).await.map_err(|e| match e {
+            BackendError::NoSuchJob(id) => bad(format!("no such job: {id}")),
+            other => super::with_status(other.into()),
+        })?;
+        let result = if repro.state == JobState::Succeeded {
+            backend
+                .job_result(id)
+                .await
+                .map_err(|e| super::with_status(e.into()))?
+                .result
+        } else {
+            None
+        };
+        columns.push(crate::pages::compare::build_column(&repro, result.as_ref()));
+    }
+    Ok(Comparison { columns })
 }

@@ -7,8 +7,10 @@
 pub mod backend;
 mod datasets;
 pub mod error;
+mod grid;
 mod jobs;
 
 pub use datasets::*;
 pub use error::{parse_job_id, with_status, ApiError};
+pub use grid::*;
 pub use jobs::*;

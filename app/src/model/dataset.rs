@@ -23,6 +23,18 @@ pub struct DatasetInfo {
     pub created_at: DateTime<Utc>,
 }
 
+/// The result of an `import` job: the new dataset, and how the upload went.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ImportResult {
+    /// The dataset, as `/api/list_datasets` lists it (`id`, `name`, `bars`, …).
+    #[serde(flatten)]
+    pub dataset: DatasetInfo,
+    /// Bytes of the upload as sent (compressed, for a gzip body).
+    pub bytes: u64,
+    /// Wall time of the import, from the first byte to the stored dataset.
+    pub seconds: f64,
+}
+
 /// One problem in an uploaded CSV: where it is and what is wrong.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CsvIssue {
@@ -34,6 +46,9 @@ pub struct CsvIssue {
 
 impl std::fmt::Display for CsvIssue {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.column.is_empty() {
+            return write!(f, "line {}: {}", self.line, self.message);
+        }
         write!(
             f,
             "line {}, column {}: {}",

@@ -1,5 +1,6 @@
 //! The job's status as the server stores it and the browser shows it (the seed's `JobStatus`).
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
@@ -98,15 +99,19 @@ pub enum JobKind {
     Train,
     /// A handler that only sleeps and reports progress: for tests and demos of the queue itself.
     Demo,
+    /// A CSV upload streamed into a new dataset (`POST /api/datasets`); it runs inside its
+    /// upload request, never on a worker.
+    Import,
 }
 
 impl JobKind {
-    pub const ALL: [JobKind; 5] = [
+    pub const ALL: [JobKind; 6] = [
         JobKind::Backtest,
         JobKind::Optimize,
         JobKind::WalkForward,
         JobKind::Train,
         JobKind::Demo,
+        JobKind::Import,
     ];
 
     /// The name stored in Postgres.
@@ -117,6 +122,7 @@ impl JobKind {
             JobKind::WalkForward => "walk_forward",
             JobKind::Train => "train",
             JobKind::Demo => "demo",
+            JobKind::Import => "import",
         }
     }
 
@@ -134,6 +140,7 @@ impl JobKind {
             JobKind::WalkForward => "Walk-forward",
             JobKind::Train => "Training",
             JobKind::Demo => "Demo",
+            JobKind::Import => "Import",
         }
     }
 }
@@ -178,6 +185,155 @@ pub struct JobStatus {
     /// directory as configured (`RUNBOARD_RUNS_DIR`, default `runs`, so e.g.
     /// `runs/<id>/artifacts/run.log`; a relative directory stays relative).
     pub log_path: String,
+    /// What the job is about (strategy, dataset, parameters, headline result): filled in by the
+    /// jobs list only, `None` (and left out of the JSON) everywhere else.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", sqlx(default, json(nullable)))]
+    pub context: Option<JobContext>,
+}
+
+/// A job's research context for the jobs list, computed by the list query from the request and
+/// (for a SUCCEEDED job) a few values of the result: never the whole of either.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct JobContext {
+    /// The strategy's name (`"sma_cross"`), for kinds that have one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub strategy: Option<String>,
+    /// The dataset's name, when the request names a stored dataset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dataset: Option<String>,
+    /// The dataset id as requested, when no stored dataset has it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dataset_id: Option<String>,
+    /// Fixed parameters by name (backtest: the strategy's; train: `lags`, `epochs`; demo:
+    /// `steps`). Values as stored: numbers, normally.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub params: BTreeMap<String, serde_json::Value>,
+    /// The grid of an optimization or walk-forward per parameter: a range as
+    /// `{"start", "stop", "step"}`, a list as `{"count", "first", "last"}`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub grid: BTreeMap<String, serde_json::Value>,
+    /// The headline figures of a SUCCEEDED job (empty otherwise).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub best: Vec<Figure>,
+}
+
+/// One headline figure: a statistic's name (`"sharpe"`, `"return_pct"`, `"oos_return_pct"`,
+/// `"val_accuracy"`, or an optimization's `"best_<metric>"`) and its value (`None` when
+/// undefined).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Figure {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default, deserialize_with = "lenient_number")]
+    pub value: Option<f64>,
+}
+
+/// A number, or `None` for anything else (null, a string, an object): a context is a display
+/// aid, so one odd stored value must not make the whole list unreadable.
+fn lenient_number<'de, D>(deserializer: D) -> Result<Option<f64>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    let value = serde_json::Value::deserialize(deserializer)?;
+    Ok(value.as_f64().filter(|v| v.is_finite()))
+}
+
+/// How to rerun a job and check what it ran on: what `/api/job_repro` returns and the export
+/// JSON embeds.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Reproducibility {
+    pub id: Uuid,
+    pub kind: JobKind,
+    pub state: JobState,
+    /// The full request as submitted, with its `kind` tag (it can be posted to
+    /// `/api/submit_job` as `{"request": …}`).
+    pub request: serde_json::Value,
+    /// The program that accepted the job: `0.1.0 (abc123def456)`, or the crate version alone
+    /// when it was built without git; `None` for jobs from before versions were recorded.
+    pub program_version: Option<String>,
+    /// The dataset's content hash (sha256 hex of its bars) when the job was queued; `None` for
+    /// kinds without a dataset and for jobs from before hashes were recorded.
+    pub dataset_hash: Option<String>,
+    /// The dataset's name, when it is stored.
+    pub dataset_name: Option<String>,
+}
+
+/// Fewest jobs a comparison takes.
+pub const COMPARE_MIN: usize = 2;
+/// Most jobs a comparison takes.
+pub const COMPARE_MAX: usize = 4;
+/// Most points of each normalized equity curve in a comparison.
+pub const COMPARE_MAX_POINTS: usize = 600;
+
+/// Jobs side by side: what `/api/compare_jobs` returns, one column per job in the order asked.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Comparison {
+    pub columns: Vec<CompareColumn>,
+}
+
+/// One job of a [`Comparison`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CompareColumn {
+    pub id: Uuid,
+    pub kind: JobKind,
+    pub state: JobState,
+    /// Strategy, dataset and parameters (or grid), as in the jobs list.
+    pub context: JobContext,
+    /// An optimization's best parameters (empty for other kinds).
+    pub best_params: BTreeMap<String, f64>,
+    /// Where the statistics come from ("best run", "stitched out-of-sample", …).
+    pub source: String,
+    /// The statistics, when the job succeeded and its kind has them.
+    pub stats: Option<crate::model::research::Stats>,
+    /// The equity curve as `(time, value)`, rescaled to start at 100, thinned to at most
+    /// [`COMPARE_MAX_POINTS`] points; empty when there is none.
+    pub curve: Vec<(i64, f64)>,
+    /// Why something is missing, in words (e.g. "no results: the job is RUNNING").
+    pub note: Option<String>,
+}
+
+/// Longest `ids` text a comparison accepts (four UUIDs with room for spaces).
+pub const COMPARE_IDS_MAX_CHARS: usize = 400;
+
+/// The job ids of a comparison from `"a,b,c"` (spaces around ids and empty items are ignored):
+/// 2 to 4 distinct UUIDs, in the order given. The error is a message for the field `ids`.
+pub fn parse_compare_ids(raw: &str) -> Result<Vec<Uuid>, String> {
+    if raw.len() > COMPARE_IDS_MAX_CHARS {
+        return Err(format!(
+            "too long ({} characters); give {COMPARE_MIN} to {COMPARE_MAX} job ids separated by commas",
+            raw.len()
+        ));
+    }
+    let items: Vec<&str> = raw
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect();
+    if items.len() < COMPARE_MIN {
+        return Err(format!(
+            "pick at least {COMPARE_MIN} jobs to compare (got {})",
+            items.len()
+        ));
+    }
+    if items.len() > COMPARE_MAX {
+        return Err(format!(
+            "at most {COMPARE_MAX} jobs can be compared at once (got {})",
+            items.len()
+        ));
+    }
+    let mut ids = Vec::with_capacity(items.len());
+    for item in items {
+        let id = Uuid::parse_str(item).map_err(|_| {
+            let shown: String = item.chars().take(40).collect();
+            format!("not a valid job id: {shown:?} (expected a UUID)")
+        })?;
+        if ids.contains(&id) {
+            return Err(format!("job {id} is listed twice"));
+        }
+        ids.push(id);
+    }
+    Ok(ids)
 }
 
 impl JobStatus {
@@ -253,6 +409,43 @@ mod tests {
         assert_eq!(progress_percent(1.0), 100);
         assert_eq!(progress_percent(1.5), 100);
         assert_eq!(progress_percent(-0.1), 0);
+    }
+
+    #[test]
+    fn compare_ids_take_two_to_four_distinct_uuids() {
+        let a = "3f1c0000-0000-4000-8000-000000000001";
+        let b = "3f1c0000-0000-4000-8000-000000000002";
+        let ids = parse_compare_ids(&format!(" {a} , {b},")).unwrap();
+        assert_eq!(ids.len(), 2);
+        assert_eq!(ids[0].to_string(), a);
+        let one = parse_compare_ids(a).unwrap_err();
+        assert!(one.contains("at least 2"), "{one}");
+        assert!(parse_compare_ids("").unwrap_err().contains("got 0"));
+        let five = [a; 5].join(",");
+        assert!(parse_compare_ids(&five).unwrap_err().contains("at most 4"));
+        let bad = parse_compare_ids(&format!("{a},nope")).unwrap_err();
+        assert!(bad.contains("not a valid job id: \"nope\""), "{bad}");
+        let twice = parse_compare_ids(&format!("{a},{a}")).unwrap_err();
+        assert!(twice.contains("listed twice"), "{twice}");
+        let long = "x".repeat(COMPARE_IDS_MAX_CHARS + 1);
+        assert!(parse_compare_ids(&long).unwrap_err().contains("too long"));
+    }
+
+    #[test]
+    fn a_context_with_odd_values_still_reads() {
+        let context: JobContext = serde_json::from_value(serde_json::json!({
+            "strategy": "sma_cross",
+            "params": {"n1": 10, "n2": "x"},
+            "best": [{"name": "sharpe", "value": "high"}, {"value": 1.5}, {"name": "return_pct"}]
+        }))
+        .unwrap();
+        assert_eq!(context.best[0].value, None);
+        assert_eq!(context.best[1].value, Some(1.5));
+        assert_eq!(context.best[1].name, "");
+        assert_eq!(context.best[2].value, None);
+        // A status without a context serializes without the field.
+        let json = serde_json::to_value(JobContext::default()).unwrap();
+        assert_eq!(json, serde_json::json!({}));
     }
 
     #[test]

@@ -6,7 +6,7 @@ pub mod job;
 pub mod requests;
 pub mod research;
 
-pub use dataset::{CsvIssue, DatasetInfo};
+pub use dataset::{CsvIssue, DatasetInfo, ImportResult};
 pub use job::{JobKind, JobState, JobStatus};
 pub use requests::{DemoRequest, FieldError, JobRequest};
 

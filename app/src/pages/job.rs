@@ -1,11 +1,17 @@
 //! `/jobs/:id`: one job's panel, results and log, polled every 2 s while the job is live.
 //! [`JobView`] is also what the backtest page shows for its active job.
+//!
+//! Under the panel: the reproducibility line (program version, dataset hash, the request as
+//! JSON), "Run again" once the job has ended, and the downloads of a succeeded job's result
+//! (`/api/jobs/<id>/result.json` and `.csv`).
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_params_map;
+use leptos_router::hooks::{use_navigate, use_params_map};
 
-use crate::api::{cancel_job, get_job_log, get_job_result, get_job_status, ApiError};
+use crate::api::{
+    cancel_job, get_job_log, get_job_repro, get_job_result, get_job_status, rerun_job, ApiError,
+};
 use crate::components::JobPanel;
 use crate::model::{JobState, JobStatus};
 use crate::poll::{start_polling, PollHealth};
@@ -114,6 +120,22 @@ fn LiveJob(first: JobStatus) -> impl IntoView {
     };
     let state = move || status.read().state;
     let cancel_id = id.clone();
+
+    // Run again: the same request as a new job, then that job's page.
+    let rerun = Action::new(move |id: &String| {
+        let id = id.clone();
+        async move { rerun_job(id).await }
+    });
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(next)) = rerun.value().get() {
+            navigate(&format!("/jobs/{}", next.id), Default::default());
+        }
+    });
+    let rerun_error = move || rerun.value().get().and_then(|r| r.err());
+    let rerun_id = id.clone();
+    let json_href = format!("/api/jobs/{id}/result.json");
+    let csv_href = format!("/api/jobs/{id}/result.csv");
     view! {
         <Show when=move || { health.get().failures > 0 }>
             <p class="notice notice--warn" role="status" data-testid="reconnecting">
@@ -141,13 +163,86 @@ fn LiveJob(first: JobStatus) -> impl IntoView {
                     "Cancel"
                 </button>
             </Show>
+            <Show when=move || state().is_terminal()>
+                <button
+                    class="button button--secondary"
+                    data-testid="run-again"
+                    disabled=move || rerun.pending().get()
+                    on:click={
+                        let rerun_id = rerun_id.clone();
+                        move |_| {
+                            rerun.dispatch(rerun_id.clone());
+                        }
+                    }
+                >
+                    "Run again"
+                </button>
+            </Show>
+            <Show when=move || state() == JobState::Succeeded>
+                <a class="button button--secondary" href=json_href.clone() download="" data-testid="export-json">
+                    "Download JSON"
+                </a>
+                <a class="button button--secondary" href=csv_href.clone() download="" data-testid="export-csv">
+                    "Download CSV"
+                </a>
+            </Show>
             <a class="button button--secondary" href="/jobs">
                 "All jobs"
             </a>
         </p>
         {move || cancel_error().map(|e| view! { <p class="alert alert--error">{e.to_string()}</p> })}
+        {move || rerun_error().map(|e| view! { <p class="alert alert--error" data-testid="rerun-error">{e.to_string()}</p> })}
+        <JobRepro id=id.clone() />
         <JobResults id=id.clone() state=Signal::derive(state) />
         <JobLogTail id=id status=status />
+    }
+}
+
+/// Characters of the dataset hash shown (the full hash is in the tooltip and the export).
+const SHORT_HASH: usize = 12;
+
+/// The reproducibility line: which program accepted the job, the content hash of its dataset,
+/// and the full request (collapsed). Read once: none of it changes.
+#[component]
+fn JobRepro(id: String) -> impl IntoView {
+    let repro = Resource::new(move || id.clone(), get_job_repro);
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                match repro.await {
+                    Ok(r) => {
+                        let version = r.program_version.clone().unwrap_or_else(|| "unknown".into());
+                        let hash = r.dataset_hash.clone();
+                        let request = serde_json::to_string_pretty(&r.request).unwrap_or_default();
+                        view! {
+                            <section class="panel repro" data-testid="repro">
+                                <p class="repro__line">
+                                    <strong>"Reproducibility"</strong>
+                                    " · program "
+                                    <code data-testid="program-version">{version}</code>
+                                    {hash.map(|h| {
+                                        let short: String = h.chars().take(SHORT_HASH).collect();
+                                        view! {
+                                            " · dataset "
+                                            {r.dataset_name.clone().map(|n| view! { <span>{n}</span> " " })}
+                                            "sha256 "
+                                            <code data-testid="dataset-hash" title=h>{short}</code>
+                                        }
+                                    })}
+                                </p>
+                                <details class="repro__request">
+                                    <summary>"Request (JSON)"</summary>
+                                    <pre class="result-json" data-testid="request-json">{request}</pre>
+                                </details>
+                            </section>
+                        }
+                        .into_any()
+                    }
+                    // The panel above already says what is wrong with the job.
+                    Err(_) => ().into_any(),
+                }
+            })}
+        </Transition>
     }
 }
 

@@ -1,12 +1,22 @@
 //! `/jobs`: every job, newest first, filtered by state and kind, paginated; live rows refresh
 //! on the same 2 s poll. The filter is a plain GET form, so it works before the WASM loads.
+//!
+//! Each row shows its research context (strategy, dataset, parameters or grid, and the headline
+//! result once it succeeded; computed by the list query). The table sits in a second GET form
+//! to `/compare`: tick 2–4 jobs and press Compare. Without the WASM the browser sends
+//! `?ids=a&ids=b`, with it the page navigates to `?ids=a,b`; `/compare` reads both.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_query_map;
+use leptos_router::hooks::{use_navigate, use_query_map};
 
 use crate::api::list_jobs;
+use crate::components::results::format::{
+    fmt_metric, fmt_param, fmt_pct, fmt_share, fmt_thousands, MISSING,
+};
 use crate::components::{format_duration, format_time, ProgressBar, StatusBadge};
+use crate::model::job::{JobContext, COMPARE_MAX, COMPARE_MIN};
+use crate::model::research::{Metric, StrategyKind};
 use crate::model::{JobKind, JobList, JobState, JobStatus};
 use crate::poll::{start_polling, PollHealth};
 
@@ -38,6 +48,149 @@ fn neighbours(page: u32) -> (u32, u32) {
         page.saturating_sub(1).max(1),
         page.saturating_add(1).min(MAX_PAGE),
     )
+}
+
+/// Most values a parameter summary shows per parameter before "…" (bounds the text whatever
+/// the request).
+const MAX_SUMMARY_PARAMS: usize = 8;
+
+/// A stored number as a parameter value (`10`, `0.25`); other values as short text.
+fn param_text(v: &serde_json::Value) -> String {
+    match v.as_f64() {
+        Some(n) => fmt_param(n),
+        None => {
+            let text = v.to_string();
+            if text.chars().count() > 16 {
+                format!("{}…", text.chars().take(15).collect::<String>())
+            } else {
+                text
+            }
+        }
+    }
+}
+
+/// The parameter names in the strategy's declared order (others after, by name).
+fn ordered_keys<'a>(
+    context: &JobContext,
+    keys: impl Iterator<Item = &'a String>,
+) -> Vec<&'a String> {
+    let specs = context
+        .strategy
+        .as_deref()
+        .and_then(StrategyKind::from_name)
+        .map(|k| k.params())
+        .unwrap_or_default();
+    let mut keys: Vec<&String> = keys.collect();
+    keys.sort_by_key(|k| {
+        (
+            specs
+                .iter()
+                .position(|p| p.name == k.as_str())
+                .unwrap_or(usize::MAX),
+            (*k).clone(),
+        )
+    });
+    keys
+}
+
+/// The key parameters in words: a grid as `n1 5..30/5, n2 10..80/10` (a list as
+/// `n1 5…20 (3 values)`), fixed values as `n1 = 10, n2 = 30`; empty when there are none.
+pub fn params_summary(context: &JobContext) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    if !context.grid.is_empty() {
+        for key in ordered_keys(context, context.grid.keys()) {
+            let v = &context.grid[key];
+            let text = if let (Some(start), Some(stop), Some(step)) =
+                (v.get("start"), v.get("stop"), v.get("step"))
+            {
+                format!(
+                    "{key} {}..{}/{}",
+                    param_text(start),
+                    param_text(stop),
+                    param_text(step)
+                )
+            } else if let Some(count) = v.get("count").and_then(|c| c.as_u64()) {
+                let first = v.get("first").map(param_text).unwrap_or_default();
+                let last = v.get("last").map(param_text).unwrap_or_default();
+                match count {
+                    0 => format!("{key} (no values)"),
+                    1 => format!("{key} = {first}"),
+                    n => format!("{key} {first}…{last} ({n} values)"),
+                }
+            } else {
+                format!("{key} {}", param_text(v))
+            };
+            parts.push(text);
+        }
+    } else {
+        for key in ordered_keys(context, context.params.keys()) {
+            parts.push(format!("{key} = {}", param_text(&context.params[key])));
+        }
+    }
+    if parts.len() > MAX_SUMMARY_PARAMS {
+        parts.truncate(MAX_SUMMARY_PARAMS);
+        parts.push("…".into());
+    }
+    parts.join(", ")
+}
+
+/// Strategy and dataset in words: `SMA crossover · Sample: …`; empty when neither is known.
+pub fn research_label(context: &JobContext) -> String {
+    let strategy = context.strategy.as_deref().map(|s| {
+        StrategyKind::from_name(s)
+            .map(|k| k.label().to_string())
+            .unwrap_or_else(|| s.to_string())
+    });
+    let dataset = context.dataset.clone().or_else(|| {
+        context
+            .dataset_id
+            .as_deref()
+            .map(|id| format!("dataset {}", id.chars().take(8).collect::<String>()))
+    });
+    [strategy, dataset]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" · ")
+}
+
+/// The headline figures as `(label, value)`: `("Sharpe ratio", "1.234")`, `("Return", "12.50%")`.
+pub fn figures(context: &JobContext) -> Vec<(String, String)> {
+    context
+        .best
+        .iter()
+        .map(|f| {
+            let (label, value) = match f.name.as_str() {
+                "sharpe" => ("Sharpe".to_string(), f.value.map(fmt_ratio3)),
+                "return_pct" => ("Return".to_string(), f.value.map(fmt_pct)),
+                "oos_return_pct" => ("OOS return".to_string(), f.value.map(fmt_pct)),
+                "val_accuracy" => ("Val. accuracy".to_string(), f.value.map(fmt_share)),
+                other => {
+                    // An optimization's `best_<metric>`.
+                    let name = other.strip_prefix("best_").unwrap_or(other);
+                    let metric: Option<Metric> =
+                        serde_json::from_value(serde_json::Value::String(name.to_string())).ok();
+                    let label = metric.map_or_else(
+                        || other.chars().take(30).collect(),
+                        |m| format!("Best {}", m.label()),
+                    );
+                    let value = f.value.map(|v| {
+                        if other.ends_with("_pct") {
+                            fmt_pct(v)
+                        } else {
+                            fmt_metric(v)
+                        }
+                    });
+                    (label, value)
+                }
+            };
+            (label, value.unwrap_or_else(|| MISSING.into()))
+        })
+        .collect()
+}
+
+fn fmt_ratio3(v: f64) -> String {
+    fmt_thousands(v, 3)
 }
 
 /// The list's query: `?state=RUNNING&kind=optimize&page=2`.
@@ -154,6 +307,30 @@ fn LiveList(first: JobList, query: JobsPageQuery) -> impl IntoView {
     let page = query.page.clamp(1, MAX_PAGE);
     let (prev_page, next_page) = neighbours(page);
     let (prev, next) = (query.href(prev_page), query.href(next_page));
+
+    // The ticked jobs, in the order ticked; kept apart from the rows so a poll that re-renders
+    // a row keeps its tick.
+    let selected = RwSignal::new(Vec::<uuid::Uuid>::new());
+    let hint = RwSignal::new(None::<String>);
+    let navigate = use_navigate();
+    // With the WASM: `/compare?ids=a,b` (without it, the form itself sends `?ids=a&ids=b`).
+    let compare = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let ids = selected.get_untracked();
+        if (COMPARE_MIN..=COMPARE_MAX).contains(&ids.len()) {
+            hint.set(None);
+            let ids: Vec<String> = ids.iter().map(|id| id.to_string()).collect();
+            navigate(
+                &format!("/compare?ids={}", ids.join(",")),
+                Default::default(),
+            );
+        } else {
+            hint.set(Some(format!(
+                "Tick {COMPARE_MIN} to {COMPARE_MAX} jobs to compare ({} ticked).",
+                ids.len()
+            )));
+        }
+    };
     view! {
         <Show when=move || { health.get().failures > 0 }>
             <p class="notice notice--warn" role="status">"Connection lost — reconnecting…"</p>
@@ -161,27 +338,47 @@ fn LiveList(first: JobList, query: JobsPageQuery) -> impl IntoView {
         <p class="muted" data-testid="jobs-total">
             {move || format!("{} job(s)", list.read().total)}
         </p>
-        <div class="table-wrap">
-            <table data-testid="jobs-table">
-                <thead>
-                    <tr>
-                        <th>"Job"</th>
-                        <th>"Kind"</th>
-                        <th>"State"</th>
-                        <th>"Progress"</th>
-                        <th>"Created"</th>
-                        <th>"Started"</th>
-                        <th>"Finished"</th>
-                        <th class="num">"Duration"</th>
-                    </tr>
-                </thead>
-                <tbody>
-                    <For each=move || list.get().jobs key=|j| (j.id, j.state, j.progress_message.clone()) let:job>
-                        <JobRow job=job />
-                    </For>
-                </tbody>
-            </table>
-        </div>
+        <form method="get" action="/compare" class="compare-form" data-testid="compare-form" on:submit=compare>
+            <div class="table-wrap">
+                <table data-testid="jobs-table" class="jobs-table">
+                    <thead>
+                        <tr>
+                            <th class="jobs-table__pick"><span class="results__sr-only">"Compare"</span></th>
+                            <th>"Job"</th>
+                            <th>"Kind"</th>
+                            <th>"Research"</th>
+                            <th>"Result"</th>
+                            <th>"State"</th>
+                            <th>"Progress"</th>
+                            <th>"Created"</th>
+                            <th>"Finished"</th>
+                            <th class="num">"Duration"</th>
+                        </tr>
+                    </thead>
+                    <tbody>
+                        <For each=move || list.get().jobs key=|j| (j.id, j.state, j.progress_message.clone()) let:job>
+                            <JobRow job=job selected=selected />
+                        </For>
+                    </tbody>
+                </table>
+            </div>
+            <p class="actions compare-bar">
+                <button type="submit" class="button" data-testid="compare-selected">
+                    "Compare selected"
+                </button>
+                <span class="muted" data-testid="compare-count">
+                    {move || {
+                        let n = selected.read().len();
+                        if n == 0 {
+                            format!("Tick {COMPARE_MIN}–{COMPARE_MAX} jobs to compare them side by side.")
+                        } else {
+                            format!("{n} ticked")
+                        }
+                    }}
+                </span>
+            </p>
+            {move || hint.get().map(|h| view! { <p class="alert alert--error" role="alert">{h}</p> })}
+        </form>
         <nav class="pager actions" aria-label="Pages">
             <Show when=move || { page > 1 }>
                 <a class="button button--secondary" href=prev.clone()>"← Newer"</a>
@@ -195,9 +392,10 @@ fn LiveList(first: JobList, query: JobsPageQuery) -> impl IntoView {
 }
 
 #[component]
-fn JobRow(job: JobStatus) -> impl IntoView {
-    let short = job.id.to_string()[..8].to_string();
-    let href = format!("/jobs/{}", job.id);
+fn JobRow(job: JobStatus, selected: RwSignal<Vec<uuid::Uuid>>) -> impl IntoView {
+    let id = job.id;
+    let short = id.to_string()[..8].to_string();
+    let href = format!("/jobs/{id}");
     let fmt = |t: Option<chrono::DateTime<chrono::Utc>>| {
         t.as_ref().map(format_time).unwrap_or_else(|| "—".into())
     };
@@ -208,10 +406,53 @@ fn JobRow(job: JobStatus) -> impl IntoView {
     };
     let state = job.state;
     let (progress, message) = (job.progress, job.progress_message.clone());
+    let context = job.context.clone().unwrap_or_default();
+    let research = research_label(&context);
+    let params = params_summary(&context);
+    let figures = figures(&context);
+    let checked = move || selected.read().contains(&id);
+    let toggle = move |ev: leptos::ev::Event| {
+        let on = event_target_checked(&ev);
+        selected.update(|ids| {
+            ids.retain(|x| *x != id);
+            if on {
+                ids.push(id);
+            }
+        });
+    };
     view! {
-        <tr data-testid="job-row" data-state=state.as_str()>
-            <td><a href=href><code>{short}</code></a></td>
+        <tr data-testid="job-row" data-state=state.as_str() data-id=id.to_string()>
+            <td class="jobs-table__pick">
+                <input
+                    type="checkbox"
+                    name="ids"
+                    value=id.to_string()
+                    aria-label=format!("Compare job {short}")
+                    data-testid="compare-pick"
+                    prop:checked=checked
+                    on:change=toggle
+                />
+            </td>
+            <td><a href=href><code>{short.clone()}</code></a></td>
             <td>{job.kind.label()}</td>
+            <td class="jobs-table__research" data-testid="job-research">
+                {(!research.is_empty()).then(|| view! { <span>{research}</span> })}
+                {(!params.is_empty()).then(|| view! { <span class="muted jobs-table__params">{params}</span> })}
+            </td>
+            <td class="jobs-table__figures" data-testid="job-figures">
+                {figures
+                    .into_iter()
+                    .map(|(label, value)| {
+                        view! {
+                            <span class="figure">
+                                <span class="figure__label">{label}</span>
+                                " "
+                                <span class="figure__value">{value}</span>
+                            </span>
+                        }
+                    })
+                    .collect_view()}
+            </td>
             <td><StatusBadge state=state /></td>
             <td>
                 {if state.is_live() {
@@ -227,7 +468,6 @@ fn JobRow(job: JobStatus) -> impl IntoView {
                 }}
             </td>
             <td>{fmt(Some(job.created_at))}</td>
-            <td>{fmt(job.started_at)}</td>
             <td>{fmt(job.finished_at)}</td>
             <td class="num">{duration}</td>
         </tr>
@@ -252,6 +492,69 @@ mod tests {
         assert_eq!(neighbours(0), (1, 2));
         assert_eq!(neighbours(u32::MAX), (MAX_PAGE - 1, MAX_PAGE));
         assert_eq!(neighbours(MAX_PAGE), (MAX_PAGE - 1, MAX_PAGE));
+    }
+
+    fn context(v: serde_json::Value) -> JobContext {
+        serde_json::from_value(v).unwrap()
+    }
+
+    #[test]
+    fn grids_and_params_read_as_short_summaries() {
+        let grid = context(serde_json::json!({
+            "strategy": "sma_cross",
+            "grid": {
+                "n2": {"start": 10, "stop": 80, "step": 10},
+                "n1": {"start": 5, "stop": 30, "step": 5}
+            }
+        }));
+        assert_eq!(params_summary(&grid), "n1 5..30/5, n2 10..80/10");
+        let list = context(serde_json::json!({
+            "grid": {"n1": {"count": 3, "first": 5, "last": 20}, "n2": {"count": 1, "first": 50, "last": 50}}
+        }));
+        assert_eq!(params_summary(&list), "n1 5…20 (3 values), n2 = 50");
+        // The strategy's declared order (period, lower, upper), not the alphabet.
+        let fixed = context(serde_json::json!({
+            "strategy": "rsi_reversion",
+            "params": {"upper": 70, "lower": 30, "period": 14.5}
+        }));
+        assert_eq!(
+            params_summary(&fixed),
+            "period = 14.5, lower = 30, upper = 70"
+        );
+        assert_eq!(params_summary(&JobContext::default()), "");
+        let many: serde_json::Map<String, serde_json::Value> = (0..20)
+            .map(|i| (format!("p{i:02}"), serde_json::json!(i)))
+            .collect();
+        let long = context(serde_json::json!({ "params": many }));
+        assert!(params_summary(&long).ends_with(", …"));
+    }
+
+    #[test]
+    fn headline_figures_have_labels_and_units() {
+        let c = context(serde_json::json!({
+            "strategy": "sma_cross",
+            "dataset": "SPY daily",
+            "best": [
+                {"name": "sharpe", "value": 1.23456},
+                {"name": "return_pct", "value": 12.5},
+                {"name": "val_accuracy", "value": 0.55},
+                {"name": "best_sortino"},
+                {"name": "best_max_drawdown_pct", "value": -10.0}
+            ]
+        }));
+        assert_eq!(research_label(&c), "SMA crossover · SPY daily");
+        assert_eq!(
+            figures(&c),
+            vec![
+                ("Sharpe".to_string(), "1.235".to_string()),
+                ("Return".to_string(), "12.50%".to_string()),
+                ("Val. accuracy".to_string(), "55.00%".to_string()),
+                ("Best Sortino Ratio".to_string(), "—".to_string()),
+                ("Best Max. Drawdown [%]".to_string(), "-10.00%".to_string()),
+            ]
+        );
+        let unknown = context(serde_json::json!({"dataset_id": "5a3b1e00-0000"}));
+        assert_eq!(research_label(&unknown), "dataset 5a3b1e00");
     }
 
     #[test]

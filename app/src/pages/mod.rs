@@ -1,6 +1,7 @@
 //! Pages: one route per file.
 
 pub mod backtest;
+pub mod compare;
 pub mod job;
 pub mod jobs;
 pub mod not_found;

@@ -68,7 +68,7 @@ enum Command {
     Submit {
         kind: String,
         #[command(flatten)]
-        flags: RequestFlags,
+        flags: Box<RequestFlags>,
         /// Then watch it until it ends (the exit status follows its end state).
         #[arg(long)]
         wait: bool,

@@ -1,24 +1,25 @@
 -- insert: DatasetStore::insert (and the built-in sample). One dataset, all or nothing.
 --
--- $1  = id          uuid
--- $2  = name        text               1..=100 characters, unique ignoring case
--- $3  = description text               or NULL
--- $4  = bars        integer            number of bars, at least 2
--- $5  = start_ts    bigint             first bar's time
--- $6  = end_ts      bigint             last bar's time (after start_ts)
--- $7  = ts          bigint[]           bar times
--- $8  = open        double precision[]
--- $9  = high        double precision[]
--- $10 = low         double precision[]
--- $11 = close       double precision[]
--- $12 = volume      double precision[]
+-- $1  = id           uuid
+-- $2  = name         text               1..=100 characters, unique ignoring case
+-- $3  = description  text               or NULL
+-- $4  = bars         integer            number of bars, at least 2
+-- $5  = start_ts     bigint             first bar's time
+-- $6  = end_ts       bigint             last bar's time (after start_ts)
+-- $7  = ts           bigint[]           bar times
+-- $8  = open         double precision[]
+-- $9  = high         double precision[]
+-- $10 = low          double precision[]
+-- $11 = close        double precision[]
+-- $12 = volume       double precision[]
+-- $13 = content_hash text               sha256 hex of the bars' canonical encoding
 --
 -- Returns one row: the dataset's info columns (DatasetInfo).
--- Guards: the table's CHECKs (every array holds `bars` values, end_ts > start_ts); a taken
---   name is a unique violation, reported as DatasetError::NameTaken.
+-- Guards: the table's CHECKs (every array holds `bars` values, end_ts > start_ts, the hash is
+--   64 hex digits); a taken name is a unique violation, reported as DatasetError::NameTaken.
 -- Index: datasets_name_idx (lower(name)) enforces the unique name; datasets_pkey
 --   the id.
 INSERT INTO datasets (id, name, description, bars, start_ts, end_ts, ts, open, high, low, close,
-    volume)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+    volume, content_hash)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
 RETURNING id, name, description, bars, start_ts, end_ts, created_at;

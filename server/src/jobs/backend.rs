@@ -1,8 +1,11 @@
 //! The server's implementation of `app`'s [`JobBackend`] port: server functions call it.
 
 use app::api::backend::{BackendError, JobBackend, ListFilter};
+use app::model::job::Reproducibility;
 use app::model::research::Limits;
-use app::model::{CsvIssue, DatasetInfo, JobList, JobRequest, JobResult, JobStatus, LogTail};
+use app::model::{
+    CsvIssue, DatasetInfo, JobKind, JobList, JobRequest, JobResult, JobStatus, LogTail,
+};
 use async_trait::async_trait;
 use uuid::Uuid;
 
@@ -53,6 +56,11 @@ pub struct StoreBackend {
     pub limits: Limits,
     /// Most QUEUED + RUNNING jobs; a submit beyond it gets `429`.
     pub max_active_jobs: u64,
+    /// Most bytes a gzip upload may decompress to.
+    pub max_upload_bytes: u64,
+    /// This process's node and instance (recorded on the imports it runs).
+    pub node_id: String,
+    pub instance_id: String,
 }
 
 impl StoreBackend {
@@ -60,6 +68,9 @@ impl StoreBackend {
         let mut backend = StoreBackend::with_max_grid(store, config.max_grid);
         backend.limits.allow_test_hooks = config.test_hooks;
         backend.max_active_jobs = config.max_active_jobs;
+        backend.max_upload_bytes = config.max_upload_bytes;
+        backend.node_id = config.node_id.clone();
+        backend.instance_id = config.instance_id.clone();
         backend
     }
 
@@ -69,7 +80,23 @@ impl StoreBackend {
             store,
             limits: limits(max_grid),
             max_active_jobs: crate::config::DEFAULT_MAX_ACTIVE_JOBS,
+            max_upload_bytes: crate::config::DEFAULT_MAX_UPLOAD_BYTES,
+            node_id: "local".into(),
+            instance_id: "local-import".into(),
         }
+    }
+}
+
+/// The request a job's stored arguments came from: the arguments with the kind's tag put back
+/// (`{"kind": "backtest", …}`), as `/api/submit_job` takes it. Arguments that are not an object
+/// (never stored by the API) come back as `{"kind": …, "args": …}`.
+pub fn tagged_request(kind: JobKind, args: serde_json::Value) -> serde_json::Value {
+    match args {
+        serde_json::Value::Object(mut fields) => {
+            fields.insert("kind".into(), kind.as_str().into());
+            serde_json::Value::Object(fields)
+        }
+        other => serde_json::json!({"kind": kind.as_str(), "args": other}),
     }
 }
 
@@ -89,6 +116,7 @@ impl JobBackend for StoreBackend {
     async fn submit_job(&self, request: JobRequest) -> Result<JobStatus, BackendError> {
         let field = |e: app::model::FieldError| invalid(format!("request.{}", e.field), e.message);
         request.validate(&self.limits).map_err(field)?;
+        let mut dataset_hash = None;
         if let Some(dataset_id) = request.dataset_id() {
             let id = Uuid::parse_str(dataset_id.trim()).map_err(|_| {
                 invalid(
@@ -105,10 +133,20 @@ impl JobBackend for StoreBackend {
             request
                 .validate_against_bars(info.bars as usize, &self.limits)
                 .map_err(field)?;
+            // Recorded with the job: what exactly it ran on (computed now for a dataset
+            // imported before hashes were kept).
+            dataset_hash = Some(self.datasets.content_hash(id).await.map_err(|e| match e {
+                DatasetError::NotFound(id) => {
+                    invalid("request.dataset_id", format!("no such dataset: {id}"))
+                }
+                other => internal(&other),
+            })?);
         }
         let args = request_args(&request).map_err(|e| internal(&e))?;
+        let mut job = NewJob::new(request.kind(), args);
+        job.dataset_hash = dataset_hash;
         self.store
-            .enqueue_capped(NewJob::new(request.kind(), args), self.max_active_jobs)
+            .enqueue_capped(job, self.max_active_jobs)
             .await
             .map_err(to_backend_error)
     }
@@ -189,7 +227,58 @@ impl JobBackend for StoreBackend {
             })
     }
 
+    async fn import_stream(
+        &self,
+        upload: app::api::backend::ImportUpload,
+    ) -> Result<JobStatus, BackendError> {
+        super::import::Importer {
+            store: &self.store,
+            datasets: &self.datasets,
+            max_bars: self.limits.max_bars,
+            max_text_bytes: self.max_upload_bytes,
+            worker_id: format!("{}:import", self.instance_id),
+            node_id: self.node_id.clone(),
+        }
+        .run(upload)
+        .await
+    }
+
     async fn list_datasets(&self) -> Result<Vec<DatasetInfo>, BackendError> {
         self.datasets.list().await.map_err(|e| internal(&e))
+    }
+
+    async fn job_grid(
+        &self,
+        id: Uuid,
+    ) -> Result<Option<app::model::research::FullGrid>, BackendError> {
+        crate::grids::GridStore::new(self.store.pool().clone())
+            .load(id)
+            .await
+            .map_err(|e| internal(&e))
+    }
+
+    async fn job_repro(&self, id: Uuid) -> Result<Reproducibility, BackendError> {
+        let row = self.store.repro(id).await.map_err(to_backend_error)?;
+        Ok(Reproducibility {
+            id,
+            kind: row.kind,
+            state: row.state,
+            request: tagged_request(row.kind, row.args),
+            program_version: row.program_version,
+            dataset_hash: row.dataset_hash,
+            dataset_name: row.dataset_name,
+        })
+    }
+
+    async fn rerun_job(&self, id: Uuid) -> Result<JobStatus, BackendError> {
+        let row = self.store.repro(id).await.map_err(to_backend_error)?;
+        let request: JobRequest = serde_json::from_value(tagged_request(row.kind, row.args))
+            .map_err(|e| {
+                BackendError::Conflict(format!(
+                    "job {id}'s stored request is not a valid request any more ({e}); \
+                     submit a new one instead"
+                ))
+            })?;
+        self.submit_job(request).await
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod backend;
 pub mod handlers;
+pub mod import;
 pub mod joblog;
 pub mod progress;
 pub mod rescuer;

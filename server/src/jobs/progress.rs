@@ -46,7 +46,7 @@ pub fn max_updates(kind: JobKind) -> u64 {
         JobKind::WalkForward => 50,
         // A backtest is over in moments: a few steps are plenty.
         JobKind::Backtest => 20,
-        JobKind::Train | JobKind::Demo => DEFAULT_MAX_UPDATES,
+        JobKind::Train | JobKind::Demo | JobKind::Import => DEFAULT_MAX_UPDATES,
     }
 }
 

@@ -28,6 +28,11 @@ pub const QUEUE_CHANNEL: &str = "runboard_jobs";
 pub const DEFAULT_MAX_ATTEMPTS: i32 = 3;
 /// Longest progress message kept (the database refuses longer).
 pub const MAX_MESSAGE_CHARS: usize = 500;
+/// This program's version as every job records it: the crate version and, when the build knew
+/// it, the git commit, e.g. `0.1.0 (abc123def456)` (set by `server/build.rs`).
+pub const PROGRAM_VERSION: &str = env!("RUNBOARD_VERSION");
+/// The git commit this program was built from (12 hex digits), when the build knew it.
+pub const GIT_COMMIT: Option<&str> = option_env!("RUNBOARD_GIT_COMMIT");
 
 /// What went wrong in the store.
 #[derive(Debug, thiserror::Error)]
@@ -61,6 +66,10 @@ pub struct NewJob {
     pub args: Value,
     pub priority: i16,
     pub max_attempts: i32,
+    /// The program accepting it ([`PROGRAM_VERSION`] unless changed).
+    pub program_version: Option<String>,
+    /// The content hash of the dataset it runs on, for kinds that have one.
+    pub dataset_hash: Option<String>,
 }
 
 impl NewJob {
@@ -70,8 +79,29 @@ impl NewJob {
             args,
             priority: 0,
             max_attempts: DEFAULT_MAX_ATTEMPTS,
+            program_version: Some(PROGRAM_VERSION.to_string()),
+            dataset_hash: None,
         }
     }
+
+    /// The job with the content hash of its dataset recorded.
+    pub fn with_dataset_hash(mut self, hash: impl Into<String>) -> NewJob {
+        self.dataset_hash = Some(hash.into());
+        self
+    }
+}
+
+/// A job's reproducibility record as `repro.sql` returns it.
+#[derive(Clone, Debug, PartialEq, sqlx::FromRow)]
+pub struct ReproRow {
+    pub kind: JobKind,
+    pub state: JobState,
+    /// The request's fields as submitted (without the `kind` tag).
+    pub args: Value,
+    pub program_version: Option<String>,
+    pub dataset_hash: Option<String>,
+    /// The name of the dataset the arguments name, if it is stored.
+    pub dataset_name: Option<String>,
 }
 
 /// A job a worker has claimed: what it needs to run it (the row `claim.sql` returns).
@@ -162,6 +192,8 @@ mod sql {
     pub const COUNT: &str = statement(include_str!("../../queries/jobs/count.sql"));
     pub const RESULT: &str = statement(include_str!("../../queries/jobs/result.sql"));
     pub const ARGS: &str = statement(include_str!("../../queries/jobs/args.sql"));
+    pub const REPRO: &str = statement(include_str!("../../queries/jobs/repro.sql"));
+    pub const START_INLINE: &str = statement(include_str!("../../queries/jobs/start_inline.sql"));
 }
 
 /// The statement of a `.sql` file without its header: the leading `--` comment lines (and blank
@@ -290,9 +322,36 @@ impl JobStore {
             .bind(job.priority)
             .bind(job.max_attempts.max(1))
             .bind(log_path.to_string_lossy())
+            .bind(job.program_version.as_deref())
+            .bind(job.dataset_hash.as_deref())
             .fetch_one(conn)
             .await?;
         Ok(status)
+    }
+
+    /// Adds a job that the calling process runs itself (an import inside its upload): RUNNING
+    /// at once under a fresh lease, attempt 1 of 1, never queued. Returns its status and the
+    /// lease for the run's guarded writes ([`Self::update_progress`], [`Self::complete`], …).
+    pub async fn start_inline(
+        &self,
+        job: &NewJob,
+        worker_id: &str,
+        node_id: &str,
+    ) -> Result<(JobStatus, Uuid), StoreError> {
+        let id = Uuid::new_v4();
+        let lease = Uuid::new_v4();
+        let status = sqlx::query_as(sql::START_INLINE)
+            .bind(id)
+            .bind(job.kind)
+            .bind(&job.args)
+            .bind(self.log_file(id).to_string_lossy())
+            .bind(job.program_version.as_deref())
+            .bind(lease)
+            .bind(worker_id)
+            .bind(node_id)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok((status, lease))
     }
 
     /// Claims the next runnable job (highest priority, then oldest) for `worker_id`.
@@ -489,7 +548,8 @@ impl JobStore {
     }
 
     /// Jobs newest first, filtered by state and kind, one page; with the total matching count.
-    /// Pages count from 1; offsets saturate, so a huge page number is just an empty page.
+    /// Pages count from 1; offsets saturate, so a huge page number is just an empty page. Each
+    /// job carries its research context ([`JobStatus::context`]), computed in the query.
     pub async fn list(&self, filter: &ListFilter) -> Result<(Vec<JobStatus>, i64), StoreError> {
         let limit = i64::from(filter.per_page);
         let offset = (i64::from(filter.page.max(1)) - 1).saturating_mul(limit);
@@ -526,6 +586,15 @@ impl JobStore {
             .await?;
         args.ok_or(StoreError::NotFound(id))
     }
+
+    /// A job's reproducibility record: its request, program version and dataset hash.
+    pub async fn repro(&self, id: Uuid) -> Result<ReproRow, StoreError> {
+        let row: Option<ReproRow> = sqlx::query_as(sql::REPRO)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.ok_or(StoreError::NotFound(id))
+    }
 }
 
 /// Key of the advisory lock that serializes capped enqueues ("runboard" in ASCII).
@@ -545,7 +614,7 @@ mod tests {
     use sqlx::Row;
 
     /// Every `.sql` file of the store, by name, as written (header included).
-    const FILES: [(&str, &str); 17] = [
+    const FILES: [(&str, &str); 19] = [
         (
             "enqueue_lock",
             include_str!("../../queries/jobs/enqueue_lock.sql"),
@@ -584,6 +653,11 @@ mod tests {
         ("count", include_str!("../../queries/jobs/count.sql")),
         ("result", include_str!("../../queries/jobs/result.sql")),
         ("args", include_str!("../../queries/jobs/args.sql")),
+        ("repro", include_str!("../../queries/jobs/repro.sql")),
+        (
+            "start_inline",
+            include_str!("../../queries/jobs/start_inline.sql"),
+        ),
     ];
 
     /// The columns a status query selects: exactly the fields of `JobStatus`.
@@ -670,6 +744,7 @@ mod tests {
             max_attempts: 1,
             cancel_requested: false,
             log_path: String::new(),
+            context: None,
         };
         let fields: std::collections::BTreeSet<String> = serde_json::to_value(status)
             .unwrap()
@@ -685,8 +760,8 @@ mod tests {
         for (name, query) in [
             ("enqueue", sql::ENQUEUE),
             ("request_cancel", sql::REQUEST_CANCEL),
+            ("start_inline", sql::START_INLINE),
             ("status", sql::STATUS),
-            ("list", sql::LIST),
         ] {
             let flat = query.split_whitespace().collect::<Vec<_>>().join(" ");
             let selected = flat
@@ -699,6 +774,28 @@ mod tests {
                 .map(|rest| rest.split(" FROM ").next().unwrap_or(rest));
             assert_eq!(selected, Some(list.as_str()), "{name}.sql");
         }
+        // The list reads the same columns from its page, plus the context (JobStatus::context,
+        // which a status query leaves out: it is None and not serialized).
+        let flat = sql::LIST.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(
+            flat.starts_with(&format!(
+                "WITH page AS ( SELECT {list}, args, result FROM jobs "
+            )),
+            "list.sql: {flat}"
+        );
+        let prefixed = STATUS_COLUMNS
+            .iter()
+            .map(|c| format!("p.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        assert!(
+            flat.contains(&format!(") SELECT {prefixed}, jsonb_strip_nulls(")),
+            "list.sql: {flat}"
+        );
+        assert!(
+            flat.contains(")) AS context FROM page p "),
+            "list.sql: {flat}"
+        );
     }
 
     #[sqlx::test(migrator = "crate::db::MIGRATOR")]

@@ -34,13 +34,17 @@ use super::guard::{refuse, Security};
 pub const SESSION_COOKIE: &str = "runboard_session";
 /// How long a browser session lasts.
 pub const SESSION_TTL_SECS: i64 = 7 * 24 * 3600;
-/// Server functions that only read; every other `/api/*` call needs [`Role::Write`].
-pub const READ_ENDPOINTS: [&str; 5] = [
+/// Server functions that only read; every other `/api/*` call needs [`Role::Write`] (except
+/// the result downloads, GETs that only read: see [`super::export`]).
+pub const READ_ENDPOINTS: [&str; 8] = [
     "/api/job_status",
     "/api/list_jobs",
     "/api/job_log",
     "/api/job_result",
     "/api/list_datasets",
+    "/api/job_repro",
+    "/api/compare_jobs",
+    "/api/grid_view",
 ];
 
 /// What a credential allows.
@@ -103,7 +107,9 @@ fn is_public(path: &str) -> bool {
 
 fn needs_write(method: &Method, path: &str) -> bool {
     if path.starts_with("/api/") {
-        return !READ_ENDPOINTS.contains(&path);
+        let download =
+            matches!(*method, Method::GET | Method::HEAD) && super::export::is_export_path(path);
+        return !(READ_ENDPOINTS.contains(&path) || download);
     }
     !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
 }
@@ -511,6 +517,13 @@ mod tests {
         assert!(needs_write(&Method::POST, "/api/cancel_job"));
         assert!(needs_write(&Method::POST, "/api/anything_new"));
         assert!(!needs_write(&Method::POST, "/api/job_status"));
+        assert!(!needs_write(&Method::POST, "/api/job_repro"));
+        assert!(!needs_write(&Method::POST, "/api/compare_jobs"));
+        assert!(needs_write(&Method::POST, "/api/rerun_job"));
+        assert!(!needs_write(&Method::GET, "/api/jobs/x/result.json"));
+        assert!(!needs_write(&Method::HEAD, "/api/jobs/x/result.csv"));
+        assert!(needs_write(&Method::POST, "/api/jobs/x/result.csv"));
+        assert!(needs_write(&Method::GET, "/api/jobs/x/other"));
         assert!(!needs_write(&Method::GET, "/jobs"));
     }
 }

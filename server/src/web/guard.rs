@@ -34,6 +34,9 @@ pub struct Security {
     pub read_token: Option<String>,
     /// Further origins (normalized `scheme://host[:port]`) allowed to call the API.
     pub allowed_origins: Vec<String>,
+    /// `RUNBOARD_MAX_UPLOAD_BYTES`: the largest CSV upload body; `None` for the default
+    /// ([`crate::config::DEFAULT_MAX_UPLOAD_BYTES`]).
+    pub max_upload_bytes: Option<u64>,
 }
 
 impl Security {
@@ -42,7 +45,14 @@ impl Security {
             token: config.token.clone(),
             read_token: config.read_token.clone(),
             allowed_origins: config.allowed_origins.clone(),
+            max_upload_bytes: Some(config.max_upload_bytes),
         }
+    }
+
+    /// The largest CSV upload body, in bytes.
+    pub fn upload_limit(&self) -> u64 {
+        self.max_upload_bytes
+            .unwrap_or(crate::config::DEFAULT_MAX_UPLOAD_BYTES)
     }
 
     fn origin_allowed(&self, origin: &str) -> bool {
@@ -143,7 +153,10 @@ fn check(security: &Security, request: &Request) -> Result<(), ApiError> {
     }
     if request.uri().path().starts_with("/api/") && request.method() == Method::POST {
         let content_type = header_str(headers, header::CONTENT_TYPE).unwrap_or("");
-        if !is_json(content_type) {
+        // The one exception: a CSV upload streams its raw text (`text/csv` is not a type a
+        // cross-site form can send without a CORS preflight, so it stays same-site).
+        let csv_upload = request.uri().path() == super::upload::UPLOAD_PATH && is_csv(content_type);
+        if !is_json(content_type) && !csv_upload {
             return Err(ApiError::UnsupportedMediaType {
                 message: format!(
                     "the API takes JSON bodies only: send content-type: application/json (got {})",
@@ -220,6 +233,13 @@ fn strip_port(host: &str) -> &str {
 
 fn is_safe_method(method: &Method) -> bool {
     matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+fn is_csv(content_type: &str) -> bool {
+    content_type
+        .split(';')
+        .next()
+        .is_some_and(|t| t.trim().eq_ignore_ascii_case("text/csv"))
 }
 
 fn is_json(content_type: &str) -> bool {

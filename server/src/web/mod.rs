@@ -5,7 +5,9 @@
 pub mod assets;
 pub mod auth;
 pub mod docs;
+pub mod export;
 pub mod guard;
+pub mod upload;
 
 use std::sync::Arc;
 
@@ -30,6 +32,8 @@ pub fn router(options: LeptosOptions, backend: SharedBackend) -> Router {
 pub fn router_with(options: LeptosOptions, backend: SharedBackend, security: Security) -> Router {
     let routes = generate_route_list(App);
     let stylesheet = assets::Stylesheet(assets::pkg_href(&options, "css"));
+    // The result downloads (plain axum GETs) reach the backend as an extension.
+    let downloads = axum::Extension(backend.clone());
     // Every page and server function gets the backend and the stylesheet's hashed name.
     let context = {
         let href = app::StylesheetHref(stylesheet.0.clone());
@@ -42,7 +46,10 @@ pub fn router_with(options: LeptosOptions, backend: SharedBackend, security: Sec
     let security = Arc::new(security);
     Router::new()
         .route("/signin", get(auth::signin_page).post(auth::signin_submit))
+        .route(export::JSON_ROUTE, get(export::result_json))
+        .route(export::CSV_ROUTE, get(export::result_csv))
         .route("/docs/robustness", get(docs::robustness_page))
+        .route(upload::UPLOAD_PATH, axum::routing::post(upload::upload_csv))
         .leptos_routes_with_context(&options, routes, context.clone(), {
             let options = options.clone();
             move || shell(options.clone())
@@ -50,6 +57,7 @@ pub fn router_with(options: LeptosOptions, backend: SharedBackend, security: Sec
         .fallback(leptos_axum::file_and_error_handler_with_context(
             context, shell,
         ))
+        .layer(downloads)
         .layer(axum::middleware::from_fn_with_state(
             security.clone(),
             auth::require_token,

@@ -9,8 +9,11 @@ mod helpers;
 
 mod api;
 mod golden;
+mod grid;
 mod hostile;
+mod import;
 mod process;
+mod repro;
 mod research;
 mod security;
 mod store;

@@ -21,6 +21,7 @@ async fn token_app(pool: PgPool) -> TestApp {
         token: Some(TOKEN.into()),
         read_token: Some(READ_TOKEN.into()),
         allowed_origins: vec![],
+        max_upload_bytes: None,
     };
     TestApp::spawn_with(
         pool,

@@ -11,8 +11,11 @@
 pub mod charts;
 mod equity_chart;
 pub mod format;
+pub mod grid_explorer;
 mod heatmap;
+mod line_chart;
 mod loss_chart;
+pub mod overlay_chart;
 pub mod robustness;
 pub mod scale;
 mod svg;
@@ -20,6 +23,8 @@ pub mod tables;
 pub mod views;
 
 pub use charts::{EquityChart, HeatmapChart, LossChart};
+pub use grid_explorer::GridExplorer;
+pub use line_chart::MetricLineChart;
 pub use tables::{BestParams, FoldTable, StatsTable, TopRunsTable, TradeTable};
 pub use views::{
     BacktestResultView, JobResultView, OptimizeResultView, TrainResultView, WalkForwardResultView,

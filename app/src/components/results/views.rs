@@ -4,12 +4,12 @@
 use leptos::prelude::*;
 use serde::de::DeserializeOwned;
 
-use super::charts::{EquityChart, HeatmapChart, LossChart};
+use super::charts::{EquityChart, LossChart};
 use super::format::{fmt_metric, fmt_pct, fmt_ratio, fmt_share, fmt_thousands, opt, MISSING};
 use super::robustness::{RobustnessPanel, WalkForwardRobustnessPanel};
 use super::tables::{BestParams, FoldTable, StatsTable, TopRunsTable, TradeTable};
 use crate::model::research::{BacktestReport, OptimizeResult, TrainResult, WalkForwardResult};
-use crate::model::JobKind;
+use crate::model::{ImportResult, JobKind};
 
 /// One headline number: a label over a value.
 fn summary_item(
@@ -115,7 +115,7 @@ pub fn OptimizeResultView(result: OptimizeResult) -> impl IntoView {
             })}
             <section class="results__section">
                 <h3>"Heatmap"</h3>
-                <HeatmapChart heatmap=grid metric_label=label.clone() />
+                <super::GridExplorer heatmap=grid metric_label=label.clone() />
             </section>
             <section class="results__section">
                 <h3>"Top runs"</h3>
@@ -302,6 +302,44 @@ pub fn JobResultView(kind: JobKind, result: serde_json::Value) -> impl IntoView 
         JobKind::Train => {
             decode(result).map(|result| view! { <TrainResultView result /> }.into_any())
         }
+        JobKind::Import => decode(result).map(|r: ImportResult| {
+            let ImportResult {
+                dataset,
+                bytes,
+                seconds,
+            } = r;
+            let rate = if seconds > 0.0 {
+                format!("{} rows/s", fmt_thousands(f64::from(dataset.bars) / seconds, 0))
+            } else {
+                MISSING.into()
+            };
+            view! {
+                <div class="results results--import" data-testid="import-result">
+                    <dl class="result-summary">
+                        {summary_item("Dataset", dataset.name.clone(), Some("import-name"))}
+                        {summary_item(
+                            "Bars",
+                            fmt_thousands(f64::from(dataset.bars), 0),
+                            Some("import-bars"),
+                        )}
+                        {summary_item(
+                            "From",
+                            super::format::fmt_date_time(dataset.start),
+                            None,
+                        )}
+                        {summary_item("To", super::format::fmt_date_time(dataset.end), None)}
+                        {summary_item(
+                            "Upload",
+                            format!("{} MB", fmt_thousands(bytes as f64 / 1e6, 1)),
+                            None,
+                        )}
+                        {summary_item("Speed", rate, None)}
+                    </dl>
+                    <p class="muted">"Dataset id " <code>{dataset.id.to_string()}</code></p>
+                </div>
+            }
+            .into_any()
+        }),
         JobKind::Demo => {
             let text = serde_json::to_string_pretty(&result).unwrap_or_else(|_| result.to_string());
             Ok(
@@ -326,7 +364,8 @@ pub fn JobResultView(kind: JobKind, result: serde_json::Value) -> impl IntoView 
 pub(crate) mod tests {
     use super::*;
     use crate::model::research::{
-        EpochLoss, EquityPoint, FoldResult, Heatmap, Metric, RunSummary, Stats, Trade,
+        BootstrapFigure, DeflatedSharpeFigure, EpochLoss, EquityPoint, FoldResult, Heatmap, Metric,
+        PboFigure, Robustness, RunSummary, Stats, Trade, WalkForwardRobustness,
     };
     use std::collections::BTreeMap;
 
@@ -372,6 +411,42 @@ pub(crate) mod tests {
         [("n1".to_string(), n1), ("n2".to_string(), n2)]
             .into_iter()
             .collect()
+    }
+
+    fn robustness() -> Robustness {
+        Robustness {
+            deflated_sharpe: Some(DeflatedSharpeFigure {
+                probability: 0.97,
+                observed_sharpe: 0.11,
+                expected_max_sharpe: 0.06,
+                trials: 41,
+                var_trial_sharpes: 0.0004,
+                skew: -0.2,
+                kurtosis: 4.1,
+                n_obs: 365,
+            }),
+            pbo: Some(PboFigure {
+                pbo: 0.12,
+                oos_loss_probability: 0.05,
+                blocks: 16,
+                combinations: 12_870,
+                trials: 41,
+                logit_min: -6.0,
+                logit_bin_width: 0.5,
+                logit_counts: (0..24).map(|i| (i * 37) % 11).collect(),
+            }),
+            bootstrap: Some(BootstrapFigure {
+                p_value: 0.004,
+                observed_mean: 0.0008,
+                draws: 1_000,
+                expected_block_length: 19.1,
+                seed: 42,
+            }),
+            trials_total: 41,
+            trials_used: 41,
+            sampled: false,
+            notes: vec![],
+        }
     }
 
     /// One result of every kind, as the server stores them.
@@ -421,6 +496,7 @@ pub(crate) mod tests {
                     params: params(10.0 + 5.0 * f64::from(i), 40.0),
                     metric: Some(1.9 - 0.1 * f64::from(i)),
                     stats: Some(stats(31.2 - 2.0 * f64::from(i))),
+                    plateau: Some(1.2 - 0.1 * f64::from(i)),
                 })
                 .collect(),
             grid: Heatmap {
@@ -431,6 +507,15 @@ pub(crate) mod tests {
                 cells,
             },
             total_runs: 41,
+            best_equity: equity(),
+            robust_best: Some(RunSummary {
+                params: params(15.0, 60.0),
+                metric: Some(1.5),
+                stats: Some(stats(20.0)),
+                plateau: Some(1.3),
+            }),
+            robustness: Some(robustness()),
+            full_grid: None,
         };
         let fold = |f: usize| FoldResult {
             fold: f,
@@ -448,6 +533,7 @@ pub(crate) mod tests {
             in_sample_metric: Some(1.4),
             in_sample_stats: stats(12.0),
             out_of_sample_stats: stats(if f == 2 { -3.0 } else { 4.5 }),
+            robustness: Some(robustness()),
         };
         let walk_forward = WalkForwardResult {
             metric: Metric::Sharpe,
@@ -455,6 +541,12 @@ pub(crate) mod tests {
             oos_equity: equity(),
             oos_return_pct: Some(6.1),
             efficiency: Some(0.62),
+            robustness: Some(WalkForwardRobustness {
+                median_pbo: Some(0.4),
+                median_dsr: Some(0.7),
+                oos_bootstrap: robustness().bootstrap,
+                notes: vec![],
+            }),
         };
         let train = TrainResult {
             epochs: (1..=30)
@@ -500,11 +592,28 @@ pub(crate) mod tests {
             ),
             (
                 JobKind::Optimize,
-                &["heatmap", "top-runs", "best-params", "stats-table"],
+                &[
+                    "heatmap",
+                    "top-runs",
+                    "best-params",
+                    "stats-table",
+                    "robust-best",
+                    "robustness-dsr",
+                    "robustness-pbo",
+                    "robustness-bootstrap",
+                    "plateau",
+                ],
             ),
             (
                 JobKind::WalkForward,
-                &["fold-table", "equity-chart", "wf-efficiency"],
+                &[
+                    "fold-table",
+                    "equity-chart",
+                    "wf-efficiency",
+                    "fold-dsr",
+                    "robustness-median-pbo",
+                    "robustness-oos-bootstrap",
+                ],
             ),
             (
                 JobKind::Train,

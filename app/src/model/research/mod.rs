@@ -15,6 +15,7 @@
 mod backtest;
 mod constraint;
 mod grid;
+pub mod grid_fold;
 mod limits;
 mod metric;
 mod optimize;

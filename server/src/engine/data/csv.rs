@@ -22,6 +22,9 @@ pub struct CsvError {
 
 impl fmt::Display for CsvError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.column.is_empty() {
+            return write!(f, "line {}: {}", self.line, self.message);
+        }
         write!(
             f,
             "line {}, column {}: {}",
@@ -170,7 +173,7 @@ pub fn parse_csv_reader<R: Read>(
             }
         };
         rows += 1;
-        if rows % ROWS_PER_PROGRESS == 0 && !progress(rows) {
+        if rows.is_multiple_of(ROWS_PER_PROGRESS) && !progress(rows) {
             errors.push(err(line, "", "the import was stopped".into()));
             break;
         }
@@ -378,7 +381,7 @@ impl<R: Read> Records<R> {
 fn read_error(e: &std::io::Error) -> String {
     match e.kind() {
         std::io::ErrorKind::InvalidData if e.get_ref().is_none() => "not valid UTF-8 text".into(),
-        _ => clip(&e.to_string()).to_string(),
+        _ => e.to_string().chars().take(200).collect(),
     }
 }
 

@@ -1,0 +1,749 @@
+//! `<GridExplorer/>`: an optimization's metric over the parameters the user chooses. Two axes
+//! give a heatmap, one (or a grid with one varying parameter) a line; the other parameters are
+//! folded away by their best value, mean or median, or held at fixed values (a slice).
+//!
+//! The view lives in the job page's URL, so it can be shared:
+//! `/jobs/<id>?x=period&y=lower&fold=median`, `?x=period&y=none` (a line),
+//! `?x=lower&y=upper&fold=slice&at_period=14`. Every key is optional (the default is the stored
+//! heatmap's view: the first two varying parameters, max). The controls are a plain GET form,
+//! so they work before (or without) the WASM; with it, changing a control navigates at once
+//! and the view is fetched again. The folding happens on the server (`/api/grid_view`): the
+//! full grid never reaches the browser.
+//!
+//! Outside a job's page (the backtest page's active job) there is no `id` route parameter: the
+//! stored heatmap is shown, with a link to the job's page.
+
+use std::collections::BTreeMap;
+
+use leptos::prelude::*;
+use leptos_router::hooks::{use_location, use_navigate, use_query_map};
+use leptos_router::params::ParamsMap;
+use leptos_router::NavigateOptions;
+use serde::{Deserialize, Serialize};
+
+use super::format::fmt_param;
+use super::heatmap::HeatmapChart;
+use super::line_chart::MetricLineChart;
+#[cfg(not(feature = "ssr"))]
+use crate::api::get_grid_view;
+use crate::api::{ApiError, GridView};
+use crate::model::research::grid_fold::{Fold, NO_Y};
+use crate::model::research::Heatmap;
+
+/// Query key of the x parameter.
+pub const X_KEY: &str = "x";
+/// Query key of the y parameter (`none` for a line).
+pub const Y_KEY: &str = "y";
+/// Query key of the fold (`max`, `mean`, `median`, `slice`).
+pub const FOLD_KEY: &str = "fold";
+/// Prefix of the query keys that fix a parameter for a slice: `at_<name>=<value>`.
+pub const AT_PREFIX: &str = "at_";
+
+/// Whether a query key belongs to the explorer (the others are kept as they are).
+pub fn is_view_key(key: &str) -> bool {
+    key == X_KEY || key == Y_KEY || key == FOLD_KEY || key.starts_with(AT_PREFIX)
+}
+
+/// The explorer's part of the URL query, as asked (checked by the server).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ViewQuery {
+    pub x: Option<String>,
+    pub y: Option<String>,
+    pub fold: Option<String>,
+    pub at: BTreeMap<String, f64>,
+}
+
+impl ViewQuery {
+    /// Reads the explorer's keys from query pairs (empty values count as absent); an `at_`
+    /// value that is not a number is refused naming `at.<name>`.
+    pub fn from_pairs<'a>(
+        pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Result<ViewQuery, ApiError> {
+        let mut q = ViewQuery::default();
+        for (key, value) in pairs {
+            let value = value.trim();
+            if value.is_empty() {
+                continue;
+            }
+            match key {
+                X_KEY => q.x = Some(value.to_string()),
+                Y_KEY => q.y = Some(value.to_string()),
+                FOLD_KEY => q.fold = Some(value.to_string()),
+                _ => {
+                    let Some(name) = key.strip_prefix(AT_PREFIX) else {
+                        continue;
+                    };
+                    let v: f64 = value
+                        .parse()
+                        .ok()
+                        .filter(|v: &f64| v.is_finite())
+                        .ok_or_else(|| {
+                            let shown: String = value.chars().take(40).collect();
+                            let name: String = name.chars().take(40).collect();
+                            ApiError::invalid(
+                                format!("at.{name}"),
+                                format!("not a number: {shown:?}"),
+                            )
+                        })?;
+                    q.at.insert(name.to_string(), v);
+                }
+            }
+        }
+        Ok(q)
+    }
+
+    fn from_map(map: &ParamsMap) -> Result<ViewQuery, ApiError> {
+        ViewQuery::from_pairs(map.into_iter().map(|(k, v)| (k.as_ref(), v)))
+    }
+}
+
+/// What the controls show and change: a view's parameters, as in the URL.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Choice {
+    pub x: String,
+    pub y: Option<String>,
+    pub fold: Fold,
+    pub at: BTreeMap<String, f64>,
+}
+
+impl Choice {
+    pub fn of(view: &GridView) -> Choice {
+        Choice {
+            x: view.x.clone(),
+            y: view.y.clone(),
+            fold: view.fold,
+            at: view.at.clone(),
+        }
+    }
+
+    /// With `x` along x; if it was on y, the old x goes to y (the axes swap).
+    pub fn with_x(mut self, x: String) -> Choice {
+        if self.y.as_deref() == Some(x.as_str()) {
+            self.y = Some(std::mem::replace(&mut self.x, x));
+        } else {
+            self.x = x;
+        }
+        self
+    }
+
+    /// With `y` along y (`None`: a line); if it was on x, the axes swap, or (from a line) x
+    /// becomes the first other of `params`.
+    pub fn with_y(mut self, y: Option<String>, params: &[String]) -> Choice {
+        if let Some(new_y) = &y {
+            if *new_y == self.x {
+                match self.y.take() {
+                    Some(old_y) => self.x = old_y,
+                    None => match params.iter().find(|p| *p != new_y) {
+                        Some(other) => self.x = other.clone(),
+                        None => return self,
+                    },
+                }
+            }
+        }
+        self.y = y;
+        self
+    }
+
+    pub fn with_fold(mut self, fold: Fold) -> Choice {
+        self.fold = fold;
+        self
+    }
+
+    pub fn with_at(mut self, name: String, value: f64) -> Choice {
+        self.at.insert(name, value);
+        self
+    }
+
+    /// The page's URL for this view: `path`, the `keep` pairs (the query's other keys), then
+    /// `x`, `y`, `fold` and, for a slice, `at_<name>` of the parameters off the axes.
+    pub fn href(&self, path: &str, keep: &[(String, String)]) -> String {
+        let mut parts: Vec<String> = keep
+            .iter()
+            .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+            .collect();
+        parts.push(format!("{X_KEY}={}", encode(&self.x)));
+        parts.push(format!(
+            "{Y_KEY}={}",
+            encode(self.y.as_deref().unwrap_or(NO_Y))
+        ));
+        parts.push(format!("{FOLD_KEY}={}", self.fold.as_str()));
+        if self.fold == Fold::Slice {
+            for (name, v) in &self.at {
+                if *name != self.x && self.y.as_deref() != Some(name.as_str()) {
+                    parts.push(format!("{AT_PREFIX}{}={v}", encode(name)));
+                }
+            }
+        }
+        format!("{path}?{}", parts.join("&"))
+    }
+}
+
+/// Percent-encodes everything but RFC 3986's unreserved characters (the same text on the server
+/// and in the browser).
+fn encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// What the explorer fetched: the view asked for, or the error and (when the job has a grid)
+/// its default view, so the controls stay usable.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+struct Loaded {
+    view: Option<GridView>,
+    error: Option<ApiError>,
+}
+
+/// The view from `/api/grid_view`; on the server (rendering the page) the same answer without
+/// touching the page's status: a bad view in the URL is shown as an error inside the page.
+async fn fetch(
+    id: String,
+    x: Option<String>,
+    y: Option<String>,
+    fold: Option<String>,
+    at: BTreeMap<String, f64>,
+) -> Result<GridView, ApiError> {
+    #[cfg(feature = "ssr")]
+    {
+        crate::api::grid_view_in_page(id, x, y, fold, at).await
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        get_grid_view(id, x, y, fold, at).await
+    }
+}
+
+async fn load(id: String, query: Result<ViewQuery, ApiError>) -> Loaded {
+    let asked = match query {
+        Ok(q) if q == ViewQuery::default() => {
+            return match fetch(id, None, None, None, BTreeMap::new()).await {
+                Ok(view) => Loaded {
+                    view: Some(view),
+                    error: None,
+                },
+                Err(e) => Loaded {
+                    view: None,
+                    error: Some(e),
+                },
+            };
+        }
+        Ok(q) => fetch(id.clone(), q.x, q.y, q.fold, q.at).await,
+        Err(e) => Err(e),
+    };
+    match asked {
+        Ok(view) => Loaded {
+            view: Some(view),
+            error: None,
+        },
+        Err(error) => {
+            let fallback = match error {
+                ApiError::InvalidRequest { .. } | ApiError::Conflict { .. } => {
+                    fetch(id, None, None, None, BTreeMap::new()).await.ok()
+                }
+                _ => None,
+            };
+            Loaded {
+                view: fallback,
+                error: Some(error),
+            }
+        }
+    }
+}
+
+/// A one-parameter view (with more than one value) as a line, anything else as a heatmap.
+#[component]
+fn GridChart(heatmap: Heatmap, #[prop(into)] metric_label: String) -> impl IntoView {
+    if heatmap.y_param.is_none() && heatmap.x_values.len() > 1 {
+        view! { <MetricLineChart heatmap metric_label /> }.into_any()
+    } else {
+        view! { <HeatmapChart heatmap metric_label /> }.into_any()
+    }
+}
+
+/// The optimization's metric over the chosen parameters, with the controls to choose them.
+/// `heatmap` is the stored default view, shown while the view loads and where no other can be.
+#[component]
+pub fn GridExplorer(heatmap: Heatmap, #[prop(into)] metric_label: String) -> impl IntoView {
+    // Inside a matched route the router provides the route's parameters; outside one (a
+    // rendering test) there is nothing to explore.
+    let in_route = use_context::<ArcMemo<ParamsMap>>();
+    let id = in_route
+        .as_ref()
+        .and_then(|p| p.with_untracked(|m| m.get("id")))
+        .filter(|id| !id.is_empty());
+    match id {
+        Some(id) => view! { <Explorer id heatmap metric_label /> }.into_any(),
+        None => {
+            let job = in_route
+                .is_some()
+                .then(|| use_query_map().with_untracked(|q| q.get("job")))
+                .flatten()
+                .and_then(|j| uuid::Uuid::parse_str(j.trim()).ok());
+            view! {
+                <div class="grid-explorer" data-testid="grid-explorer">
+                    <GridChart heatmap metric_label />
+                    {job.map(|j| view! {
+                        <p class="muted grid-explorer__more">
+                            <a href=format!("/jobs/{j}") data-testid="grid-explore-link">
+                                "Choose the axes and how other parameters are folded on the job's page"
+                            </a>
+                        </p>
+                    })}
+                </div>
+            }
+            .into_any()
+        }
+    }
+}
+
+/// The view the server rendered, as left in the page.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+struct ServerState {
+    /// The job and the query it answers (`format!("{id} {query:?}")`).
+    key: String,
+    loaded: Loaded,
+}
+
+fn state_key(id: &str, query: &Result<ViewQuery, ApiError>) -> String {
+    format!("{id} {query:?}")
+}
+
+/// In the browser, the view the server left in the page (read once, at hydration).
+#[cfg(feature = "hydrate")]
+fn server_state() -> Option<ServerState> {
+    let element = document().query_selector("[data-grid-state]").ok()??;
+    serde_json::from_str(&element.get_attribute("data-grid-state")?).ok()
+}
+
+#[cfg(not(feature = "hydrate"))]
+fn server_state() -> Option<ServerState> {
+    None
+}
+
+/// The view as JSON for `data-grid-state`: written by the server only (the browser reads it once and
+/// never needs its own copy).
+fn state_json(key: String, loaded: &Loaded) -> String {
+    if cfg!(feature = "ssr") {
+        serde_json::to_string(&ServerState {
+            key,
+            loaded: loaded.clone(),
+        })
+        .unwrap_or_default()
+    } else {
+        String::new()
+    }
+}
+
+/// The explorer on a job's page. The view is fetched by a plain future in a `Suspend`, not a
+/// `Resource`: the results sit inside nested `Suspense`s that the server renders more than once
+/// (to find nested reads), so a resource created here would get a different serialization id on
+/// the server than in the browser, and the browser would hydrate from another resource's data.
+/// Instead the server leaves the view it rendered in the page (`data-grid-state`) and the browser
+/// starts from it; later views (the query changed) are fetched from `/api/grid_view`.
+#[component]
+fn Explorer(id: String, heatmap: Heatmap, metric_label: String) -> impl IntoView {
+    let query = use_query_map();
+    let asked = Memo::new(move |_| query.with(ViewQuery::from_map));
+    let from_server = StoredValue::new(server_state());
+    let path = use_location().pathname.get_untracked();
+    let keep: Vec<(String, String)> = query.with_untracked(|q| {
+        q.into_iter()
+            .filter(|(k, _)| !is_view_key(k))
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    });
+    // With the WASM, a changed control navigates to the view's URL at once.
+    let target = RwSignal::new(None::<String>);
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if let Some(href) = target.get() {
+            navigate(
+                &href,
+                NavigateOptions {
+                    scroll: false,
+                    ..Default::default()
+                },
+            );
+        }
+    });
+    let stored = heatmap.clone();
+    let stored_label = metric_label.clone();
+    view! {
+        <div class="grid-explorer" data-testid="grid-explorer">
+            <Transition fallback=move || {
+                view! { <GridChart heatmap=stored.clone() metric_label=stored_label.clone() /> }
+            }>
+                {move || {
+                    let asked = asked.get();
+                    let key = state_key(&id, &asked);
+                    let preset = from_server
+                        .try_update_value(Option::take)
+                        .flatten()
+                        .filter(|s| s.key == key)
+                        .map(|s| s.loaded);
+                    let (id, heatmap, label, path, keep) = (
+                        id.clone(),
+                        heatmap.clone(),
+                        metric_label.clone(),
+                        path.clone(),
+                        keep.clone(),
+                    );
+                    Suspend::new(async move {
+                        let loaded = match preset {
+                            Some(loaded) => loaded,
+                            None => load(id, asked).await,
+                        };
+                        let state = state_json(key, &loaded);
+                        let Loaded { view, error } = loaded;
+                        let reset = if keep.is_empty() {
+                            path.clone()
+                        } else {
+                            let q: Vec<String> = keep
+                                .iter()
+                                .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+                                .collect();
+                            format!("{path}?{}", q.join("&"))
+                        };
+                        let error = error.map(|e| {
+                            view! {
+                                <div class="alert alert--error grid-explorer__error" role="alert" data-testid="grid-error">
+                                    {e.to_string()} " "
+                                    <a href=reset>"Show the default view"</a>
+                                </div>
+                            }
+                        });
+                        let body = match view {
+                            Some(v) => view! { <ViewWithControls view=v label path keep target /> }.into_any(),
+                            None => view! { <GridChart heatmap metric_label=label /> }.into_any(),
+                        };
+                        view! {
+                            <div hidden=true data-grid-state=state></div>
+                            {error}
+                            {body}
+                        }
+                    })
+                }}
+            </Transition>
+        </div>
+    }
+}
+
+/// One loaded view: its controls (when the job's grid can be explored) and its chart.
+#[component]
+fn ViewWithControls(
+    view: GridView,
+    label: String,
+    path: String,
+    keep: Vec<(String, String)>,
+    target: RwSignal<Option<String>>,
+) -> impl IntoView {
+    let choice = Choice::of(&view);
+    let names: Vec<String> = view.params.iter().map(|p| p.name.clone()).collect();
+    let others: Vec<&str> = names
+        .iter()
+        .map(String::as_str)
+        .filter(|n| *n != view.x && Some(*n) != view.y.as_deref())
+        .collect();
+    let what = describe(&view, &label, &others);
+    let chart_label = match view.fold {
+        Fold::Max | Fold::Slice => label.clone(),
+        Fold::Mean => format!("mean {label}"),
+        Fold::Median => format!("median {label}"),
+    };
+    let controls = (view.explorable && view.params.len() >= 2)
+        .then(|| view! { <Controls view=view.clone() choice path keep target names /> });
+    let stored_only = (!view.explorable).then(|| {
+        view! {
+            <p class="muted" data-testid="grid-stored-only">
+                "This job ran before other views of its grid were kept: only this default view is \
+                 available. Run it again to choose the axes and folds."
+            </p>
+        }
+    });
+    view! {
+        {controls}
+        {stored_only}
+        <p class="muted grid-explorer__what" data-testid="grid-what">{what}</p>
+        <GridChart heatmap=view.heatmap metric_label=chart_label />
+    }
+}
+
+/// One sentence on what each cell (or point) holds.
+fn describe(view: &GridView, label: &str, others: &[&str]) -> String {
+    let unit = if view.y.is_some() { "cell" } else { "point" };
+    if others.is_empty() {
+        return format!("Each {unit}: the {label} of one run.");
+    }
+    let list = others.join(", ");
+    match view.fold {
+        Fold::Max => format!("Each {unit}: the best {label} over {list}."),
+        Fold::Mean => format!("Each {unit}: the mean {label} over {list}."),
+        Fold::Median => format!("Each {unit}: the median {label} over {list}."),
+        Fold::Slice => {
+            let at: Vec<String> = others
+                .iter()
+                .map(|n| {
+                    let v = view.at.get(*n).copied().map_or_else(String::new, fmt_param);
+                    format!("{n} = {v}")
+                })
+                .collect();
+            format!("Each {unit}: the {label} of one run, at {}.", at.join(", "))
+        }
+    }
+}
+
+/// The controls: a GET form (x, y, fold, the slice values) with a submit button; with the
+/// WASM every change navigates at once.
+#[component]
+fn Controls(
+    view: GridView,
+    choice: Choice,
+    path: String,
+    keep: Vec<(String, String)>,
+    target: RwSignal<Option<String>>,
+    names: Vec<String>,
+) -> impl IntoView {
+    let go = {
+        let (path, keep) = (path.clone(), keep.clone());
+        move |c: Choice| target.set(Some(c.href(&path, &keep)))
+    };
+    let hidden = keep
+        .iter()
+        .map(|(k, v)| view! { <input type="hidden" name=k.clone() value=v.clone() /> })
+        .collect_view();
+    let on_x = {
+        let (go, choice) = (go.clone(), choice.clone());
+        move |ev: leptos::ev::Event| go(choice.clone().with_x(event_target_value(&ev)))
+    };
+    let on_y = {
+        let (go, choice, names) = (go.clone(), choice.clone(), names.clone());
+        move |ev: leptos::ev::Event| {
+            let v = event_target_value(&ev);
+            let y = (v != NO_Y).then_some(v);
+            go(choice.clone().with_y(y, &names))
+        }
+    };
+    let on_fold = {
+        let (go, choice) = (go.clone(), choice.clone());
+        move |ev: leptos::ev::Event| {
+            if let Some(f) = Fold::parse(&event_target_value(&ev)) {
+                go(choice.clone().with_fold(f))
+            }
+        }
+    };
+    let on_submit = {
+        let (go, choice) = (go.clone(), choice.clone());
+        move |ev: leptos::ev::SubmitEvent| {
+            ev.prevent_default();
+            go(choice.clone())
+        }
+    };
+    let x_options = names
+        .iter()
+        .map(|n| {
+            let selected = *n == view.x;
+            view! { <option value=n.clone() selected=selected>{n.clone()}</option> }
+        })
+        .collect_view();
+    let y_options = names
+        .iter()
+        .map(|n| {
+            let selected = view.y.as_deref() == Some(n.as_str());
+            view! { <option value=n.clone() selected=selected>{n.clone()}</option> }
+        })
+        .collect_view();
+    let fold_options = Fold::ALL
+        .into_iter()
+        .map(|f| view! { <option value=f.as_str() selected=f == view.fold>{f.label()}</option> })
+        .collect_view();
+    let slice = view
+        .params
+        .iter()
+        .filter(|p| p.name != view.x && Some(p.name.as_str()) != view.y.as_deref())
+        .map(|p| {
+            let name = p.name.clone();
+            let current = view.at.get(&name).copied();
+            let options = p
+                .values
+                .iter()
+                .map(|&v| {
+                    let selected = current == Some(v);
+                    view! { <option value=v.to_string() selected=selected>{fmt_param(v)}</option> }
+                })
+                .collect_view();
+            let on_at = {
+                let (go, choice, name) = (go.clone(), choice.clone(), name.clone());
+                move |ev: leptos::ev::Event| {
+                    if let Ok(v) = event_target_value(&ev).parse::<f64>() {
+                        go(choice.clone().with_at(name.clone(), v).with_fold(Fold::Slice))
+                    }
+                }
+            };
+            let id = format!("grid-at-{name}");
+            view! {
+                <div class="field grid-explorer__slice">
+                    <label for=id.clone()>{format!("{name} (slice)")}</label>
+                    <select id=id.clone() name=format!("{AT_PREFIX}{name}") data-testid=id on:change=on_at>
+                        {options}
+                    </select>
+                </div>
+            }
+        })
+        .collect_view();
+    let class = if view.fold == Fold::Slice {
+        "filters grid-explorer__controls grid-explorer__controls--slice"
+    } else {
+        "filters grid-explorer__controls"
+    };
+    view! {
+        <form method="get" action=path class=class data-testid="grid-controls" on:submit=on_submit>
+            {hidden}
+            <div class="field">
+                <label for="grid-x">"X axis"</label>
+                <select id="grid-x" name=X_KEY data-testid="grid-x" on:change=on_x>
+                    {x_options}
+                </select>
+            </div>
+            <div class="field">
+                <label for="grid-y">"Y axis"</label>
+                <select id="grid-y" name=Y_KEY data-testid="grid-y" on:change=on_y>
+                    {y_options}
+                    <option value=NO_Y selected=view.y.is_none()>"none (line)"</option>
+                </select>
+            </div>
+            <div class="field">
+                <label for="grid-fold">"Other parameters"</label>
+                <select id="grid-fold" name=FOLD_KEY data-testid="grid-fold" on:change=on_fold>
+                    {fold_options}
+                </select>
+            </div>
+            {slice}
+            <button type="submit" class="button button--secondary" data-testid="grid-apply">
+                "Show"
+            </button>
+        </form>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn choice() -> Choice {
+        Choice {
+            x: "period".into(),
+            y: Some("lower".into()),
+            fold: Fold::Max,
+            at: BTreeMap::from([("upper".to_string(), 70.0)]),
+        }
+    }
+
+    #[test]
+    fn the_query_reads_the_explorer_keys_and_refuses_bad_numbers() {
+        let q = ViewQuery::from_pairs([
+            ("x", "period"),
+            ("y", "none"),
+            ("fold", "slice"),
+            ("at_upper", "70"),
+            ("at_lower", " 25.5 "),
+            ("job", "ignored"),
+            ("fold", "median"),
+            ("x", ""),
+        ])
+        .unwrap();
+        assert_eq!(q.x.as_deref(), Some("period"));
+        assert_eq!(q.y.as_deref(), Some("none"));
+        assert_eq!(q.fold.as_deref(), Some("median"));
+        assert_eq!(
+            q.at,
+            BTreeMap::from([("upper".to_string(), 70.0), ("lower".to_string(), 25.5)])
+        );
+        let e = ViewQuery::from_pairs([("at_upper", "seventy")]).unwrap_err();
+        assert_eq!(
+            e,
+            ApiError::invalid("at.upper", "not a number: \"seventy\"")
+        );
+        assert!(ViewQuery::from_pairs([("at_upper", "inf")]).is_err());
+        assert_eq!(ViewQuery::from_pairs([]).unwrap(), ViewQuery::default());
+        assert!(is_view_key("at_x") && is_view_key("fold") && !is_view_key("job"));
+    }
+
+    #[test]
+    fn the_url_names_the_view_and_keeps_the_other_keys() {
+        let keep = vec![("job".to_string(), "a b&c".to_string())];
+        assert_eq!(
+            choice().href("/jobs/1", &keep),
+            "/jobs/1?job=a%20b%26c&x=period&y=lower&fold=max"
+        );
+        // Slice values only for a slice, and only off the axes.
+        let c = choice()
+            .with_fold(Fold::Slice)
+            .with_at("lower".into(), 25.0)
+            .with_at("upper".into(), 72.5);
+        assert_eq!(
+            c.href("/jobs/1", &[]),
+            "/jobs/1?x=period&y=lower&fold=slice&at_upper=72.5"
+        );
+        let line = choice().with_y(None, &[]);
+        assert_eq!(line.href("/p", &[]), "/p?x=period&y=none&fold=max");
+        // What the URL says reads back as the same request.
+        let href = c.href("/p", &[]);
+        let pairs: Vec<(&str, &str)> = href
+            .split_once('?')
+            .unwrap()
+            .1
+            .split('&')
+            .map(|kv| kv.split_once('=').unwrap())
+            .collect();
+        let q = ViewQuery::from_pairs(pairs).unwrap();
+        assert_eq!(q.at, BTreeMap::from([("upper".to_string(), 72.5)]));
+    }
+
+    #[test]
+    fn choosing_the_other_axis_swaps_them() {
+        let names = [
+            "period".to_string(),
+            "lower".to_string(),
+            "upper".to_string(),
+        ];
+        let c = choice().with_x("lower".into());
+        assert_eq!((c.x.as_str(), c.y.as_deref()), ("lower", Some("period")));
+        let c = choice().with_y(Some("period".into()), &names);
+        assert_eq!((c.x.as_str(), c.y.as_deref()), ("lower", Some("period")));
+        let c = choice().with_y(Some("upper".into()), &names);
+        assert_eq!((c.x.as_str(), c.y.as_deref()), ("period", Some("upper")));
+        // From a line, y = x moves x to the first other parameter.
+        let c = choice()
+            .with_y(None, &names)
+            .with_y(Some("period".into()), &names);
+        assert_eq!((c.x.as_str(), c.y.as_deref()), ("lower", Some("period")));
+    }
+
+    #[test]
+    fn outside_a_route_the_stored_view_is_shown() {
+        let heatmap = Heatmap {
+            x_param: "period".into(),
+            x_values: vec![5.0, 10.0, 15.0],
+            y_param: None,
+            y_values: vec![0.0],
+            cells: vec![vec![Some(1.0), None, Some(0.5)]],
+        };
+        let owner = Owner::new();
+        let html = owner.with(|| {
+            view! { <GridExplorer heatmap=heatmap.clone() metric_label="Sharpe Ratio" /> }.to_html()
+        });
+        assert!(html.contains("data-testid=\"line-chart\""), "{html}");
+        assert!(!html.contains("grid-controls"));
+        let mut two = heatmap;
+        two.y_param = Some("lower".into());
+        two.y_values = vec![20.0];
+        let html = owner.with(|| view! { <GridExplorer heatmap=two metric_label="m" /> }.to_html());
+        assert!(html.contains("data-testid=\"heatmap\""), "{html}");
+    }
+}

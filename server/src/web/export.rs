@@ -1,0 +1,483 @@
+//! Result downloads: `GET /api/jobs/{id}/result.json` and `GET /api/jobs/{id}/result.csv`.
+//!
+//! - **JSON**: the stored result as is, with the job's reproducibility record (its full request,
+//!   the program version and the dataset's content hash) and its times.
+//! - **CSV**: the table a spreadsheet wants for the kind: a backtest's trades, an
+//!   optimization's top runs (parameters, metric, key statistics), a walk-forward's folds, a
+//!   training run's epochs (a demo's result as `key,value` rows).
+//!
+//! Both are attachments (`content-disposition`). A malformed id is `400`, an unknown one `404`,
+//! a job without a result (not SUCCEEDED) `409`, each as the API's JSON error. They only read,
+//! so they are GETs; they sit behind the same guard and token check as every `/api/*` call, and
+//! a read-only token may use them (`auth::is_read_request`).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write;
+
+use app::api::backend::SharedBackend;
+use app::api::{parse_job_id, ApiError};
+use app::model::job::Reproducibility;
+use app::model::research::{EpochLoss, FoldResult, RunSummary, Stats, Trade};
+use app::model::{JobKind, JobState};
+use axum::extract::Path;
+use axum::http::header::{self, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use axum::Extension;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::Value;
+
+use super::guard::refuse;
+
+/// The routes, as axum spells them.
+pub const JSON_ROUTE: &str = "/api/jobs/{id}/result.json";
+pub const CSV_ROUTE: &str = "/api/jobs/{id}/result.csv";
+
+/// Whether `path` is one of the downloads (`/api/jobs/<one segment>/result.json|csv`).
+pub fn is_export_path(path: &str) -> bool {
+    let Some(rest) = path.strip_prefix("/api/jobs/") else {
+        return false;
+    };
+    match rest.split_once('/') {
+        Some((id, file)) => {
+            !id.is_empty() && !id.contains('/') && matches!(file, "result.json" | "result.csv")
+        }
+        None => false,
+    }
+}
+
+/// Most rows of a CSV (results are bounded already; this bounds the file whatever is stored).
+pub const MAX_CSV_ROWS: usize = 100_000;
+
+/// What `result.json` holds.
+#[derive(Serialize)]
+struct ExportJson {
+    id: uuid::Uuid,
+    kind: JobKind,
+    state: JobState,
+    created_at: DateTime<Utc>,
+    started_at: Option<DateTime<Utc>>,
+    finished_at: Option<DateTime<Utc>>,
+    reproducibility: Reproducibility,
+    result: Value,
+}
+
+/// A succeeded job's status, reproducibility record and result; or the error response.
+async fn load(
+    backend: &SharedBackend,
+    raw_id: &str,
+) -> Result<(app::model::JobStatus, Reproducibility, Value), Response> {
+    let id = parse_job_id(raw_id).map_err(refuse)?;
+    let fail = |e: app::api::backend::BackendError| refuse(ApiError::from(e));
+    let status = backend.job_status(id).await.map_err(fail)?;
+    let stored = backend.job_result(id).await.map_err(fail)?;
+    let result = match (stored.state, stored.result) {
+        (JobState::Succeeded, Some(result)) => result,
+        (state, _) => {
+            return Err(refuse(ApiError::Conflict {
+                message: format!(
+                    "job {id} has no result to export: it is {state} (results exist once a job \
+                     has SUCCEEDED)"
+                ),
+            }))
+        }
+    };
+    let repro = backend.job_repro(id).await.map_err(fail)?;
+    Ok((status, repro, result))
+}
+
+fn attachment(body: String, content_type: &'static str, filename: String) -> Response {
+    let mut response = body.into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    // The name is built from the kind and the id's hex digits only: nothing to escape.
+    if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{filename}\"")) {
+        headers.insert(header::CONTENT_DISPOSITION, value);
+    }
+    response
+}
+
+fn file_name(kind: JobKind, id: uuid::Uuid, ext: &str) -> String {
+    format!(
+        "runboard-{}-{}.{ext}",
+        kind.as_str(),
+        &id.simple().to_string()[..8]
+    )
+}
+
+/// `GET /api/jobs/{id}/result.json`.
+pub async fn result_json(
+    Extension(backend): Extension<SharedBackend>,
+    Path(id): Path<String>,
+) -> Response {
+    let (status, reproducibility, result) = match load(&backend, &id).await {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    let export = ExportJson {
+        id: status.id,
+        kind: status.kind,
+        state: status.state,
+        created_at: status.created_at,
+        started_at: status.started_at,
+        finished_at: status.finished_at,
+        reproducibility,
+        result,
+    };
+    match serde_json::to_string_pretty(&export) {
+        Ok(body) => attachment(
+            body,
+            "application/json",
+            file_name(status.kind, status.id, "json"),
+        ),
+        Err(e) => refuse(ApiError::from(crate::jobs::backend::internal(&e))),
+    }
+}
+
+/// `GET /api/jobs/{id}/result.csv`.
+pub async fn result_csv(
+    Extension(backend): Extension<SharedBackend>,
+    Path(id): Path<String>,
+) -> Response {
+    let (status, _, result) = match load(&backend, &id).await {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    attachment(
+        result_csv_text(status.kind, &result),
+        "text/csv; charset=utf-8",
+        file_name(status.kind, status.id, "csv"),
+    )
+}
+
+/// The CSV of a result (see the module docs for what each kind gives). Parts of a result that
+/// do not read as expected give a header without rows, not an error.
+pub fn result_csv_text(kind: JobKind, result: &Value) -> String {
+    let part = |key: &str| result.get(key).cloned().unwrap_or(Value::Null);
+    let mut csv = Csv::default();
+    match kind {
+        JobKind::Backtest => {
+            let trades: Vec<Trade> = serde_json::from_value(part("trades")).unwrap_or_default();
+            let open: Option<Trade> = serde_json::from_value(part("open_trade")).unwrap_or(None);
+            trades_csv(&mut csv, &trades, open.as_ref());
+        }
+        JobKind::Optimize => {
+            let top: Vec<RunSummary> = serde_json::from_value(part("top")).unwrap_or_default();
+            let metric = result
+                .get("metric")
+                .and_then(Value::as_str)
+                .unwrap_or("metric");
+            top_runs_csv(&mut csv, &top, metric);
+        }
+        JobKind::WalkForward => {
+            let folds: Vec<FoldResult> = serde_json::from_value(part("folds")).unwrap_or_default();
+            folds_csv(&mut csv, &folds);
+        }
+        JobKind::Train => {
+            let epochs: Vec<EpochLoss> = serde_json::from_value(part("epochs")).unwrap_or_default();
+            csv.row(["epoch", "train_loss", "val_loss"].map(String::from));
+            for e in epochs.iter().take(MAX_CSV_ROWS) {
+                csv.row([e.epoch.to_string(), num(e.train_loss), num(e.val_loss)]);
+            }
+        }
+        JobKind::Demo | JobKind::Import => {
+            csv.row(["key", "value"].map(String::from));
+            if let Some(fields) = result.as_object() {
+                for (k, v) in fields.iter().take(MAX_CSV_ROWS) {
+                    let value = match v {
+                        Value::String(s) => s.clone(),
+                        other => other.to_string(),
+                    };
+                    csv.row([k.clone(), value]);
+                }
+            }
+        }
+    }
+    csv.text
+}
+
+/// A finite number as Rust prints it (shortest exact form), empty otherwise.
+fn num(v: f64) -> String {
+    if v.is_finite() {
+        format!("{v}")
+    } else {
+        String::new()
+    }
+}
+
+fn opt(v: Option<f64>) -> String {
+    v.map(num).unwrap_or_default()
+}
+
+/// Unix seconds as RFC 3339 UTC (`2020-01-31T00:00:00Z`), the number itself if out of range.
+fn time(t: i64) -> String {
+    DateTime::<Utc>::from_timestamp(t, 0)
+        .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+        .unwrap_or_else(|| t.to_string())
+}
+
+fn trades_csv(csv: &mut Csv, trades: &[Trade], open: Option<&Trade>) {
+    csv.row(
+        [
+            "n",
+            "side",
+            "size",
+            "entry_bar",
+            "exit_bar",
+            "entry_time",
+            "exit_time",
+            "entry_price",
+            "exit_price",
+            "pnl",
+            "return_pct",
+            "commission",
+            "open",
+        ]
+        .map(String::from),
+    );
+    let rows = trades
+        .iter()
+        .map(|t| (t, false))
+        .chain(open.map(|t| (t, true)))
+        .take(MAX_CSV_ROWS);
+    for (n, (t, is_open)) in rows.enumerate() {
+        csv.row([
+            (n + 1).to_string(),
+            if t.size < 0 { "short" } else { "long" }.to_string(),
+            t.size.unsigned_abs().to_string(),
+            t.entry_bar.to_string(),
+            t.exit_bar.to_string(),
+            time(t.entry_time),
+            time(t.exit_time),
+            num(t.entry_price),
+            num(t.exit_price),
+            num(t.pnl),
+            num(t.return_pct),
+            num(t.commission),
+            is_open.to_string(),
+        ]);
+    }
+}
+
+/// The key statistics in the optimization and walk-forward CSVs.
+const KEY_STATS: [&str; 6] = [
+    "return_pct",
+    "sharpe",
+    "max_drawdown_pct",
+    "trades",
+    "win_rate_pct",
+    "equity_final",
+];
+
+fn key_stats(s: Option<&Stats>) -> [String; 6] {
+    match s {
+        None => Default::default(),
+        Some(s) => [
+            opt(s.return_pct),
+            opt(s.sharpe),
+            opt(s.max_drawdown_pct),
+            s.trades.to_string(),
+            opt(s.win_rate_pct),
+            opt(s.equity_final),
+        ],
+    }
+}
+
+fn top_runs_csv(csv: &mut Csv, top: &[RunSummary], metric: &str) {
+    let params: BTreeSet<&String> = top.iter().flat_map(|r| r.params.keys()).collect();
+    let mut header = vec!["rank".to_string()];
+    header.extend(params.iter().map(|p| p.to_string()));
+    header.push(format!("metric_{metric}"));
+    header.extend(KEY_STATS.iter().map(|s| s.to_string()));
+    csv.row(header);
+    for (rank, run) in top.iter().take(MAX_CSV_ROWS).enumerate() {
+        let mut row = vec![(rank + 1).to_string()];
+        row.extend(
+            params
+                .iter()
+                .map(|p| run.params.get(*p).map_or(String::new(), |v| num(*v))),
+        );
+        row.push(opt(run.metric));
+        row.extend(key_stats(run.stats.as_ref()));
+        csv.row(row);
+    }
+}
+
+fn folds_csv(csv: &mut Csv, folds: &[FoldResult]) {
+    let params: BTreeSet<&String> = folds.iter().flat_map(|f| f.best_params.keys()).collect();
+    let mut header: Vec<String> = [
+        "fold",
+        "in_sample_start",
+        "in_sample_end",
+        "out_of_sample_start",
+        "out_of_sample_end",
+    ]
+    .map(String::from)
+    .to_vec();
+    header.extend(params.iter().map(|p| format!("best_{p}")));
+    header.push("in_sample_metric".into());
+    header.extend(KEY_STATS.iter().map(|s| format!("in_sample_{s}")));
+    header.extend(KEY_STATS.iter().map(|s| format!("out_of_sample_{s}")));
+    csv.row(header);
+    for f in folds.iter().take(MAX_CSV_ROWS) {
+        let mut row = vec![
+            f.fold.to_string(),
+            time(f.in_sample_time.0),
+            time(f.in_sample_time.1),
+            time(f.out_of_sample_time.0),
+            time(f.out_of_sample_time.1),
+        ];
+        let best: &BTreeMap<String, f64> = &f.best_params;
+        row.extend(
+            params
+                .iter()
+                .map(|p| best.get(*p).map_or(String::new(), |v| num(*v))),
+        );
+        row.push(opt(f.in_sample_metric));
+        row.extend(key_stats(Some(&f.in_sample_stats)));
+        row.extend(key_stats(Some(&f.out_of_sample_stats)));
+        csv.row(row);
+    }
+}
+
+/// RFC 4180 text: comma-separated, CRLF line ends, fields quoted when they hold a comma, quote
+/// or line break. A field that a spreadsheet would run as a formula (`=`, `+`, `@`, a tab or
+/// carriage return first; `-` unless it is a number) is prefixed with `'`.
+#[derive(Default)]
+struct Csv {
+    text: String,
+}
+
+impl Csv {
+    fn row<I: IntoIterator<Item = String>>(&mut self, fields: I) {
+        for (i, field) in fields.into_iter().enumerate() {
+            if i > 0 {
+                self.text.push(',');
+            }
+            self.field(&field);
+        }
+        self.text.push_str("\r\n");
+    }
+
+    fn field(&mut self, raw: &str) {
+        let formula = raw.starts_with(['=', '+', '@', '\t', '\r'])
+            || (raw.starts_with('-') && raw.parse::<f64>().is_err());
+        let value = if formula {
+            format!("'{raw}")
+        } else {
+            raw.to_string()
+        };
+        if value.contains([',', '"', '\n', '\r']) {
+            let _ = write!(self.text, "\"{}\"", value.replace('"', "\"\""));
+        } else {
+            self.text.push_str(&value);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn lines(text: &str) -> Vec<&str> {
+        text.split("\r\n").filter(|l| !l.is_empty()).collect()
+    }
+
+    #[test]
+    fn export_paths_are_recognized_exactly() {
+        assert!(is_export_path("/api/jobs/abc/result.json"));
+        assert!(is_export_path("/api/jobs/abc/result.csv"));
+        assert!(!is_export_path("/api/jobs//result.csv"));
+        assert!(!is_export_path("/api/jobs/a/b/result.csv"));
+        assert!(!is_export_path("/api/jobs/abc/result.xml"));
+        assert!(!is_export_path("/api/submit_job"));
+    }
+
+    #[test]
+    fn fields_are_quoted_and_formulas_defused() {
+        let mut csv = Csv::default();
+        csv.row(
+            [
+                "a,b",
+                "say \"hi\"",
+                "=SUM(A1)",
+                "-1.5",
+                "-x",
+                "line\nbreak",
+                "@me",
+            ]
+            .map(String::from),
+        );
+        assert_eq!(
+            csv.text,
+            "\"a,b\",\"say \"\"hi\"\"\",'=SUM(A1),-1.5,'-x,\"line\nbreak\",'@me\r\n"
+        );
+    }
+
+    #[test]
+    fn a_backtest_exports_its_trades_with_the_open_one_last() {
+        let trade = |size: i64, pnl: f64| {
+            json!({"entry_bar": 1, "exit_bar": 5, "entry_time": 86_400, "exit_time": 432_000,
+                   "size": size, "entry_price": 10.0, "exit_price": 11.5, "pnl": pnl,
+                   "return_pct": 15.0, "commission": 0.0})
+        };
+        let result =
+            json!({"trades": [trade(10, 15.0), trade(-3, f64::NAN)], "open_trade": trade(2, 1.0)});
+        let text = result_csv_text(JobKind::Backtest, &result);
+        let l = lines(&text);
+        assert_eq!(l.len(), 4, "{text}");
+        assert!(l[0].starts_with("n,side,size,entry_bar"));
+        assert_eq!(
+            l[1],
+            "1,long,10,1,5,1970-01-02T00:00:00Z,1970-01-06T00:00:00Z,10,11.5,15,15,0,false"
+        );
+        assert!(l[2].starts_with("2,short,3,"), "{}", l[2]);
+        // NaN is stored as null and exported empty.
+        assert!(l[2].contains(",11.5,,15,"), "{}", l[2]);
+        assert!(l[3].ends_with(",true"));
+    }
+
+    #[test]
+    fn an_optimization_exports_its_top_runs_with_their_parameters() {
+        let stats = serde_json::to_value(Stats {
+            return_pct: Some(12.5),
+            sharpe: Some(1.25),
+            trades: 7,
+            ..Stats::default()
+        })
+        .unwrap();
+        let result = json!({
+            "metric": "sharpe",
+            "top": [
+                {"params": {"n1": 10.0, "n2": 30.0}, "metric": 1.25, "stats": stats},
+                {"params": {"n1": 5.0, "n2": 40.0}, "metric": null, "stats": null}
+            ]
+        });
+        let text = result_csv_text(JobKind::Optimize, &result);
+        let l = lines(&text);
+        assert_eq!(
+            l[0],
+            "rank,n1,n2,metric_sharpe,return_pct,sharpe,max_drawdown_pct,trades,win_rate_pct,equity_final"
+        );
+        assert_eq!(l[1], "1,10,30,1.25,12.5,1.25,,7,,");
+        assert_eq!(l[2], "2,5,40,,,,,,,");
+    }
+
+    #[test]
+    fn training_exports_epochs_and_odd_results_give_a_header_only() {
+        let text = result_csv_text(
+            JobKind::Train,
+            &json!({"epochs": [{"epoch": 1, "train_loss": 0.7, "val_loss": 0.69}]}),
+        );
+        assert_eq!(
+            lines(&text),
+            vec!["epoch,train_loss,val_loss", "1,0.7,0.69"]
+        );
+        let odd = result_csv_text(JobKind::WalkForward, &json!({"folds": "nope"}));
+        assert_eq!(lines(&odd).len(), 1);
+        assert!(odd.starts_with("fold,in_sample_start"));
+        let demo = result_csv_text(JobKind::Demo, &json!({"steps": 5, "note": "a,b"}));
+        assert_eq!(lines(&demo), vec!["key,value", "note,\"a,b\"", "steps,5"]);
+    }
+}
