@@ -42,7 +42,7 @@ cargo clippy --workspace --all-targets -- -D warnings
 # app and server only: the same feature set as the server build above, so its compiled
 # dependencies are reused (with the frontend in, leptos would be rebuilt with hydrate too).
 step "cargo test (app, server)"
-cargo test -p app -p server
+cargo test -p app -p server -p runboard-cli
 
 step "building the site (server + wasm) for the browser tests"
 cargo leptos build
