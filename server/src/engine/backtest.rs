@@ -19,6 +19,25 @@
 //!   statistics or in exposure time. Actions on the last bar are never filled.
 //! * If equity drops to ≤ 0 the open trade is closed at that bar's close, equity is 0 from then
 //!   on and the simulation stops (backtesting.py's `_OutOfMoneyError`).
+//!
+//! Optional stops ([`StopRule`], set with [`Sim::with_stops`]; rule-language strategies use
+//! them, the built-ins never do, and without them the simulation is exactly as above). For a
+//! trade entered at price `E` (percentages as fractions `s`, `t`, `p`):
+//!
+//! * **Levels.** Long: stop-loss `E·(1 - s)`, take-profit `E·(1 + p)`, trailing stop starting at
+//!   `E·(1 - t)` and raised after every bar's close `C` to `max(level, C·(1 - t))` (it tracks
+//!   the best close; never lowered). Short: `E·(1 + s)`, `E·(1 - p)`, trailing from `E·(1 + t)`
+//!   lowered to `min(level, C·(1 + t))`. The stop that applies is the tighter of stop-loss and
+//!   trailing (the higher one for a long, the lower for a short).
+//! * **Checks**, on every bar the trade is open, the entry bar included (as backtesting.py's
+//!   `sl=`/`tp=` orders, which can fill on the bar the trade opens), after that bar's open has
+//!   been processed: a long stops out when the bar's low ≤ the stop, at the stop price, or at the
+//!   open when the bar opens at or beyond it (a gap); it takes profit when the high ≥ the target,
+//!   at the target, or at the open when it gaps above. Shorts mirror this with high/low swapped.
+//!   If both could fill in one bar the stop is taken (the pessimistic order backtesting.py uses).
+//! * **Fill**: the trade closes like any exit (commission on the exit), the bar's equity is then
+//!   the cash, and the trailing level is updated only while the trade is still open. Actions the
+//!   strategy decided keep working as before: a later `Long`/`Short` opens a new trade.
 
 use app::model::research::{BacktestReport, BacktestRequest, EquityPoint, Limits, Trade};
 
@@ -30,6 +49,32 @@ use super::EngineError;
 
 /// backtesting.py's default order size `1 - sys.float_info.epsilon` ("all equity").
 pub const FULL_EQUITY: f64 = 1.0 - f64::EPSILON;
+
+/// Stops for every trade of a run, as fractions of the entry price (`0.02` = 2 %); `None` =
+/// no such stop. See the module docs for the exact rule.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct StopRule {
+    /// Stop-loss distance from the entry price.
+    pub stop_loss: Option<f64>,
+    /// Take-profit distance from the entry price.
+    pub take_profit: Option<f64>,
+    /// Trailing-stop distance from the best close since entry.
+    pub trailing: Option<f64>,
+}
+
+impl StopRule {
+    /// No stops at all.
+    pub const NONE: StopRule = StopRule {
+        stop_loss: None,
+        take_profit: None,
+        trailing: None,
+    };
+
+    /// Whether any stop is set.
+    pub fn is_some(&self) -> bool {
+        self.stop_loss.is_some() || self.take_profit.is_some() || self.trailing.is_some()
+    }
+}
 
 /// Python's float `a // b` (CPython `float_floor_div`), bit for bit, so unit counts match.
 pub fn py_floordiv(a: f64, b: f64) -> f64 {
@@ -76,6 +121,20 @@ struct Position {
     size: i64,
     entry_bar: usize,
     entry_price: f64,
+    /// Stop price (the tighter of stop-loss and trailing), ±∞ when there is none.
+    stop: f64,
+    /// Take-profit price, ±∞ when there is none.
+    target: f64,
+    /// Trailing-stop level, ±∞ when there is none.
+    trail: f64,
+}
+
+/// Stops and the highs/lows they are checked against.
+#[derive(Clone, Copy, Debug)]
+struct Stops<'a> {
+    high: &'a [f64],
+    low: &'a [f64],
+    rule: StopRule,
 }
 
 /// The fill simulation over one window; run it to the end with [`Sim::run_to`].
@@ -86,6 +145,7 @@ pub struct Sim<'a> {
     rate: f64,
     cash: f64,
     pos: Option<Position>,
+    stops: Option<Stops<'a>>,
     next: usize,
     dead: bool,
     /// Equity per bar of the window.
@@ -131,11 +191,24 @@ impl<'a> Sim<'a> {
             rate,
             cash,
             pos: None,
+            stops: None,
             next: start.min(n),
             dead: false,
             equity,
             trades,
         }
+    }
+
+    /// Adds stops checked against `high`/`low` (same window as the other slices). A rule with
+    /// no stop set leaves the simulation exactly as without this call.
+    pub fn with_stops(mut self, high: &'a [f64], low: &'a [f64], rule: StopRule) -> Self {
+        let n = self.len().min(high.len()).min(low.len());
+        self.stops = rule.is_some().then_some(Stops {
+            high: &high[..n],
+            low: &low[..n],
+            rule,
+        });
+        self
     }
 
     /// Number of bars in the window.
@@ -181,11 +254,87 @@ impl<'a> Sim<'a> {
         }
         let units = units as i64;
         self.cash -= units as f64 * price * self.rate;
+        let (mut stop, mut target, mut trail) = if long {
+            (f64::NEG_INFINITY, f64::INFINITY, f64::NEG_INFINITY)
+        } else {
+            (f64::INFINITY, f64::NEG_INFINITY, f64::INFINITY)
+        };
+        if let Some(st) = &self.stops {
+            let dir = if long { 1.0 } else { -1.0 };
+            if let Some(s) = st.rule.stop_loss {
+                stop = price * (1.0 - dir * s);
+            }
+            if let Some(p) = st.rule.take_profit {
+                target = price * (1.0 + dir * p);
+            }
+            if let Some(t) = st.rule.trailing {
+                trail = price * (1.0 - dir * t);
+            }
+        }
         self.pos = Some(Position {
             size: if long { units } else { -units },
             entry_bar: bar,
             entry_price: price,
+            stop,
+            target,
+            trail,
         });
+    }
+
+    /// Bars `[i, end)` with an open trade and stops set, bar by bar: stop/target checks on the
+    /// high and low, equity at the close, the out-of-money rule, then the trailing update.
+    fn run_with_stops(&mut self, i: usize, end: usize) {
+        let Some(st) = self.stops else { return };
+        for j in i..end {
+            if let Some(p) = self.pos {
+                let (o, h, l) = (self.open[j], st.high[j], st.low[j]);
+                let exit = if p.size > 0 {
+                    let stop = p.stop.max(p.trail);
+                    if l <= stop {
+                        Some(o.min(stop))
+                    } else if h >= p.target {
+                        Some(o.max(p.target))
+                    } else {
+                        None
+                    }
+                } else {
+                    let stop = p.stop.min(p.trail);
+                    if h >= stop {
+                        Some(o.max(stop))
+                    } else if l <= p.target {
+                        Some(o.min(p.target))
+                    } else {
+                        None
+                    }
+                };
+                if let Some(price) = exit {
+                    self.close_position(price, j);
+                }
+            }
+            let c = self.close[j];
+            let e = match self.pos {
+                Some(p) => {
+                    let size = p.size as f64;
+                    self.cash + (c * size - size * p.entry_price)
+                }
+                None => self.cash,
+            };
+            self.equity[j] = e;
+            if e <= 0.0 {
+                self.close_position(c, j);
+                self.cash = 0.0;
+                self.dead = true;
+                self.equity[j..end].fill(0.0);
+                return;
+            }
+            if let (Some(p), Some(t)) = (self.pos.as_mut(), st.rule.trailing) {
+                p.trail = if p.size > 0 {
+                    p.trail.max(c * (1.0 - t))
+                } else {
+                    p.trail.min(c * (1.0 + t))
+                };
+            }
+        }
     }
 
     /// Simulates bars up to (not including) `to`.
@@ -220,6 +369,11 @@ impl<'a> Sim<'a> {
                 .iter()
                 .position(|a| *a != Action::Hold)
                 .map_or(to, |p| (i + p + 1).min(to));
+            if self.stops.is_some() && self.pos.is_some() {
+                self.run_with_stops(i, end);
+                self.next = end;
+                continue;
+            }
             let cash = self.cash;
             let eq = &mut self.equity[i..end];
             let broke = match self.pos {
@@ -283,6 +437,8 @@ pub struct Scratch {
     pub trades: Vec<SimTrade>,
     /// Metric working space.
     pub buf: Vec<f64>,
+    /// Working columns of rule-language strategies.
+    pub rules: super::rules::RunBuffers,
 }
 
 /// Where and how to simulate: bars `[a, b)` of a series, with money settings.
@@ -317,28 +473,29 @@ pub struct SimOutcome {
 /// nanoseconds.
 pub const BARS_PER_REPORT: usize = 1024;
 
-/// Derives the actions of one parameter set and sets up their simulation over `spec`'s window.
-fn start_sim<'s>(
+/// Sets up the simulation of `scratch.actions` (already derived, strategy acting from
+/// window-relative bar `start`) over `spec`'s window, with `stops`.
+fn sim_of<'s>(
     spec: &RunSpec<'s>,
-    prepared: &super::strategy::Prepared<'_>,
+    start: usize,
+    stops: StopRule,
     scratch: &'s mut Scratch,
-) -> (Sim<'s>, usize) {
-    let start = prepared.actions(spec.long_only, spec.a, spec.b, &mut scratch.actions);
+) -> Sim<'s> {
     let s = spec.series;
     let bars = SimBars {
         open: &s.open[spec.a..spec.b],
         close: &s.close[spec.a..spec.b],
         actions: &scratch.actions,
     };
-    let sim = Sim::new(
+    Sim::new(
         bars,
         start,
         spec.cash,
         spec.commission,
         &mut scratch.equity,
         &mut scratch.trades,
-    );
-    (sim, start)
+    )
+    .with_stops(&s.high[spec.a..spec.b], &s.low[spec.a..spec.b], stops)
 }
 
 /// Actions + simulation for one parameter set, into `scratch` (equity/trades window-relative).
@@ -348,7 +505,19 @@ pub fn simulate_run(
     prepared: &super::strategy::Prepared<'_>,
     scratch: &mut Scratch,
 ) -> SimOutcome {
-    let (sim, start) = start_sim(spec, prepared, scratch);
+    let start = prepared.actions(spec.long_only, spec.a, spec.b, &mut scratch.actions);
+    simulate_actions(spec, start, StopRule::NONE, scratch)
+}
+
+/// Simulates the actions already in `scratch.actions` (the strategy acting from window-relative
+/// bar `start`) over `spec`'s window with `stops`, into `scratch`.
+pub fn simulate_actions(
+    spec: &RunSpec<'_>,
+    start: usize,
+    stops: StopRule,
+    scratch: &mut Scratch,
+) -> SimOutcome {
+    let sim = sim_of(spec, start, stops, scratch);
     SimOutcome {
         start,
         open_trade: sim.finish(),
@@ -363,7 +532,19 @@ pub fn simulate_run_reporting(
     scratch: &mut Scratch,
     on_bars: &mut dyn FnMut(usize, usize) -> Result<(), EngineError>,
 ) -> Result<SimOutcome, EngineError> {
-    let (mut sim, start) = start_sim(spec, prepared, scratch);
+    let start = prepared.actions(spec.long_only, spec.a, spec.b, &mut scratch.actions);
+    simulate_actions_reporting(spec, start, StopRule::NONE, scratch, on_bars)
+}
+
+/// [`simulate_actions`] with the progress calls of [`simulate_run_reporting`].
+pub fn simulate_actions_reporting(
+    spec: &RunSpec<'_>,
+    start: usize,
+    stops: StopRule,
+    scratch: &mut Scratch,
+    on_bars: &mut dyn FnMut(usize, usize) -> Result<(), EngineError>,
+) -> Result<SimOutcome, EngineError> {
+    let mut sim = sim_of(spec, start, stops, scratch);
     let n = sim.len();
     let mut to = BARS_PER_REPORT;
     while to < n {
@@ -629,5 +810,257 @@ mod tests {
         bad.params.insert("n2".into(), 500.0);
         let e = run_backtest(&s, &bad, &mut NoProgress).unwrap_err();
         assert!(matches!(e, EngineError::InvalidInput { ref field, .. } if field == "params.n2"));
+    }
+
+    struct Bars {
+        open: Vec<f64>,
+        high: Vec<f64>,
+        low: Vec<f64>,
+        close: Vec<f64>,
+    }
+
+    /// Simulates `actions` over `b` with `rule` from bar 0: (equity, closed trades, open trade).
+    fn with_stops(
+        b: &Bars,
+        actions: &[Action],
+        rule: StopRule,
+        rate: f64,
+    ) -> (Vec<f64>, Vec<SimTrade>, Option<SimTrade>) {
+        let (mut eq, mut tr) = (Vec::new(), Vec::new());
+        let sim = Sim::new(
+            bars(&b.open, &b.close, actions),
+            0,
+            1000.0,
+            rate,
+            &mut eq,
+            &mut tr,
+        )
+        .with_stops(&b.high, &b.low, rule);
+        let open = sim.finish();
+        (eq, tr, open)
+    }
+
+    fn sl(x: f64) -> StopRule {
+        StopRule {
+            stop_loss: Some(x),
+            ..StopRule::NONE
+        }
+    }
+
+    fn long_then_hold(n: usize) -> Vec<Action> {
+        let mut a = vec![Action::Hold; n];
+        a[0] = Action::Long;
+        a
+    }
+
+    /// A long stop-loss of 3 % from an entry at 100: stop 97.
+    /// * Bar 1: entry at the open 100, 9 units (⌊999.99…/100⌋), cash stays 1000 (no commission);
+    ///   low 99 > 97; equity 1000.
+    /// * Bar 2: low 99.5; equity 1000 + 9·2 = 1018. Bar 3: low 98; equity 1000 − 9 = 991.
+    /// * Bar 4 (intrabar): opens 99, low 96.5 ≤ 97 → filled at the stop 97: pnl 9·(97 − 100) =
+    ///   −27, cash 973; equity 973 on bars 4–6.
+    /// * The same with bar 4 opening at 96 (a gap through the stop) → filled at the open 96:
+    ///   pnl −36, cash 964.
+    #[test]
+    fn stop_loss_fills_at_the_stop_or_at_a_gapped_open() {
+        let mut b = Bars {
+            open: vec![100.0, 100.0, 100.0, 101.0, 99.0, 95.0, 94.0],
+            high: vec![100.0, 101.0, 103.0, 102.0, 100.0, 96.0, 95.0],
+            low: vec![100.0, 99.0, 99.5, 98.0, 96.5, 93.0, 92.0],
+            close: vec![100.0, 100.0, 102.0, 99.0, 97.0, 94.0, 93.0],
+        };
+        let (eq, tr, open) = with_stops(&b, &long_then_hold(7), sl(0.03), 0.0);
+        assert!(open.is_none());
+        assert_eq!(tr.len(), 1);
+        assert_eq!((tr[0].size, tr[0].entry_bar, tr[0].exit_bar), (9, 1, 4));
+        approx(tr[0].exit_price, 97.0);
+        approx(tr[0].pnl, -27.0);
+        for (e, want) in eq
+            .iter()
+            .zip([1000.0, 1000.0, 1018.0, 991.0, 973.0, 973.0, 973.0])
+        {
+            approx(*e, want);
+        }
+        b.open[4] = 96.0;
+        let (eq, tr, _) = with_stops(&b, &long_then_hold(7), sl(0.03), 0.0);
+        assert_eq!(tr[0].exit_bar, 4);
+        approx(tr[0].exit_price, 96.0);
+        approx(tr[0].pnl, -36.0);
+        approx(eq[6], 964.0);
+    }
+
+    /// Take-profit 5 % from 100: target 105. Bar 2's high 104 misses; bar 3 (open 104, high
+    /// 106) fills at 105: pnl 9·5 = 45. Opening at 106 instead (a gap above) fills at 106: 54.
+    #[test]
+    fn take_profit_fills_at_the_target_or_at_a_gapped_open() {
+        let mut b = Bars {
+            open: vec![100.0, 100.0, 102.0, 104.0, 107.0],
+            high: vec![100.0, 101.0, 104.0, 106.0, 108.0],
+            low: vec![100.0, 99.0, 101.0, 103.0, 106.0],
+            close: vec![100.0, 100.0, 103.0, 105.5, 107.0],
+        };
+        let tp = StopRule {
+            take_profit: Some(0.05),
+            ..StopRule::NONE
+        };
+        let (eq, tr, _) = with_stops(&b, &long_then_hold(5), tp, 0.0);
+        assert_eq!((tr[0].entry_bar, tr[0].exit_bar), (1, 3));
+        approx(tr[0].exit_price, 105.0);
+        approx(tr[0].pnl, 45.0);
+        approx(eq[2], 1027.0);
+        approx(eq[4], 1045.0);
+        b.open[3] = 106.0;
+        let (_, tr, _) = with_stops(&b, &long_then_hold(5), tp, 0.0);
+        approx(tr[0].exit_price, 106.0);
+        approx(tr[0].pnl, 54.0);
+    }
+
+    /// Trailing stop 5 % from an entry at 100: level 95 on the entry bar, then raised after
+    /// each close to max(level, 0.95·close): close 104 → 98.8; 110 → 104.5; 108 → stays 104.5
+    /// (0.95·108 = 102.6 is lower). Bar 4 opens 106 and its low 104 ≤ 104.5 → filled at
+    /// 104.5: pnl 9·4.5 = 40.5. The plain 10 % stop-loss (90) beside it never matters.
+    #[test]
+    fn trailing_stop_follows_the_best_close() {
+        let b = Bars {
+            open: vec![100.0, 100.0, 104.0, 109.0, 106.0, 103.0],
+            high: vec![100.0, 105.0, 111.0, 110.0, 107.0, 104.0],
+            low: vec![100.0, 96.0, 99.0, 105.0, 104.0, 101.0],
+            close: vec![100.0, 104.0, 110.0, 108.0, 105.0, 102.0],
+        };
+        let rule = StopRule {
+            stop_loss: Some(0.10),
+            trailing: Some(0.05),
+            ..StopRule::NONE
+        };
+        let (eq, tr, open) = with_stops(&b, &long_then_hold(6), rule, 0.0);
+        assert!(open.is_none());
+        assert_eq!((tr[0].entry_bar, tr[0].exit_bar), (1, 4));
+        approx(tr[0].exit_price, 104.5);
+        approx(tr[0].pnl, 40.5);
+        approx(eq[3], 1072.0);
+        approx(eq[4], 1040.5);
+        approx(eq[5], 1040.5);
+        // Bar 1's low 96 is above the first level 95: no exit on the entry bar. At 4 % the
+        // first level is 96 and the entry bar itself stops out, at 96.
+        let rule = StopRule {
+            trailing: Some(0.04),
+            ..StopRule::NONE
+        };
+        let (_, tr, _) = with_stops(&b, &long_then_hold(6), rule, 0.0);
+        assert_eq!((tr[0].entry_bar, tr[0].exit_bar), (1, 1));
+        approx(tr[0].exit_price, 96.0);
+    }
+
+    /// A short from 100 (9 units), stop-loss 3 % (103), take-profit 4 % (96).
+    /// * Bar 3: high 104 ≥ 103 → filled at max(open 101, 103) = 103: pnl −9·3 = −27.
+    /// * Variant: bar 3 opens at 95 (gap below the target) → take-profit at the open 95: +45.
+    /// * Variant: bar 3 reaches both 104 and 95 → the stop is taken first (pessimistic): −27.
+    #[test]
+    fn short_stops_mirror_the_long_ones() {
+        let mut b = Bars {
+            open: vec![100.0, 100.0, 99.0, 101.0, 100.0],
+            high: vec![100.0, 101.0, 102.0, 104.0, 101.0],
+            low: vec![100.0, 98.0, 97.0, 100.0, 99.0],
+            close: vec![100.0, 99.0, 100.0, 102.0, 100.0],
+        };
+        let mut actions = vec![Action::Hold; 5];
+        actions[0] = Action::Short;
+        let rule = StopRule {
+            stop_loss: Some(0.03),
+            take_profit: Some(0.04),
+            ..StopRule::NONE
+        };
+        let (eq, tr, _) = with_stops(&b, &actions, rule, 0.0);
+        assert_eq!((tr[0].size, tr[0].exit_bar), (-9, 3));
+        approx(tr[0].exit_price, 103.0);
+        approx(tr[0].pnl, -27.0);
+        approx(eq[2], 1000.0);
+        approx(eq[3], 973.0);
+        b.open[3] = 95.0;
+        b.low[3] = 94.0;
+        b.high[3] = 96.0;
+        let (_, tr, _) = with_stops(&b, &actions, rule, 0.0);
+        approx(tr[0].exit_price, 95.0);
+        approx(tr[0].pnl, 45.0);
+        b.open[3] = 100.0;
+        b.high[3] = 104.0;
+        b.low[3] = 95.0;
+        let (_, tr, _) = with_stops(&b, &actions, rule, 0.0);
+        approx(tr[0].exit_price, 103.0);
+    }
+
+    /// With commission 1 %: entry at 100 buys ⌊999.99…/101⌋ = 9 units for 9 commission (cash
+    /// 991). The 3 % stop fills at 97 on bar 2: exit commission 9·97·0.01 = 8.73, cash
+    /// 991 − 27 − 8.73 = 955.27, pnl −27 − 17.73 = −44.73. A later `Long` action (bar 3)
+    /// opens a new trade at bar 4's open: stops do not block the strategy's own orders.
+    #[test]
+    fn stop_exits_pay_commission_and_later_actions_reopen() {
+        let b = Bars {
+            open: vec![100.0, 100.0, 99.0, 98.0, 98.0, 99.0],
+            high: vec![100.0, 101.0, 99.5, 99.0, 99.0, 100.0],
+            low: vec![100.0, 99.0, 96.0, 97.5, 97.5, 98.5],
+            close: vec![100.0, 100.0, 98.0, 98.0, 98.5, 99.5],
+        };
+        let mut actions = long_then_hold(6);
+        actions[3] = Action::Long;
+        let (eq, tr, open) = with_stops(&b, &actions, sl(0.03), 0.01);
+        assert_eq!(tr.len(), 1);
+        assert_eq!((tr[0].entry_bar, tr[0].exit_bar), (1, 2));
+        approx(tr[0].exit_price, 97.0);
+        approx(tr[0].commission, 17.73);
+        approx(tr[0].pnl, -44.73);
+        approx(eq[2], 955.27);
+        approx(eq[3], 955.27);
+        let open = open.expect("the second trade is open");
+        assert_eq!(open.entry_bar, 4);
+    }
+
+    #[test]
+    fn no_stop_rule_changes_nothing() {
+        let s = crate::engine::data::sample_series(500, 3);
+        let actions: Vec<Action> = (0..s.len())
+            .map(|i| match i % 17 {
+                0 => Action::Long,
+                5 => Action::Short,
+                11 => Action::Flat,
+                _ => Action::Hold,
+            })
+            .collect();
+        let (mut e1, mut t1, mut e2, mut t2) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        let a = Sim::new(
+            bars(&s.open, &s.close, &actions),
+            3,
+            1e4,
+            0.002,
+            &mut e1,
+            &mut t1,
+        )
+        .finish();
+        let b = Sim::new(
+            bars(&s.open, &s.close, &actions),
+            3,
+            1e4,
+            0.002,
+            &mut e2,
+            &mut t2,
+        )
+        .with_stops(&s.high, &s.low, StopRule::NONE)
+        .finish();
+        assert_eq!(a, b);
+        assert_eq!(e1, e2);
+        assert_eq!(t1, t2);
+        // With a stop the path differs (there are stop exits on this data).
+        let (mut e3, mut t3) = (Vec::new(), Vec::new());
+        Sim::new(
+            bars(&s.open, &s.close, &actions),
+            3,
+            1e4,
+            0.002,
+            &mut e3,
+            &mut t3,
+        )
+        .with_stops(&s.high, &s.low, sl(0.01))
+        .finish();
+        assert_ne!(t1, t3);
     }
 }

@@ -147,6 +147,210 @@ fn rolling_extreme_prev(x: &[f64], n: usize, keeps: impl Fn(f64, f64) -> bool) -
     out
 }
 
+/// Calls `f(segment, out_segment)` for every maximal run of non-NaN values of `x`; the rest of
+/// the output stays NaN. Rolling indicators built on it see only finite input and restart their
+/// warm-up after a NaN (which data never has: only a derived series such as `0 / 0` can).
+fn by_segments(x: &[f64], mut f: impl FnMut(&[f64], &mut [f64])) -> Vec<f64> {
+    let mut out = vec![f64::NAN; x.len()];
+    let mut i = 0;
+    while i < x.len() {
+        if x[i].is_nan() {
+            i += 1;
+            continue;
+        }
+        let j = x[i..]
+            .iter()
+            .position(|v| v.is_nan())
+            .map_or(x.len(), |p| i + p);
+        f(&x[i..j], &mut out[i..j]);
+        i = j;
+    }
+    out
+}
+
+/// Exponential moving average with `α = 2 / (n + 1)`, seeded with the plain mean of the first
+/// `n` values: `ema[f+n-1] = mean(x[f..f+n])` where `f` is the first non-NaN bar, then
+/// `ema[i] = (1 - α)·ema[i-1] + α·x[i]`. NaN before the seed; a NaN later in the input makes the
+/// rest NaN (recursive smoothing cannot forget it).
+pub fn ema(x: &[f64], n: usize) -> Vec<f64> {
+    let mut out = vec![f64::NAN; x.len()];
+    let f = warmup_or_len(x);
+    if n == 0 || x.len() < f + n {
+        return out;
+    }
+    let seed = f + n - 1;
+    let mut e = x[f..=seed].iter().sum::<f64>() / n as f64;
+    out[seed] = e;
+    let alpha = 2.0 / (n as f64 + 1.0);
+    for i in seed + 1..x.len() {
+        e = (1.0 - alpha) * e + alpha * x[i];
+        out[i] = e;
+    }
+    out
+}
+
+/// Linearly weighted moving average: weights `1, 2, …, n` from the oldest to the newest of the
+/// last `n` values, divided by `n(n+1)/2`; NaN for the first `n - 1` bars (of each NaN-free run).
+/// Running sums, O(n).
+pub fn wma(x: &[f64], n: usize) -> Vec<f64> {
+    by_segments(x, |x, out| {
+        if n == 0 || x.len() < n {
+            return;
+        }
+        let denom = (n * (n + 1)) as f64 / 2.0;
+        let (mut sum, mut weighted) = (0.0, 0.0);
+        for (k, v) in x[..n].iter().enumerate() {
+            sum += v;
+            weighted += (k + 1) as f64 * v;
+        }
+        out[n - 1] = weighted / denom;
+        for i in n..x.len() {
+            // Every weight drops by one (−sum of the old window), the new value enters with n.
+            weighted += n as f64 * x[i] - sum;
+            sum += x[i] - x[i - n];
+            out[i] = weighted / denom;
+        }
+    })
+}
+
+/// Wilder's RSI of any series (see [`rsi`]), starting at its first non-NaN bar.
+pub fn rsi_of(x: &[f64], n: usize) -> Vec<f64> {
+    let f = warmup_or_len(x);
+    if f == 0 {
+        return rsi(x, n);
+    }
+    let mut out = vec![f64::NAN; x.len()];
+    if f < x.len() {
+        let tail = rsi(&x[f..], n);
+        out[f..].copy_from_slice(&tail);
+    }
+    out
+}
+
+/// Population standard deviation (divisor `n`) of the last `n` values, as Bollinger bands use
+/// it; NaN for the first `n - 1` bars. Rolling Welford updates, O(n); tiny negative variances
+/// from rounding are clamped to 0.
+pub fn stdev(x: &[f64], n: usize) -> Vec<f64> {
+    by_segments(x, |x, out| {
+        if n == 0 || x.len() < n {
+            return;
+        }
+        let (mut mean, mut m2) = (0.0_f64, 0.0_f64);
+        for (k, &v) in x[..n].iter().enumerate() {
+            let d = v - mean;
+            mean += d / (k + 1) as f64;
+            m2 += d * (v - mean);
+        }
+        out[n - 1] = (m2.max(0.0) / n as f64).sqrt();
+        for i in n..x.len() {
+            // Replace x[i-n] by x[i]: mean moves by (new - old)/n, M2 by the matching cross term.
+            let (old, new) = (x[i - n], x[i]);
+            let new_mean = mean + (new - old) / n as f64;
+            m2 += (new - old) * (new - new_mean + old - mean);
+            mean = new_mean;
+            out[i] = (m2.max(0.0) / n as f64).sqrt();
+        }
+    })
+}
+
+/// `(x - sma(x, n)) / stdev(x, n)`: how many standard deviations `x` is from its mean. ±∞ or
+/// NaN where the window is constant (standard deviation 0).
+pub fn zscore(x: &[f64], n: usize) -> Vec<f64> {
+    let m = sma(x, n);
+    let s = stdev(x, n);
+    x.iter()
+        .zip(m.iter().zip(&s))
+        .map(|(v, (m, s))| (v - m) / s)
+        .collect()
+}
+
+/// Highest of the last `n` values *including* the current bar (`max(x[i-n+1..=i])`); NaN for
+/// the first `n - 1` bars. Monotonic deque, O(n).
+pub fn highest(x: &[f64], n: usize) -> Vec<f64> {
+    by_segments(x, |x, out| rolling_extreme(x, n, out, |a, b| a >= b))
+}
+
+/// Lowest of the last `n` values including the current bar; NaN for the first `n - 1` bars.
+pub fn lowest(x: &[f64], n: usize) -> Vec<f64> {
+    by_segments(x, |x, out| rolling_extreme(x, n, out, |a, b| a <= b))
+}
+
+fn rolling_extreme(x: &[f64], n: usize, out: &mut [f64], keeps: impl Fn(f64, f64) -> bool) {
+    if n == 0 {
+        return;
+    }
+    let mut dq: VecDeque<usize> = VecDeque::new();
+    for i in 0..x.len() {
+        while let Some(&b) = dq.back() {
+            if keeps(x[i], x[b]) {
+                dq.pop_back();
+            } else {
+                break;
+            }
+        }
+        dq.push_back(i);
+        while let Some(&f) = dq.front() {
+            if f + n <= i {
+                dq.pop_front();
+            } else {
+                break;
+            }
+        }
+        if i + 1 >= n {
+            out[i] = x[dq[0]];
+        }
+    }
+}
+
+/// Rate of change in percent: `100·(x[i] / x[i-n] - 1)`; NaN for the first `n` bars.
+pub fn roc(x: &[f64], n: usize) -> Vec<f64> {
+    let mut out = vec![f64::NAN; x.len()];
+    for i in n..x.len() {
+        out[i] = 100.0 * (x[i] / x[i - n] - 1.0);
+    }
+    out
+}
+
+/// Average true range, Wilder's smoothing (as TA-Lib's `ATR`): true range
+/// `tr[i] = max(high[i] - low[i], |high[i] - close[i-1]|, |low[i] - close[i-1]|)` for `i ≥ 1`;
+/// `atr[n] = mean(tr[1..=n])`, then `atr[i] = (atr[i-1]·(n-1) + tr[i]) / n`. NaN for the first
+/// `n` bars.
+pub fn atr(high: &[f64], low: &[f64], close: &[f64], n: usize) -> Vec<f64> {
+    let len = high.len().min(low.len()).min(close.len());
+    let mut out = vec![f64::NAN; len];
+    if n == 0 || len <= n {
+        return out;
+    }
+    let tr = |i: usize| {
+        let pc = close[i - 1];
+        (high[i] - low[i])
+            .max((high[i] - pc).abs())
+            .max((low[i] - pc).abs())
+    };
+    let mut a = (1..=n).map(tr).sum::<f64>() / n as f64;
+    out[n] = a;
+    let k = n as f64;
+    for (i, o) in out.iter_mut().enumerate().skip(n + 1) {
+        a = (a * (k - 1.0) + tr(i)) / k;
+        *o = a;
+    }
+    out
+}
+
+/// `x` delayed by `k` bars: `out[i] = x[i - k]`, NaN for `i < k`.
+pub fn shift(x: &[f64], k: usize) -> Vec<f64> {
+    let mut out = vec![f64::NAN; x.len()];
+    if k < x.len() {
+        out[k..].copy_from_slice(&x[..x.len() - k]);
+    }
+    out
+}
+
+/// Index of the first non-NaN value, `x.len()` when there is none.
+fn warmup_or_len(x: &[f64]) -> usize {
+    x.iter().position(|v| !v.is_nan()).unwrap_or(x.len())
+}
+
 /// Index of the first non-NaN value (0 when all are NaN), as backtesting.py's
 /// `_indicator_warmup_nbars` (`np.isnan(x).argmin()`) measures an indicator's warm-up.
 pub fn warmup(x: &[f64]) -> usize {
@@ -210,5 +414,114 @@ mod tests {
         assert_eq!(&hi[3..], &[4.0, 4.0, 5.0, 9.0]);
         assert_eq!(&lo[3..], &[1.0, 1.0, 1.0, 1.0]);
         assert_eq!(warmup(&hi), 3);
+    }
+
+    fn naive<F: Fn(&[f64]) -> f64>(x: &[f64], n: usize, f: F) -> Vec<f64> {
+        (0..x.len())
+            .map(|i| {
+                if i + 1 >= n {
+                    f(&x[i + 1 - n..=i])
+                } else {
+                    f64::NAN
+                }
+            })
+            .collect()
+    }
+
+    fn assert_close_all(a: &[f64], b: &[f64], tol: f64) {
+        assert_eq!(a.len(), b.len());
+        for (i, (x, y)) in a.iter().zip(b).enumerate() {
+            assert!(
+                (x.is_nan() && y.is_nan()) || (x - y).abs() <= tol * (1.0 + y.abs()),
+                "bar {i}: {x} vs {y}"
+            );
+        }
+    }
+
+    fn wavy(n: usize) -> Vec<f64> {
+        (0..n)
+            .map(|i| 100.0 + ((i * 37) % 101) as f64 * 0.37 - (i % 7) as f64)
+            .collect()
+    }
+
+    #[test]
+    fn ema_is_seeded_with_the_mean_then_smoothed() {
+        // n = 3, α = 0.5: seed at bar 2 = (1+2+3)/3 = 2; bar 3: 0.5·2 + 0.5·10 = 6; bar 4: 0.5·6 + 0.5·0 = 3.
+        let e = ema(&[1.0, 2.0, 3.0, 10.0, 0.0], 3);
+        assert!(e[0].is_nan() && e[1].is_nan());
+        assert_eq!(&e[2..], &[2.0, 6.0, 3.0]);
+        // Leading NaN (a nested indicator): the seed moves with it.
+        let e = ema(&[f64::NAN, 1.0, 2.0, 3.0, 10.0], 3);
+        assert!(e[2].is_nan());
+        assert_eq!(&e[3..], &[2.0, 6.0]);
+    }
+
+    #[test]
+    fn wma_stdev_extremes_agree_with_naive_windows() {
+        let x = wavy(400);
+        for n in [1, 2, 5, 33] {
+            let w = naive(&x, n, |s| {
+                let d = (s.len() * (s.len() + 1)) as f64 / 2.0;
+                s.iter()
+                    .enumerate()
+                    .map(|(k, v)| (k + 1) as f64 * v)
+                    .sum::<f64>()
+                    / d
+            });
+            assert_close_all(&wma(&x, n), &w, 1e-9);
+            let sd = naive(&x, n, |s| {
+                let m = s.iter().sum::<f64>() / s.len() as f64;
+                (s.iter().map(|v| (v - m) * (v - m)).sum::<f64>() / s.len() as f64).sqrt()
+            });
+            assert_close_all(&stdev(&x, n), &sd, 1e-7);
+            let hi = naive(&x, n, |s| s.iter().copied().fold(f64::MIN, f64::max));
+            let lo = naive(&x, n, |s| s.iter().copied().fold(f64::MAX, f64::min));
+            assert_eq!(highest(&x, n)[n - 1..], hi[n - 1..]);
+            assert_eq!(lowest(&x, n)[n - 1..], lo[n - 1..]);
+        }
+        // WMA of 1,2,3 with n = 3: (1 + 4 + 9) / 6.
+        assert_eq!(wma(&[1.0, 2.0, 3.0], 3)[2], 14.0 / 6.0);
+        // Population standard deviation of 2,4,4,4,5,5,7,9 is 2.
+        let s = stdev(&[2.0, 4.0, 4.0, 4.0, 5.0, 5.0, 7.0, 9.0], 8);
+        assert!((s[7] - 2.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn highest_includes_the_current_bar_and_shift_gives_the_previous_window() {
+        let x = [3.0, 1.0, 4.0, 1.0, 5.0, 9.0, 2.0];
+        let h = highest(&x, 3);
+        assert!(h[1].is_nan());
+        assert_eq!(&h[2..], &[4.0, 4.0, 5.0, 9.0, 9.0]);
+        // highest(x, n)[1] is the Donchian band of the previous n bars.
+        let prev = shift(&highest(&x, 3), 1);
+        let want = rolling_max_prev(&x, 3);
+        assert_eq!(prev[3..], want[3..]);
+        assert!(prev[2].is_nan() && want[2].is_nan());
+    }
+
+    #[test]
+    fn roc_atr_zscore_and_rsi_of_match_hand_values() {
+        let r = roc(&[100.0, 110.0, 121.0], 1);
+        assert!(r[0].is_nan());
+        assert!((r[1] - 10.0).abs() < 1e-12 && (r[2] - 10.0).abs() < 1e-12);
+        // TR: bar 1 = max(12-9, |12-10|, |9-10|) = 3; bar 2 = max(11-10, |11-11|, |10-11|) = 1;
+        // bar 3 = max(15-12, |15-10.5|, |12-10.5|) = 4.5. ATR(2): bar 2 = 2, bar 3 = (2 + 4.5)/2.
+        let a = atr(
+            &[10.0, 12.0, 11.0, 15.0],
+            &[9.0, 9.0, 10.0, 12.0],
+            &[10.0, 11.0, 10.5, 14.0],
+            2,
+        );
+        assert!(a[1].is_nan());
+        assert_eq!(&a[2..], &[2.0, 3.25]);
+        // zscore of 1,2,3 (n = 3): (3 - 2) / sqrt(2/3).
+        let z = zscore(&[1.0, 2.0, 3.0], 3);
+        assert!((z[2] - 1.0 / (2.0f64 / 3.0).sqrt()).abs() < 1e-12);
+        let x = wavy(100);
+        assert_eq!(rsi_of(&x, 14)[14..], rsi(&x, 14)[14..]);
+        let mut lead = vec![f64::NAN; 3];
+        lead.extend_from_slice(&x[..97]);
+        assert!(rsi_of(&lead, 14)[..17].iter().all(|v| v.is_nan()));
+        assert_eq!(rsi_of(&lead, 14)[17..], rsi(&x[..97], 14)[14..]);
     }
 }

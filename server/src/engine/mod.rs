@@ -15,6 +15,7 @@ pub mod metrics;
 pub mod optimize;
 pub mod progress;
 pub mod robustness;
+pub mod rules;
 pub mod search_robustness;
 pub mod strategy;
 pub mod train;

@@ -19,15 +19,16 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use app::model::research::{
-    Constraint, FullGrid, GridSpec, Heatmap, Limits, Metric, OptimizeRequest, OptimizeResult,
-    RunSummary, Stats,
+    BacktestReport, Constraint, FullGrid, GridSpec, Heatmap, Limits, Metric, OptimizeRequest,
+    OptimizeResult, RobustnessConfig, RunSummary, Stats, StrategyKind,
 };
 
-use super::backtest::{equity_points, full_report, simulate_run, RunSpec, Scratch};
+use super::backtest::{equity_points, full_report, simulate_run, RunSpec, Scratch, SimOutcome};
 use super::data::Series;
 use super::metrics::{metric_value, TimeInfo};
 use super::progress::{Flow, ProgressSink};
 use super::robustness::plateau_scores;
+use super::rules::{for_each_combination, ColumnCache, Program, RuleGrid};
 use super::search_robustness::search_robustness;
 use super::strategy::{indicator_keys, IndicatorCache};
 use super::EngineError;
@@ -79,13 +80,34 @@ pub struct Money {
 }
 
 /// An expanded grid bound to a series: the admissible runs and the shared indicator cache.
+///
+/// The strategy is a built-in ([`Sweep::new`]) or a rule-language program
+/// ([`Sweep::for_rules`]); everything downstream (evaluation, full statistics, heatmap, full
+/// grid, robustness, walk-forward) works the same for both.
 pub struct Sweep<'a> {
     series: &'a Series,
-    grid: &'a GridSpec,
+    /// Values per parameter, declaration order.
+    axes: &'a [Vec<f64>],
+    /// Parameter names, declaration order.
+    names: Vec<String>,
+    /// Combinations before constraints.
+    product: u64,
     /// Combination number (before constraints) of each admissible run, in run order.
     runs: Vec<u64>,
-    cache: IndicatorCache,
+    source: Source<'a>,
     money: Money,
+}
+
+/// What a sweep runs.
+enum Source<'a> {
+    Builtin {
+        kind: StrategyKind,
+        cache: IndicatorCache,
+    },
+    Rules {
+        program: &'a Program,
+        cache: ColumnCache,
+    },
 }
 
 impl<'a> Sweep<'a> {
@@ -122,9 +144,48 @@ impl<'a> Sweep<'a> {
         }
         Sweep {
             series,
-            grid,
+            axes: &grid.axes,
+            names: grid
+                .strategy
+                .params()
+                .iter()
+                .map(|p| p.name.to_string())
+                .collect(),
+            product: grid.product,
             runs,
-            cache,
+            source: Source::Builtin {
+                kind: grid.strategy,
+                cache,
+            },
+            money,
+        }
+    }
+
+    /// The sweep of a rule-language `program` over `grid` (from [`Program::grid`]): the
+    /// admissible runs, and every column they need computed once into a shared cache.
+    pub fn for_rules(
+        series: &'a Series,
+        program: &'a Program,
+        grid: &'a RuleGrid,
+        money: Money,
+    ) -> Self {
+        let mut runs = Vec::with_capacity(grid.runs as usize);
+        let mut raw = 0u64;
+        for_each_combination(&grid.axes, |values| {
+            if program.in_grid(grid, values) {
+                runs.push(raw);
+            }
+            raw += 1;
+        });
+        let mut cache = ColumnCache::default();
+        cache.fill_grid(&program.plan, series, &grid.axes, &runs);
+        Sweep {
+            series,
+            axes: &grid.axes,
+            names: program.params.iter().map(|p| p.name.clone()).collect(),
+            product: grid.product,
+            runs,
+            source: Source::Rules { program, cache },
             money,
         }
     }
@@ -141,14 +202,14 @@ impl<'a> Sweep<'a> {
 
     /// Parameter values of run `k` (declaration order).
     pub fn values(&self, k: usize, out: &mut Vec<f64>) {
-        self.grid.combination(self.runs[k], out);
+        decode(self.axes, self.runs[k], out);
     }
 
     /// Parameter map of run `k`.
     pub fn params(&self, k: usize) -> BTreeMap<String, f64> {
         let mut v = Vec::new();
         self.values(k, &mut v);
-        self.grid.to_map(&v)
+        self.names.iter().cloned().zip(v).collect()
     }
 
     fn spec(&self, a: usize, b: usize) -> RunSpec<'a> {
@@ -159,6 +220,18 @@ impl<'a> Sweep<'a> {
             cash: self.money.cash,
             commission: self.money.commission,
             long_only: self.money.long_only,
+        }
+    }
+
+    /// Derives the actions of the run with parameter `values` and simulates it into `scratch`.
+    #[inline]
+    fn run(&self, values: &[f64], spec: &RunSpec<'_>, scratch: &mut Scratch) -> SimOutcome {
+        match &self.source {
+            Source::Builtin { kind, cache } => {
+                let prepared = cache.prepare(self.series, *kind, values);
+                simulate_run(spec, &prepared, scratch)
+            }
+            Source::Rules { program, cache } => program.simulate(cache, values, spec, scratch),
         }
     }
 
@@ -189,8 +262,7 @@ impl<'a> Sweep<'a> {
                         return f64::NAN;
                     }
                     self.values(k, values);
-                    let prepared = self.cache.prepare(self.series, self.grid.strategy, values);
-                    simulate_run(&spec, &prepared, scratch);
+                    self.run(values, &spec, scratch);
                     let m = metric_value(
                         metric,
                         &scratch.equity,
@@ -222,8 +294,7 @@ impl<'a> Sweep<'a> {
         values: &mut Vec<f64>,
     ) {
         self.values(k, values);
-        let prepared = self.cache.prepare(self.series, self.grid.strategy, values);
-        simulate_run(&self.spec(a, b), &prepared, scratch);
+        self.run(values, &self.spec(a, b), scratch);
     }
 
     /// Combination number (before constraints) of run `k`.
@@ -233,14 +304,51 @@ impl<'a> Sweep<'a> {
 
     /// Full statistics of run `k` over bars `[a, b)`, and its equity curve (window-relative).
     pub fn full(&self, k: usize, a: usize, b: usize) -> (Stats, Vec<f64>) {
+        let (rep, equity) = self.full_report(k, a, b);
+        (rep.stats, equity)
+    }
+
+    /// The full backtest report of run `k` over bars `[a, b)` (trades included), and its
+    /// equity curve (window-relative).
+    pub fn full_report(&self, k: usize, a: usize, b: usize) -> (BacktestReport, Vec<f64>) {
         let mut values = Vec::new();
         self.values(k, &mut values);
-        let prepared = self.cache.prepare(self.series, self.grid.strategy, &values);
         let spec = self.spec(a, b);
         let mut scratch = Scratch::default();
-        let outcome = simulate_run(&spec, &prepared, &mut scratch);
+        let outcome = self.run(&values, &spec, &mut scratch);
         let rep = full_report(&spec, &scratch, &outcome);
-        (rep.stats, scratch.equity)
+        (rep, scratch.equity)
+    }
+
+    /// Metric over the first two varying parameters (best over any others); see [`Heatmap`].
+    pub fn heatmap(&self, metrics: &[f64]) -> Heatmap {
+        heatmap_of(self.axes, &self.names, &self.runs, metrics)
+    }
+
+    /// The metric of every grid combination (NaN where not admissible): see [`FullGrid`].
+    pub fn full_grid(&self, metrics: &[f64]) -> FullGrid {
+        let mut values = vec![f64::NAN; self.product as usize];
+        for (k, &m) in metrics.iter().enumerate() {
+            values[self.runs[k] as usize] = m;
+        }
+        FullGrid {
+            params: self.names.clone(),
+            axes: self.axes.to_vec(),
+            values,
+        }
+    }
+}
+
+/// Decodes combination number `raw` (0-based, before constraints) of `axes` into values, last
+/// axis fastest (as [`GridSpec::combination`]).
+fn decode(axes: &[Vec<f64>], raw: u64, out: &mut Vec<f64>) {
+    out.clear();
+    out.resize(axes.len(), 0.0);
+    let mut r = raw;
+    for d in (0..axes.len()).rev() {
+        let len = axes[d].len() as u64;
+        out[d] = axes[d][(r % len) as usize];
+        r /= len;
     }
 }
 
@@ -273,23 +381,32 @@ pub fn best_index(metrics: &[f64]) -> usize {
 
 /// Metric over the first two varying parameters (best over any others); see [`Heatmap`].
 pub fn heatmap(grid: &GridSpec, sweep: &Sweep<'_>, metrics: &[f64]) -> Heatmap {
-    let params = grid.strategy.params();
-    let varying = grid.varying();
+    let names: Vec<String> = grid
+        .strategy
+        .params()
+        .iter()
+        .map(|p| p.name.to_string())
+        .collect();
+    heatmap_of(&grid.axes, &names, &sweep.runs, metrics)
+}
+
+fn heatmap_of(axes: &[Vec<f64>], names: &[String], runs: &[u64], metrics: &[f64]) -> Heatmap {
+    let varying: Vec<usize> = (0..axes.len()).filter(|&d| axes[d].len() > 1).collect();
     let x = varying.first().copied().unwrap_or(0);
     let y = varying.get(1).copied();
-    let x_values = grid.axes[x].clone();
-    let y_values = y.map(|d| grid.axes[d].clone()).unwrap_or_else(|| vec![0.0]);
+    let x_values = axes[x].clone();
+    let y_values = y.map(|d| axes[d].clone()).unwrap_or_else(|| vec![0.0]);
     let mut cells = vec![vec![f64::NAN; x_values.len()]; y_values.len()];
     // Mixed-radix digits of a combination number, last parameter fastest.
     let digit = |raw: u64, d: usize| -> usize {
-        let below: u64 = grid.axes[d + 1..].iter().map(|a| a.len() as u64).product();
-        ((raw / below) % grid.axes[d].len() as u64) as usize
+        let below: u64 = axes[d + 1..].iter().map(|a| a.len() as u64).product();
+        ((raw / below) % axes[d].len() as u64) as usize
     };
     for (k, &m) in metrics.iter().enumerate() {
         if m.is_nan() {
             continue;
         }
-        let raw = sweep.runs[k];
+        let raw = runs[k];
         let xi = digit(raw, x);
         let yi = y.map(|d| digit(raw, d)).unwrap_or(0);
         let c = &mut cells[yi][xi];
@@ -298,9 +415,9 @@ pub fn heatmap(grid: &GridSpec, sweep: &Sweep<'_>, metrics: &[f64]) -> Heatmap {
         }
     }
     Heatmap {
-        x_param: params[x].name.to_string(),
+        x_param: names[x].clone(),
         x_values,
-        y_param: y.map(|d| params[d].name.to_string()),
+        y_param: y.map(|d| names[d].clone()),
         y_values,
         cells: cells
             .into_iter()
@@ -368,6 +485,36 @@ pub fn run_optimize_resumable(
         long_only: req.long_only,
     };
     let sweep = Sweep::new(series, &grid, req.constraint.as_ref(), money);
+    optimize_sweep(
+        series,
+        &sweep,
+        &SweepJob {
+            metric: req.metric,
+            top_n: req.top_n,
+            robustness: &req.robustness,
+        },
+        resume,
+        sink,
+    )
+}
+
+/// What an optimization asks of its sweep besides the grid.
+pub(crate) struct SweepJob<'r> {
+    pub metric: Metric,
+    pub top_n: usize,
+    pub robustness: &'r RobustnessConfig,
+}
+
+/// The optimization over a built sweep: metrics in checkpointed blocks, ranking, top runs,
+/// heatmap, full grid, plateaus, robust best and the robustness step. Shared by the built-ins
+/// and rule-language programs.
+pub(crate) fn optimize_sweep(
+    series: &Series,
+    sweep: &Sweep<'_>,
+    job: &SweepJob<'_>,
+    resume: Option<OptimizeCheckpoint>,
+    sink: &mut dyn ProgressSink,
+) -> Result<Resumed<OptimizeResult>, EngineError> {
     let n = sweep.len() as u64;
     let mut metrics = match resume {
         None => Vec::with_capacity(n as usize),
@@ -399,7 +546,7 @@ pub fn run_optimize_resumable(
         let from = metrics.len();
         // Blocks are aligned to the grid, not to where a resumed run starts.
         let to = ((from as u64 / block + 1) * block).min(n) as usize;
-        let part = sweep.evaluate(from..to, 0, series.len(), &time, req.metric, &on_run)?;
+        let part = sweep.evaluate(from..to, 0, series.len(), &time, job.metric, &on_run)?;
         metrics.extend(part);
         let done = metrics.len() as u64;
         if done < n {
@@ -422,11 +569,11 @@ pub fn run_optimize_resumable(
             field: "grid".into(),
             message: "the grid has no runs".into(),
         })?;
-    let full_grid = full_grid(&grid, &sweep, &metrics);
-    let dims: Vec<usize> = grid.axes.iter().map(Vec::len).collect();
+    let full_grid = sweep.full_grid(&metrics);
+    let dims: Vec<usize> = sweep.axes.iter().map(Vec::len).collect();
     let plateaus = plateau_scores(&full_grid.values, &dims).ok();
     let plateau_of = |k: usize| plateaus.as_ref().and_then(|p| p[sweep.raw(k) as usize]);
-    let top_idx: Vec<usize> = order.iter().take(req.top_n.max(1)).copied().collect();
+    let top_idx: Vec<usize> = order.iter().take(job.top_n.max(1)).copied().collect();
     let top_stats: Vec<Stats> = top_idx
         .par_iter()
         .map(|&k| sweep.full(k, 0, series.len()).0)
@@ -442,19 +589,19 @@ pub fn run_optimize_resumable(
         .zip(top_stats)
         .map(|(&k, stats)| summary(k, stats))
         .collect();
-    let robust_best = robust_best_index(&metrics, |k| plateau_of(k))
+    let robust_best = robust_best_index(&metrics, plateau_of)
         .map(|k| summary(k, sweep.full(k, 0, series.len()).0));
     let (best_stats, best_curve) = sweep.full(best_k, 0, series.len());
-    let robustness = if req.robustness.enabled {
+    let robustness = if job.robustness.enabled {
         // A phase of its own: "Robustness i/N" after "Run N/N".
         sink.begin_phase();
         let report = |d: u64, t: u64| sink.report(d, t, format_args!("Robustness {d}/{t}"));
         Some(search_robustness(
-            &sweep,
+            sweep,
             (0, series.len()),
             &metrics,
             best_k,
-            &req.robustness,
+            job.robustness,
             &report,
         )?)
     } else {
@@ -462,11 +609,11 @@ pub fn run_optimize_resumable(
     };
     Ok(Resumed {
         result: OptimizeResult {
-            metric: req.metric,
+            metric: job.metric,
             best_params: sweep.params(best_k),
             best_stats,
             top,
-            grid: heatmap(&grid, &sweep, &metrics),
+            grid: sweep.heatmap(&metrics),
             total_runs: n,
             best_equity: equity_points(&series.ts, &best_curve),
             robust_best,

@@ -1,0 +1,216 @@
+//! Running a checked program: one simulated run, the backtest job and the optimization job.
+
+use std::collections::BTreeMap;
+
+use app::model::research::{
+    BacktestReport, Constraint, Limits, Metric, OptimizeResult, ParamRange, RobustnessConfig,
+    MAX_CASH, MAX_COMMISSION,
+};
+use app::model::FieldError;
+
+use super::super::backtest::{
+    full_report, simulate_actions, simulate_actions_reporting, RunSpec, Scratch, SimOutcome,
+};
+use super::super::data::Series;
+use super::super::optimize::{optimize_sweep, Money, OptimizeCheckpoint, Resumed, Sweep, SweepJob};
+use super::super::progress::{report, ProgressSink};
+use super::super::EngineError;
+use super::{ColumnCache, Program};
+
+impl Program {
+    /// A cache holding every column the run with `values` needs (for single runs; sweeps fill
+    /// one cache for all their runs).
+    pub fn cache_for(&self, series: &Series, values: &[f64]) -> ColumnCache {
+        let mut c = ColumnCache::default();
+        c.fill(&self.plan, series, [values]);
+        c
+    }
+
+    /// Fills `scratch.actions` for the run with parameter `values` over `spec`'s window and
+    /// simulates it (with the program's stops) into `scratch`. `cache` must hold the run's
+    /// columns ([`Program::cache_for`], or a sweep's cache).
+    pub fn simulate(
+        &self,
+        cache: &ColumnCache,
+        values: &[f64],
+        spec: &RunSpec<'_>,
+        scratch: &mut Scratch,
+    ) -> SimOutcome {
+        let (start, stops) = self.plan.actions(
+            spec.series,
+            cache,
+            values,
+            spec.long_only,
+            self.reenter,
+            (spec.a, spec.b),
+            &mut scratch.rules,
+            &mut scratch.actions,
+        );
+        simulate_actions(spec, start, stops, scratch)
+    }
+}
+
+fn check_money(cash: f64, commission: f64) -> Result<(), FieldError> {
+    if !(cash.is_finite() && cash > 0.0 && cash <= MAX_CASH) {
+        return Err(FieldError::new(
+            "cash",
+            format!("starting cash must be > 0 and at most 1e12, got {cash}"),
+        ));
+    }
+    if !(commission.is_finite() && (0.0..MAX_COMMISSION).contains(&commission)) {
+        return Err(FieldError::new(
+            "commission",
+            format!("commission rate must be at least 0 and below 0.1 (10%), got {commission}"),
+        ));
+    }
+    Ok(())
+}
+
+fn invalid(e: FieldError) -> EngineError {
+    e.into()
+}
+
+fn check_series(series: &Series) -> Result<(), EngineError> {
+    series.check().map_err(|m| EngineError::InvalidInput {
+        field: "dataset_id".into(),
+        message: m,
+    })
+}
+
+/// A backtest of a rule program (the program itself is passed beside it).
+#[derive(Clone, Debug, PartialEq)]
+pub struct RuleBacktestRequest {
+    /// Parameter values by name; missing ones take their default.
+    pub params: BTreeMap<String, f64>,
+    /// Starting cash.
+    pub cash: f64,
+    /// Commission rate.
+    pub commission: f64,
+    /// Long-only mode.
+    pub long_only: bool,
+}
+
+/// An optimization of a rule program (the program itself is passed beside it).
+#[derive(Clone, Debug, PartialEq)]
+pub struct RuleOptimizeRequest {
+    /// Values to try per parameter; parameters left out stay at their default.
+    pub grid: BTreeMap<String, ParamRange>,
+    /// An extra constraint between two parameters.
+    pub constraint: Option<Constraint>,
+    /// Metric to maximize.
+    pub metric: Metric,
+    /// How many of the best runs get full statistics.
+    pub top_n: usize,
+    /// Starting cash.
+    pub cash: f64,
+    /// Commission rate.
+    pub commission: f64,
+    /// Long-only mode.
+    pub long_only: bool,
+    /// The robustness step.
+    pub robustness: RobustnessConfig,
+}
+
+/// Runs one backtest of `program`: as [`run_backtest`](super::super::run_backtest) for the
+/// built-ins (progress "Bar i/N" every 1,024 bars and at the end; validation first).
+pub fn run_rule_backtest(
+    series: &Series,
+    program: &Program,
+    req: &RuleBacktestRequest,
+    sink: &mut dyn ProgressSink,
+) -> Result<BacktestReport, EngineError> {
+    let sink: &dyn ProgressSink = sink;
+    check_series(series)?;
+    check_money(req.cash, req.commission).map_err(invalid)?;
+    let values = program
+        .resolve_params(&req.params, "params")
+        .map_err(invalid)?;
+    program
+        .validate_against_bars(&values, series.len(), "params")
+        .map_err(invalid)?;
+    let cache = program.cache_for(series, &values);
+    let spec = RunSpec {
+        series,
+        a: 0,
+        b: series.len(),
+        cash: req.cash,
+        commission: req.commission,
+        long_only: req.long_only,
+    };
+    let n = series.len() as u64;
+    report(sink, 0, n, format_args!("Bar 0/{n}"))?;
+    let mut scratch = Scratch::default();
+    let (start, stops) = program.plan.actions(
+        series,
+        &cache,
+        &values,
+        req.long_only,
+        program.reenter,
+        (0, series.len()),
+        &mut scratch.rules,
+        &mut scratch.actions,
+    );
+    let outcome =
+        simulate_actions_reporting(&spec, start, stops, &mut scratch, &mut |done, total| {
+            report(
+                sink,
+                done as u64,
+                total as u64,
+                format_args!("Bar {done}/{total}"),
+            )
+        })?;
+    let rep = full_report(&spec, &scratch, &outcome);
+    report(sink, n, n, format_args!("Bar {n}/{n}"))?;
+    Ok(rep)
+}
+
+/// Runs a grid search of `program`: as `run_optimize_resumable` for the built-ins (same
+/// progress, checkpoints, ranking, heatmap, full grid, plateaus, robustness).
+pub fn run_rule_optimize(
+    series: &Series,
+    program: &Program,
+    req: &RuleOptimizeRequest,
+    resume: Option<OptimizeCheckpoint>,
+    sink: &mut dyn ProgressSink,
+    limits: &Limits,
+) -> Result<Resumed<OptimizeResult>, EngineError> {
+    check_series(series)?;
+    check_money(req.cash, req.commission).map_err(invalid)?;
+    req.robustness.validate().map_err(invalid)?;
+    if req.top_n == 0 || req.top_n > limits.max_top_n {
+        return Err(invalid(FieldError::new(
+            "top_n",
+            format!("must be between 1 and {}", limits.max_top_n),
+        )));
+    }
+    let grid = program
+        .grid(&req.grid, req.constraint.as_ref(), limits)
+        .map_err(invalid)?;
+    if grid.max_lookback.saturating_add(2) > series.len() {
+        return Err(invalid(FieldError::new(
+            "grid",
+            format!(
+                "the largest windows need at least {} bars but the dataset has {}",
+                grid.max_lookback.saturating_add(2),
+                series.len()
+            ),
+        )));
+    }
+    let money = Money {
+        cash: req.cash,
+        commission: req.commission,
+        long_only: req.long_only,
+    };
+    let sweep = Sweep::for_rules(series, program, &grid, money);
+    optimize_sweep(
+        series,
+        &sweep,
+        &SweepJob {
+            metric: req.metric,
+            top_n: req.top_n,
+            robustness: &req.robustness,
+        },
+        resume,
+        sink,
+    )
+}
