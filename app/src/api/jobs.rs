@@ -119,11 +119,46 @@ pub async fn get_job_log(
     call(|b| async move { b.job_log(id, lines as usize).await }).await
 }
 
-/// A job's result: `{"id": "<uuid>"}`; `result` is null until the job succeeded.
+/// A job's result: `{"id": "<uuid>"}`; `result` is null until the job succeeded. A backtest's
+/// trades are cut to the first page (`trades_total` says how many there are; the rest come
+/// from `/api/job_trades`, or all at once from `/api/jobs/<id>/result.csv`).
 #[server(prefix = "/api", endpoint = "job_result", input = Json, output = Json)]
 pub async fn get_job_result(id: String) -> Result<JobResult, ApiError> {
     let id = job_id(&id)?;
-    call(|b| async move { b.job_result(id).await }).await
+    let mut result = call(|b| async move { b.job_result(id).await }).await?;
+    if result.kind == crate::model::JobKind::Backtest {
+        if let Some(value) = result.result.as_mut() {
+            crate::model::research::trim_for_page(value);
+        }
+    }
+    Ok(result)
+}
+
+/// One page of a backtest's closed trades: `{"id": "<uuid>", "page": 2}` (100 a page; a page
+/// past the last gives the last).
+#[server(prefix = "/api", endpoint = "job_trades", input = Json, output = Json)]
+pub async fn get_job_trades(
+    id: String,
+    #[server(default)] page: Option<u32>,
+) -> Result<crate::model::research::TradePage, ApiError> {
+    let id = job_id(&id)?;
+    let result = call(|b| async move { b.job_result(id).await }).await?;
+    if result.kind != crate::model::JobKind::Backtest {
+        return Err(super::with_status(ApiError::invalid(
+            "id",
+            format!("job {id} is a {}, not a backtest", result.kind),
+        )));
+    }
+    let Some(value) = result.result else {
+        return Err(super::with_status(ApiError::Conflict {
+            message: format!("job {id} has no result yet"),
+        }));
+    };
+    crate::model::research::trade_page(&value, page.unwrap_or(1)).map_err(|e| {
+        super::with_status(ApiError::Conflict {
+            message: format!("the stored trades could not be read: {e}"),
+        })
+    })
 }
 
 /// A job's reproducibility record: `{"id": "<uuid>"}` → its full request (with `kind`, ready

@@ -267,7 +267,7 @@ fn JobResults(id: String, state: Signal<JobState>) -> impl IntoView {
                         Some(value) => view! {
                             <section class="panel" data-testid="results">
                                 <h2>"Results"</h2>
-                                <crate::components::results::JobResultView kind=r.kind result=value />
+                                <crate::components::results::JobResultView kind=r.kind result=value job_id=Some(r.id.to_string()) />
                             </section>
                         }
                         .into_any(),

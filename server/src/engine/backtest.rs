@@ -574,32 +574,14 @@ pub fn to_trade(t: &SimTrade, ts: &[i64], offset: usize) -> Trade {
     }
 }
 
-/// Most points in an equity curve sent for display.
-pub const MAX_EQUITY_POINTS: usize = 2000;
+/// Most points (about) in an equity curve sent for display.
+pub use super::downsample::MAX_POINTS as MAX_EQUITY_POINTS;
 
-/// Equity curve for display: every `⌈n / 2000⌉`-th bar plus the last; drawdown from the running
-/// peak of the *full* curve, so the deepest points are not lost to rounding of the peak.
+/// Equity curve for display, at most about [`MAX_EQUITY_POINTS`] points whatever the number of
+/// bars: min/max buckets of equity and drawdown (see [`super::downsample`]), so the deepest
+/// drawdown and every spike survive; drawdown from the running peak of the *full* curve.
 pub fn equity_points(ts: &[i64], equity: &[f64]) -> Vec<EquityPoint> {
-    let n = equity.len().min(ts.len());
-    let stride = n.div_ceil(MAX_EQUITY_POINTS).max(1);
-    let mut peak = f64::MIN;
-    let mut out = Vec::with_capacity(n / stride + 2);
-    for i in 0..n {
-        peak = peak.max(equity[i]);
-        if i % stride == 0 || i + 1 == n {
-            let dd = if peak > 0.0 {
-                (1.0 - equity[i] / peak) * 100.0
-            } else {
-                0.0
-            };
-            out.push(EquityPoint {
-                t: ts[i],
-                equity: equity[i],
-                drawdown_pct: dd,
-            });
-        }
-    }
-    out
+    super::downsample::equity_points(ts, equity)
 }
 
 /// Runs one backtest. Progress: "Bar i/N" every [`BARS_PER_REPORT`] bars, and "Bar N/N" once
@@ -661,6 +643,7 @@ pub fn full_report(spec: &RunSpec<'_>, scratch: &Scratch, outcome: &SimOutcome) 
             .map(|t| to_trade(t, ts, spec.a))
             .collect(),
         open_trade: outcome.open_trade.map(|t| to_trade(&t, ts, spec.a)),
+        trades_total: None,
     }
 }
 

@@ -15,6 +15,7 @@ mod import;
 mod process;
 mod repro;
 mod research;
+mod results;
 mod security;
 mod store;
 mod worker;

@@ -20,6 +20,7 @@ pub mod robustness;
 pub mod scale;
 mod svg;
 pub mod tables;
+mod trade_pager;
 pub mod views;
 
 pub use charts::{EquityChart, HeatmapChart, LossChart};

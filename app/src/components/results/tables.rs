@@ -98,7 +98,7 @@ pub fn showing_note(shown: usize, total: usize, what: &str) -> Option<String> {
     })
 }
 
-fn trade_row(n: usize, t: Trade, open: bool) -> impl IntoView {
+pub(crate) fn trade_row(n: usize, t: Trade, open: bool) -> impl IntoView {
     let side = if t.size < 0 { "Short" } else { "Long" };
     view! {
         <tr class=if open { "trade trade--open" } else { "trade" }>
@@ -121,13 +121,27 @@ fn trade_row(n: usize, t: Trade, open: bool) -> impl IntoView {
 }
 
 /// The trade list, the first [`MAX_TRADE_ROWS`] rows, plus the trade still open at the end.
+/// With `job_id` and a `total` beyond the rows given (a trimmed result), the list pages through
+/// the job's trades instead ([`super::trade_pager::TradePager`]).
 #[component]
 pub fn TradeTable(
     trades: Vec<Trade>,
     /// A trade still open on the last bar (not in the statistics), shown last and marked.
     #[prop(optional_no_strip)]
     open_trade: Option<Trade>,
+    /// The job the trades belong to (for paging and the CSV download).
+    #[prop(optional_no_strip)]
+    job_id: Option<String>,
+    /// Closed trades in all, when `trades` is only the first page.
+    #[prop(optional_no_strip)]
+    total: Option<u64>,
 ) -> impl IntoView {
+    if let (Some(job_id), Some(total)) = (job_id, total.filter(|t| *t > trades.len() as u64)) {
+        return view! {
+            <super::trade_pager::TradePager job_id first=trades total open_trade />
+        }
+        .into_any();
+    }
     let total = trades.len();
     if total == 0 && open_trade.is_none() {
         return view! { <p class="muted" data-testid="trade-table">"No trades."</p> }.into_any();

@@ -27,12 +27,18 @@ fn summary_item(
 
 /// A backtest: statistics, the equity curve with drawdown, and the trades.
 #[component]
-pub fn BacktestResultView(report: BacktestReport) -> impl IntoView {
+pub fn BacktestResultView(
+    report: BacktestReport,
+    /// The job it belongs to: pages through its trades when the result was trimmed.
+    #[prop(optional_no_strip)]
+    job_id: Option<String>,
+) -> impl IntoView {
     let BacktestReport {
         stats,
         equity,
         trades,
         open_trade,
+        trades_total,
     } = report;
     let summary = view! {
         <dl class="result-summary">
@@ -56,7 +62,7 @@ pub fn BacktestResultView(report: BacktestReport) -> impl IntoView {
             </section>
             <section class="results__section">
                 <h3>"Trades"</h3>
-                <TradeTable trades=trades open_trade=open_trade />
+                <TradeTable trades=trades open_trade=open_trade job_id=job_id total=trades_total />
             </section>
         </div>
     }
@@ -288,11 +294,16 @@ fn decode<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, String> {
 /// shown with its view; a result that does not decode shows an error box instead. Demo jobs
 /// have no result type, so their JSON is shown as is.
 #[component]
-pub fn JobResultView(kind: JobKind, result: serde_json::Value) -> impl IntoView {
+pub fn JobResultView(
+    kind: JobKind,
+    result: serde_json::Value,
+    /// The job's id, for views that fetch more of the result (a backtest's trades).
+    #[prop(optional_no_strip)]
+    job_id: Option<String>,
+) -> impl IntoView {
     let decoded = match kind {
-        JobKind::Backtest => {
-            decode(result).map(|report| view! { <BacktestResultView report /> }.into_any())
-        }
+        JobKind::Backtest => decode(result)
+            .map(|report| view! { <BacktestResultView report job_id=job_id.clone() /> }.into_any()),
         JobKind::Optimize => {
             decode(result).map(|result| view! { <OptimizeResultView result /> }.into_any())
         }
@@ -309,7 +320,10 @@ pub fn JobResultView(kind: JobKind, result: serde_json::Value) -> impl IntoView 
                 seconds,
             } = r;
             let rate = if seconds > 0.0 {
-                format!("{} rows/s", fmt_thousands(f64::from(dataset.bars) / seconds, 0))
+                format!(
+                    "{} rows/s",
+                    fmt_thousands(f64::from(dataset.bars) / seconds, 0)
+                )
             } else {
                 MISSING.into()
             };
@@ -476,6 +490,7 @@ pub(crate) mod tests {
                 })
                 .collect(),
             open_trade: Some(trade(12, 50, 42.0)),
+            trades_total: None,
         };
         let xs: Vec<f64> = (0..8).map(|i| 5.0 + 5.0 * f64::from(i)).collect();
         let ys: Vec<f64> = (0..6).map(|i| 20.0 + 20.0 * f64::from(i)).collect();

@@ -35,8 +35,9 @@ pub use limits::{Limits, MAX_CASH, MAX_COMMISSION, MAX_L2, MAX_LEARNING_RATE};
 pub use metric::Metric;
 pub use optimize::OptimizeRequest;
 pub use results::{
-    BacktestReport, EpochLoss, EquityPoint, FoldResult, FullGrid, Heatmap, OptimizeResult,
-    RunSummary, Stats, Trade, TrainResult, WalkForwardResult,
+    trade_page, trim_for_page, BacktestReport, EpochLoss, EquityPoint, FoldResult, FullGrid,
+    Heatmap, OptimizeResult, RunSummary, Stats, Trade, TradePage, TrainResult, WalkForwardResult,
+    TRADES_PER_PAGE,
 };
 pub use robustness::{
     BootstrapFigure, DeflatedSharpeFigure, PboFigure, Robustness, RobustnessConfig,

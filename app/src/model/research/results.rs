@@ -130,6 +130,62 @@ pub struct BacktestReport {
     /// A trade still open on the last bar. As in backtesting.py (`finalize_trades=False`), it
     /// is marked to market in the equity but not counted in the trade statistics.
     pub open_trade: Option<Trade>,
+    /// Set when `trades` holds only the first page shown on a page: the number of closed trades
+    /// in all (the rest page by page through `/api/job_trades`, or all as CSV).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trades_total: Option<u64>,
+}
+
+/// Trades a page shows at once.
+pub const TRADES_PER_PAGE: usize = 100;
+
+/// One page of a backtest's closed trades (`/api/job_trades`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TradePage {
+    pub trades: Vec<Trade>,
+    /// 1-based.
+    pub page: u32,
+    pub per_page: u32,
+    /// Closed trades in all.
+    pub total: u64,
+}
+
+/// A stored backtest result as a page receives it: only the first [`TRADES_PER_PAGE`] trades,
+/// and `trades_total` when there were more (a million-bar backtest may have tens of thousands,
+/// which would make the page megabytes). Other results are left as they are.
+pub fn trim_for_page(result: &mut serde_json::Value) {
+    let Some(trades) = result.get_mut("trades").and_then(|t| t.as_array_mut()) else {
+        return;
+    };
+    let total = trades.len();
+    if total > TRADES_PER_PAGE {
+        trades.truncate(TRADES_PER_PAGE);
+        result["trades_total"] = serde_json::Value::from(total as u64);
+    }
+}
+
+/// Page `page` (1-based, clamped to the last) of a stored backtest result's trades.
+pub fn trade_page(result: &serde_json::Value, page: u32) -> Result<TradePage, serde_json::Error> {
+    let empty = Vec::new();
+    let all = result
+        .get("trades")
+        .and_then(|t| t.as_array())
+        .unwrap_or(&empty);
+    let total = all.len();
+    let pages = total.div_ceil(TRADES_PER_PAGE).max(1);
+    let page = (page.max(1) as usize).min(pages);
+    let trades = all
+        .iter()
+        .skip((page - 1) * TRADES_PER_PAGE)
+        .take(TRADES_PER_PAGE)
+        .map(|t| serde_json::from_value(t.clone()))
+        .collect::<Result<Vec<Trade>, _>>()?;
+    Ok(TradePage {
+        trades,
+        page: page as u32,
+        per_page: TRADES_PER_PAGE as u32,
+        total: total as u64,
+    })
 }
 
 /// One run of an optimization.
@@ -341,6 +397,7 @@ mod tests {
                 commission: f64::INFINITY,
             }],
             open_trade: None,
+            trades_total: None,
         };
         let text = serde_json::to_string(&report).unwrap();
         assert!(!text.contains("inf") && !text.contains("NaN"), "{text}");

@@ -1,0 +1,82 @@
+//! Results that stay small at any size (issue 9): a backtest's page gets its first 100 trades
+//! and the total, the rest page by page or all as CSV; equity curves keep at most ~2,000
+//! points.
+
+use serde_json::json;
+use sqlx::PgPool;
+
+use crate::helpers::TestApp;
+use app::model::JobState;
+use server::datasets::SAMPLE_DATASET_ID;
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn a_backtest_with_many_trades_pages_them_and_downloads_them_all(pool: PgPool) {
+    server::datasets::DatasetStore::new(pool.clone())
+        .ensure_sample()
+        .await
+        .unwrap();
+    let app = TestApp::spawn(pool).await;
+    let worker = app.worker();
+    // SMA 2/3 on 2,000 bars trades hundreds of times.
+    let id = app
+        .submit(
+            json!({"kind": "backtest", "dataset_id": SAMPLE_DATASET_ID.to_string(),
+                       "strategy": "sma_cross", "params": {"n1": 2, "n2": 3}}),
+        )
+        .await;
+    assert_eq!(app.wait_terminal(id).await.state, JobState::Succeeded);
+    worker.stop().await;
+
+    let (code, r) = app.post_json("/api/job_result", json!({"id": id})).await;
+    assert_eq!(code, 200);
+    let total = r["result"]["trades_total"].as_u64().expect("trimmed");
+    assert!(total > 300, "{total} trades");
+    assert_eq!(r["result"]["trades"].as_array().unwrap().len(), 100);
+    assert_eq!(r["result"]["stats"]["trades"].as_u64(), Some(total));
+    assert!(r["result"]["equity"].as_array().unwrap().len() <= 2_002);
+
+    let (code, p2) = app
+        .post_json("/api/job_trades", json!({"id": id, "page": 2}))
+        .await;
+    assert_eq!(code, 200, "{p2}");
+    assert_eq!(
+        (p2["page"].as_u64(), p2["total"].as_u64()),
+        (Some(2), Some(total))
+    );
+    assert_eq!(p2["trades"].as_array().unwrap().len(), 100);
+    // Page 2 starts where page 1 ended.
+    let last_of_1 = &r["result"]["trades"][99];
+    let first_of_2 = &p2["trades"][0];
+    assert!(first_of_2["entry_bar"].as_u64() > last_of_1["entry_bar"].as_u64());
+    // Past the last page: the last page.
+    let (_, last) = app
+        .post_json("/api/job_trades", json!({"id": id, "page": 1_000_000}))
+        .await;
+    let pages = total.div_ceil(100);
+    assert_eq!(last["page"].as_u64(), Some(pages));
+    assert_eq!(
+        last["trades"].as_array().unwrap().len() as u64,
+        total - (pages - 1) * 100
+    );
+
+    // Every trade in the CSV (header + one line each).
+    let csv = app
+        .oneshot(
+            axum::http::Request::get(format!("/api/jobs/{id}/result.csv"))
+                .header("host", "127.0.0.1")
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(csv.status, 200);
+    // Header, every closed trade, and the open one when there is one.
+    let open = u64::from(!r["result"]["open_trade"].is_null());
+    assert_eq!(csv.body.lines().count() as u64, 1 + total + open);
+
+    // Not a backtest: refused naming the field.
+    let demo = app
+        .submit(json!({"kind": "demo", "steps": 1, "step_ms": 1}))
+        .await;
+    let (code, e) = app.post_json("/api/job_trades", json!({"id": demo})).await;
+    assert_eq!((code, e["field"].as_str()), (400, Some("id")), "{e}");
+}
