@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# Prints Runboard's benchmark figures: the engine sweep (backtests/s, peak memory) and the job
-# system (jobs/s, progress-tracking overhead) against a private PostgreSQL. Release builds.
+# Prints Runboard's benchmark figures: the engine sweep (backtests/s, peak memory, the robustness
+# step's cost), the job system (jobs/s, progress-tracking overhead), a million-bar import next to
+# PostgreSQL's COPY plus a million-bar sweep, and the rule language next to the built-in
+# strategy, against a private PostgreSQL. Release builds. `bash scripts/bench.sh million` runs
+# one bench only.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -10,5 +13,11 @@ pg() { RUNBOARD_DATA_DIR="$ROOT/target/bench-pg" RUNBOARD_PG_PORT="${BENCH_PG_PO
 trap 'pg stop >/dev/null 2>&1 || true' EXIT
 DATABASE_URL="$(pg start)"
 export DATABASE_URL
+if [ $# -gt 0 ]; then
+  for b in "$@"; do cargo bench -p server --bench "$b"; done
+  exit 0
+fi
 cargo bench -p server --bench sweep
 cargo bench -p server --bench queue
+cargo bench -p server --bench million
+cargo bench -p server --bench rules

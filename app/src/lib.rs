@@ -114,6 +114,7 @@ pub fn App() -> impl IntoView {
                 <nav class="topbar__nav" aria-label="Main">
                     <A href="/">"New run"</A>
                     <A href="/jobs">"Jobs"</A>
+                    <A href="/datasets">"Datasets"</A>
                 </nav>
             </header>
             <main class="container">
@@ -125,6 +126,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/jobs/:id") view=JobPage ssr=SsrMode::Async />
                     // Async too: an invalid list of ids answers 400 with the page.
                     <Route path=path!("/compare") view=ComparePage ssr=SsrMode::Async />
+                    <Route path=path!("/datasets") view=pages::datasets::DatasetsPage ssr=SsrMode::Async />
+                    <Route path=path!("/datasets/:id") view=pages::datasets::DatasetPage ssr=SsrMode::Async />
                 </Routes>
             </main>
         </Router>

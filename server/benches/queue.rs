@@ -132,6 +132,7 @@ async fn run() -> anyhow::Result<()> {
     let req = OptimizeRequest {
         dataset_id: "00000000-0000-4000-8000-000000000000".into(),
         strategy: StrategyKind::SmaCross,
+        rules: None,
         grid: [
             (
                 "n1".to_string(),

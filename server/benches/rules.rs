@@ -54,6 +54,7 @@ fn builtin_request(metric: Metric) -> OptimizeRequest {
     let mut req = OptimizeRequest {
         dataset_id: "bench".into(),
         strategy: StrategyKind::SmaCross,
+        rules: None,
         grid: grid(),
         constraint: None,
         metric,

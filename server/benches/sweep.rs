@@ -34,6 +34,7 @@ fn request(metric: Metric) -> OptimizeRequest {
     OptimizeRequest {
         dataset_id: "bench".into(),
         strategy: StrategyKind::SmaCross,
+        rules: None,
         grid: BTreeMap::from([("n1".to_string(), range.clone()), ("n2".to_string(), range)]),
         constraint: None, // n1 < n2 is the strategy's own constraint
         metric,

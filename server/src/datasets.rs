@@ -29,6 +29,9 @@ pub enum DatasetError {
     NameTaken(String),
     #[error("a dataset needs at least 2 bars")]
     TooShort,
+    /// Live (QUEUED or RUNNING) jobs use it.
+    #[error("{jobs} queued or running job(s) use this dataset")]
+    InUse { jobs: i64 },
     /// The task hashing the bars did not finish (it panicked or was cancelled).
     #[error("hashing the bars failed: {0}")]
     Hashing(String),
@@ -47,6 +50,10 @@ mod sql {
     pub const HASH: &str = statement(include_str!("../queries/datasets/hash.sql"));
     pub const SET_HASH: &str = statement(include_str!("../queries/datasets/set_hash.sql"));
     pub const NAME_TAKEN: &str = statement(include_str!("../queries/datasets/name_taken.sql"));
+    pub const PAGE: &str = statement(include_str!("../queries/datasets/page.sql"));
+    pub const COUNT: &str = statement(include_str!("../queries/datasets/count.sql"));
+    pub const DELETE: &str = statement(include_str!("../queries/datasets/delete.sql"));
+    pub const IN_USE: &str = statement(include_str!("../queries/datasets/in_use.sql"));
 }
 
 /// The tag that starts the hashed encoding; a new encoding would get a new tag.
@@ -185,6 +192,42 @@ impl DatasetStore {
     pub async fn list(&self) -> Result<Vec<DatasetInfo>, DatasetError> {
         let rows: Vec<InfoRow> = sqlx::query_as(sql::LIST).fetch_all(&self.pool).await?;
         Ok(rows.into_iter().map(Into::into).collect())
+    }
+
+    /// One page of the datasets, newest first, and how many there are in all.
+    pub async fn page(
+        &self,
+        limit: u32,
+        offset: u64,
+    ) -> Result<(Vec<DatasetInfo>, i64), DatasetError> {
+        let rows: Vec<InfoRow> = sqlx::query_as(sql::PAGE)
+            .bind(i64::from(limit))
+            .bind(i64::try_from(offset).unwrap_or(i64::MAX))
+            .fetch_all(&self.pool)
+            .await?;
+        let total: i64 = sqlx::query_scalar(sql::COUNT).fetch_one(&self.pool).await?;
+        Ok((rows.into_iter().map(Into::into).collect(), total))
+    }
+
+    /// Deletes a dataset; refused ([`DatasetError::InUse`]) while a QUEUED or RUNNING job
+    /// names it, [`DatasetError::NotFound`] when there is none.
+    pub async fn delete(&self, id: Uuid) -> Result<(), DatasetError> {
+        let deleted: Option<Uuid> = sqlx::query_scalar(sql::DELETE)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        if deleted.is_some() {
+            return Ok(());
+        }
+        let jobs: i64 = sqlx::query_scalar(sql::IN_USE)
+            .bind(id)
+            .fetch_one(&self.pool)
+            .await?;
+        if jobs > 0 {
+            Err(DatasetError::InUse { jobs })
+        } else {
+            Err(DatasetError::NotFound(id))
+        }
     }
 
     /// Whether a dataset already has this name (ignoring case).

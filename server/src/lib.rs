@@ -8,4 +8,5 @@ pub mod db;
 pub mod engine;
 pub mod grids;
 pub mod jobs;
+pub mod strategies;
 pub mod web;

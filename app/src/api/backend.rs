@@ -76,6 +76,19 @@ pub trait JobBackend: Send + Sync + 'static {
     async fn import_dataset(&self, name: String, csv: String) -> Result<DatasetInfo, BackendError>;
     /// Every dataset, newest first.
     async fn list_datasets(&self) -> Result<Vec<DatasetInfo>, BackendError>;
+    /// One page of the datasets, newest first (`page` from 1, `per_page` checked).
+    async fn dataset_page(
+        &self,
+        page: u32,
+        per_page: u32,
+    ) -> Result<crate::model::DatasetPage, BackendError>;
+    /// Deletes a dataset; a conflict while a queued or running job uses it.
+    async fn delete_dataset(&self, id: Uuid) -> Result<(), BackendError>;
+    /// A succeeded backtest's full equity curve, `(time, equity)` for every bar, recomputed
+    /// from its request and dataset (the stored result keeps a downsampled curve).
+    async fn job_equity(&self, id: Uuid) -> Result<Vec<(i64, f64)>, BackendError>;
+    /// A dataset's info and its downsampled close price.
+    async fn dataset_chart(&self, id: Uuid) -> Result<crate::model::DatasetChart, BackendError>;
     /// The metric of every combination of an optimization's grid, stored beside its result;
     /// `None` when the job has none (not an optimization, not finished, or run before grids
     /// were stored).
@@ -93,6 +106,35 @@ pub trait JobBackend: Send + Sync + 'static {
     /// Streams a CSV upload into a new dataset as a job of kind `import`, run inside the
     /// request; returns the job's final status (SUCCEEDED, its result the dataset's info).
     async fn import_stream(&self, upload: ImportUpload) -> Result<JobStatus, BackendError>;
+    /// Checks a rule-language program: a program that does not check is an answer with its
+    /// errors, not an error (only an oversized source is refused).
+    async fn check_strategy(
+        &self,
+        source: String,
+    ) -> Result<crate::model::strategies::StrategyCheck, BackendError>;
+    /// Checks and saves a program under its name: a new version when the source differs from
+    /// the newest one's, else that version (`created: false`).
+    async fn save_strategy(
+        &self,
+        source: String,
+    ) -> Result<crate::model::strategies::SavedStrategy, BackendError>;
+    /// The newest version of each saved strategy, most recently saved first.
+    async fn list_strategies(
+        &self,
+        page: u32,
+        per_page: u32,
+    ) -> Result<crate::model::strategies::StrategyList, BackendError>;
+    /// One version of a saved strategy with its source (`None`: the newest).
+    async fn get_strategy(
+        &self,
+        id: Uuid,
+        version: Option<i32>,
+    ) -> Result<crate::model::strategies::StrategySource, BackendError>;
+    /// Deletes every version of a strategy; a `Conflict` while a queued or running job runs it.
+    async fn delete_strategy(
+        &self,
+        id: Uuid,
+    ) -> Result<crate::model::strategies::DeletedStrategy, BackendError>;
 }
 
 /// A CSV upload as it streams in (`POST /api/datasets?name=…`).

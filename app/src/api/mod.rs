@@ -9,8 +9,10 @@ mod datasets;
 pub mod error;
 mod grid;
 mod jobs;
+mod strategies;
 
 pub use datasets::*;
 pub use error::{parse_job_id, with_status, ApiError};
 pub use grid::*;
 pub use jobs::*;
+pub use strategies::*;

@@ -23,6 +23,25 @@ pub struct DatasetInfo {
     pub created_at: DateTime<Utc>,
 }
 
+/// One page of the dataset list (`/api/dataset_page`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DatasetPage {
+    pub datasets: Vec<DatasetInfo>,
+    /// Datasets in all.
+    pub total: i64,
+    pub page: u32,
+    pub per_page: u32,
+}
+
+/// A dataset's page: its info and its close price, downsampled to at most ~2,000 points with
+/// min/max buckets (the `equity` of each point is the close; `drawdown_pct` its fall from the
+/// running peak).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DatasetChart {
+    pub info: DatasetInfo,
+    pub points: Vec<crate::model::research::EquityPoint>,
+}
+
 /// The result of an `import` job: the new dataset, and how the upload went.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ImportResult {

@@ -5,8 +5,9 @@ pub mod dataset;
 pub mod job;
 pub mod requests;
 pub mod research;
+pub mod strategies;
 
-pub use dataset::{CsvIssue, DatasetInfo, ImportResult};
+pub use dataset::{CsvIssue, DatasetChart, DatasetInfo, DatasetPage, ImportResult};
 pub use job::{JobKind, JobState, JobStatus};
 pub use requests::{DemoRequest, FieldError, JobRequest};
 

@@ -214,7 +214,13 @@ pub fn context_from_request(request: &Value, dataset_name: Option<&str>) -> JobC
     };
     let dataset = dataset_name.map(str::to_string);
     JobContext {
-        strategy: request.get("strategy").and_then(text),
+        // A built-in's name, or a rule-language strategy's declared name.
+        strategy: request.get("strategy").and_then(text).or_else(|| {
+            request
+                .get("rules")
+                .and_then(|r| r.get("name"))
+                .and_then(text)
+        }),
         dataset_id: if dataset.is_none() {
             request.get("dataset_id").and_then(text)
         } else {

@@ -2,6 +2,7 @@
 
 pub mod backtest;
 pub mod compare;
+pub mod datasets;
 pub mod job;
 pub mod jobs;
 pub mod not_found;

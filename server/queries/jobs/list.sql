@@ -32,7 +32,7 @@ SELECT p.id, p.kind, p.state, p.progress, p.progress_message, p.eta_seconds, p.r
     p.error, p.attempt, p.max_attempts, p.cancel_requested, p.log_path, p.created_at,
     p.started_at, p.finished_at, p.heartbeat_at,
     jsonb_strip_nulls(jsonb_build_object(
-        'strategy', left(p.args->>'strategy', 40),
+        'strategy', left(coalesce(p.args->>'strategy', p.args->'rules'->>'name'), 40),
         'dataset', d.name,
         'dataset_id', CASE WHEN d.name IS NULL THEN left(p.args->>'dataset_id', 40) END,
         'params', CASE

@@ -625,6 +625,31 @@ pub fn run_backtest(
     Ok(report_)
 }
 
+/// The full equity curve of a backtest, one value per bar (what [`run_backtest`]'s report
+/// downsamples for display), for downloads.
+pub fn backtest_equity(series: &Series, req: &BacktestRequest) -> Result<Vec<f64>, EngineError> {
+    series.check().map_err(|m| EngineError::InvalidInput {
+        field: "dataset_id".into(),
+        message: m,
+    })?;
+    req.validate(&Limits::default())?;
+    req.validate_against_bars(series.len())?;
+    let values = req.strategy.resolve_params(&req.params, "params")?;
+    let cache = IndicatorCache::for_params(series, req.strategy, &values);
+    let prepared = cache.prepare(series, req.strategy, &values);
+    let spec = RunSpec {
+        series,
+        a: 0,
+        b: series.len(),
+        cash: req.cash,
+        commission: req.commission,
+        long_only: req.long_only,
+    };
+    let mut scratch = Scratch::default();
+    simulate_run(&spec, &prepared, &mut scratch);
+    Ok(scratch.equity)
+}
+
 /// Builds the full report of a simulated window.
 pub fn full_report(spec: &RunSpec<'_>, scratch: &Scratch, outcome: &SimOutcome) -> BacktestReport {
     let s = spec.series;

@@ -675,6 +675,7 @@ mod tests {
         OptimizeRequest {
             dataset_id: "d".into(),
             strategy: StrategyKind::SmaCross,
+            rules: None,
             grid: [
                 ("n1".to_string(), range(5.0, 30.0, 5.0)),
                 ("n2".to_string(), range(10.0, 80.0, 10.0)),
@@ -731,6 +732,7 @@ mod tests {
             let req = BacktestRequest {
                 dataset_id: "d".into(),
                 strategy: kind,
+                rules: None,
                 params: params.clone(),
                 cash: 10_000.0,
                 commission,

@@ -321,6 +321,7 @@ mod tests {
         OptimizeRequest {
             dataset_id: "d".into(),
             strategy: StrategyKind::SmaCross,
+            rules: None,
             grid: [
                 (
                     "n1".to_string(),

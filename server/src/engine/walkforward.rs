@@ -315,6 +315,7 @@ mod tests {
         WalkForwardRequest {
             dataset_id: "d".into(),
             strategy: StrategyKind::SmaCross,
+            rules: None,
             grid: [
                 (
                     "n1".to_string(),

@@ -15,6 +15,10 @@ use super::store::{JobStore, NewJob, StoreError};
 use crate::config::Config;
 use crate::datasets::{DatasetError, DatasetStore};
 use crate::engine;
+use crate::strategies::{self, StrategyStore};
+use app::model::strategies::{
+    DeletedStrategy, SavedStrategy, StrategyCheck, StrategyList, StrategySource,
+};
 
 /// Maps a store error to what the client may see; the cause is logged under a reference.
 pub fn to_backend_error(err: StoreError) -> BackendError {
@@ -113,10 +117,11 @@ pub fn request_args(request: &JobRequest) -> Result<serde_json::Value, serde_jso
 
 #[async_trait]
 impl JobBackend for StoreBackend {
-    async fn submit_job(&self, request: JobRequest) -> Result<JobStatus, BackendError> {
+    async fn submit_job(&self, mut request: JobRequest) -> Result<JobStatus, BackendError> {
         let field = |e: app::model::FieldError| invalid(format!("request.{}", e.field), e.message);
         request.validate(&self.limits).map_err(field)?;
         let mut dataset_hash = None;
+        let mut n_bars = None;
         if let Some(dataset_id) = request.dataset_id() {
             let id = Uuid::parse_str(dataset_id.trim()).map_err(|_| {
                 invalid(
@@ -133,6 +138,7 @@ impl JobBackend for StoreBackend {
             request
                 .validate_against_bars(info.bars as usize, &self.limits)
                 .map_err(field)?;
+            n_bars = Some(info.bars as usize);
             // Recorded with the job: what exactly it ran on (computed now for a dataset
             // imported before hashes were kept).
             dataset_hash = Some(self.datasets.content_hash(id).await.map_err(|e| match e {
@@ -142,7 +148,11 @@ impl JobBackend for StoreBackend {
                 other => internal(&other),
             })?);
         }
-        let args = request_args(&request).map_err(|e| internal(&e))?;
+        // A rule-language strategy: checked against the request and the data, and recorded.
+        let strategies = StrategyStore::new(self.store.pool().clone());
+        strategies::prepare_request(&strategies, &mut request, n_bars, &self.limits).await?;
+        let mut args = request_args(&request).map_err(|e| internal(&e))?;
+        strategies::rule_args(&mut args);
         let mut job = NewJob::new(request.kind(), args);
         job.dataset_hash = dataset_hash;
         self.store
@@ -243,6 +253,87 @@ impl JobBackend for StoreBackend {
         .await
     }
 
+    async fn dataset_page(
+        &self,
+        page: u32,
+        per_page: u32,
+    ) -> Result<app::model::DatasetPage, BackendError> {
+        let offset = u64::from(page.max(1) - 1) * u64::from(per_page);
+        let (datasets, total) = self
+            .datasets
+            .page(per_page, offset)
+            .await
+            .map_err(|e| internal(&e))?;
+        Ok(app::model::DatasetPage {
+            datasets,
+            total,
+            page: page.max(1),
+            per_page,
+        })
+    }
+
+    async fn delete_dataset(&self, id: Uuid) -> Result<(), BackendError> {
+        if id == crate::datasets::SAMPLE_DATASET_ID {
+            return Err(BackendError::Conflict(
+                "the built-in sample cannot be deleted (it comes back at every start)".into(),
+            ));
+        }
+        self.datasets.delete(id).await.map_err(|e| match e {
+            DatasetError::NotFound(id) => invalid("id", format!("no such dataset: {id}")),
+            DatasetError::InUse { jobs } => BackendError::Conflict(format!(
+                "{jobs} queued or running job(s) use this dataset; cancel them or wait, then delete it"
+            )),
+            other => internal(&other),
+        })
+    }
+
+    async fn job_equity(&self, id: Uuid) -> Result<Vec<(i64, f64)>, BackendError> {
+        let status = self.store.status(id).await.map_err(to_backend_error)?;
+        if status.kind != JobKind::Backtest || status.state != app::model::JobState::Succeeded {
+            return Err(BackendError::Conflict(format!(
+                "job {id} is a {} in state {}: the full equity curve is there for succeeded backtests",
+                status.kind, status.state
+            )));
+        }
+        let args = self.store.args(id).await.map_err(to_backend_error)?;
+        if args.get("rules").is_some_and(|r| !r.is_null()) {
+            return Err(BackendError::Conflict(
+                "the full equity download is not available for rule-language strategies yet".into(),
+            ));
+        }
+        let req: app::model::research::BacktestRequest =
+            serde_json::from_value(args).map_err(|e| internal(&e))?;
+        let dataset = Uuid::parse_str(req.dataset_id.trim()).map_err(|e| internal(&e))?;
+        let series = self.datasets.load(dataset).await.map_err(|e| match e {
+            DatasetError::NotFound(_) => BackendError::Conflict(
+                "the job's dataset has been deleted, so its curve cannot be recomputed".into(),
+            ),
+            other => internal(&other),
+        })?;
+        tokio::task::spawn_blocking(move || {
+            engine::backtest::backtest_equity(&series, &req)
+                .map(|eq| series.ts.iter().copied().zip(eq).collect())
+        })
+        .await
+        .map_err(|e| internal(&e))?
+        .map_err(|e| internal(&e))
+    }
+
+    async fn dataset_chart(&self, id: Uuid) -> Result<app::model::DatasetChart, BackendError> {
+        let not_found = |e: DatasetError| match e {
+            DatasetError::NotFound(id) => invalid("id", format!("no such dataset: {id}")),
+            other => internal(&other),
+        };
+        let info = self.datasets.info(id).await.map_err(not_found)?;
+        let series = self.datasets.load(id).await.map_err(not_found)?;
+        let points = tokio::task::spawn_blocking(move || {
+            engine::downsample::equity_points(&series.ts, &series.close)
+        })
+        .await
+        .map_err(|e| internal(&e))?;
+        Ok(app::model::DatasetChart { info, points })
+    }
+
     async fn list_datasets(&self) -> Result<Vec<DatasetInfo>, BackendError> {
         self.datasets.list().await.map_err(|e| internal(&e))
     }
@@ -280,5 +371,43 @@ impl JobBackend for StoreBackend {
                 ))
             })?;
         self.submit_job(request).await
+    }
+
+    async fn check_strategy(&self, source: String) -> Result<StrategyCheck, BackendError> {
+        strategies::check_api(source).await
+    }
+
+    async fn save_strategy(&self, source: String) -> Result<SavedStrategy, BackendError> {
+        strategies::save_api(&StrategyStore::new(self.store.pool().clone()), source).await
+    }
+
+    async fn list_strategies(
+        &self,
+        page: u32,
+        per_page: u32,
+    ) -> Result<StrategyList, BackendError> {
+        let offset = i64::from(page.max(1) - 1) * i64::from(per_page);
+        let (strategies, total) = StrategyStore::new(self.store.pool().clone())
+            .list(i64::from(per_page), offset)
+            .await
+            .map_err(|e| internal(&e))?;
+        Ok(StrategyList {
+            strategies,
+            total,
+            page,
+            per_page,
+        })
+    }
+
+    async fn get_strategy(
+        &self,
+        id: Uuid,
+        version: Option<i32>,
+    ) -> Result<StrategySource, BackendError> {
+        strategies::get_api(&StrategyStore::new(self.store.pool().clone()), id, version).await
+    }
+
+    async fn delete_strategy(&self, id: Uuid) -> Result<DeletedStrategy, BackendError> {
+        strategies::delete_api(&StrategyStore::new(self.store.pool().clone()), id).await
     }
 }

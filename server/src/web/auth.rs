@@ -36,15 +36,21 @@ pub const SESSION_COOKIE: &str = "runboard_session";
 pub const SESSION_TTL_SECS: i64 = 7 * 24 * 3600;
 /// Server functions that only read; every other `/api/*` call needs [`Role::Write`] (except
 /// the result downloads, GETs that only read: see [`super::export`]).
-pub const READ_ENDPOINTS: [&str; 8] = [
+pub const READ_ENDPOINTS: [&str; 14] = [
     "/api/job_status",
     "/api/list_jobs",
     "/api/job_log",
     "/api/job_result",
+    "/api/job_trades",
     "/api/list_datasets",
+    "/api/dataset_page",
+    "/api/dataset_chart",
     "/api/job_repro",
     "/api/compare_jobs",
     "/api/grid_view",
+    "/api/check_strategy",
+    "/api/list_strategies",
+    "/api/get_strategy",
 ];
 
 /// What a credential allows.

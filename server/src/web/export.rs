@@ -32,6 +32,7 @@ use super::guard::refuse;
 /// The routes, as axum spells them.
 pub const JSON_ROUTE: &str = "/api/jobs/{id}/result.json";
 pub const CSV_ROUTE: &str = "/api/jobs/{id}/result.csv";
+pub const EQUITY_ROUTE: &str = "/api/jobs/{id}/equity.csv";
 
 /// Whether `path` is one of the downloads (`/api/jobs/<one segment>/result.json|csv`).
 pub fn is_export_path(path: &str) -> bool {
@@ -40,14 +41,16 @@ pub fn is_export_path(path: &str) -> bool {
     };
     match rest.split_once('/') {
         Some((id, file)) => {
-            !id.is_empty() && !id.contains('/') && matches!(file, "result.json" | "result.csv")
+            !id.is_empty()
+                && !id.contains('/')
+                && matches!(file, "result.json" | "result.csv" | "equity.csv")
         }
         None => false,
     }
 }
 
 /// Most rows of a CSV (results are bounded already; this bounds the file whatever is stored).
-pub const MAX_CSV_ROWS: usize = 100_000;
+pub const MAX_CSV_ROWS: usize = 1_000_000;
 
 /// What `result.json` holds.
 #[derive(Serialize)]
@@ -102,6 +105,42 @@ fn file_name(kind: JobKind, id: uuid::Uuid, ext: &str) -> String {
         "runboard-{}-{}.{ext}",
         kind.as_str(),
         &id.simple().to_string()[..8]
+    )
+}
+
+/// `GET /api/jobs/{id}/equity.csv`: a succeeded backtest's whole equity curve, every bar
+/// (`time,equity,drawdown_pct`), recomputed from its request and dataset.
+pub async fn equity_csv(
+    Extension(backend): Extension<SharedBackend>,
+    Path(raw_id): Path<String>,
+) -> Response {
+    let id = match parse_job_id(&raw_id) {
+        Ok(id) => id,
+        Err(e) => return refuse(e),
+    };
+    let curve = match backend.job_equity(id).await {
+        Ok(curve) => curve,
+        Err(e) => return refuse(ApiError::from(e)),
+    };
+    let mut body = String::with_capacity(curve.len() * 40 + 32);
+    body.push_str("time,equity,drawdown_pct\n");
+    let mut peak = f64::MIN;
+    for (t, e) in curve.iter().take(MAX_CSV_ROWS) {
+        peak = peak.max(*e);
+        let dd = if peak > 0.0 {
+            (1.0 - e / peak) * 100.0
+        } else {
+            0.0
+        };
+        let time = DateTime::<Utc>::from_timestamp(*t, 0)
+            .map(|d| d.format("%Y-%m-%dT%H:%M:%SZ").to_string())
+            .unwrap_or_else(|| t.to_string());
+        let _ = writeln!(body, "{time},{e},{dd}");
+    }
+    attachment(
+        body,
+        "text/csv; charset=utf-8",
+        file_name(JobKind::Backtest, id, "equity.csv"),
     )
 }
 

@@ -48,6 +48,7 @@ pub fn router_with(options: LeptosOptions, backend: SharedBackend, security: Sec
         .route("/signin", get(auth::signin_page).post(auth::signin_submit))
         .route(export::JSON_ROUTE, get(export::result_json))
         .route(export::CSV_ROUTE, get(export::result_csv))
+        .route(export::EQUITY_ROUTE, get(export::equity_csv))
         .route("/docs/robustness", get(docs::robustness_page))
         .route(upload::UPLOAD_PATH, axum::routing::post(upload::upload_csv))
         .leptos_routes_with_context(&options, routes, context.clone(), {

@@ -55,6 +55,7 @@ fn backtest_metric(series: &Series, period: f64, lower: f64, upper: f64) -> f64 
     let req = BacktestRequest {
         dataset_id: SAMPLE_DATASET_ID.to_string(),
         strategy: StrategyKind::RsiReversion,
+        rules: None,
         params: BTreeMap::from([
             ("period".to_string(), period),
             ("lower".to_string(), lower),

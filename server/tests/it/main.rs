@@ -8,6 +8,7 @@
 mod helpers;
 
 mod api;
+mod datasets;
 mod golden;
 mod grid;
 mod hostile;
@@ -17,5 +18,6 @@ mod repro;
 mod research;
 mod results;
 mod security;
+mod strategies;
 mod store;
 mod worker;

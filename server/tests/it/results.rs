@@ -73,10 +73,39 @@ async fn a_backtest_with_many_trades_pages_them_and_downloads_them_all(pool: PgP
     let open = u64::from(!r["result"]["open_trade"].is_null());
     assert_eq!(csv.body.lines().count() as u64, 1 + total + open);
 
+    // The whole equity curve, every bar, recomputed: 2,000 bars, ending at the final equity.
+    let equity = app
+        .oneshot(
+            axum::http::Request::get(format!("/api/jobs/{id}/equity.csv"))
+                .header("host", "127.0.0.1")
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(equity.status, 200, "{}", equity.body);
+    let lines: Vec<&str> = equity.body.lines().collect();
+    assert_eq!(lines[0], "time,equity,drawdown_pct");
+    assert_eq!(lines.len(), 2_001);
+    let last: f64 = lines[2_000].split(',').nth(1).unwrap().parse().unwrap();
+    let final_equity = r["result"]["stats"]["equity_final"].as_f64().unwrap();
+    assert!(
+        (last - final_equity).abs() < 1e-6,
+        "{last} vs {final_equity}"
+    );
+
     // Not a backtest: refused naming the field.
     let demo = app
         .submit(json!({"kind": "demo", "steps": 1, "step_ms": 1}))
         .await;
     let (code, e) = app.post_json("/api/job_trades", json!({"id": demo})).await;
     assert_eq!((code, e["field"].as_str()), (400, Some("id")), "{e}");
+    let no_curve = app
+        .oneshot(
+            axum::http::Request::get(format!("/api/jobs/{demo}/equity.csv"))
+                .header("host", "127.0.0.1")
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(no_curve.status, 409, "{}", no_curve.body);
 }

@@ -9,7 +9,7 @@
 //! code. Colours come from CSS classes (see `style/main.css`, "Results"), except the heatmap's
 //! data colours. Why no plotting crate: see [`super::scale`].
 
-pub use super::equity_chart::{equity_svg, EquityChart};
+pub use super::equity_chart::{curve_svg, equity_svg, Curve, EquityChart, PriceChart};
 pub use super::heatmap::{heatmap_svg, HeatmapChart, HEATMAP_MAX_BINS};
 pub use super::loss_chart::{loss_svg, LossChart};
 pub use super::svg::ChartSvg;

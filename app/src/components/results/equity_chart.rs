@@ -4,7 +4,7 @@ use std::fmt::Write;
 
 use leptos::prelude::*;
 
-use super::format::{fmt_date, fmt_money, fmt_pct, fmt_tick};
+use super::format::{fmt_date, fmt_money, fmt_pct, fmt_price, fmt_tick};
 use super::scale::{area_path, line_path, nice_ticks, time_ticks, Linear};
 use super::svg::{chart_svg, empty_chart, hline, text, vline, ChartSvg};
 use crate::model::research::EquityPoint;
@@ -18,10 +18,26 @@ const DD_TOP: f64 = 236.0;
 const DD_BOTTOM: f64 = 306.0;
 const EQ_H: f64 = 330.0;
 
+/// What a two-panel curve chart shows: an equity curve (money) or a price (a dataset's close).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Curve {
+    Equity,
+    Price,
+}
+
 /// The equity curve (top panel, with a dashed line at the starting equity) and the drawdown
 /// from the running peak as a filled area below zero (bottom panel), sharing a time axis.
 /// `None` without points.
 pub fn equity_svg(points: &[EquityPoint]) -> Option<ChartSvg> {
+    curve_svg(points, Curve::Equity)
+}
+
+/// [`equity_svg`] for either kind of curve: the labels and the value format follow `curve`.
+pub fn curve_svg(points: &[EquityPoint], curve: Curve) -> Option<ChartSvg> {
+    let (panel, noun, value): (&str, &str, fn(f64) -> String) = match curve {
+        Curve::Equity => ("Equity", "Equity curve", fmt_money),
+        Curve::Price => ("Close", "Close price", fmt_price),
+    };
     let first = points.first()?;
     let last = points.last()?;
     let (t0, t1) = (first.t, last.t);
@@ -110,7 +126,7 @@ pub fn equity_svg(points: &[EquityPoint]) -> Option<ChartSvg> {
         EQ_LEFT + 6.0,
         EQ_TOP + 12.0,
         "start",
-        "Equity",
+        panel,
     );
     text(
         &mut b,
@@ -127,11 +143,11 @@ pub fn equity_svg(points: &[EquityPoint]) -> Option<ChartSvg> {
         String::new()
     };
     let label = format!(
-        "Equity curve from {} to {}: {} to {}{ret}; maximum drawdown {}.",
+        "{noun} from {} to {}: {} to {}{ret}; maximum drawdown {}.",
         fmt_date(t0),
         fmt_date(t1),
-        fmt_money(first.equity),
-        fmt_money(last.equity),
+        value(first.equity),
+        value(last.equity),
         fmt_pct(max_dd),
     );
     Some(ChartSvg {
@@ -140,6 +156,15 @@ pub fn equity_svg(points: &[EquityPoint]) -> Option<ChartSvg> {
         body: b,
         label,
     })
+}
+
+/// A dataset's close price over its drawdown from the running peak, with date ticks.
+#[component]
+pub fn PriceChart(points: Vec<EquityPoint>) -> impl IntoView {
+    match curve_svg(&points, Curve::Price) {
+        Some(svg) => chart_svg(svg, "chart--equity", "price-chart").into_any(),
+        None => empty_chart("No prices."),
+    }
 }
 
 /// An equity curve with its drawdown panel below and date ticks.

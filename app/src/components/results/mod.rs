@@ -23,7 +23,7 @@ pub mod tables;
 mod trade_pager;
 pub mod views;
 
-pub use charts::{EquityChart, HeatmapChart, LossChart};
+pub use charts::{EquityChart, HeatmapChart, LossChart, PriceChart};
 pub use grid_explorer::GridExplorer;
 pub use line_chart::MetricLineChart;
 pub use tables::{BestParams, FoldTable, StatsTable, TopRunsTable, TradeTable};

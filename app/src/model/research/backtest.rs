@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 use super::limits::{check_dataset, check_money, check_warmup, default_cash, Limits};
+use super::rules::RuleRef;
 use super::strategy::StrategyKind;
 use crate::model::FieldError;
 
@@ -12,8 +13,13 @@ use crate::model::FieldError;
 pub struct BacktestRequest {
     /// Dataset id (a UUID as text).
     pub dataset_id: String,
-    /// Strategy to run.
+    /// Built-in strategy to run (ignored, and may be left out, when `rules` is given).
+    #[serde(default = "super::rules::rules_placeholder")]
     pub strategy: StrategyKind,
+    /// A rule-language strategy to run instead of the built-in: `params` then name its
+    /// declared parameters (checked by the server).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rules: Option<RuleRef>,
     /// Parameter values by name; missing ones take the declared default.
     #[serde(default)]
     pub params: BTreeMap<String, f64>,
@@ -34,6 +40,7 @@ impl BacktestRequest {
         Self {
             dataset_id: dataset_id.into(),
             strategy,
+            rules: None,
             params: strategy.default_params(),
             cash: default_cash(),
             commission: 0.0,
@@ -45,12 +52,22 @@ impl BacktestRequest {
     pub fn validate(&self, _limits: &Limits) -> Result<(), FieldError> {
         check_dataset(&self.dataset_id)?;
         check_money(self.cash, self.commission)?;
-        self.strategy.resolve_params(&self.params, "params")?;
+        match &self.rules {
+            // The program's parameters are checked by the server (the parser is server-only).
+            Some(rules) => rules.validate("rules")?,
+            None => {
+                self.strategy.resolve_params(&self.params, "params")?;
+            }
+        }
         Ok(())
     }
 
-    /// Checks that the indicator windows fit in `n_bars` bars.
+    /// Checks that the indicator windows fit in `n_bars` bars (built-ins only: the server
+    /// checks a rule program's warm-up).
     pub fn validate_against_bars(&self, n_bars: usize) -> Result<(), FieldError> {
+        if self.rules.is_some() {
+            return Ok(());
+        }
         let values = self.strategy.resolve_params(&self.params, "params")?;
         check_warmup(self.strategy, &values, n_bars, "params", "the dataset")
     }

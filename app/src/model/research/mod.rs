@@ -21,6 +21,7 @@ mod metric;
 mod optimize;
 mod results;
 mod robustness;
+mod rules;
 mod serde_finite;
 mod strategy;
 #[cfg(test)]
@@ -43,6 +44,7 @@ pub use robustness::{
     BootstrapFigure, DeflatedSharpeFigure, PboFigure, Robustness, RobustnessConfig,
     WalkForwardRobustness, DOCS_URL as ROBUSTNESS_DOCS_URL,
 };
+pub use rules::{RuleRef, MAX_RULE_SOURCE_BYTES};
 pub use serde_finite::{finite_or_null, finite_vec_or_null};
 pub use strategy::{strategy_lookback, ParamSpec, StrategyKind};
 pub use train::TrainRequest;

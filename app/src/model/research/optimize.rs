@@ -8,6 +8,7 @@ use super::grid::{check_grid_warmup, GridSpec, ParamRange};
 use super::limits::{check_dataset, check_money, default_cash, Limits};
 use super::metric::Metric;
 use super::robustness::RobustnessConfig;
+use super::rules::RuleRef;
 use super::strategy::StrategyKind;
 use crate::model::FieldError;
 
@@ -16,8 +17,13 @@ use crate::model::FieldError;
 pub struct OptimizeRequest {
     /// Dataset id.
     pub dataset_id: String,
-    /// Strategy to optimize.
+    /// Built-in strategy to optimize (ignored, and may be left out, when `rules` is given).
+    #[serde(default = "super::rules::rules_placeholder")]
     pub strategy: StrategyKind,
+    /// A rule-language strategy to optimize instead of the built-in: `grid` and `constraint`
+    /// then name its declared parameters (checked by the server).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rules: Option<RuleRef>,
     /// Values per parameter; parameters left out are fixed at their default.
     pub grid: BTreeMap<String, ParamRange>,
     /// Optional extra constraint (the strategy's own, e.g. `n1 < n2`, always applies).
@@ -46,6 +52,14 @@ pub struct OptimizeRequest {
 impl OptimizeRequest {
     /// Checks everything that does not need the data, including the grid-size limit.
     pub fn validate(&self, limits: &Limits) -> Result<(), FieldError> {
+        if let Some(rules) = &self.rules {
+            // The grid names the program's parameters: the server expands and checks it.
+            check_dataset(&self.dataset_id)?;
+            check_money(self.cash, self.commission)?;
+            self.robustness.validate()?;
+            check_top_n(self.top_n, limits)?;
+            return rules.validate("rules");
+        }
         self.grid_spec(limits).map(|_| ())
     }
 
@@ -59,7 +73,11 @@ impl OptimizeRequest {
     }
 
     /// Checks that the largest windows in the grid fit in `n_bars` bars.
+    /// Built-ins only: the server checks a rule program's grid against the data.
     pub fn validate_against_bars(&self, n_bars: usize, limits: &Limits) -> Result<(), FieldError> {
+        if self.rules.is_some() {
+            return Ok(());
+        }
         let spec = self.grid_spec(limits)?;
         check_grid_warmup(&spec, n_bars, "the dataset")
     }

@@ -6,6 +6,7 @@ pub(super) fn sma_grid(n1: ParamRange, n2: ParamRange) -> OptimizeRequest {
     OptimizeRequest {
         dataset_id: "d".into(),
         strategy: StrategyKind::SmaCross,
+        rules: None,
         grid: [("n1".to_string(), n1), ("n2".to_string(), n2)]
             .into_iter()
             .collect(),

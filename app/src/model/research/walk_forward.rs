@@ -9,6 +9,7 @@ use super::grid::{check_grid_warmup, GridSpec, ParamRange};
 use super::limits::{check_dataset, check_money, default_cash, shown, Limits};
 use super::metric::Metric;
 use super::robustness::RobustnessConfig;
+use super::rules::RuleRef;
 use super::strategy::StrategyKind;
 use crate::model::FieldError;
 
@@ -33,7 +34,12 @@ pub struct WalkForwardRequest {
     /// Dataset id.
     pub dataset_id: String,
     /// Strategy to optimize.
+    #[serde(default = "super::rules::rules_placeholder")]
     pub strategy: StrategyKind,
+    /// A rule-language strategy: not supported by walk-forward yet (refused with a 400, so
+    /// it is never silently replaced by the built-in).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rules: Option<RuleRef>,
     /// Values per parameter.
     pub grid: BTreeMap<String, ParamRange>,
     /// Optional extra constraint.
@@ -88,6 +94,13 @@ impl WalkForwardRequest {
 
     /// Validates and expands the grid (and the fold settings).
     pub fn grid_spec(&self, limits: &Limits) -> Result<GridSpec, FieldError> {
+        if self.rules.is_some() {
+            return Err(FieldError::new(
+                "rules",
+                "a walk-forward of a rule-language strategy is not supported yet; \
+                 run an optimization or a backtest of it",
+            ));
+        }
         check_dataset(&self.dataset_id)?;
         check_money(self.cash, self.commission)?;
         self.robustness.validate()?;
@@ -222,6 +235,7 @@ mod tests {
         let req = WalkForwardRequest {
             dataset_id: "d".into(),
             strategy: StrategyKind::SmaCross,
+            rules: None,
             grid: sma_grid(r(5.0, 10.0, 5.0), r(20.0, 40.0, 10.0)).grid,
             constraint: None,
             metric: Metric::Sharpe,
@@ -252,6 +266,7 @@ mod tests {
         let req = WalkForwardRequest {
             dataset_id: "d".into(),
             strategy: StrategyKind::SmaCross,
+            rules: None,
             grid: sma_grid(r(5.0, 10.0, 5.0), r(20.0, 40.0, 10.0)).grid,
             constraint: None,
             metric: Metric::Sharpe,
@@ -278,6 +293,7 @@ mod tests {
         let req = WalkForwardRequest {
             dataset_id: "d".into(),
             strategy: StrategyKind::SmaCross,
+            rules: None,
             // 100 × 100 values, 4,950 admissible runs per fold (n1 < n2).
             grid: sma_grid(r(2.0, 101.0, 1.0), r(2.0, 101.0, 1.0)).grid,
             constraint: None,

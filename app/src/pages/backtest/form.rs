@@ -187,6 +187,7 @@ impl FormInput {
             JobType::Backtest => JobRequest::Backtest(BacktestRequest {
                 dataset_id,
                 strategy: self.strategy,
+                rules: None,
                 params: values()?,
                 cash,
                 commission,
@@ -195,6 +196,7 @@ impl FormInput {
             JobType::Optimize => JobRequest::Optimize(OptimizeRequest {
                 dataset_id,
                 strategy: self.strategy,
+                rules: None,
                 grid: grid()?,
                 constraint: None,
                 metric: self.metric,
@@ -207,6 +209,7 @@ impl FormInput {
             JobType::WalkForward => JobRequest::WalkForward(WalkForwardRequest {
                 dataset_id,
                 strategy: self.strategy,
+                rules: None,
                 grid: grid()?,
                 constraint: None,
                 metric: self.metric,

@@ -10,6 +10,7 @@ use crate::api::ApiError;
 use crate::model::DatasetInfo;
 
 /// `name` percent-encoded for a query string.
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
 pub fn encode_query(name: &str) -> String {
     name.bytes()
         .map(|b| match b {
@@ -22,6 +23,7 @@ pub fn encode_query(name: &str) -> String {
 }
 
 /// The upload's URL.
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
 pub fn upload_url(name: &str) -> String {
     format!("/api/datasets?name={}", encode_query(name.trim()))
 }

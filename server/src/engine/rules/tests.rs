@@ -660,6 +660,7 @@ fn same_sweeps_and_backtests(
             let req = BacktestRequest {
                 dataset_id: "d".into(),
                 strategy: kind,
+                rules: None,
                 params: params.clone(),
                 cash: 10_000.0,
                 commission,
@@ -734,6 +735,7 @@ fn rule_optimization_equals_the_builtin_optimization_whole() {
     let req = OptimizeRequest {
         dataset_id: "d".into(),
         strategy: StrategyKind::SmaCross,
+        rules: None,
         grid: grid.clone(),
         constraint: None,
         metric: Metric::Sharpe,

@@ -6,6 +6,7 @@
 
 pub mod backtest;
 pub mod demo;
+pub mod import;
 pub mod optimize;
 pub mod research;
 pub mod train;
@@ -75,6 +76,7 @@ impl Registry {
         r.register(JobKind::WalkForward, walk_forward::WalkForwardHandler);
         r.register(JobKind::Train, train::TrainHandler);
         r.register(JobKind::Demo, demo::DemoHandler);
+        r.register(JobKind::Import, import::ImportHandler);
         r
     }
 

@@ -1,4 +1,5 @@
-//! The optimize handler: a grid search ("Run i/N"), resumed from its checkpoint after a rescue.
+//! The optimize handler: a grid search ("Run i/N") of a built-in or of the rule-language
+//! program the job recorded (`rules`), resumed from its checkpoint after a rescue.
 //!
 //! The engine's result carries the metric of every grid combination (`full_grid`, skipped by
 //! serde): the handler takes it out of the result and stores it in `job_grids`
@@ -15,10 +16,12 @@ use serde_json::Value;
 use super::research::{compute_resumable, limits, load, parse};
 use super::{Handler, HandlerDeps, HandlerError};
 use crate::engine::optimize::{run_optimize_resumable, OptimizeCheckpoint};
+use crate::engine::rules::{run_rule_optimize, RuleOptimizeRequest};
 use crate::grids::{GridError, GridStore};
 use crate::jobs::joblog::JobLog;
 use crate::jobs::progress::Reporter;
 use crate::jobs::store::ClaimedJob;
+use crate::strategies::load_program;
 
 /// How long the handler keeps retrying a grid write that hits a database error.
 const GRID_WRITE_PATIENCE: Duration = Duration::from_secs(10);
@@ -40,12 +43,32 @@ impl Handler for OptimizeHandler {
         let req: OptimizeRequest = parse(&job.args)?;
         let series = load(deps, &req.dataset_id).await?;
         let limits = limits(deps.max_grid);
+        // A rule-language strategy: the program the job recorded, swept by the same engine.
+        let program = match &req.rules {
+            Some(rules) => Some(load_program(deps.store.pool(), rules).await?),
+            None => None,
+        };
+        let rule_req = program.as_ref().map(|_| RuleOptimizeRequest {
+            grid: req.grid.clone(),
+            constraint: req.constraint.clone(),
+            metric: req.metric,
+            top_n: req.top_n,
+            cash: req.cash,
+            commission: req.commission,
+            long_only: req.long_only,
+            robustness: req.robustness.clone(),
+        });
         // The engine's full grid, taken out of its result (the last run's, should the run start
         // over from a discarded checkpoint).
         let slot: Arc<Mutex<Option<FullGrid>>> = Arc::default();
         let taken = slot.clone();
         let result = compute_resumable(job, deps, move |resume: Option<OptimizeCheckpoint>| {
-            let mut done = run_optimize_resumable(&series, &req, resume, &mut reporter, &limits)?;
+            let mut done = match (&program, &rule_req) {
+                (Some(program), Some(rreq)) => {
+                    run_rule_optimize(&series, program, rreq, resume, &mut reporter, &limits)?
+                }
+                _ => run_optimize_resumable(&series, &req, resume, &mut reporter, &limits)?,
+            };
             *taken.lock().unwrap_or_else(PoisonError::into_inner) = done.result.full_grid.take();
             Ok(done)
         })

@@ -1,0 +1,205 @@
+//! `/datasets`: the stored datasets, newest first, a page at a time, each with a Delete button
+//! (refused while a queued or running job uses it); `/datasets/:id`: one dataset's summary and
+//! its close price, downsampled on the server to at most ~2,000 points with min/max buckets.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+use crate::api::{dataset_page, delete_dataset, get_dataset_chart};
+use crate::components::results::format::{fmt_date_time, fmt_thousands};
+use crate::components::results::PriceChart;
+use crate::model::{DatasetInfo, DatasetPage};
+
+/// Datasets per page.
+pub const PER_PAGE: u32 = 20;
+
+/// The page in `?page=`: 1 when missing or malformed, at most 1,000,000.
+fn parse_page(raw: Option<&str>) -> u32 {
+    raw.and_then(|p| p.trim().parse::<u64>().ok())
+        .filter(|p| *p >= 1)
+        .map_or(1, |p| p.min(1_000_000) as u32)
+}
+
+/// Pages for `total` datasets (at least 1).
+fn page_count(total: i64) -> u32 {
+    (u64::try_from(total)
+        .unwrap_or(0)
+        .div_ceil(u64::from(PER_PAGE)))
+    .clamp(1, 1_000_000) as u32
+}
+
+fn day(t: i64) -> String {
+    fmt_date_time(t).chars().take(10).collect()
+}
+
+fn row(
+    d: DatasetInfo,
+    deleted: RwSignal<Vec<String>>,
+    error: RwSignal<Option<String>>,
+) -> impl IntoView {
+    let id = d.id.to_string();
+    let href = format!("/datasets/{id}");
+    let remove = Action::new(move |id: &String| {
+        let id = id.clone();
+        async move { (id.clone(), delete_dataset(id).await) }
+    });
+    Effect::new(move |_| {
+        if let Some((id, outcome)) = remove.value().get() {
+            match outcome {
+                Ok(()) => deleted.update(|d| d.push(id)),
+                Err(e) => error.set(Some(e.to_string())),
+            }
+        }
+    });
+    let hidden = {
+        let id = id.clone();
+        move || deleted.with(|d| d.contains(&id))
+    };
+    view! {
+        <tr class:hidden=hidden data-testid="dataset-row">
+            <td><a href=href>{d.name.clone()}</a></td>
+            <td class="num">{fmt_thousands(f64::from(d.bars), 0)}</td>
+            <td class="nowrap">{day(d.start)}</td>
+            <td class="nowrap">{day(d.end)}</td>
+            <td>
+                <button
+                    type="button"
+                    class="button--danger"
+                    data-testid="delete-dataset"
+                    disabled=move || remove.pending().get()
+                    on:click=move |_| {
+                        error.set(None);
+                        remove.dispatch(id.clone());
+                    }
+                >
+                    "Delete"
+                </button>
+            </td>
+        </tr>
+    }
+}
+
+fn table(list: DatasetPage) -> impl IntoView {
+    let deleted = RwSignal::new(Vec::<String>::new());
+    let error = RwSignal::new(None::<String>);
+    let pages = page_count(list.total);
+    let page = list.page;
+    let rows = list
+        .datasets
+        .into_iter()
+        .map(|d| row(d, deleted, error))
+        .collect_view();
+    view! {
+        {move || error.get().map(|e| view! { <p class="alert alert--error" data-testid="dataset-error">{e}</p> })}
+        <div class="table-wrap">
+            <table class="jobs-table" data-testid="datasets-table">
+                <thead>
+                    <tr>
+                        <th scope="col">"Name"</th>
+                        <th class="num" scope="col">"Bars"</th>
+                        <th scope="col">"From"</th>
+                        <th scope="col">"To"</th>
+                        <th scope="col"></th>
+                    </tr>
+                </thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </div>
+        <nav class="pager" aria-label="Pages">
+            {(page > 1).then(|| view! { <a href=format!("/datasets?page={}", page - 1)>"Previous"</a> })}
+            <span class="muted">
+                {format!("Page {page} of {pages} · {} datasets", fmt_thousands(list.total as f64, 0))}
+            </span>
+            {(page < pages).then(|| view! { <a href=format!("/datasets?page={}", page + 1)>"Next"</a> })}
+        </nav>
+    }
+}
+
+#[component]
+pub fn DatasetsPage() -> impl IntoView {
+    let query = use_query_map();
+    let page = Memo::new(move |_| parse_page(query.read().get("page").as_deref()));
+    let list = Resource::new(
+        move || page.get(),
+        |p| dataset_page(Some(p), Some(PER_PAGE)),
+    );
+    view! {
+        <Title text="Datasets · Runboard" />
+        <h1>"Datasets"</h1>
+        <p class="muted">"Upload a CSV on the New run page; any size streams in. A dataset that a queued or running job uses cannot be deleted."</p>
+        <Transition fallback=|| view! { <p class="muted">"Loading datasets…"</p> }>
+            {move || Suspend::new(async move {
+                match list.await {
+                    Ok(l) => table(l).into_any(),
+                    Err(e) => view! { <p class="alert alert--error">{e.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+pub fn DatasetPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = Memo::new(move |_| params.read().get("id").unwrap_or_default());
+    let chart = Resource::new(move || id.get(), get_dataset_chart);
+    view! {
+        <Title text="Dataset · Runboard" />
+        <p><a href="/datasets">"← Datasets"</a></p>
+        <Transition fallback=|| view! { <p class="muted">"Loading the dataset…"</p> }>
+            {move || Suspend::new(async move {
+                match chart.await {
+                    Ok(c) => {
+                        let info = c.info;
+                        let span_days = (info.end - info.start) as f64 / 86_400.0;
+                        view! {
+                            <h1 data-testid="dataset-name">{info.name.clone()}</h1>
+                            <dl class="result-summary">
+                                <div class="result-summary__item">
+                                    <dt>"Bars"</dt>
+                                    <dd data-testid="dataset-bars">{fmt_thousands(f64::from(info.bars), 0)}</dd>
+                                </div>
+                                <div class="result-summary__item">
+                                    <dt>"From"</dt>
+                                    <dd>{fmt_date_time(info.start)}</dd>
+                                </div>
+                                <div class="result-summary__item">
+                                    <dt>"To"</dt>
+                                    <dd>{fmt_date_time(info.end)}</dd>
+                                </div>
+                                <div class="result-summary__item">
+                                    <dt>"Span"</dt>
+                                    <dd>{format!("{} days", fmt_thousands(span_days, 0))}</dd>
+                                </div>
+                            </dl>
+                            <section class="panel">
+                                <h2>"Close"</h2>
+                                <PriceChart points=c.points />
+                                <p class="muted">"At most ~2,000 points: each bucket keeps its lowest and highest bar, so every spike shows."</p>
+                            </section>
+                            <p class="muted">"Dataset id " <code>{info.id.to_string()}</code></p>
+                        }
+                        .into_any()
+                    }
+                    Err(e) => view! { <p class="alert alert--error" data-testid="dataset-error">{e.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pages_are_parsed_and_counted() {
+        assert_eq!(parse_page(None), 1);
+        assert_eq!(parse_page(Some("0")), 1);
+        assert_eq!(parse_page(Some("x")), 1);
+        assert_eq!(parse_page(Some("99999999999")), 1_000_000);
+        assert_eq!(page_count(0), 1);
+        assert_eq!(page_count(41), 3);
+    }
+}

@@ -1,0 +1,11 @@
+-- save_lock: StrategyStore::save, step 1 of 3 (in one transaction). Serializes saves of one
+--   name, so two concurrent saves cannot both take the same next version or both create the
+--   name.
+--
+-- $1 = name  text  the program's name (locked case-insensitively)
+--
+-- Returns one row (void).
+-- Guards: a transaction-scoped advisory lock on hashtext('runboard_strategy:' || lower(name)),
+--   released at commit or rollback. A hash collision only makes two names wait for each other.
+-- Index: none (no table is read).
+SELECT pg_advisory_xact_lock(hashtext('runboard_strategy:' || lower($1)));

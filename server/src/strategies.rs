@@ -1,0 +1,660 @@
+//! Users' rule-language strategies (issue 13): the store (`strategies` table, SQL in
+//! `server/queries/strategies/*.sql`), the checks behind `/api/check_strategy` and
+//! `/api/save_strategy`, and what jobs that run a rule program need:
+//!
+//! * at submit, [`prepare_request`] checks the program and the request's `params`/`grid`
+//!   against its declared parameters and the dataset's length (a `400` naming the field before
+//!   any job row exists), then records the strategy's id, version, content hash and name in the
+//!   request (`rules`), which becomes the job's arguments ([`rule_args`] drops the built-in
+//!   `strategy` placeholder from them);
+//! * at run time, [`load_program`] loads the recorded program (inline source, or id + version
+//!   from the store), checks its hash against the recorded one and checks it again.
+//!
+//! A strategy is named by its program's `strategy "…"` line (case-insensitively): one name, one
+//! id. Saving a source that differs from the newest version's adds a version; saving the newest
+//! version's source again returns that version (`created: false`). Versions never change, so a
+//! job's (id, version, hash) always names what it ran.
+
+use std::collections::BTreeMap;
+
+use app::api::backend::BackendError;
+use app::model::research::{Limits, RuleRef};
+use app::model::strategies::{
+    DeletedStrategy, RuleIssue, SavedStrategy, StrategyCheck, StrategyInfo, StrategyParam,
+    StrategySource,
+};
+use app::model::{FieldError, JobRequest};
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use crate::engine::rules::{check, ParamDecl, ParamKind, Program, RuleError, MAX_SOURCE_BYTES};
+use crate::jobs::handlers::HandlerError;
+use crate::jobs::store::statement;
+
+/// The store's statements, one per file in `server/queries/strategies/`; see each header.
+mod sql {
+    use super::statement;
+
+    pub const SAVE_LOCK: &str = statement(include_str!("../queries/strategies/save_lock.sql"));
+    pub const NEWEST_BY_NAME: &str =
+        statement(include_str!("../queries/strategies/newest_by_name.sql"));
+    pub const INSERT: &str = statement(include_str!("../queries/strategies/insert.sql"));
+    pub const GET: &str = statement(include_str!("../queries/strategies/get.sql"));
+    pub const LIST: &str = statement(include_str!("../queries/strategies/list.sql"));
+    pub const COUNT: &str = statement(include_str!("../queries/strategies/count.sql"));
+    pub const DELETE: &str = statement(include_str!("../queries/strategies/delete.sql"));
+}
+
+/// What went wrong in the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StrategyError {
+    #[error("no such strategy: {0}")]
+    NotFound(Uuid),
+    /// QUEUED or RUNNING jobs run the strategy; nothing was deleted.
+    #[error("strategy {id} is used by {jobs} queued or running job(s)")]
+    InUse { id: Uuid, jobs: i64 },
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+}
+
+/// SHA-256 of the source's UTF-8 bytes, 64 lower-case hex digits.
+pub fn content_hash(source: &str) -> String {
+    hex::encode(Sha256::digest(source.as_bytes()))
+}
+
+/// A version as `newest_by_name.sql`, `insert.sql` and `list.sql` return it.
+#[derive(sqlx::FromRow)]
+struct InfoRow {
+    id: Uuid,
+    version: i32,
+    name: String,
+    content_hash: String,
+    created_at: DateTime<Utc>,
+}
+
+impl From<InfoRow> for StrategyInfo {
+    fn from(r: InfoRow) -> StrategyInfo {
+        StrategyInfo {
+            id: r.id,
+            version: r.version,
+            name: r.name,
+            content_hash: r.content_hash,
+            created_at: r.created_at,
+        }
+    }
+}
+
+fn saved(r: InfoRow, created: bool) -> SavedStrategy {
+    SavedStrategy {
+        id: r.id,
+        version: r.version,
+        name: r.name,
+        content_hash: r.content_hash,
+        created_at: r.created_at,
+        created,
+    }
+}
+
+/// A version with its source, as `get.sql` returns it.
+#[derive(sqlx::FromRow)]
+struct SourceRow {
+    id: Uuid,
+    version: i32,
+    name: String,
+    content_hash: String,
+    created_at: DateTime<Utc>,
+    source: String,
+}
+
+/// The answer of `delete.sql`.
+#[derive(sqlx::FromRow)]
+struct DeleteRow {
+    active_jobs: i64,
+    deleted: i64,
+}
+
+/// The `strategies` table.
+#[derive(Clone)]
+pub struct StrategyStore {
+    pool: PgPool,
+}
+
+impl StrategyStore {
+    pub fn new(pool: PgPool) -> StrategyStore {
+        StrategyStore { pool }
+    }
+
+    /// Saves `source` (already checked) under `name`: the newest version when its source is the
+    /// same (`created: false`), else a new version (1 for a new name). One transaction, under a
+    /// per-name lock.
+    pub async fn save(&self, name: &str, source: &str) -> Result<SavedStrategy, StrategyError> {
+        let hash = content_hash(source);
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(sql::SAVE_LOCK)
+            .bind(name)
+            .execute(&mut *tx)
+            .await?;
+        let newest: Option<InfoRow> = sqlx::query_as(sql::NEWEST_BY_NAME)
+            .bind(name)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let (id, version) = match newest {
+            Some(row) if row.content_hash == hash => {
+                tx.commit().await?;
+                return Ok(saved(row, false));
+            }
+            Some(row) => (row.id, row.version + 1),
+            None => (Uuid::new_v4(), 1),
+        };
+        let row: InfoRow = sqlx::query_as(sql::INSERT)
+            .bind(id)
+            .bind(version)
+            .bind(name)
+            .bind(source)
+            .bind(&hash)
+            .fetch_one(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(saved(row, true))
+    }
+
+    /// One version with its source (`None`: the newest); `Ok(None)` when there is none.
+    pub async fn get(
+        &self,
+        id: Uuid,
+        version: Option<i32>,
+    ) -> Result<Option<StrategySource>, StrategyError> {
+        let row: Option<SourceRow> = sqlx::query_as(sql::GET)
+            .bind(id)
+            .bind(version)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|r| StrategySource {
+            id: r.id,
+            version: r.version,
+            name: r.name,
+            content_hash: r.content_hash,
+            created_at: r.created_at,
+            source: r.source,
+        }))
+    }
+
+    /// The newest version of each strategy, most recently saved first, and how many there are.
+    pub async fn list(
+        &self,
+        limit: i64,
+        offset: i64,
+    ) -> Result<(Vec<StrategyInfo>, i64), StrategyError> {
+        let rows: Vec<InfoRow> = sqlx::query_as(sql::LIST)
+            .bind(limit)
+            .bind(offset)
+            .fetch_all(&self.pool)
+            .await?;
+        let total: i64 = sqlx::query_scalar(sql::COUNT).fetch_one(&self.pool).await?;
+        Ok((rows.into_iter().map(Into::into).collect(), total))
+    }
+
+    /// Deletes every version, unless a QUEUED or RUNNING job runs the strategy.
+    pub async fn delete(&self, id: Uuid) -> Result<DeletedStrategy, StrategyError> {
+        let row: DeleteRow = sqlx::query_as(sql::DELETE)
+            .bind(id)
+            .fetch_one(&self.pool)
+            .await?;
+        if row.active_jobs > 0 {
+            return Err(StrategyError::InUse {
+                id,
+                jobs: row.active_jobs,
+            });
+        }
+        if row.deleted == 0 {
+            return Err(StrategyError::NotFound(id));
+        }
+        Ok(DeletedStrategy {
+            id,
+            versions: row.deleted,
+        })
+    }
+}
+
+fn issue(e: RuleError) -> RuleIssue {
+    RuleIssue {
+        line: e.line,
+        column: e.column,
+        message: e.message,
+    }
+}
+
+/// A declared parameter as the API shows it.
+pub fn param_info(p: &ParamDecl) -> StrategyParam {
+    StrategyParam {
+        name: p.name.clone(),
+        kind: match p.kind {
+            ParamKind::Int => "int",
+            ParamKind::Float => "float",
+        }
+        .into(),
+        min: p.min,
+        max: p.max,
+        default: p.default,
+    }
+}
+
+/// Checks a program: its name, parameters and warm-up at the defaults, or every error.
+pub fn check_report(source: &str) -> StrategyCheck {
+    match check(source) {
+        Ok(program) => StrategyCheck {
+            ok: true,
+            lookback: Some(program.lookback(&program.defaults())),
+            params: program.params.iter().map(param_info).collect(),
+            name: Some(program.name),
+            errors: Vec::new(),
+        },
+        Err(errors) => StrategyCheck {
+            ok: false,
+            name: None,
+            params: Vec::new(),
+            lookback: None,
+            errors: errors.into_iter().map(issue).collect(),
+        },
+    }
+}
+
+/// The first errors of a program that does not check, on one line each.
+fn error_text(errors: &[RuleError]) -> String {
+    const SHOWN: usize = 10;
+    let mut text = errors
+        .iter()
+        .take(SHOWN)
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("\n");
+    if errors.len() > SHOWN {
+        text.push_str(&format!("\n… and {} more", errors.len() - SHOWN));
+    }
+    text
+}
+
+fn invalid(field: impl Into<String>, message: impl Into<String>) -> BackendError {
+    BackendError::Invalid {
+        field: field.into(),
+        message: message.into(),
+    }
+}
+
+/// Logs an internal error and returns a reference the user can quote.
+fn internal(err: &dyn std::fmt::Display) -> BackendError {
+    crate::jobs::backend::internal(err)
+}
+
+/// A source the API accepts: at most 64 KiB (`400` naming `source` otherwise).
+pub fn check_source_size(source: &str) -> Result<(), BackendError> {
+    if source.len() > MAX_SOURCE_BYTES {
+        return Err(invalid(
+            "source",
+            format!(
+                "the program has {} bytes; the limit is {MAX_SOURCE_BYTES} (64 KiB)",
+                source.len()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// `/api/check_strategy`: errors are in the answer; only an oversized source is refused.
+pub async fn check_api(source: String) -> Result<StrategyCheck, BackendError> {
+    check_source_size(&source)?;
+    tokio::task::spawn_blocking(move || check_report(&source))
+        .await
+        .map_err(|e| internal(&e))
+}
+
+/// `/api/save_strategy`: a program that does not check is refused (`400`, field `source`,
+/// every error on its own line), nothing stored.
+pub async fn save_api(
+    store: &StrategyStore,
+    source: String,
+) -> Result<SavedStrategy, BackendError> {
+    check_source_size(&source)?;
+    let (source, checked) = tokio::task::spawn_blocking(move || {
+        let checked = check(&source).map(|p| p.name);
+        (source, checked)
+    })
+    .await
+    .map_err(|e| internal(&e))?;
+    let name = checked.map_err(|errors| invalid("source", error_text(&errors)))?;
+    store.save(&name, &source).await.map_err(|e| internal(&e))
+}
+
+/// `/api/delete_strategy`: `409` while a job runs it, `400` naming `id` when there is none.
+pub async fn delete_api(store: &StrategyStore, id: Uuid) -> Result<DeletedStrategy, BackendError> {
+    store.delete(id).await.map_err(|e| match e {
+        StrategyError::NotFound(id) => invalid("id", format!("no such strategy: {id}")),
+        StrategyError::InUse { id, jobs } => BackendError::Conflict(format!(
+            "strategy {id} is used by {jobs} queued or running job(s); \
+             cancel them or wait for them to finish, then delete it"
+        )),
+        other => internal(&other),
+    })
+}
+
+/// `/api/get_strategy`: `400` naming `id` (or `version`) when there is none.
+pub async fn get_api(
+    store: &StrategyStore,
+    id: Uuid,
+    version: Option<i32>,
+) -> Result<StrategySource, BackendError> {
+    match store.get(id, version).await.map_err(|e| internal(&e))? {
+        Some(s) => Ok(s),
+        None => match version {
+            Some(v)
+                if store
+                    .get(id, None)
+                    .await
+                    .map_err(|e| internal(&e))?
+                    .is_some() =>
+            {
+                Err(invalid(
+                    "version",
+                    format!("strategy {id} has no version {v}"),
+                ))
+            }
+            _ => Err(invalid("id", format!("no such strategy: {id}"))),
+        },
+    }
+}
+
+/// The rules of a research request (backtest, optimize, walk-forward), if it runs a program.
+pub fn rules_of(request: &JobRequest) -> Option<&RuleRef> {
+    match request {
+        JobRequest::Backtest(r) => r.rules.as_ref(),
+        JobRequest::Optimize(r) => r.rules.as_ref(),
+        JobRequest::WalkForward(r) => r.rules.as_ref(),
+        JobRequest::Train(_) | JobRequest::Demo(_) => None,
+    }
+}
+
+fn rules_mut(request: &mut JobRequest) -> Option<&mut RuleRef> {
+    match request {
+        JobRequest::Backtest(r) => r.rules.as_mut(),
+        JobRequest::Optimize(r) => r.rules.as_mut(),
+        JobRequest::WalkForward(r) => r.rules.as_mut(),
+        JobRequest::Train(_) | JobRequest::Demo(_) => None,
+    }
+}
+
+/// What the program is checked against at submit.
+enum Use {
+    Backtest(BTreeMap<String, f64>),
+    Optimize {
+        grid: BTreeMap<String, app::model::research::ParamRange>,
+        constraint: Option<app::model::research::Constraint>,
+    },
+}
+
+/// At submit, for a request that runs a rule program (others pass untouched): resolves the
+/// source (a saved version, the newest when no version is given), checks the program, the
+/// `params` (backtest) or `grid` and `constraint` (optimize) against its declared parameters,
+/// and the warm-up against `n_bars`; then records `version`, `content_hash` and `name` in the
+/// request's `rules`. Every refusal is a `400` naming the field (`request.grid.n3`, …), before
+/// any job row exists.
+pub async fn prepare_request(
+    store: &StrategyStore,
+    request: &mut JobRequest,
+    n_bars: Option<usize>,
+    limits: &Limits,
+) -> Result<(), BackendError> {
+    let Some(rules) = rules_of(request).cloned() else {
+        return Ok(());
+    };
+    let field = |e: FieldError| invalid(format!("request.{}", e.field), e.message);
+    rules.validate("rules").map_err(field)?;
+    let usage = match &*request {
+        JobRequest::Backtest(r) => Use::Backtest(r.params.clone()),
+        JobRequest::Optimize(r) => Use::Optimize {
+            grid: r.grid.clone(),
+            constraint: r.constraint.clone(),
+        },
+        // Refused by validate already; kept exhaustive.
+        _ => {
+            return Err(invalid(
+                "request.rules",
+                "only backtests and optimizations run rule-language strategies",
+            ))
+        }
+    };
+    let (source, id, version, source_field) = match (&rules.id, &rules.source) {
+        (Some(id), _) => {
+            let id = Uuid::parse_str(id.trim())
+                .map_err(|_| invalid("request.rules.id", "not a valid strategy id"))?;
+            let version = rules.version.map(|v| i32::try_from(v).unwrap_or(i32::MAX));
+            let saved = get_api(store, id, version).await.map_err(|e| match e {
+                BackendError::Invalid { field, message } => {
+                    invalid(format!("request.rules.{field}"), message)
+                }
+                other => other,
+            })?;
+            (saved.source, Some(id), Some(saved.version), "request.rules")
+        }
+        (None, Some(source)) => (source.clone(), None, None, "request.rules.source"),
+        (None, None) => unreachable!("validated: id or source"),
+    };
+    let hash = content_hash(&source);
+    if let Some(given) = &rules.content_hash {
+        if *given != hash {
+            return Err(invalid(
+                "request.rules.content_hash",
+                format!("the strategy's source has hash {hash}, not {given}"),
+            ));
+        }
+    }
+    let limits = limits.clone();
+    let checked = tokio::task::spawn_blocking(move || -> Result<String, BackendError> {
+        let program = check(&source).map_err(|errors| {
+            invalid(
+                source_field,
+                format!("the program does not check:\n{}", error_text(&errors)),
+            )
+        })?;
+        match usage {
+            Use::Backtest(params) => {
+                let values = program.resolve_params(&params, "params").map_err(field)?;
+                if let Some(n) = n_bars {
+                    program
+                        .validate_against_bars(&values, n, "params")
+                        .map_err(field)?;
+                }
+            }
+            Use::Optimize { grid, constraint } => {
+                let grid = program
+                    .grid(&grid, constraint.as_ref(), &limits)
+                    .map_err(field)?;
+                if let Some(n) = n_bars {
+                    if grid.max_lookback.saturating_add(2) > n {
+                        return Err(invalid(
+                            "request.grid",
+                            format!(
+                                "the largest windows need at least {} bars but the dataset has {n}",
+                                grid.max_lookback.saturating_add(2)
+                            ),
+                        ));
+                    }
+                }
+            }
+        }
+        Ok(program.name)
+    })
+    .await
+    .map_err(|e| internal(&e))??;
+    let recorded = rules_mut(request).expect("the request has rules");
+    recorded.id = id.map(|id| id.to_string());
+    recorded.version = version.map(|v| v as u32);
+    recorded.content_hash = Some(hash);
+    recorded.name = Some(checked);
+    Ok(())
+}
+
+/// A rule job's stored arguments: without the built-in `strategy` (a placeholder the rules
+/// replace), so job lists and comparisons do not show a built-in the job never ran.
+pub fn rule_args(args: &mut Value) {
+    if let Value::Object(fields) = args {
+        if fields.get("rules").is_some_and(|r| !r.is_null()) {
+            fields.remove("strategy");
+        }
+    }
+}
+
+/// At run time: the program a job recorded (inline, or id + version from the store), its hash
+/// checked against the recorded one, checked again. A missing version or a changed hash is
+/// terminal; a database error worth a retry.
+pub async fn load_program(pool: &PgPool, rules: &RuleRef) -> Result<Program, HandlerError> {
+    let source = match (&rules.id, &rules.source) {
+        (Some(id), _) => {
+            let id = Uuid::parse_str(id.trim()).map_err(|_| {
+                HandlerError::Terminal(format!("rules.id: not a valid strategy id: {id:?}"))
+            })?;
+            let version = rules.version.ok_or_else(|| {
+                HandlerError::Terminal("rules.version: the job recorded no version".into())
+            })?;
+            let version = i32::try_from(version).unwrap_or(i32::MAX);
+            StrategyStore::new(pool.clone())
+                .get(id, Some(version))
+                .await
+                .map_err(|e| HandlerError::Retryable(format!("could not load the strategy: {e}")))?
+                .ok_or_else(|| {
+                    HandlerError::Terminal(format!(
+                        "strategy {id} version {version} was deleted after the job was queued"
+                    ))
+                })?
+                .source
+        }
+        (None, Some(source)) => source.clone(),
+        (None, None) => {
+            return Err(HandlerError::Terminal(
+                "rules: neither a strategy id nor a source".into(),
+            ))
+        }
+    };
+    if let Some(recorded) = &rules.content_hash {
+        let hash = content_hash(&source);
+        if *recorded != hash {
+            return Err(HandlerError::Terminal(format!(
+                "the strategy's source has hash {hash}, but the job recorded {recorded}"
+            )));
+        }
+    }
+    crate::jobs::handlers::blocking(move || {
+        check(&source).map_err(|errors| {
+            HandlerError::Terminal(format!(
+                "the program does not check:\n{}",
+                error_text(&errors)
+            ))
+        })
+    })
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FILES: [(&str, &str); 7] = [
+        (
+            "save_lock",
+            include_str!("../queries/strategies/save_lock.sql"),
+        ),
+        (
+            "newest_by_name",
+            include_str!("../queries/strategies/newest_by_name.sql"),
+        ),
+        ("insert", include_str!("../queries/strategies/insert.sql")),
+        ("get", include_str!("../queries/strategies/get.sql")),
+        ("list", include_str!("../queries/strategies/list.sql")),
+        ("count", include_str!("../queries/strategies/count.sql")),
+        ("delete", include_str!("../queries/strategies/delete.sql")),
+    ];
+
+    #[test]
+    fn every_strategies_sql_file_documents_its_parameters_and_index_and_sends_only_the_statement() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("queries/strategies");
+        let on_disk = std::fs::read_dir(&dir).unwrap().count();
+        assert_eq!(on_disk, FILES.len(), "every file in {dir:?} is listed here");
+        for (name, file) in FILES {
+            let body = statement(file);
+            let header = &file[..file.len() - body.len()];
+            assert!(
+                header.starts_with(&format!("-- {name}: StrategyStore::")),
+                "{name}.sql: {header}"
+            );
+            assert!(header.contains("\n-- Index: "), "{name}.sql names no index");
+            assert!(
+                header.contains("\n-- Guards: "),
+                "{name}.sql guards nothing"
+            );
+            assert!(
+                header.contains("\n-- Returns "),
+                "{name}.sql returns nothing"
+            );
+            assert!(
+                !body.starts_with("--") && !body.contains("\n--"),
+                "{name}.sql: {body}"
+            );
+            match (1..=20).filter(|n| body.contains(&format!("${n}"))).max() {
+                None => assert!(header.contains("No parameters."), "{name}.sql"),
+                Some(last) => {
+                    for n in 1..=last {
+                        assert!(
+                            header.contains(&format!("-- ${n} = ")),
+                            "{name}.sql does not document ${n}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_api_source_limit_is_the_engines() {
+        assert_eq!(
+            app::model::research::MAX_RULE_SOURCE_BYTES,
+            MAX_SOURCE_BYTES
+        );
+    }
+
+    #[test]
+    fn the_content_hash_is_the_sha256_of_the_source() {
+        assert_eq!(
+            content_hash(""),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
+    }
+
+    #[test]
+    fn a_check_reports_params_and_lookback_or_errors_at_their_line() {
+        let ok = check_report(
+            "strategy \"SMA\"\nparam n1: int 2..100 = 10\nparam n2: int 2..100 = 20\n\
+             constraint n1 < n2\nlong entry: crosses_above(sma(close, n1), sma(close, n2))\n\
+             long exit: crosses_below(sma(close, n1), sma(close, n2))\n",
+        );
+        assert!(ok.ok, "{ok:?}");
+        assert_eq!(ok.name.as_deref(), Some("SMA"));
+        assert_eq!(ok.params.len(), 2);
+        assert_eq!(ok.params[0].kind, "int");
+        assert_eq!(ok.lookback, Some(19));
+        let bad = check_report("strategy \"x\"\nlong entry: close > smaa(close, 3)\n");
+        assert!(!bad.ok);
+        assert!(bad.errors.iter().any(|e| e.line == 2), "{bad:?}");
+    }
+
+    #[test]
+    fn rule_args_drop_the_placeholder_strategy_only_with_rules() {
+        let mut with = serde_json::json!({"strategy": "sma_cross", "rules": {"source": "x"}});
+        rule_args(&mut with);
+        assert!(with.get("strategy").is_none());
+        let mut without = serde_json::json!({"strategy": "sma_cross"});
+        rule_args(&mut without);
+        assert_eq!(without["strategy"], "sma_cross");
+    }
+}
