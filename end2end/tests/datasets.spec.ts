@@ -44,9 +44,12 @@ test("a 200,000-row CSV streams in through the browser as an import job and gets
   await expect(page.getByTestId("upload-ok")).toContainText("200000 bars", { timeout: 60_000 });
   await expect(page.getByTestId("dataset").locator("option:checked")).toContainText(name);
 
-  // The import ran as a job: listed with its last progress message.
+  // The import ran as a job: listed among the imports, its last progress "Row 200,000 · … MB".
   await page.goto("/jobs?kind=import");
-  await expect(page.locator("table")).toContainText("Row 200,000");
+  await expect(page.locator("table")).toContainText("Import");
+  const list = await (await page.request.post("/api/list_jobs", { data: { kind: "import" } })).json();
+  expect(list.jobs[0].state).toBe("SUCCEEDED");
+  expect(list.jobs[0].progress_message).toMatch(/^Row 200,000 · \d+\.\d MB read$/);
 
   // The datasets page lists it; its page charts the close (a few thousand points at most).
   await page.goto("/datasets");
