@@ -127,7 +127,10 @@ async fn measure(pool: &PgPool, path: &std::path::Path, bytes: u64) -> anyhow::R
     println!("COPY into a plain table: {copied} rows in {copy_secs:.2} s");
 
     // Runboard: the real router on a real port, the CLI streaming the file.
-    let store = JobStore::new(pool.clone(), std::env::temp_dir().join("runboard-million-runs"));
+    let store = JobStore::new(
+        pool.clone(),
+        std::env::temp_dir().join("runboard-million-runs"),
+    );
     let backend = StoreBackend::with_max_grid(store, 100_000);
     let leptos = LeptosOptions::builder().output_name("runboard").build();
     let router = server::web::router(leptos, server::web::shared(backend));

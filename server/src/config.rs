@@ -194,18 +194,20 @@ impl Config {
                 }
                 Some(n) => n,
             };
-        let max_upload_bytes =
-            match parse_num("RUNBOARD_MAX_UPLOAD_BYTES", "a whole number of bytes, at least 1")()? {
-                None => DEFAULT_MAX_UPLOAD_BYTES,
-                Some(0) => {
-                    return Err(ConfigError {
-                        variable: "RUNBOARD_MAX_UPLOAD_BYTES",
-                        value: "0".into(),
-                        expected: "a whole number of bytes, at least 1",
-                    })
-                }
-                Some(n) => n,
-            };
+        let max_upload_bytes = match parse_num(
+            "RUNBOARD_MAX_UPLOAD_BYTES",
+            "a whole number of bytes, at least 1",
+        )()? {
+            None => DEFAULT_MAX_UPLOAD_BYTES,
+            Some(0) => {
+                return Err(ConfigError {
+                    variable: "RUNBOARD_MAX_UPLOAD_BYTES",
+                    value: "0".into(),
+                    expected: "a whole number of bytes, at least 1",
+                })
+            }
+            Some(n) => n,
+        };
         let test_hooks = match get("RUNBOARD_TEST_HOOKS").as_deref().map(str::trim) {
             None | Some("") | Some("0") => false,
             Some("1") => true,

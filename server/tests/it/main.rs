@@ -18,6 +18,6 @@ mod repro;
 mod research;
 mod results;
 mod security;
-mod strategies;
 mod store;
+mod strategies;
 mod worker;

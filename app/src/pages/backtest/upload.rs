@@ -158,12 +158,15 @@ mod xhr {
             .map_err(js)?;
         let size = file.size();
         sent.set(Some((0.0, size)));
-        let on_progress = Closure::<dyn FnMut(web_sys::ProgressEvent)>::new(
-            move |e: web_sys::ProgressEvent| {
-                let total = if e.length_computable() { e.total() } else { size };
+        let on_progress =
+            Closure::<dyn FnMut(web_sys::ProgressEvent)>::new(move |e: web_sys::ProgressEvent| {
+                let total = if e.length_computable() {
+                    e.total()
+                } else {
+                    size
+                };
                 sent.set(Some((e.loaded(), total)));
-            },
-        );
+            });
         xhr.upload()
             .map_err(js)?
             .set_onprogress(Some(on_progress.as_ref().unchecked_ref()));
@@ -212,6 +215,9 @@ mod tests {
 
     #[test]
     fn the_name_goes_into_the_query_encoded() {
-        assert_eq!(upload_url(" ES 1m/2024 "), "/api/datasets?name=ES%201m%2F2024");
+        assert_eq!(
+            upload_url(" ES 1m/2024 "),
+            "/api/datasets?name=ES%201m%2F2024"
+        );
     }
 }
