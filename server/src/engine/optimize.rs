@@ -7,6 +7,12 @@
 //! functions the full statistics use (so the numbers agree exactly). Runs are spread over all
 //! cores with rayon. Memory is the cache plus one `f64` and one `u64` per run.
 //!
+//! The cache is bounded ([`CACHE_BUDGET_BYTES`]): when a built-in strategy's grid needs more
+//! indicator series than fit (199 SMA windows on a million bars are 1.6 GB), each evaluation
+//! runs its runs in batches, ordered so that neighbours share series, whose series fit; a
+//! series may then be computed more than once (once per batch that needs it), and the results
+//! are identical.
+//!
 //! The sink hears "Run i/N" as each run finishes (from the thread that ran it; the sink decides
 //! what is worth showing). The grid is evaluated in [`BLOCKS`] blocks; after each but the last
 //! the sink is offered an [`OptimizeCheckpoint`]. Resuming from a checkpoint recomputes nothing
@@ -30,8 +36,12 @@ use super::progress::{Flow, ProgressSink};
 use super::robustness::plateau_scores;
 use super::rules::{for_each_combination, ColumnCache, Program, RuleGrid};
 use super::search_robustness::search_robustness;
-use super::strategy::{indicator_keys, IndicatorCache};
+use super::strategy::{indicator_keys, IndicatorCache, IndicatorKey};
 use super::EngineError;
+
+/// Most bytes of indicator series a built-in strategy's sweep holds at once (see the module
+/// docs).
+pub const CACHE_BUDGET_BYTES: usize = 256 << 20;
 
 /// A grid is evaluated in this many blocks, with a checkpoint offered after each but the last:
 /// a resumed job redoes at most a tenth of the grid.
@@ -102,7 +112,10 @@ pub struct Sweep<'a> {
 enum Source<'a> {
     Builtin {
         kind: StrategyKind,
+        /// Every series the runs need, or empty when they do not fit the budget.
         cache: IndicatorCache,
+        /// `Some(n)`: the series do not fit; evaluate in batches needing at most `n` series.
+        batch_keys: Option<usize>,
     },
     Rules {
         program: &'a Program,
@@ -111,12 +124,24 @@ enum Source<'a> {
 }
 
 impl<'a> Sweep<'a> {
-    /// Enumerates the admissible runs and computes every indicator they need once.
+    /// Enumerates the admissible runs and computes every indicator they need once (or, when
+    /// they do not fit [`CACHE_BUDGET_BYTES`], prepares to compute them batch by batch).
     pub fn new(
         series: &'a Series,
         grid: &'a GridSpec,
         user_constraint: Option<&Constraint>,
         money: Money,
+    ) -> Self {
+        Sweep::with_cache_budget(series, grid, user_constraint, money, CACHE_BUDGET_BYTES)
+    }
+
+    /// [`Sweep::new`] with another cache budget (tests use a tiny one).
+    pub fn with_cache_budget(
+        series: &'a Series,
+        grid: &'a GridSpec,
+        user_constraint: Option<&Constraint>,
+        money: Money,
+        budget_bytes: usize,
     ) -> Self {
         let constraints = grid.constraints(user_constraint);
         let mut runs = Vec::with_capacity(grid.runs as usize);
@@ -130,18 +155,16 @@ impl<'a> Sweep<'a> {
             raw += 1;
         });
         let keys: Vec<_> = keys.into_iter().collect();
-        let computed: Vec<IndicatorCache> = keys
-            .par_iter()
-            .map(|k| {
-                let mut c = IndicatorCache::default();
-                c.fill(series, [*k]);
-                c
-            })
-            .collect();
-        let mut cache = IndicatorCache::default();
-        for c in computed {
-            cache.merge(c);
-        }
+        let per_series = series
+            .len()
+            .max(1)
+            .saturating_mul(std::mem::size_of::<f64>());
+        let fits = (budget_bytes / per_series).max(4);
+        let (cache, batch_keys) = if keys.len() <= fits {
+            (cache_of(series, &keys), None)
+        } else {
+            (IndicatorCache::default(), Some(fits))
+        };
         Sweep {
             series,
             axes: &grid.axes,
@@ -156,6 +179,7 @@ impl<'a> Sweep<'a> {
             source: Source::Builtin {
                 kind: grid.strategy,
                 cache,
+                batch_keys,
             },
             money,
         }
@@ -227,7 +251,17 @@ impl<'a> Sweep<'a> {
     #[inline]
     fn run(&self, values: &[f64], spec: &RunSpec<'_>, scratch: &mut Scratch) -> SimOutcome {
         match &self.source {
-            Source::Builtin { kind, cache } => {
+            Source::Builtin {
+                kind,
+                batch_keys: Some(_),
+                ..
+            } => {
+                // Outside a batch (full statistics, robustness): this run's series only.
+                let own = IndicatorCache::for_params(self.series, *kind, values);
+                let prepared = own.prepare(self.series, *kind, values);
+                simulate_run(spec, &prepared, scratch)
+            }
+            Source::Builtin { kind, cache, .. } => {
                 let prepared = cache.prepare(self.series, *kind, values);
                 simulate_run(spec, &prepared, scratch)
             }
@@ -249,6 +283,14 @@ impl<'a> Sweep<'a> {
         metric: Metric,
         on_run: &(dyn Fn() -> Flow + Sync),
     ) -> Result<Vec<f64>, EngineError> {
+        if let Source::Builtin {
+            kind,
+            batch_keys: Some(max_keys),
+            ..
+        } = &self.source
+        {
+            return self.evaluate_in_batches(*kind, *max_keys, range, a, b, time, metric, on_run);
+        }
         let spec = self.spec(a, b);
         let stop = AtomicBool::new(false);
         let mut out = Vec::with_capacity(range.len());
@@ -279,6 +321,86 @@ impl<'a> Sweep<'a> {
             .collect_into_vec(&mut out);
         if stop.into_inner() {
             return Err(EngineError::Stopped);
+        }
+        Ok(out)
+    }
+
+    /// [`Sweep::evaluate`] when the series do not all fit: the runs of `range`, sorted by their
+    /// series (last parameter's first, so neighbours share them), in greedy batches needing at
+    /// most `max_keys` series, each batch's series computed, used in parallel and dropped.
+    #[allow(clippy::too_many_arguments)]
+    fn evaluate_in_batches(
+        &self,
+        kind: StrategyKind,
+        max_keys: usize,
+        range: std::ops::Range<usize>,
+        a: usize,
+        b: usize,
+        time: &TimeInfo,
+        metric: Metric,
+        on_run: &(dyn Fn() -> Flow + Sync),
+    ) -> Result<Vec<f64>, EngineError> {
+        let spec = self.spec(a, b);
+        let start = range.start;
+        let mut out = vec![f64::NAN; range.len()];
+        let mut values = Vec::new();
+        let mut order: Vec<(Vec<IndicatorKey>, usize)> = range
+            .map(|k| {
+                self.values(k, &mut values);
+                let mut keys = indicator_keys(kind, &values);
+                keys.reverse();
+                (keys, k)
+            })
+            .collect();
+        order.sort_unstable();
+        let stop = AtomicBool::new(false);
+        let mut i = 0;
+        while i < order.len() {
+            let mut keys: HashSet<IndicatorKey> = HashSet::new();
+            let mut j = i;
+            while j < order.len() {
+                let new = order[j].0.iter().filter(|k| !keys.contains(k)).count();
+                if j > i && keys.len() + new > max_keys {
+                    break;
+                }
+                keys.extend(order[j].0.iter().copied());
+                j += 1;
+            }
+            let keys: Vec<IndicatorKey> = keys.into_iter().collect();
+            let cache = cache_of(self.series, &keys);
+            let batch: Vec<(usize, f64)> = order[i..j]
+                .par_iter()
+                .with_min_len(8)
+                .map_init(
+                    || (Scratch::default(), Vec::new()),
+                    |(scratch, values), (_, k)| {
+                        if stop.load(Ordering::Relaxed) {
+                            return (*k, f64::NAN);
+                        }
+                        self.values(*k, values);
+                        let prepared = cache.prepare(self.series, kind, values);
+                        simulate_run(&spec, &prepared, scratch);
+                        let m = metric_value(
+                            metric,
+                            &scratch.equity,
+                            &scratch.trades,
+                            time,
+                            &mut scratch.buf,
+                        );
+                        if on_run() == Flow::Stop {
+                            stop.store(true, Ordering::Relaxed);
+                        }
+                        (*k, m)
+                    },
+                )
+                .collect();
+            for (k, m) in batch {
+                out[k - start] = m;
+            }
+            if stop.load(Ordering::Relaxed) {
+                return Err(EngineError::Stopped);
+            }
+            i = j;
         }
         Ok(out)
     }
@@ -350,6 +472,23 @@ fn decode(axes: &[Vec<f64>], raw: u64, out: &mut Vec<f64>) {
         out[d] = axes[d][(r % len) as usize];
         r /= len;
     }
+}
+
+/// Every series of `keys`, computed in parallel.
+fn cache_of(series: &Series, keys: &[IndicatorKey]) -> IndicatorCache {
+    let computed: Vec<IndicatorCache> = keys
+        .par_iter()
+        .map(|k| {
+            let mut c = IndicatorCache::default();
+            c.fill(series, [*k]);
+            c
+        })
+        .collect();
+    let mut cache = IndicatorCache::default();
+    for c in computed {
+        cache.merge(c);
+    }
+    cache
 }
 
 /// Run indices ordered best first: metric descending, undefined (NaN) last, ties by run order.
@@ -898,6 +1037,85 @@ mod tests {
             matches!(e, EngineError::InvalidInput { ref field, ref message }
             if field == "grid" && message.contains("39") && message.contains("10"))
         );
+    }
+
+    #[test]
+    fn a_sweep_whose_series_do_not_fit_runs_in_batches_with_identical_results() {
+        let s = sample_series(700, 17);
+        for (kind, grid) in [
+            (
+                StrategyKind::SmaCross,
+                vec![("n1", range(2.0, 30.0, 1.0)), ("n2", range(5.0, 60.0, 1.0))],
+            ),
+            (
+                StrategyKind::DonchianBreakout,
+                vec![
+                    ("upper_n", range(2.0, 25.0, 1.0)),
+                    ("lower_n", range(2.0, 25.0, 1.0)),
+                ],
+            ),
+        ] {
+            let grid = GridSpec::build(
+                kind,
+                &grid.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
+                None,
+                &Limits::default(),
+            )
+            .unwrap();
+            let money = Money {
+                cash: 10_000.0,
+                commission: 0.001,
+                long_only: false,
+            };
+            let whole = Sweep::new(&s, &grid, None, money);
+            // Room for 6 series of 700 bars: every batch recomputes its own.
+            let batched = Sweep::with_cache_budget(&s, &grid, None, money, 6 * 700 * 8);
+            assert!(matches!(
+                batched.source,
+                Source::Builtin {
+                    batch_keys: Some(6),
+                    ..
+                }
+            ));
+            let time = TimeInfo::new(&s.ts);
+            let n = whole.len();
+            let reported = AtomicU64::new(0);
+            let count = || {
+                reported.fetch_add(1, Ordering::Relaxed);
+                Flow::Continue
+            };
+            let a = whole
+                .evaluate(0..n, 0, s.len(), &time, Metric::Sharpe, &|| Flow::Continue)
+                .unwrap();
+            // A block in the middle, as the optimizer asks for them.
+            let b = batched
+                .evaluate(0..n, 0, s.len(), &time, Metric::Sharpe, &count)
+                .unwrap();
+            assert_eq!(
+                reported.load(Ordering::Relaxed),
+                n as u64,
+                "every run reported once"
+            );
+            assert!(
+                a.iter().zip(&b).all(|(x, y)| x.to_bits() == y.to_bits()),
+                "{kind:?}"
+            );
+            let part = batched
+                .evaluate(n / 3..n / 2, 100, 600, &time, Metric::ReturnPct, &|| {
+                    Flow::Continue
+                })
+                .unwrap();
+            let same = whole
+                .evaluate(n / 3..n / 2, 100, 600, &time, Metric::ReturnPct, &|| {
+                    Flow::Continue
+                })
+                .unwrap();
+            assert!(part
+                .iter()
+                .zip(&same)
+                .all(|(x, y)| x.to_bits() == y.to_bits()));
+            assert_eq!(batched.full(5, 0, s.len()), whole.full(5, 0, s.len()));
+        }
     }
 
     #[test]

@@ -30,7 +30,7 @@ pub enum Action {
 }
 
 /// One indicator series a strategy needs, keyed by kind and window.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum IndicatorKey {
     /// `sma(close, n)`.
     Sma(usize),
