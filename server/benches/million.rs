@@ -4,7 +4,12 @@
 //!    as it arrives and stored by an import job — timed next to PostgreSQL's own `COPY` of the
 //!    same file into a plain table, in the same run;
 //! 2. loaded back from the dataset store (what every job does first);
-//! 3. swept: the README's 19,701-run SMA grid on the million bars (runs/s, bar-steps/s).
+//! 3. backtested as a job (SMA 10/50 through the worker), its job page fetched over HTTP: the
+//!    page's size and render time, since a page must stay small at any data size;
+//! 4. swept: the README's 19,701-run SMA grid on the million bars (runs/s, bar-steps/s).
+//!
+//! The parse alone (the same file through `parse_csv_reader`, no HTTP, no database) is timed
+//! too, to tell the import's parsing from its storing.
 //!
 //! Prints wall times and the process's peak RSS (VmHWM) after each step. Needs `DATABASE_URL`
 //! (`scripts/bench.sh` starts a private cluster); each run uses a fresh database. Not a test:
@@ -126,6 +131,28 @@ async fn measure(pool: &PgPool, path: &std::path::Path, bytes: u64) -> anyhow::R
     let copy_secs = t.elapsed().as_secs_f64();
     println!("COPY into a plain table: {copied} rows in {copy_secs:.2} s");
 
+    // The parse alone.
+    let t = Instant::now();
+    let parsed = server::engine::data::parse_csv_reader(
+        std::io::BufReader::with_capacity(1 << 20, std::fs::File::open(path)?),
+        ROWS,
+        &mut |_| true,
+    )
+    .map_err(|e| anyhow::anyhow!("{:?}", e.first()))?;
+    println!(
+        "parse alone (parse_csv_reader on the file): {} rows in {:.2} s",
+        parsed.len(),
+        t.elapsed().as_secs_f64()
+    );
+    let t = Instant::now();
+    let hash = server::datasets::content_hash(&parsed);
+    println!(
+        "content hash of the parsed bars: {:.3} s ({}…)",
+        t.elapsed().as_secs_f64(),
+        &hash[..12]
+    );
+    drop(parsed);
+
     // Runboard: the real router on a real port, the CLI streaming the file.
     let store = JobStore::new(
         pool.clone(),
@@ -133,6 +160,7 @@ async fn measure(pool: &PgPool, path: &std::path::Path, bytes: u64) -> anyhow::R
     );
     let backend = StoreBackend::with_max_grid(store, 100_000);
     let leptos = LeptosOptions::builder().output_name("runboard").build();
+    let store = backend.store.clone();
     let router = server::web::router(leptos, server::web::shared(backend));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let address = listener.local_addr()?;
@@ -153,7 +181,6 @@ async fn measure(pool: &PgPool, path: &std::path::Path, bytes: u64) -> anyhow::R
     })
     .await?;
     let import_secs = t.elapsed().as_secs_f64();
-    server.abort();
     anyhow::ensure!(code == 0, "runboard import exited {code}");
     println!(
         "runboard import (HTTP stream, parse, store): {ROWS} rows, {:.1} MB in {import_secs:.2} s \
@@ -179,6 +206,50 @@ async fn measure(pool: &PgPool, path: &std::path::Path, bytes: u64) -> anyhow::R
         t.elapsed().as_secs_f64(),
         peak_mb()
     );
+
+    // A backtest of the million bars as a job, then its page.
+    let dataset = info.id;
+    let job = store
+        .enqueue(server::jobs::store::NewJob::new(
+            app::model::JobKind::Backtest,
+            serde_json::json!({"dataset_id": dataset.to_string(), "strategy": "sma_cross",
+                               "params": {"n1": 10, "n2": 50}}),
+        ))
+        .await?;
+    let deps = server::jobs::handlers::HandlerDeps {
+        store: store.clone(),
+        datasets: DatasetStore::new(pool.clone()),
+        max_grid: 100_000,
+    };
+    let worker = server::jobs::worker::Worker::new(
+        store.clone(),
+        server::jobs::handlers::Registry::standard(),
+        deps,
+        server::jobs::worker::WorkerConfig::new(1, "bench"),
+    );
+    let claimed = store
+        .claim("bench:1:0", "bench")
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("nothing to claim"))?;
+    let t = Instant::now();
+    worker
+        .run_job(claimed, &tokio_util::sync::CancellationToken::new())
+        .await;
+    let backtest_secs = t.elapsed().as_secs_f64();
+    let (_, result) = store.result(job.id).await?;
+    let trades = result
+        .as_ref()
+        .and_then(|r| r["stats"]["trades"].as_u64())
+        .unwrap_or(0);
+    let t = Instant::now();
+    let page = fetch(address, &format!("/jobs/{}", job.id)).await?;
+    println!(
+        "backtest job on 1M bars: {backtest_secs:.2} s, {trades} trades; its job page: {:.0} KB of \
+         HTML rendered and sent in {:.3} s",
+        page as f64 / 1e3,
+        t.elapsed().as_secs_f64()
+    );
+    server.abort();
 
     // The 19,701-run SMA sweep on the million bars.
     // (Built from JSON, as a client sends it: every other field takes its default.)
@@ -206,4 +277,21 @@ async fn measure(pool: &PgPool, path: &std::path::Path, bytes: u64) -> anyhow::R
         peak_mb()
     );
     Ok(())
+}
+
+/// GETs `path` over a fresh connection and returns the body's size in bytes.
+async fn fetch(address: SocketAddr, path: &str) -> anyhow::Result<usize> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(address).await?;
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await?;
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).await?;
+    let head = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .ok_or_else(|| anyhow::anyhow!("no end of headers"))?;
+    let status = String::from_utf8_lossy(&raw[..head.min(20)]).to_string();
+    anyhow::ensure!(status.contains(" 200"), "GET {path}: {status}");
+    Ok(raw.len() - head - 4)
 }
