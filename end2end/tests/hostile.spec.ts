@@ -87,8 +87,9 @@ test("a dataset stored with absurd timestamps (bypassing import) cannot take the
   const close = Array.from({ length: n }, (_, i) => price(i));
   const datasetId = randomUUID();
   await sql(
-    `INSERT INTO datasets (id, name, bars, start_ts, end_ts, ts, open, high, low, close, volume)
-     VALUES ($1, $2, $3, 0, 9223372036854775807, $4::bigint[], $5, $6, $7, $5, $8)`,
+    `INSERT INTO datasets (id, name, bars, start_ts, end_ts, packed)
+     VALUES ($1, $2, $3, 0, 9223372036854775807,
+             runboard_pack_bars($4::bigint[], $5::float8[], $6::float8[], $7::float8[], $5::float8[], $8::float8[]))`,
     [
       datasetId,
       `absurd-${datasetId}`,

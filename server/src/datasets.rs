@@ -105,28 +105,53 @@ impl From<InfoRow> for DatasetInfo {
     }
 }
 
-/// The bars as `load.sql` returns them, column-wise.
+/// The bars as `load.sql` returns them: the count and the packed columns.
 #[derive(sqlx::FromRow)]
 struct BarsRow {
-    ts: Vec<i64>,
-    open: Vec<f64>,
-    high: Vec<f64>,
-    low: Vec<f64>,
-    close: Vec<f64>,
-    volume: Vec<f64>,
+    bars: i32,
+    packed: Vec<u8>,
 }
 
-impl From<BarsRow> for Series {
-    fn from(r: BarsRow) -> Series {
-        Series {
-            ts: r.ts,
-            open: r.open,
-            high: r.high,
-            low: r.low,
-            close: r.close,
-            volume: r.volume,
+/// Bytes a bar takes packed: six 8-byte values.
+pub const PACKED_BAR_BYTES: usize = 48;
+
+/// The bars packed for storage: the columns `ts, open, high, low, close, volume` one after the
+/// other, each value 8 bytes big-endian (Postgres's `int8send`/`float8send` order, so SQL can
+/// build the same bytes: `runboard_pack_bars()`).
+pub fn pack_bars(s: &Series) -> Vec<u8> {
+    let n = s.ts.len();
+    let mut out = Vec::with_capacity(n * PACKED_BAR_BYTES);
+    for t in &s.ts {
+        out.extend_from_slice(&t.to_be_bytes());
+    }
+    for column in [&s.open, &s.high, &s.low, &s.close, &s.volume] {
+        for i in 0..n {
+            let v = column.get(i).copied().unwrap_or(f64::NAN);
+            out.extend_from_slice(&v.to_be_bytes());
         }
     }
+    out
+}
+
+/// [`pack_bars`] undone; `None` when `packed` is not `48·bars` bytes.
+pub fn unpack_bars(bars: usize, packed: &[u8]) -> Option<Series> {
+    if packed.len() != bars.checked_mul(PACKED_BAR_BYTES)? {
+        return None;
+    }
+    let word = |k: usize| -> [u8; 8] { packed[k * 8..k * 8 + 8].try_into().unwrap_or([0; 8]) };
+    let column = |c: usize| -> Vec<f64> {
+        (0..bars)
+            .map(|i| f64::from_be_bytes(word(c * bars + i)))
+            .collect()
+    };
+    Some(Series {
+        ts: (0..bars).map(|i| i64::from_be_bytes(word(i))).collect(),
+        open: column(1),
+        high: column(2),
+        low: column(3),
+        close: column(4),
+        volume: column(5),
+    })
 }
 
 #[derive(Clone, Debug)]
@@ -170,12 +195,7 @@ impl DatasetStore {
             .bind(s.ts.len() as i32)
             .bind(start)
             .bind(end)
-            .bind(&s.ts)
-            .bind(&s.open)
-            .bind(&s.high)
-            .bind(&s.low)
-            .bind(&s.close)
-            .bind(&s.volume)
+            .bind(pack_bars(s))
             .bind(content_hash(s))
             .fetch_one(&self.pool)
             .await;
@@ -253,7 +273,17 @@ impl DatasetStore {
             .bind(id)
             .fetch_optional(&self.pool)
             .await?;
-        Ok(row.ok_or(DatasetError::NotFound(id))?.into())
+        let row = row.ok_or(DatasetError::NotFound(id))?;
+        let bars = usize::try_from(row.bars).unwrap_or(0);
+        unpack_bars(bars, &row.packed).ok_or_else(|| {
+            DatasetError::Db(sqlx::Error::Decode(
+                format!(
+                    "dataset {id}: {} packed bytes for {bars} bars",
+                    row.packed.len()
+                )
+                .into(),
+            ))
+        })
     }
 
     /// The dataset's content hash ([`content_hash`]). A dataset imported before hashes were
@@ -303,6 +333,19 @@ impl DatasetStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bars_pack_and_unpack_exactly() {
+        let s = crate::engine::sample_series(500, 3);
+        let packed = pack_bars(&s);
+        assert_eq!(packed.len(), 500 * PACKED_BAR_BYTES);
+        // Big-endian, columns one after another: the first 8 bytes are the first time.
+        assert_eq!(&packed[..8], &s.ts[0].to_be_bytes());
+        assert_eq!(&packed[500 * 8..500 * 8 + 8], &s.open[0].to_be_bytes());
+        assert_eq!(unpack_bars(500, &packed), Some(s));
+        assert_eq!(unpack_bars(499, &packed), None);
+        assert_eq!(unpack_bars(usize::MAX, &packed), None);
+    }
 
     /// The columns of [`InfoRow`].
     const INFO_COLUMNS: &str = "id, name, description, bars, start_ts, end_ts, created_at";

@@ -1,9 +1,10 @@
--- load: DatasetStore::load. One dataset's bars, column-wise.
+-- load: DatasetStore::load. One dataset's bars, packed column after column.
 --
 -- $1 = id uuid
 --
--- Returns 0 or 1 row: (ts, open, high, low, close, volume), arrays of equal length. No row:
+-- Returns 0 or 1 row: (bars, packed), the six columns packed big-endian, 48 bytes a bar
+--   (migration 20261129000006; unpacked by DatasetStore::load). No row:
 --   DatasetError::NotFound.
 -- Guards: read only.
 -- Index: datasets_pkey (id).
-SELECT ts, open, high, low, close, volume FROM datasets WHERE id = $1;
+SELECT bars, packed FROM datasets WHERE id = $1;

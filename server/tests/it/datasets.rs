@@ -128,3 +128,29 @@ async fn datasets_page_delete_safely_and_chart_small(pool: PgPool) {
     );
     assert!(page.body.contains("30,000"));
 }
+
+/// The migration's SQL packer (used to convert datasets stored as arrays, and by anyone writing
+/// a dataset with SQL) builds exactly the bytes the store writes and reads.
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn the_sql_packer_matches_the_store(pool: PgPool) {
+    let series = server::engine::sample_series(300, 9);
+    let store = DatasetStore::new(pool.clone());
+    let info = store.insert("packed", None, &series).await.unwrap();
+    let stored: Vec<u8> = sqlx::query_scalar("SELECT packed FROM datasets WHERE id = $1")
+        .bind(info.id)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    let built: Vec<u8> = sqlx::query_scalar("SELECT runboard_pack_bars($1, $2, $3, $4, $5, $6)")
+        .bind(&series.ts)
+        .bind(&series.open)
+        .bind(&series.high)
+        .bind(&series.low)
+        .bind(&series.close)
+        .bind(&series.volume)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(built, stored);
+    assert_eq!(store.load(info.id).await.unwrap(), series);
+}
