@@ -231,6 +231,23 @@ pub fn search_robustness(
     })
 }
 
+/// The "robust best": the run with a defined metric whose plateau score is highest (ties: the
+/// first in run order); `None` when no run has one.
+pub fn robust_best_index(metrics: &[f64], plateau: impl Fn(usize) -> Option<f64>) -> Option<usize> {
+    let mut best: Option<(usize, f64)> = None;
+    for (k, m) in metrics.iter().enumerate() {
+        if !m.is_finite() {
+            continue;
+        }
+        if let Some(p) = plateau(k).filter(|p| p.is_finite()) {
+            if best.is_none_or(|(_, b)| p > b) {
+                best = Some((k, p));
+            }
+        }
+    }
+    best.map(|(k, _)| k)
+}
+
 /// The bootstrap test of `returns`' mean (skipped with `draws = 0`); progress through `tick`.
 pub fn bootstrap_figure(
     returns: &[f64],

@@ -1,0 +1,326 @@
+//! Tests of `optimize.rs`.
+
+use super::*;
+use crate::engine::backtest::run_backtest;
+use crate::engine::data::{sample_series, SplitMix64};
+use crate::engine::progress::{NoProgress, Recorder};
+use app::model::research::{BacktestRequest, ParamRange, StrategyKind};
+
+fn range(start: f64, stop: f64, step: f64) -> ParamRange {
+    ParamRange::Range { start, stop, step }
+}
+
+fn sma_request(metric: Metric) -> OptimizeRequest {
+    OptimizeRequest {
+        dataset_id: "d".into(),
+        strategy: StrategyKind::SmaCross,
+        rules: None,
+        grid: [
+            ("n1".to_string(), range(5.0, 30.0, 5.0)),
+            ("n2".to_string(), range(10.0, 80.0, 10.0)),
+        ]
+        .into_iter()
+        .collect(),
+        constraint: None,
+        metric,
+        top_n: 3,
+        cash: 10_000.0,
+        commission: 0.002,
+        long_only: false,
+        robustness: Default::default(),
+    }
+}
+
+fn same(a: f64, b: Option<f64>) -> bool {
+    match b {
+        Some(b) => a == b,
+        None => a.is_nan(),
+    }
+}
+
+#[test]
+fn sweep_metric_equals_full_backtest_metric_for_random_params() {
+    let s = sample_series(800, 42);
+    let mut rng = SplitMix64::new(9);
+    let time = TimeInfo::new(&s.ts);
+    for case in 0..60 {
+        let kind = StrategyKind::ALL[case % 3];
+        let metric = Metric::ALL[case % Metric::ALL.len()];
+        let long_only = case % 4 == 0;
+        let commission = if case % 2 == 0 { 0.0 } else { 0.001 };
+        let mut params = BTreeMap::new();
+        let values: Vec<f64> = match kind {
+            StrategyKind::SmaCross => {
+                let a = 2 + (rng.next_u64() % 60) as usize;
+                let b = a + 1 + (rng.next_u64() % 100) as usize;
+                vec![a as f64, b as f64]
+            }
+            StrategyKind::RsiReversion => {
+                let p = 2 + (rng.next_u64() % 30) as usize;
+                let lo = 10.0 + (rng.next_u64() % 30) as f64;
+                vec![p as f64, lo, lo + 10.0 + (rng.next_u64() % 40) as f64]
+            }
+            StrategyKind::DonchianBreakout => vec![
+                (2 + rng.next_u64() % 80) as f64,
+                (2 + rng.next_u64() % 80) as f64,
+            ],
+        };
+        for (spec, v) in kind.params().iter().zip(&values) {
+            params.insert(spec.name.to_string(), *v);
+        }
+        let req = BacktestRequest {
+            dataset_id: "d".into(),
+            strategy: kind,
+            rules: None,
+            params: params.clone(),
+            cash: 10_000.0,
+            commission,
+            long_only,
+        };
+        let full = run_backtest(&s, &req, &mut NoProgress).unwrap();
+        let grid = GridSpec::build(
+            kind,
+            &params
+                .iter()
+                .map(|(k, v)| (k.clone(), ParamRange::List(vec![*v])))
+                .collect(),
+            None,
+            &Limits::default(),
+        )
+        .unwrap();
+        let money = Money {
+            cash: 10_000.0,
+            commission,
+            long_only,
+        };
+        let sweep = Sweep::new(&s, &grid, None, money);
+        let fast = sweep
+            .evaluate(0..1, 0, s.len(), &time, metric, &|| Flow::Continue)
+            .unwrap()[0];
+        assert!(
+            same(fast, metric.of(&full.stats)),
+            "{kind:?} {params:?} {metric:?}: sweep {fast} vs full {:?}",
+            metric.of(&full.stats)
+        );
+    }
+}
+
+#[test]
+fn optimize_ranks_reports_and_builds_heatmap() {
+    let s = sample_series(600, 3);
+    let req = sma_request(Metric::Sharpe);
+    let mut rec = Recorder::default();
+    let res = run_optimize(&s, &req, None, &mut rec).unwrap();
+    // n1 in 5..=30 step 5 (6), n2 in 10..=80 step 10 (8), n1 < n2: 6·8 - pairs with n1 ≥ n2
+    // (n2 = 10: n1 ∈ {10,15,20,25,30} → 5; n2 = 20: {20,25,30} → 3; n2 = 30: {30} → 1) = 39.
+    assert_eq!(res.total_runs, 39);
+    let reports = rec.reports();
+    assert_eq!(reports.len(), 39);
+    assert_eq!(reports.last().unwrap().2, "Run 39/39");
+    assert_eq!(res.top.len(), 3);
+    let ms: Vec<f64> = res.top.iter().map(|r| r.metric.unwrap()).collect();
+    assert!(ms.windows(2).all(|w| w[0] >= w[1]));
+    assert_eq!(res.best_stats.sharpe, res.top[0].metric);
+    assert_eq!(res.grid.x_param, "n1");
+    assert_eq!(res.grid.y_param.as_deref(), Some("n2"));
+    assert_eq!(res.grid.cells.len(), 8);
+    assert_eq!(res.grid.cells[0].len(), 6);
+    // n1 = 10, n2 = 10 is not admissible.
+    assert_eq!(res.grid.cells[0][1], None);
+    let best = res.top[0].params.clone();
+    let xi = res
+        .grid
+        .x_values
+        .iter()
+        .position(|v| *v == best["n1"])
+        .unwrap();
+    let yi = res
+        .grid
+        .y_values
+        .iter()
+        .position(|v| *v == best["n2"])
+        .unwrap();
+    assert_eq!(res.grid.cells[yi][xi], res.top[0].metric);
+}
+
+#[test]
+fn every_run_is_reported_once_and_a_checkpoint_offered_after_each_block() {
+    let s = sample_series(400, 5);
+    let mut req = sma_request(Metric::ReturnPct);
+    req.grid.insert("n1".into(), range(2.0, 60.0, 1.0));
+    req.grid.insert("n2".into(), range(3.0, 120.0, 1.0));
+    let mut rec = Recorder::default();
+    let res = run_optimize(&s, &req, None, &mut rec).unwrap();
+    let n = res.total_runs;
+    let reports = rec.reports();
+    // Reported from the worker threads, each finished run once: done = 1, 2, …, n.
+    assert!(reports.iter().map(|r| r.0).eq(1..=n));
+    assert!(reports
+        .iter()
+        .all(|r| r.1 == n && r.2 == format!("Run {}/{n}", r.0)));
+    let checkpoints = rec.checkpoints();
+    assert_eq!(checkpoints.len() as u64, BLOCKS - 1);
+    let block = n.div_ceil(BLOCKS);
+    for (i, cp) in checkpoints.iter().enumerate() {
+        assert_eq!(cp["next_index"], (i as u64 + 1) * block);
+    }
+}
+
+#[test]
+fn resumed_run_ends_identical_to_uninterrupted_run() {
+    let s = sample_series(500, 11);
+    let mut req = sma_request(Metric::Sqn);
+    req.grid.insert("n1".into(), range(2.0, 40.0, 1.0));
+    req.grid.insert("n2".into(), range(5.0, 90.0, 1.0));
+    let full = run_optimize(&s, &req, None, &mut NoProgress).unwrap();
+    let n = full.total_runs;
+    let block = n.div_ceil(BLOCKS);
+
+    // Stop in the fourth block; keep the last checkpoint (offered after the third).
+    let mut rec = Recorder::stopping_at((3 * block + block / 2) as usize);
+    assert_eq!(
+        run_optimize(&s, &req, None, &mut rec),
+        Err(EngineError::Stopped)
+    );
+    // The runs already started finish; the rest of the block is skipped.
+    assert!((rec.reports().len() as u64) < 4 * block);
+    let saved = serde_json::to_string(rec.checkpoints().last().unwrap()).unwrap();
+    let cp: OptimizeCheckpoint = serde_json::from_str(&saved).unwrap();
+    assert_eq!(cp.next_index, 3 * block);
+    let mut rec2 = Recorder::default();
+    let resumed =
+        run_optimize_resumable(&s, &req, Some(cp.clone()), &mut rec2, &Limits::default()).unwrap();
+    assert_eq!(
+        resumed.resumed_from, cp.next_index,
+        "started at the checkpoint"
+    );
+    let resumed = resumed.result;
+    assert_eq!(resumed.robustness, full.robustness);
+    assert_eq!(resumed.top, full.top);
+    assert_eq!(resumed.full_grid, full.full_grid);
+    assert_eq!(resumed, full);
+    let fresh =
+        run_optimize_resumable(&s, &req, None, &mut NoProgress, &Limits::default()).unwrap();
+    assert_eq!(fresh.resumed_from, 0);
+    // Progress goes on from the checkpoint: runs next_index + 1 ..= n.
+    assert!(rec2.reports().iter().map(|r| r.0).eq(cp.next_index + 1..=n));
+
+    let mut wrong = cp;
+    wrong.total_runs += 1;
+    assert!(matches!(
+        run_optimize(&s, &req, Some(wrong), &mut NoProgress),
+        Err(EngineError::BadCheckpoint(_))
+    ));
+}
+
+#[test]
+fn refuses_bad_grids_with_field_names() {
+    let s = sample_series(300, 1);
+    let mut req = sma_request(Metric::Sharpe);
+    req.grid.insert("n2".into(), range(10.0, 400.0, 10.0));
+    let e = run_optimize(&s, &req, None, &mut NoProgress).unwrap_err();
+    assert!(matches!(e, EngineError::InvalidInput { ref field, .. } if field == "grid.n2"));
+    let limits = Limits {
+        max_grid: 10,
+        ..Limits::default()
+    };
+    let e = run_optimize_with_limits(
+        &s,
+        &sma_request(Metric::Sharpe),
+        None,
+        &mut NoProgress,
+        &limits,
+    )
+    .unwrap_err();
+    assert!(
+        matches!(e, EngineError::InvalidInput { ref field, ref message }
+        if field == "grid" && message.contains("39") && message.contains("10"))
+    );
+}
+
+#[test]
+fn a_sweep_whose_series_do_not_fit_runs_in_batches_with_identical_results() {
+    let s = sample_series(700, 17);
+    for (kind, grid) in [
+        (
+            StrategyKind::SmaCross,
+            vec![("n1", range(2.0, 30.0, 1.0)), ("n2", range(5.0, 60.0, 1.0))],
+        ),
+        (
+            StrategyKind::DonchianBreakout,
+            vec![
+                ("upper_n", range(2.0, 25.0, 1.0)),
+                ("lower_n", range(2.0, 25.0, 1.0)),
+            ],
+        ),
+    ] {
+        let grid = GridSpec::build(
+            kind,
+            &grid.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
+            None,
+            &Limits::default(),
+        )
+        .unwrap();
+        let money = Money {
+            cash: 10_000.0,
+            commission: 0.001,
+            long_only: false,
+        };
+        let whole = Sweep::new(&s, &grid, None, money);
+        // Room for 6 series of 700 bars: every batch recomputes its own.
+        let batched = Sweep::with_cache_budget(&s, &grid, None, money, 6 * 700 * 8);
+        assert!(matches!(
+            batched.source,
+            Source::Builtin {
+                batch_keys: Some(6),
+                ..
+            }
+        ));
+        let time = TimeInfo::new(&s.ts);
+        let n = whole.len();
+        let reported = AtomicU64::new(0);
+        let count = || {
+            reported.fetch_add(1, Ordering::Relaxed);
+            Flow::Continue
+        };
+        let a = whole
+            .evaluate(0..n, 0, s.len(), &time, Metric::Sharpe, &|| Flow::Continue)
+            .unwrap();
+        // A block in the middle, as the optimizer asks for them.
+        let b = batched
+            .evaluate(0..n, 0, s.len(), &time, Metric::Sharpe, &count)
+            .unwrap();
+        assert_eq!(
+            reported.load(Ordering::Relaxed),
+            n as u64,
+            "every run reported once"
+        );
+        assert!(
+            a.iter().zip(&b).all(|(x, y)| x.to_bits() == y.to_bits()),
+            "{kind:?}"
+        );
+        let part = batched
+            .evaluate(n / 3..n / 2, 100, 600, &time, Metric::ReturnPct, &|| {
+                Flow::Continue
+            })
+            .unwrap();
+        let same = whole
+            .evaluate(n / 3..n / 2, 100, 600, &time, Metric::ReturnPct, &|| {
+                Flow::Continue
+            })
+            .unwrap();
+        assert!(part
+            .iter()
+            .zip(&same)
+            .all(|(x, y)| x.to_bits() == y.to_bits()));
+        assert_eq!(batched.full(5, 0, s.len()), whole.full(5, 0, s.len()));
+    }
+}
+
+#[test]
+fn rank_puts_nan_last_and_keeps_run_order_on_ties() {
+    let m = [1.0, f64::NAN, 3.0, 3.0, -1.0];
+    assert_eq!(rank(&m), vec![2, 3, 0, 4, 1]);
+    assert_eq!(best_index(&m), 2);
+    assert_eq!(best_index(&[f64::NAN, f64::NAN]), 0);
+}

@@ -1,0 +1,260 @@
+//! Tests of `store.rs`.
+
+use super::*;
+use sqlx::Row;
+
+/// Every `.sql` file of the store, by name, as written (header included).
+const FILES: [(&str, &str); 19] = [
+    (
+        "enqueue_lock",
+        include_str!("../../../queries/jobs/enqueue_lock.sql"),
+    ),
+    (
+        "count_active",
+        include_str!("../../../queries/jobs/count_active.sql"),
+    ),
+    ("enqueue", include_str!("../../../queries/jobs/enqueue.sql")),
+    ("claim", include_str!("../../../queries/jobs/claim.sql")),
+    (
+        "update_progress",
+        include_str!("../../../queries/jobs/update_progress.sql"),
+    ),
+    (
+        "heartbeat",
+        include_str!("../../../queries/jobs/heartbeat.sql"),
+    ),
+    (
+        "complete",
+        include_str!("../../../queries/jobs/complete.sql"),
+    ),
+    ("fail", include_str!("../../../queries/jobs/fail.sql")),
+    (
+        "finish_cancelled",
+        include_str!("../../../queries/jobs/finish_cancelled.sql"),
+    ),
+    ("release", include_str!("../../../queries/jobs/release.sql")),
+    (
+        "request_cancel",
+        include_str!("../../../queries/jobs/request_cancel.sql"),
+    ),
+    (
+        "rescue_stuck",
+        include_str!("../../../queries/jobs/rescue_stuck.sql"),
+    ),
+    ("status", include_str!("../../../queries/jobs/status.sql")),
+    ("list", include_str!("../../../queries/jobs/list.sql")),
+    ("count", include_str!("../../../queries/jobs/count.sql")),
+    ("result", include_str!("../../../queries/jobs/result.sql")),
+    ("args", include_str!("../../../queries/jobs/args.sql")),
+    ("repro", include_str!("../../../queries/jobs/repro.sql")),
+    (
+        "start_inline",
+        include_str!("../../../queries/jobs/start_inline.sql"),
+    ),
+];
+
+/// The columns a status query selects: exactly the fields of `JobStatus`.
+const STATUS_COLUMNS: [&str; 16] = [
+    "id",
+    "kind",
+    "state",
+    "progress",
+    "progress_message",
+    "eta_seconds",
+    "rate_per_second",
+    "error",
+    "attempt",
+    "max_attempts",
+    "cancel_requested",
+    "log_path",
+    "created_at",
+    "started_at",
+    "finished_at",
+    "heartbeat_at",
+];
+
+#[test]
+fn the_trigger_notifies_on_queue_channel() {
+    let migration = include_str!("../../../../migrations/20261128000002_notify_queued_jobs.sql");
+    assert!(
+        migration.contains(&format!("pg_notify('{QUEUE_CHANNEL}', NEW.id::text)")),
+        "the trigger must notify on QUEUE_CHANNEL ({QUEUE_CHANNEL:?}):\n{migration}"
+    );
+}
+
+#[test]
+fn every_sql_file_documents_its_parameters_and_index_and_sends_only_the_statement() {
+    for (name, file) in FILES {
+        let body = statement(file);
+        let header = &file[..file.len() - body.len()];
+        assert!(
+            header.starts_with(&format!("-- {name}: ")),
+            "{name}.sql: {header}"
+        );
+        assert!(header.contains("\n-- Index: "), "{name}.sql names no index");
+        assert!(
+            header.contains("\n-- Guards: "),
+            "{name}.sql says nothing it guards"
+        );
+        assert!(
+            !body.starts_with("--") && !body.contains("\n--"),
+            "{name}.sql: {body}"
+        );
+        let params = (1..=20).filter(|n| body.contains(&format!("${n}"))).max();
+        match params {
+            None => assert!(header.contains("No parameters."), "{name}.sql"),
+            Some(last) => {
+                for n in 1..=last {
+                    assert!(
+                        header.contains(&format!("-- ${n} = ")),
+                        "{name}.sql does not document ${n}"
+                    );
+                }
+            }
+        }
+    }
+    // What pg_stat_activity shows for a claim.
+    assert!(sql::CLAIM.starts_with("WITH next AS ("));
+}
+
+#[test]
+fn status_queries_read_exactly_the_fields_of_job_status() {
+    // The field names, as serde sees them (JobStatus renames none).
+    let status = JobStatus {
+        id: Uuid::nil(),
+        kind: JobKind::Demo,
+        state: JobState::Queued,
+        progress: None,
+        progress_message: None,
+        eta_seconds: None,
+        rate_per_second: None,
+        created_at: Utc::now(),
+        started_at: None,
+        finished_at: None,
+        heartbeat_at: None,
+        error: None,
+        attempt: 0,
+        max_attempts: 1,
+        cancel_requested: false,
+        log_path: String::new(),
+        context: None,
+    };
+    let fields: std::collections::BTreeSet<String> = serde_json::to_value(status)
+        .unwrap()
+        .as_object()
+        .unwrap()
+        .keys()
+        .cloned()
+        .collect();
+    let columns: std::collections::BTreeSet<String> =
+        STATUS_COLUMNS.iter().map(|c| c.to_string()).collect();
+    assert_eq!(fields, columns);
+    let list = STATUS_COLUMNS.join(", ");
+    for (name, query) in [
+        ("enqueue", sql::ENQUEUE),
+        ("request_cancel", sql::REQUEST_CANCEL),
+        ("start_inline", sql::START_INLINE),
+        ("status", sql::STATUS),
+    ] {
+        let flat = query.split_whitespace().collect::<Vec<_>>().join(" ");
+        let selected = flat
+            .split_once(if name == "status" || name == "list" {
+                "SELECT "
+            } else {
+                "RETURNING "
+            })
+            .and_then(|(_, rest)| rest.split([';']).next())
+            .map(|rest| rest.split(" FROM ").next().unwrap_or(rest));
+        assert_eq!(selected, Some(list.as_str()), "{name}.sql");
+    }
+    // The list reads the same columns from its page, plus the context (JobStatus::context,
+    // which a status query leaves out: it is None and not serialized).
+    let flat = sql::LIST.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        flat.starts_with(&format!(
+            "WITH page AS ( SELECT {list}, args, result FROM jobs "
+        )),
+        "list.sql: {flat}"
+    );
+    let prefixed = STATUS_COLUMNS
+        .iter()
+        .map(|c| format!("p.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    assert!(
+        flat.contains(&format!(") SELECT {prefixed}, jsonb_strip_nulls(")),
+        "list.sql: {flat}"
+    );
+    assert!(
+        flat.contains(")) AS context FROM page p "),
+        "list.sql: {flat}"
+    );
+}
+
+#[sqlx::test(migrator = "crate::db::MIGRATOR")]
+async fn states_and_kinds_round_trip_as_their_stored_text(pool: PgPool) {
+    for state in JobState::ALL {
+        let row = sqlx::query("SELECT $1::text AS sent, $2::text AS named")
+            .bind(state)
+            .bind(state.as_str())
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        assert_eq!(row.get::<String, _>("sent"), state.as_str());
+        assert_eq!(row.get::<JobState, _>("named"), state);
+    }
+    // Every kind passes the table's CHECK and reads back as itself.
+    let store = JobStore::new(pool.clone(), "runs");
+    for kind in JobKind::ALL {
+        let queued = store
+            .enqueue(NewJob::new(kind, serde_json::json!({})))
+            .await
+            .unwrap();
+        assert_eq!((queued.kind, queued.state), (kind, JobState::Queued));
+        let stored: String = sqlx::query_scalar("SELECT kind FROM jobs WHERE id = $1")
+            .bind(queued.id)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        assert_eq!(stored, kind.as_str());
+        let (listed, total) = store
+            .list(&ListFilter {
+                state: Some(JobState::Queued),
+                kind: Some(kind),
+                page: 1,
+                per_page: 10,
+            })
+            .await
+            .unwrap();
+        assert_eq!((listed.len(), total), (1, 1));
+        assert_eq!(listed[0].id, queued.id);
+    }
+    // A name outside the enum is a decode error, not a default.
+    let unknown = sqlx::query_scalar::<_, JobState>("SELECT 'DONE'::text")
+        .fetch_one(&pool)
+        .await;
+    assert!(
+        matches!(unknown, Err(sqlx::Error::ColumnDecode { .. })),
+        "{unknown:?}"
+    );
+}
+
+#[sqlx::test(migrator = "crate::db::MIGRATOR")]
+async fn the_stored_log_path_is_the_log_file_under_the_configured_runs_dir(pool: PgPool) {
+    let job = || NewJob::new(JobKind::Demo, serde_json::json!({}));
+    let default = JobStore::new(pool.clone(), "runs");
+    let queued = default.enqueue(job()).await.unwrap();
+    assert_eq!(
+        queued.log_path,
+        format!("runs/{}/artifacts/run.log", queued.id)
+    );
+
+    for dir in ["/var/lib/runboard/runs", "data/runs"] {
+        let store = JobStore::new(pool.clone(), dir);
+        let queued = store.enqueue_capped(job(), 100).await.unwrap();
+        let expected = format!("{dir}/{}/artifacts/run.log", queued.id);
+        assert_eq!(queued.log_path, expected);
+        assert_eq!(store.log_file(queued.id), Path::new(&expected));
+        assert_eq!(store.status(queued.id).await.unwrap().log_path, expected);
+    }
+}
