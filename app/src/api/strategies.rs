@@ -18,9 +18,10 @@ use leptos::prelude::*;
 use server_fn::codec::Json;
 
 use super::ApiError;
+#[cfg(feature = "ssr")]
+use crate::model::strategies::MAX_STRATEGIES_PER_PAGE;
 use crate::model::strategies::{
     DeletedStrategy, SavedStrategy, StrategyCheck, StrategyList, StrategySource,
-    MAX_STRATEGIES_PER_PAGE,
 };
 
 /// Runs a backend call, mapping its error and setting the response status.

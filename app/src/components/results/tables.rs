@@ -98,6 +98,25 @@ pub fn showing_note(shown: usize, total: usize, what: &str) -> Option<String> {
     })
 }
 
+/// The trade table's header row (shared with the paged list).
+pub(crate) fn trade_table_head() -> impl IntoView {
+    view! {
+        <thead>
+            <tr>
+                <th class="num" scope="col">"#"</th>
+                <th scope="col">"Side"</th>
+                <th class="num" scope="col">"Size"</th>
+                <th scope="col">"Entry"</th>
+                <th class="num" scope="col">"Entry price"</th>
+                <th scope="col">"Exit"</th>
+                <th class="num" scope="col">"Exit price"</th>
+                <th class="num" scope="col">"PnL"</th>
+                <th class="num" scope="col">"Return"</th>
+            </tr>
+        </thead>
+    }
+}
+
 pub(crate) fn trade_row(n: usize, t: Trade, open: bool) -> impl IntoView {
     let side = if t.size < 0 { "Short" } else { "Long" };
     view! {
@@ -157,19 +176,7 @@ pub fn TradeTable(
     view! {
         <div class="table-wrap">
             <table class="trade-table" data-testid="trade-table">
-                <thead>
-                    <tr>
-                        <th class="num" scope="col">"#"</th>
-                        <th scope="col">"Side"</th>
-                        <th class="num" scope="col">"Size"</th>
-                        <th scope="col">"Entry"</th>
-                        <th class="num" scope="col">"Entry price"</th>
-                        <th scope="col">"Exit"</th>
-                        <th class="num" scope="col">"Exit price"</th>
-                        <th class="num" scope="col">"PnL"</th>
-                        <th class="num" scope="col">"Return"</th>
-                    </tr>
-                </thead>
+                {trade_table_head()}
                 <tbody>{rows} {open_row}</tbody>
             </table>
         </div>

@@ -5,7 +5,7 @@
 use leptos::prelude::*;
 
 use super::format::fmt_thousands;
-use super::tables::trade_row;
+use super::tables::{trade_row, trade_table_head};
 use crate::model::research::{Trade, TRADES_PER_PAGE};
 
 /// "Trades 101–200 of 31,245".
@@ -68,19 +68,7 @@ pub fn TradePager(
     view! {
         <div class="table-wrap">
             <table class="trade-table" data-testid="trade-table">
-                <thead>
-                    <tr>
-                        <th class="num" scope="col">"#"</th>
-                        <th scope="col">"Side"</th>
-                        <th class="num" scope="col">"Size"</th>
-                        <th scope="col">"Entry"</th>
-                        <th class="num" scope="col">"Entry price"</th>
-                        <th scope="col">"Exit"</th>
-                        <th class="num" scope="col">"Exit price"</th>
-                        <th class="num" scope="col">"PnL"</th>
-                        <th class="num" scope="col">"Return"</th>
-                    </tr>
-                </thead>
+                {trade_table_head()}
                 {table}
             </table>
         </div>
