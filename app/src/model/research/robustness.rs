@@ -197,6 +197,19 @@ pub struct WalkForwardRobustness {
     pub notes: Vec<String>,
 }
 
+/// `12870` as `12,870`.
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 fn pct(p: f64) -> String {
     format!("{:.0} %", (p * 100.0).clamp(0.0, 100.0))
 }
@@ -245,7 +258,7 @@ impl PboFigure {
         format!(
             "{verdict}: in {} of {} splits the in-sample best ranked at or below the out-of-sample median.",
             pct(p),
-            self.combinations
+            thousands(self.combinations)
         )
     }
 }
@@ -319,7 +332,7 @@ mod tests {
         };
         assert_eq!(
             pbo.reading(),
-            "Likely overfit: in 62 % of 12870 splits the in-sample best ranked at or below the out-of-sample median."
+            "Likely overfit: in 62 % of 12,870 splits the in-sample best ranked at or below the out-of-sample median."
         );
     }
 }
