@@ -44,14 +44,60 @@ impl std::fmt::Display for FieldError {
 impl std::error::Error for FieldError {}
 
 /// A job to run, tagged by kind: `{"kind": "optimize", "dataset_id": "…", …}`.
+///
+/// A backtest, optimization or walk-forward runs a built-in (`"strategy": "sma_cross"`) or a
+/// rule-language program, named either as `"strategy": {"id": "…", "version": 2}` /
+/// `"strategy": {"source": "…"}` or as `"rules": {…}` (the form jobs are stored in).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(
+    tag = "kind",
+    rename_all = "snake_case",
+    try_from = "serde_json::Value"
+)]
 pub enum JobRequest {
     Backtest(BacktestRequest),
     Optimize(OptimizeRequest),
     WalkForward(WalkForwardRequest),
     Train(TrainRequest),
     Demo(DemoRequest),
+}
+
+/// [`JobRequest`]'s wire form, read after a `strategy` object has moved to `rules`.
+#[derive(Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+enum TaggedRequest {
+    Backtest(BacktestRequest),
+    Optimize(OptimizeRequest),
+    WalkForward(WalkForwardRequest),
+    Train(TrainRequest),
+    Demo(DemoRequest),
+}
+
+impl TryFrom<serde_json::Value> for JobRequest {
+    type Error = String;
+
+    fn try_from(mut value: serde_json::Value) -> Result<JobRequest, String> {
+        if let Some(fields) = value.as_object_mut() {
+            if fields.get("strategy").is_some_and(|s| s.is_object()) {
+                if fields.get("rules").is_some_and(|r| !r.is_null()) {
+                    return Err("strategy: give the rule-language strategy once, as \
+                                \"strategy\": {…} or as \"rules\": {…}, not both"
+                        .into());
+                }
+                if let Some(strategy) = fields.remove("strategy") {
+                    fields.insert("rules".into(), strategy);
+                }
+            }
+        }
+        let tagged: TaggedRequest = serde_json::from_value(value).map_err(|e| e.to_string())?;
+        Ok(match tagged {
+            TaggedRequest::Backtest(r) => JobRequest::Backtest(r),
+            TaggedRequest::Optimize(r) => JobRequest::Optimize(r),
+            TaggedRequest::WalkForward(r) => JobRequest::WalkForward(r),
+            TaggedRequest::Train(r) => JobRequest::Train(r),
+            TaggedRequest::Demo(r) => JobRequest::Demo(r),
+        })
+    }
 }
 
 impl JobRequest {
@@ -164,6 +210,51 @@ mod tests {
             serde_json::from_str(r#"{"kind":"demo","steps":3,"step_ms":10}"#).unwrap();
         assert_eq!(r.kind(), JobKind::Demo);
         assert!(r.validate(&Limits::default()).is_ok());
+    }
+
+    #[test]
+    fn a_strategy_object_names_a_rule_program() {
+        let id = "3f1c0000-0000-4000-8000-000000000001";
+        let saved: JobRequest = serde_json::from_value(serde_json::json!({
+            "kind": "optimize", "dataset_id": id,
+            "strategy": {"id": id, "version": 2},
+            "grid": {"n1": {"list": [5, 10]}},
+        }))
+        .unwrap();
+        let JobRequest::Optimize(r) = saved else {
+            panic!("not an optimization")
+        };
+        assert_eq!(
+            r.rules,
+            Some(super::super::research::RuleRef::saved(id, Some(2)))
+        );
+        let inline: JobRequest = serde_json::from_value(serde_json::json!({
+            "kind": "backtest", "dataset_id": id, "strategy": {"source": "strategy \"x\""},
+        }))
+        .unwrap();
+        let JobRequest::Backtest(r) = inline else {
+            panic!("not a backtest")
+        };
+        assert_eq!(
+            r.rules.and_then(|r| r.source).as_deref(),
+            Some("strategy \"x\"")
+        );
+        // A built-in name stays a built-in; both forms at once are refused.
+        let builtin: JobRequest = serde_json::from_value(serde_json::json!({
+            "kind": "backtest", "dataset_id": id, "strategy": "rsi_reversion",
+        }))
+        .unwrap();
+        assert!(matches!(builtin, JobRequest::Backtest(ref r) if r.rules.is_none()));
+        let both = serde_json::from_value::<JobRequest>(serde_json::json!({
+            "kind": "backtest", "dataset_id": id,
+            "strategy": {"id": id}, "rules": {"source": "x"},
+        }))
+        .unwrap_err();
+        assert!(both.to_string().contains("not both"), "{both}");
+        // The stored form (rules) reads back as it was written.
+        let again: JobRequest =
+            serde_json::from_value(serde_json::to_value(&builtin).unwrap()).unwrap();
+        assert_eq!(again, builtin);
     }
 
     #[test]

@@ -210,7 +210,7 @@ async fn an_optimization_of_a_saved_rule_sma_cross_equals_the_built_in(pool: PgP
     let ds = SAMPLE_DATASET_ID.to_string();
     let rules_job = app
         .submit(
-            json!({"kind": "optimize", "dataset_id": ds, "rules": {"id": saved["id"]},
+            json!({"kind": "optimize", "dataset_id": ds, "strategy": {"id": saved["id"]},
             "grid": grid(), "metric": "sharpe", "commission": 0.002}),
         )
         .await;
@@ -220,8 +220,9 @@ async fn an_optimization_of_a_saved_rule_sma_cross_equals_the_built_in(pool: PgP
             "grid": grid(), "metric": "sharpe", "commission": 0.002}),
         )
         .await;
-    // The job records what it runs: id, version (the newest, as none was given), hash, name;
-    // and no built-in strategy it never runs.
+    // A `strategy` object names a rule program (stored as `rules`). The job records what it
+    // runs: id, version (the newest, as none was given), hash, name; and no built-in strategy
+    // it never runs.
     let args = stored_args(&pool, rules_job).await;
     assert_eq!(
         args["rules"],
@@ -270,7 +271,7 @@ async fn an_inline_program_runs_and_its_backtest_equals_the_built_in(pool: PgPoo
     let params = json!({"n1": 10, "n2": 30});
     let inline = app
         .submit(
-            json!({"kind": "backtest", "dataset_id": ds, "rules": {"source": SMA},
+            json!({"kind": "backtest", "dataset_id": ds, "strategy": {"source": SMA},
             "params": params}),
         )
         .await;
