@@ -30,7 +30,9 @@ use sha2::{Digest, Sha256};
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use crate::engine::rules::{check, ParamDecl, ParamKind, Program, RuleError, MAX_SOURCE_BYTES};
+use crate::engine::rules::{
+    check, check_rule_walkforward, ParamDecl, ParamKind, Program, RuleError, MAX_SOURCE_BYTES,
+};
 use crate::jobs::handlers::HandlerError;
 use crate::jobs::store::statement;
 
@@ -392,6 +394,7 @@ enum Use {
         grid: BTreeMap<String, app::model::research::ParamRange>,
         constraint: Option<app::model::research::Constraint>,
     },
+    WalkForward(Box<app::model::research::WalkForwardRequest>),
 }
 
 /// At submit, for a request that runs a rule program (others pass untouched): resolves the
@@ -417,13 +420,12 @@ pub async fn prepare_request(
             grid: r.grid.clone(),
             constraint: r.constraint.clone(),
         },
-        // Refused by validate already; kept exhaustive.
-        _ => {
-            return Err(invalid(
-                "request.rules",
-                "only backtests and optimizations run rule-language strategies",
-            ))
-        }
+        JobRequest::WalkForward(r) => Use::WalkForward(Box::new(r.clone())),
+        // Never: trains and demos carry no rules.
+        _ => return Err(invalid(
+            "request.rules",
+            "only backtests, optimizations and walk-forward analyses run rule-language strategies",
+        )),
     };
     let (source, id, version, source_field) = match (&rules.id, &rules.source) {
         (Some(id), _) => {
@@ -472,16 +474,11 @@ pub async fn prepare_request(
                     .grid(&grid, constraint.as_ref(), &limits)
                     .map_err(field)?;
                 if let Some(n) = n_bars {
-                    if grid.max_lookback.saturating_add(2) > n {
-                        return Err(invalid(
-                            "request.grid",
-                            format!(
-                                "the largest windows need at least {} bars but the dataset has {n}",
-                                grid.max_lookback.saturating_add(2)
-                            ),
-                        ));
-                    }
+                    grid.check_warmup(n, "grid", "the dataset").map_err(field)?;
                 }
+            }
+            Use::WalkForward(req) => {
+                check_rule_walkforward(&program, &req, n_bars, &limits).map_err(field)?;
             }
         }
         Ok(program.name)

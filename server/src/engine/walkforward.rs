@@ -82,13 +82,29 @@ pub fn run_walkforward_resumable(
     })?;
     let grid = req.grid_spec(limits)?;
     req.validate_against_bars(series.len(), limits)?;
-    let windows = req.windows(series.len())?;
-    let money = Money {
+    let sweep = Sweep::new(series, &grid, req.constraint.as_ref(), money_of(req));
+    walkforward_sweep(series, &sweep, req, resume, sink)
+}
+
+/// The request's cash, commission and long-only mode.
+pub(crate) fn money_of(req: &WalkForwardRequest) -> Money {
+    Money {
         cash: req.cash,
         commission: req.commission,
         long_only: req.long_only,
-    };
-    let sweep = Sweep::new(series, &grid, req.constraint.as_ref(), money);
+    }
+}
+
+/// The walk-forward of a built sweep (a built-in's or a rule program's; the request's grid has
+/// been checked and expanded into it): the folds, their robustness, the stitched curve.
+pub(crate) fn walkforward_sweep(
+    series: &Series,
+    sweep: &Sweep<'_>,
+    req: &WalkForwardRequest,
+    resume: Option<WalkForwardCheckpoint>,
+    sink: &mut dyn ProgressSink,
+) -> Result<Resumed<WalkForwardResult>, EngineError> {
+    let windows = req.windows(series.len())?;
     let p_total = sweep.len() as u64;
     let f_total = windows.len();
 
@@ -149,7 +165,7 @@ pub fn run_walkforward_resumable(
                     format_args!("Robustness {d}/{t}, Fold {fold}/{f_total}"),
                 )
             };
-            let r = search_robustness(&sweep, (a, b), &metrics, best, &req.robustness, &report)?;
+            let r = search_robustness(sweep, (a, b), &metrics, best, &req.robustness, &report)?;
             cp.robustness.push(Some(r));
         }
         cp.best_runs.push(best as u64);

@@ -36,8 +36,8 @@ pub struct WalkForwardRequest {
     /// Strategy to optimize.
     #[serde(default = "super::rules::rules_placeholder")]
     pub strategy: StrategyKind,
-    /// A rule-language strategy: not supported by walk-forward yet (refused with a 400, so
-    /// it is never silently replaced by the built-in).
+    /// A rule-language strategy to analyse instead of the built-in: `grid` then names its
+    /// declared parameters (checked by the server, as for an optimization).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rules: Option<RuleRef>,
     /// Values per parameter.
@@ -89,18 +89,47 @@ pub struct FoldWindows {
 impl WalkForwardRequest {
     /// Checks everything that does not need the data.
     pub fn validate(&self, limits: &Limits) -> Result<(), FieldError> {
+        if let Some(rules) = &self.rules {
+            // The grid names the program's parameters: the server expands and checks it.
+            self.check_settings(limits)?;
+            return rules.validate("rules");
+        }
         self.grid_spec(limits).map(|_| ())
     }
 
-    /// Validates and expands the grid (and the fold settings).
+    /// Validates and expands a built-in's grid (and the fold settings).
     pub fn grid_spec(&self, limits: &Limits) -> Result<GridSpec, FieldError> {
         if self.rules.is_some() {
             return Err(FieldError::new(
                 "rules",
-                "a walk-forward of a rule-language strategy is not supported yet; \
-                 run an optimization or a backtest of it",
+                "a rule-language strategy's grid is expanded by the server, against its program",
             ));
         }
+        self.check_settings(limits)?;
+        let spec = GridSpec::build(self.strategy, &self.grid, self.constraint.as_ref(), limits)?;
+        self.check_total_runs(spec.runs, limits)?;
+        Ok(spec)
+    }
+
+    /// Checks that `folds` grids of `runs_per_fold` runs stay within the walk-forward limit
+    /// (the per-grid limit is not enough: 50 folds of a full grid is 50 grids).
+    pub fn check_total_runs(&self, runs_per_fold: u64, limits: &Limits) -> Result<(), FieldError> {
+        let total = (self.folds as u64).saturating_mul(runs_per_fold);
+        if total > limits.max_walk_forward_runs {
+            return Err(FieldError::new(
+                "folds",
+                format!(
+                    "{} folds × {runs_per_fold} runs per fold = {total} runs, more than the \
+                     limit of {} for a walk-forward analysis",
+                    self.folds, limits.max_walk_forward_runs
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Checks the dataset id, money, robustness and fold settings (not the grid).
+    fn check_settings(&self, limits: &Limits) -> Result<(), FieldError> {
         check_dataset(&self.dataset_id)?;
         check_money(self.cash, self.commission)?;
         self.robustness.validate()?;
@@ -139,20 +168,7 @@ impl WalkForwardRequest {
                 ),
             ));
         }
-        let spec = GridSpec::build(self.strategy, &self.grid, self.constraint.as_ref(), limits)?;
-        // The per-fold limit above is not enough: 50 folds of a full grid is 50 grids.
-        let total = (self.folds as u64).saturating_mul(spec.runs);
-        if total > limits.max_walk_forward_runs {
-            return Err(FieldError::new(
-                "folds",
-                format!(
-                    "{} folds × {} runs per fold = {total} runs, more than the limit of {} \
-                     for a walk-forward analysis",
-                    self.folds, spec.runs, limits.max_walk_forward_runs
-                ),
-            ));
-        }
-        Ok(spec)
+        Ok(())
     }
 
     /// The fold windows for `n_bars` bars, or an error saying why the folds do not fit.
@@ -204,17 +220,27 @@ impl WalkForwardRequest {
             .collect())
     }
 
-    /// Checks that the folds and the grid's windows fit in `n_bars` bars.
+    /// Checks that the folds and the grid's windows fit in `n_bars` bars (for a rule program,
+    /// the folds only: the server checks the program's warm-up against the shortest in-sample
+    /// window).
     pub fn validate_against_bars(&self, n_bars: usize, limits: &Limits) -> Result<(), FieldError> {
+        if self.rules.is_some() {
+            return self.windows(n_bars).map(|_| ());
+        }
         let spec = self.grid_spec(limits)?;
-        let windows = self.windows(n_bars)?;
-        let shortest = windows
+        let shortest = self.shortest_in_sample(n_bars)?;
+        check_grid_warmup(&spec, shortest, "the first in-sample window")
+            .map_err(|e| FieldError::new("folds", e.to_string()))
+    }
+
+    /// Bars in the shortest in-sample window over `n_bars` bars (the folds must fit).
+    pub fn shortest_in_sample(&self, n_bars: usize) -> Result<usize, FieldError> {
+        Ok(self
+            .windows(n_bars)?
             .iter()
             .map(|w| w.in_sample.1 - w.in_sample.0)
             .min()
-            .unwrap_or(0);
-        check_grid_warmup(&spec, shortest, "the first in-sample window")
-            .map_err(|e| FieldError::new("folds", e.to_string()))
+            .unwrap_or(0))
     }
 }
 

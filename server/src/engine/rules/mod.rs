@@ -29,8 +29,9 @@
 //!   [`Program::lookback`]`(values)` (warm-up bars, as `strategy_lookback` is for the
 //!   built-ins), [`Program::resolve_params`] (a `params` map → values, checked),
 //!   [`Program::validate_against_bars`], [`Program::grid`] (a `grid` map → [`RuleGrid`]).
-//! * [`run_rule_backtest`] and [`run_rule_optimize`]: the backtest and optimization jobs for a
-//!   program, with the same progress, checkpoints
+//! * [`run_rule_backtest`], [`run_rule_optimize`] and [`run_rule_walkforward`]: the backtest,
+//!   optimization and walk-forward jobs for a program ([`check_rule_walkforward`]: the
+//!   walk-forward's checks, shared with submit), with the same progress, checkpoints
 //!   ([`OptimizeCheckpoint`](super::optimize::OptimizeCheckpoint)), ranking, heatmap, full grid,
 //!   plateau and robustness results as [`run_backtest`](super::run_backtest) /
 //!   [`run_optimize`](super::run_optimize). The optimization goes through the same
@@ -91,7 +92,10 @@ use app::model::research::{Constraint, Limits, ParamRange};
 use app::model::FieldError;
 
 pub use plan::{ColumnCache, RunBuffers};
-pub use run::{run_rule_backtest, run_rule_optimize, RuleBacktestRequest, RuleOptimizeRequest};
+pub use run::{
+    check_rule_walkforward, run_rule_backtest, run_rule_optimize, run_rule_walkforward,
+    RuleBacktestRequest, RuleOptimizeRequest,
+};
 
 /// Largest source, in bytes (64 KiB).
 pub const MAX_SOURCE_BYTES: usize = 64 * 1024;
@@ -251,6 +255,21 @@ pub struct RuleGrid {
     pub max_lookback: usize,
     /// The user's constraint, if any.
     pub constraint: Option<Constraint>,
+}
+
+impl RuleGrid {
+    /// Checks that the grid's largest windows warm up within `n_bars` bars (`what`: "the
+    /// dataset", "the first in-sample window"), naming `field` when they do not.
+    pub fn check_warmup(&self, n_bars: usize, field: &str, what: &str) -> Result<(), FieldError> {
+        let needed = self.max_lookback.saturating_add(2);
+        if needed > n_bars {
+            return Err(FieldError::new(
+                field,
+                format!("the largest windows need at least {needed} bars but {what} has {n_bars}"),
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// Largest product of axis lengths enumerated (as for the built-ins' grids).

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use app::model::research::{
     BacktestReport, Constraint, Limits, Metric, OptimizeResult, ParamRange, RobustnessConfig,
-    MAX_CASH, MAX_COMMISSION,
+    WalkForwardRequest, WalkForwardResult, MAX_CASH, MAX_COMMISSION,
 };
 use app::model::FieldError;
 
@@ -14,8 +14,9 @@ use super::super::backtest::{
 use super::super::data::Series;
 use super::super::optimize::{optimize_sweep, Money, OptimizeCheckpoint, Resumed, Sweep, SweepJob};
 use super::super::progress::{report, ProgressSink};
+use super::super::walkforward::{money_of, walkforward_sweep, WalkForwardCheckpoint};
 use super::super::EngineError;
-use super::{ColumnCache, Program};
+use super::{ColumnCache, Program, RuleGrid};
 
 impl Program {
     /// A cache holding every column the run with `values` needs (for single runs; sweeps fill
@@ -186,16 +187,8 @@ pub fn run_rule_optimize(
     let grid = program
         .grid(&req.grid, req.constraint.as_ref(), limits)
         .map_err(invalid)?;
-    if grid.max_lookback.saturating_add(2) > series.len() {
-        return Err(invalid(FieldError::new(
-            "grid",
-            format!(
-                "the largest windows need at least {} bars but the dataset has {}",
-                grid.max_lookback.saturating_add(2),
-                series.len()
-            ),
-        )));
-    }
+    grid.check_warmup(series.len(), "grid", "the dataset")
+        .map_err(invalid)?;
     let money = Money {
         cash: req.cash,
         commission: req.commission,
@@ -213,4 +206,41 @@ pub fn run_rule_optimize(
         resume,
         sink,
     )
+}
+
+/// Checks a walk-forward of `program` (the request's `rules` name it): the settings, the grid
+/// against the declared parameters, the total runs across folds and, given the dataset's
+/// length, that the folds fit and the largest windows warm up within the shortest in-sample
+/// window. The one check of both submit and run.
+pub fn check_rule_walkforward(
+    program: &Program,
+    req: &WalkForwardRequest,
+    n_bars: Option<usize>,
+    limits: &Limits,
+) -> Result<RuleGrid, FieldError> {
+    req.validate(limits)?;
+    let grid = program.grid(&req.grid, req.constraint.as_ref(), limits)?;
+    req.check_total_runs(grid.runs, limits)?;
+    if let Some(n) = n_bars {
+        let shortest = req.shortest_in_sample(n)?;
+        grid.check_warmup(shortest, "folds", "the first in-sample window")?;
+    }
+    Ok(grid)
+}
+
+/// Runs a walk-forward analysis of `program`: as `run_walkforward_resumable` for the built-ins
+/// (same folds, progress, checkpoints, robustness and stitched curve); the request's `grid`
+/// names the program's parameters.
+pub fn run_rule_walkforward(
+    series: &Series,
+    program: &Program,
+    req: &WalkForwardRequest,
+    resume: Option<WalkForwardCheckpoint>,
+    sink: &mut dyn ProgressSink,
+    limits: &Limits,
+) -> Result<Resumed<WalkForwardResult>, EngineError> {
+    check_series(series)?;
+    let grid = check_rule_walkforward(program, req, Some(series.len()), limits).map_err(invalid)?;
+    let sweep = Sweep::for_rules(series, program, &grid, money_of(req));
+    walkforward_sweep(series, &sweep, req, resume, sink)
 }
