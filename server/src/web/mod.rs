@@ -50,6 +50,7 @@ pub fn router_with(options: LeptosOptions, backend: SharedBackend, security: Sec
         .route(export::CSV_ROUTE, get(export::result_csv))
         .route(export::EQUITY_ROUTE, get(export::equity_csv))
         .route("/docs/robustness", get(docs::robustness_page))
+        .route("/docs/rules", get(docs::rules_page))
         .route(upload::UPLOAD_PATH, axum::routing::post(upload::upload_csv))
         .leptos_routes_with_context(&options, routes, context.clone(), {
             let options = options.clone();
