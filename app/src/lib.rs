@@ -115,6 +115,7 @@ pub fn App() -> impl IntoView {
                     <A href="/">"New run"</A>
                     <A href="/jobs">"Jobs"</A>
                     <A href="/datasets">"Datasets"</A>
+                    <A href="/strategies">"Strategies"</A>
                 </nav>
             </header>
             <main class="container">
@@ -128,6 +129,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/compare") view=ComparePage ssr=SsrMode::Async />
                     <Route path=path!("/datasets") view=pages::datasets::DatasetsPage ssr=SsrMode::Async />
                     <Route path=path!("/datasets/:id") view=pages::datasets::DatasetPage ssr=SsrMode::Async />
+                    <Route path=path!("/strategies") view=pages::strategies::StrategiesPage ssr=SsrMode::Async />
+                    <Route path=path!("/strategies/new") view=pages::strategies::StrategyEditorPage ssr=SsrMode::Async />
+                    <Route path=path!("/strategies/:id") view=pages::strategies::StrategyEditorPage ssr=SsrMode::Async />
                 </Routes>
             </main>
         </Router>

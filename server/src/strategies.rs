@@ -181,6 +181,7 @@ impl StrategyStore {
             content_hash: r.content_hash,
             created_at: r.created_at,
             source: r.source,
+            params: Vec::new(),
         }))
     }
 
@@ -349,7 +350,13 @@ pub async fn get_api(
     version: Option<i32>,
 ) -> Result<StrategySource, BackendError> {
     match store.get(id, version).await.map_err(|e| internal(&e))? {
-        Some(s) => Ok(s),
+        // The declared parameters, from the program (so forms can build their inputs).
+        Some(s) => tokio::task::spawn_blocking(move || StrategySource {
+            params: check_report(&s.source).params,
+            ..s
+        })
+        .await
+        .map_err(|e| internal(&e)),
         None => match version {
             Some(v)
                 if store

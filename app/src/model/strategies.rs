@@ -76,6 +76,9 @@ pub struct StrategySource {
     pub content_hash: String,
     pub created_at: DateTime<Utc>,
     pub source: String,
+    /// The program's declared parameters, in declaration order.
+    #[serde(default)]
+    pub params: Vec<StrategyParam>,
 }
 
 /// One page of `/api/list_strategies`: the newest version of each strategy, newest first.

@@ -15,17 +15,17 @@ use crate::model::{DatasetInfo, DatasetPage};
 pub const PER_PAGE: u32 = 20;
 
 /// The page in `?page=`: 1 when missing or malformed, at most 1,000,000.
-fn parse_page(raw: Option<&str>) -> u32 {
+pub(crate) fn parse_page(raw: Option<&str>) -> u32 {
     raw.and_then(|p| p.trim().parse::<u64>().ok())
         .filter(|p| *p >= 1)
         .map_or(1, |p| p.min(1_000_000) as u32)
 }
 
-/// Pages for `total` datasets (at least 1).
-fn page_count(total: i64) -> u32 {
+/// Pages for `total` rows, `per_page` a page (at least 1).
+pub(crate) fn page_count(total: i64, per_page: u32) -> u32 {
     (u64::try_from(total)
         .unwrap_or(0)
-        .div_ceil(u64::from(PER_PAGE)))
+        .div_ceil(u64::from(per_page.max(1))))
     .clamp(1, 1_000_000) as u32
 }
 
@@ -83,7 +83,7 @@ fn row(
 fn table(list: DatasetPage) -> impl IntoView {
     let deleted = RwSignal::new(Vec::<String>::new());
     let error = RwSignal::new(None::<String>);
-    let pages = page_count(list.total);
+    let pages = page_count(list.total, PER_PAGE);
     let page = list.page;
     let rows = list
         .datasets
@@ -199,7 +199,7 @@ mod tests {
         assert_eq!(parse_page(Some("0")), 1);
         assert_eq!(parse_page(Some("x")), 1);
         assert_eq!(parse_page(Some("99999999999")), 1_000_000);
-        assert_eq!(page_count(0), 1);
-        assert_eq!(page_count(41), 3);
+        assert_eq!(page_count(0, PER_PAGE), 1);
+        assert_eq!(page_count(41, PER_PAGE), 3);
     }
 }

@@ -6,3 +6,4 @@ pub mod datasets;
 pub mod job;
 pub mod jobs;
 pub mod not_found;
+pub mod strategies;

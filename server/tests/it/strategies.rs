@@ -193,6 +193,12 @@ async fn saving_versions_a_changed_source_and_returns_the_same_version_for_the_s
         .await;
     assert_eq!(code, 200, "{got}");
     assert_eq!(got["source"], changed);
+    // With its declared parameters, for forms to build their inputs from.
+    assert_eq!(
+        got["params"][0],
+        json!({"name": "n1", "kind": "int", "min": 2.0, "max": 1000.0, "default": 10.0})
+    );
+    assert_eq!(got["params"].as_array().map(Vec::len), Some(2));
     let (code, newest) = app
         .post_json("/api/get_strategy", json!({"id": v1["id"]}))
         .await;

@@ -45,34 +45,50 @@ pub(super) fn ParamInputs(form: RwSignal<FormInput>, job_type: Signal<JobType>) 
             <legend>{move || if sweep() { "Parameter ranges (start, stop, step)" } else { "Parameters" }}</legend>
             {move || {
                 specs()
-                    .iter()
+                    .into_iter()
                     .map(|spec| {
-                        let name = spec.name;
+                        let name = StoredValue::new(spec.name.clone());
                         let bind = move |part: fn(&mut ParamInput) -> &mut String| {
                             move |ev: leptos::ev::Event| {
                                 let v = event_target_value(&ev);
                                 form.update(|f| {
-                                    if let Some(p) = f.params.get_mut(name) {
+                                    if let Some(p) = name.with_value(|n| f.params.get_mut(n)) {
                                         *part(p) = v;
                                     }
                                 });
                             }
                         };
                         let read = move |part: fn(&ParamInput) -> &String| {
-                            move || form.with(|f| f.params.get(name).map(|p| part(p).clone()).unwrap_or_default())
+                            move || form.with(|f| name.with_value(|n| f.params.get(n).map(|p| part(p).clone())).unwrap_or_default())
+                        };
+                        let label = name.with_value(|n| {
+                            if spec.label == *n {
+                                n.clone()
+                            } else {
+                                format!("{} ({n})", spec.label)
+                            }
+                        });
+                        // `aria-label` and `data-testid` of one input: `"n1 start"`, `"param-n1-start"`.
+                        let attrs = move |part: &str| {
+                            name.with_value(|n| {
+                                let suffix = if part == "value" { String::new() } else { format!("-{part}") };
+                                (format!("{n} {part}"), format!("param-{n}{suffix}"))
+                            })
+                        };
+                        let input = move |part: &'static str, get: fn(&ParamInput) -> &String, put: fn(&mut ParamInput) -> &mut String| {
+                            let (aria, testid) = attrs(part);
+                            view! { <input aria-label=aria data-testid=testid inputmode="decimal" prop:value=read(get) on:input=bind(put) /> }
                         };
                         view! {
                             <div class="field-row">
-                                <span class="params__label">{spec.label}" ("{name}")"</span>
+                                <span class="params__label">{label}</span>
                                 <Show
                                     when=sweep
-                                    fallback=move || view! {
-                                        <input aria-label=format!("{name} value") data-testid=format!("param-{name}") inputmode="decimal" prop:value=read(|p| &p.value) on:input=bind(|p| &mut p.value) />
-                                    }
+                                    fallback=move || input("value", |p| &p.value, |p| &mut p.value)
                                 >
-                                    <input aria-label=format!("{name} start") data-testid=format!("param-{name}-start") inputmode="decimal" prop:value=read(|p| &p.start) on:input=bind(|p| &mut p.start) />
-                                    <input aria-label=format!("{name} stop") data-testid=format!("param-{name}-stop") inputmode="decimal" prop:value=read(|p| &p.stop) on:input=bind(|p| &mut p.stop) />
-                                    <input aria-label=format!("{name} step") data-testid=format!("param-{name}-step") inputmode="decimal" prop:value=read(|p| &p.step) on:input=bind(|p| &mut p.step) />
+                                    {input("start", |p| &p.start, |p| &mut p.start)}
+                                    {input("stop", |p| &p.stop, |p| &mut p.stop)}
+                                    {input("step", |p| &p.step, |p| &mut p.step)}
                                 </Show>
                             </div>
                         }

@@ -4,9 +4,10 @@
 use std::collections::BTreeMap;
 
 use crate::model::research::{
-    BacktestRequest, Limits, Metric, OptimizeRequest, ParamRange, StrategyKind, TrainRequest,
-    WalkForwardMode, WalkForwardRequest,
+    BacktestRequest, Limits, Metric, OptimizeRequest, ParamRange, RuleRef, StrategyKind,
+    TrainRequest, WalkForwardMode, WalkForwardRequest,
 };
+use crate::model::strategies::StrategyParam;
 use crate::model::{FieldError, JobRequest};
 
 /// The job types the form offers.
@@ -61,41 +62,157 @@ pub struct ParamInput {
     pub step: String,
 }
 
-/// Sensible starting inputs for a strategy: its defaults, and a range around each.
-pub fn default_inputs(strategy: StrategyKind) -> BTreeMap<String, ParamInput> {
-    strategy
-        .params()
-        .iter()
-        .map(|p| {
-            let (start, stop, step) = match (strategy, p.name) {
-                (StrategyKind::SmaCross, "n1") => (5.0, 50.0, 5.0),
-                (StrategyKind::SmaCross, "n2") => (20.0, 200.0, 10.0),
-                _ => {
-                    let start = (p.default / 2.0).max(p.min).round();
-                    let stop = (p.default * 2.0).min(p.max).round();
-                    let step = ((stop - start) / 8.0).round().max(1.0);
-                    (start, stop, step)
-                }
-            };
-            (
-                p.name.to_string(),
-                ParamInput {
+/// A saved rule-language strategy chosen on the form: the version it runs and its declared
+/// parameters (from `/api/get_strategy`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct SavedChoice {
+    pub id: String,
+    pub version: u32,
+    pub name: String,
+    pub params: Vec<StrategyParam>,
+}
+
+/// The strategy the form runs: a built-in or a saved rule-language program.
+#[derive(Clone, Debug, PartialEq)]
+pub enum StrategyChoice {
+    Builtin(StrategyKind),
+    Saved(SavedChoice),
+}
+
+/// One parameter input the form shows, whichever kind of strategy declares it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FormParam {
+    pub name: String,
+    pub label: String,
+    pub min: f64,
+    pub max: f64,
+    pub default: f64,
+    pub integer: bool,
+}
+
+impl StrategyChoice {
+    /// The `<option>` value: the built-in's name, or `saved:<id>`.
+    pub fn value(&self) -> String {
+        match self {
+            StrategyChoice::Builtin(s) => s.name().to_string(),
+            StrategyChoice::Saved(s) => format!("saved:{}", s.id),
+        }
+    }
+
+    /// The parameters to show, in declaration order.
+    pub fn params(&self) -> Vec<FormParam> {
+        match self {
+            StrategyChoice::Builtin(s) => s
+                .params()
+                .iter()
+                .map(|p| FormParam {
+                    name: p.name.into(),
+                    label: p.label.into(),
+                    min: p.min,
+                    max: p.max,
+                    default: p.default,
+                    integer: p.integer,
+                })
+                .collect(),
+            StrategyChoice::Saved(s) => s
+                .params
+                .iter()
+                .map(|p| FormParam {
+                    name: p.name.clone(),
+                    label: p.name.clone(),
+                    min: p.min,
+                    max: p.max,
+                    default: p.default,
+                    integer: p.kind == "int",
+                })
+                .collect(),
+        }
+    }
+
+    /// Sensible starting inputs: the defaults, and a range around each.
+    pub fn default_inputs(&self) -> BTreeMap<String, ParamInput> {
+        let builtin = match self {
+            StrategyChoice::Builtin(s) => Some(*s),
+            StrategyChoice::Saved(_) => None,
+        };
+        self.params()
+            .into_iter()
+            .map(|p| {
+                let (start, stop, step) = match (builtin, p.name.as_str()) {
+                    (Some(StrategyKind::SmaCross), "n1") => (5.0, 50.0, 5.0),
+                    (Some(StrategyKind::SmaCross), "n2") => (20.0, 200.0, 10.0),
+                    _ => default_range(&p),
+                };
+                let input = ParamInput {
                     value: fmt_num(p.default),
                     start: fmt_num(start),
                     stop: fmt_num(stop),
                     step: fmt_num(step),
-                },
-            )
-        })
-        .collect()
+                };
+                (p.name, input)
+            })
+            .collect()
+    }
+}
+
+/// Half to twice the default, within the declared range, in about 8 steps (whole for whole
+/// parameters).
+fn default_range(p: &FormParam) -> (f64, f64, f64) {
+    let (mut start, mut stop) = ((p.default / 2.0).max(p.min), (p.default * 2.0).min(p.max));
+    if stop <= start {
+        (start, stop) = (p.min, p.max);
+    }
+    if p.integer {
+        let (start, stop) = (start.round(), stop.round());
+        return (start, stop, ((stop - start) / 8.0).round().max(1.0));
+    }
+    let step = (stop - start) / 8.0;
+    // Round the step to two significant digits so the inputs read well.
+    let scale = 10f64.powf(step.abs().log10().floor() - 1.0);
+    let step = if step > 0.0 && scale.is_finite() && scale > 0.0 {
+        (step / scale).round() * scale
+    } else {
+        1.0
+    };
+    (start, stop, step)
+}
+
+/// Sensible starting inputs for a built-in: its defaults, and a range around each.
+pub fn default_inputs(strategy: StrategyKind) -> BTreeMap<String, ParamInput> {
+    StrategyChoice::Builtin(strategy).default_inputs()
 }
 
 fn fmt_num(x: f64) -> String {
     if x.fract() == 0.0 {
         format!("{x:.0}")
     } else {
-        format!("{x}")
+        // Two significant digits' steps still print as 0.30000000000000004 without this.
+        let s = format!("{x:.6}");
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
     }
+}
+
+/// Checks a saved strategy's value against its declared range (the server checks everything
+/// again, with the program).
+fn check_declared(p: &FormParam, field: &str, x: f64) -> Result<(), FieldError> {
+    if x < p.min || x > p.max {
+        return Err(FieldError::new(
+            field,
+            format!(
+                "{} must be between {} and {}",
+                p.name,
+                fmt_num(p.min),
+                fmt_num(p.max)
+            ),
+        ));
+    }
+    if p.integer && x.fract() != 0.0 {
+        return Err(FieldError::new(
+            field,
+            format!("{} is a whole number", p.name),
+        ));
+    }
+    Ok(())
 }
 
 /// Everything on the form, as typed.
@@ -103,7 +220,7 @@ fn fmt_num(x: f64) -> String {
 pub struct FormInput {
     pub job_type: JobType,
     pub dataset_id: String,
-    pub strategy: StrategyKind,
+    pub strategy: StrategyChoice,
     pub params: BTreeMap<String, ParamInput>,
     pub metric: Metric,
     pub folds: String,
@@ -122,7 +239,7 @@ impl FormInput {
         FormInput {
             job_type: JobType::Optimize,
             dataset_id: String::new(),
-            strategy: StrategyKind::SmaCross,
+            strategy: StrategyChoice::Builtin(StrategyKind::SmaCross),
             params: default_inputs(StrategyKind::SmaCross),
             metric: Metric::Sharpe,
             folds: "5".into(),
@@ -183,11 +300,35 @@ impl FormInput {
                 })
                 .collect()
         };
+        // A saved program runs in place of a built-in (whose field then only holds a
+        // placeholder); the browser checks its values against the declared ranges.
+        let (strategy, rules, declared) = match &self.strategy {
+            StrategyChoice::Builtin(s) => (*s, None, Vec::new()),
+            StrategyChoice::Saved(saved) => (
+                StrategyKind::SmaCross,
+                Some(RuleRef::saved(saved.id.clone(), Some(saved.version))),
+                self.strategy.params(),
+            ),
+        };
+        for p in &declared {
+            let Some(input) = self.params.get(&p.name) else {
+                continue;
+            };
+            if self.job_type == JobType::Backtest {
+                let field = format!("params.{}", p.name);
+                check_declared(p, &field, num(&field, &input.value)?)?;
+            } else if self.job_type != JobType::Train {
+                for (part, text) in [("start", &input.start), ("stop", &input.stop)] {
+                    let field = format!("grid.{}.{part}", p.name);
+                    check_declared(p, &field, num(&field, text)?)?;
+                }
+            }
+        }
         let request = match self.job_type {
             JobType::Backtest => JobRequest::Backtest(BacktestRequest {
                 dataset_id,
-                strategy: self.strategy,
-                rules: None,
+                strategy,
+                rules: rules.clone(),
                 params: values()?,
                 cash,
                 commission,
@@ -195,8 +336,8 @@ impl FormInput {
             }),
             JobType::Optimize => JobRequest::Optimize(OptimizeRequest {
                 dataset_id,
-                strategy: self.strategy,
-                rules: None,
+                strategy,
+                rules: rules.clone(),
                 grid: grid()?,
                 constraint: None,
                 metric: self.metric,
@@ -208,8 +349,8 @@ impl FormInput {
             }),
             JobType::WalkForward => JobRequest::WalkForward(WalkForwardRequest {
                 dataset_id,
-                strategy: self.strategy,
-                rules: None,
+                strategy,
+                rules: rules.clone(),
                 grid: grid()?,
                 constraint: None,
                 metric: self.metric,
@@ -254,6 +395,70 @@ mod tests {
     fn the_default_form_is_a_valid_optimization() {
         let request = form().to_request(&Limits::default()).unwrap();
         assert!(matches!(request, JobRequest::Optimize(_)));
+    }
+
+    fn saved() -> StrategyChoice {
+        let param = |name: &str, kind: &str, min: f64, max: f64, default: f64| StrategyParam {
+            name: name.into(),
+            kind: kind.into(),
+            min,
+            max,
+            default,
+        };
+        StrategyChoice::Saved(SavedChoice {
+            id: "3f1c0000-0000-4000-8000-000000000001".into(),
+            version: 2,
+            name: "Mine".into(),
+            params: vec![
+                param("fast", "int", 2.0, 500.0, 12.0),
+                param("band", "float", 0.5, 4.0, 2.0),
+            ],
+        })
+    }
+
+    #[test]
+    fn a_saved_strategy_runs_by_id_and_version_with_its_declared_parameters() {
+        let mut f = form();
+        f.strategy = saved();
+        f.params = f.strategy.default_inputs();
+        assert_eq!(
+            f.params.keys().collect::<Vec<_>>(),
+            ["band", "fast"],
+            "one input per declared parameter"
+        );
+        assert_eq!(f.params["fast"].start, "6");
+        assert_eq!(f.params["fast"].stop, "24");
+        assert_eq!(f.params["band"].step, "0.38");
+        let JobRequest::Optimize(r) = f.to_request(&Limits::default()).unwrap() else {
+            panic!("not an optimization")
+        };
+        assert_eq!(
+            r.rules,
+            Some(RuleRef::saved(
+                "3f1c0000-0000-4000-8000-000000000001",
+                Some(2)
+            ))
+        );
+        assert_eq!(r.grid.len(), 2);
+        // Walk-forward too, and a backtest with values; out-of-range values name the field.
+        f.job_type = JobType::WalkForward;
+        assert!(f.to_request(&Limits::default()).is_ok());
+        f.job_type = JobType::Backtest;
+        f.params.get_mut("fast").unwrap().value = "12.5".into();
+        let e = f.to_request(&Limits::default()).unwrap_err();
+        assert_eq!(e.field, "params.fast");
+        assert!(e.message.contains("whole"), "{e}");
+        f.params.get_mut("fast").unwrap().value = "12".into();
+        f.params.get_mut("band").unwrap().value = "9".into();
+        let e = f.to_request(&Limits::default()).unwrap_err();
+        assert_eq!(e.field, "params.band");
+        assert!(e.message.contains("between 0.5 and 4"), "{e}");
+        f.job_type = JobType::Optimize;
+        f.params.get_mut("fast").unwrap().stop = "501".into();
+        assert_eq!(
+            f.to_request(&Limits::default()).unwrap_err().field,
+            "grid.fast.stop"
+        );
     }
 
     #[test]

@@ -13,12 +13,13 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
-use crate::api::{list_datasets, submit_job};
+use crate::api::{get_strategy, list_datasets, list_strategies, submit_job, ApiError};
 use crate::model::research::{Limits, Metric, StrategyKind, WalkForwardMode};
+use crate::model::strategies::{StrategyInfo, StrategySource};
 use crate::model::{DatasetInfo, JobRequest};
 use crate::pages::job::JobView;
 use fields::{NumberField, ParamInputs};
-pub use form::{default_inputs, FormInput, JobType, ParamInput};
+pub use form::{default_inputs, FormInput, JobType, ParamInput, SavedChoice, StrategyChoice};
 use upload::UploadCsv;
 
 #[component]
@@ -33,18 +34,48 @@ pub fn BacktestPage() -> impl IntoView {
     }
 }
 
+/// What the form is built from: the datasets, the saved strategies (newest 100; none when
+/// they cannot be listed: the built-ins still run), and the strategy `?strategy=<id>` asks for
+/// (the editor's "New run with it").
+type FormData = (
+    Result<Vec<DatasetInfo>, ApiError>,
+    Vec<StrategyInfo>,
+    Option<StrategySource>,
+);
+
 /// The form: dataset, upload, strategy, job type and its inputs.
 #[component]
 fn RunForm() -> impl IntoView {
-    let datasets = Resource::new(|| (), |_| list_datasets());
+    let query = use_query_map();
+    let wanted = query.with_untracked(|q| q.get("strategy").filter(|s| !s.is_empty()));
+    let datasets = Resource::new(
+        || (),
+        move |_| {
+            let wanted = wanted.clone();
+            async move {
+                let strategies = list_strategies(Some(1), Some(100))
+                    .await
+                    .map(|l| l.strategies)
+                    .unwrap_or_default();
+                let chosen = match wanted {
+                    Some(id) => get_strategy(id, None).await.ok(),
+                    None => None,
+                };
+                let data: FormData = (list_datasets().await, strategies, chosen);
+                data
+            }
+        },
+    );
     // Outside the Transition, so what the user typed survives a refetch of the datasets.
     let form = RwSignal::new(FormInput::new());
     view! {
         <Transition fallback=|| view! { <p class="muted">"Loading datasets…"</p> }>
             {move || Suspend::new(async move {
                 match datasets.await {
-                    Ok(list) => view! { <RunFormFields list=list form=form /> }.into_any(),
-                    Err(e) => view! { <p class="alert alert--error">{e.to_string()}</p> }.into_any(),
+                    (Ok(list), strategies, chosen) => {
+                        view! { <RunFormFields list=list strategies=strategies chosen=chosen form=form /> }.into_any()
+                    }
+                    (Err(e), _, _) => view! { <p class="alert alert--error">{e.to_string()}</p> }.into_any(),
                 }
             })}
         </Transition>
@@ -58,13 +89,52 @@ fn RunForm() -> impl IntoView {
 /// The form's fields, rendered once the datasets are known (identically on the server and
 /// while hydrating, so everything that depends on the chosen dataset lives in here).
 #[component]
-fn RunFormFields(list: Vec<DatasetInfo>, form: RwSignal<FormInput>) -> impl IntoView {
+fn RunFormFields(
+    list: Vec<DatasetInfo>,
+    mut strategies: Vec<StrategyInfo>,
+    chosen: Option<StrategySource>,
+    form: RwSignal<FormInput>,
+) -> impl IntoView {
     // Until the user picks one, run on the newest dataset.
     let current = form.with_untracked(|f| f.dataset_id.clone());
     if current.is_empty() || !list.iter().any(|d| d.id.to_string() == current) {
         let first = list.first().map(|d| d.id.to_string()).unwrap_or_default();
         form.update_untracked(|f| f.dataset_id = first);
     }
+    // The strategy the URL asks for, until the user picks another.
+    if let Some(source) = chosen {
+        if form.with_untracked(|f| f.strategy == FormInput::new().strategy) {
+            let choice = saved_choice(&source);
+            form.update_untracked(|f| {
+                f.params = choice.default_inputs();
+                f.strategy = choice;
+            });
+        }
+        if !strategies.iter().any(|s| s.id == source.id) {
+            strategies.push(StrategyInfo {
+                id: source.id,
+                version: source.version,
+                name: source.name,
+                content_hash: source.content_hash,
+                created_at: source.created_at,
+            });
+        }
+    }
+    let strategies = StoredValue::new(strategies);
+    // A saved strategy's declared parameters are fetched when it is chosen.
+    let load_strategy = Action::new(move |id: &String| {
+        let id = id.clone();
+        async move {
+            let source = get_strategy(id, None).await?;
+            let choice = saved_choice(&source);
+            form.update(|f| {
+                f.params = choice.default_inputs();
+                f.strategy = choice;
+            });
+            Ok::<(), ApiError>(())
+        }
+    });
+    let strategy_error = move || load_strategy.value().get().and_then(|r| r.err());
     // The browser checks against the default limits; the server re-checks with its own.
     let validation = Memo::new(move |_| form.with(|f| f.to_request(&Limits::default()).err()));
     let submit = Action::new(move |request: &JobRequest| {
@@ -86,7 +156,7 @@ fn RunFormFields(list: Vec<DatasetInfo>, form: RwSignal<FormInput>) -> impl Into
         }
     };
     let job_type = move || form.read().job_type;
-    let strategy = move || form.read().strategy;
+    let strategy = move || form.read().strategy.value();
     let set = move |f: fn(&mut FormInput, String)| {
         move |ev: leptos::ev::Event| {
             let v = event_target_value(&ev);
@@ -159,24 +229,58 @@ fn RunFormFields(list: Vec<DatasetInfo>, form: RwSignal<FormInput>) -> impl Into
                         <select
                             id="strategy"
                             data-testid="strategy"
-                            on:change=set(|f, v| {
-                                if let Some(s) = StrategyKind::from_name(&v) {
-                                    f.strategy = s;
-                                    f.params = default_inputs(s);
-                                }
-                            })
-                        >
-                            {StrategyKind::ALL
-                                .into_iter()
-                                .map(|s| {
-                                    view! {
-                                        <option value=s.name() selected=move || strategy() == s>
-                                            {s.label()}
-                                        </option>
+                            on:change=move |ev| {
+                                let v = event_target_value(&ev);
+                                match v.strip_prefix("saved:") {
+                                    Some(id) => {
+                                        load_strategy.dispatch(id.to_string());
                                     }
-                                })
-                                .collect_view()}
+                                    None => {
+                                        if let Some(s) = StrategyKind::from_name(&v) {
+                                            form.update(|f| {
+                                                f.strategy = StrategyChoice::Builtin(s);
+                                                f.params = default_inputs(s);
+                                            });
+                                        }
+                                    }
+                                }
+                            }
+                        >
+                            <optgroup label="Built-in">
+                                {StrategyKind::ALL
+                                    .into_iter()
+                                    .map(|s| {
+                                        view! {
+                                            <option value=s.name() selected=move || strategy() == s.name()>
+                                                {s.label()}
+                                            </option>
+                                        }
+                                    })
+                                    .collect_view()}
+                            </optgroup>
+                            {(!strategies.with_value(Vec::is_empty)).then(|| view! {
+                                <optgroup label="Your strategies">
+                                    {strategies
+                                        .get_value()
+                                        .into_iter()
+                                        .map(|s| {
+                                            let value = format!("saved:{}", s.id);
+                                            let selected = value.clone();
+                                            view! {
+                                                <option value=value selected=move || strategy() == selected>
+                                                    {format!("{} (v{})", s.name, s.version)}
+                                                </option>
+                                            }
+                                        })
+                                        .collect_view()}
+                                </optgroup>
+                            })}
                         </select>
+                        <p class="field__hint">
+                            <a href="/strategies/new" data-testid="write-strategy">"Write your own strategy"</a>
+                        </p>
+                        {move || load_strategy.pending().get().then(|| view! { <p class="muted">"Loading its parameters…"</p> })}
+                        {move || strategy_error().map(|e| view! { <p class="alert alert--error">{e.to_string()}</p> })}
                     </div>
                     <ParamInputs form=form job_type=Signal::derive(job_type) />
                 </Show>
@@ -279,4 +383,14 @@ fn day(t: i64) -> String {
     chrono::DateTime::from_timestamp(t, 0)
         .map(|d| d.format("%Y-%m-%d").to_string())
         .unwrap_or_default()
+}
+
+/// A saved strategy's version as the form runs it.
+fn saved_choice(source: &StrategySource) -> StrategyChoice {
+    StrategyChoice::Saved(SavedChoice {
+        id: source.id.to_string(),
+        version: source.version.max(1) as u32,
+        name: source.name.clone(),
+        params: source.params.clone(),
+    })
 }

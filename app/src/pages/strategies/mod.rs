@@ -1,0 +1,140 @@
+//! `/strategies`: the user's rule-language strategies (newest version of each, most recently
+//! saved first, a page at a time), each with Edit, New run and Delete; `/strategies/new` and
+//! `/strategies/:id`: the editor (`editor`), with highlighting (`highlight`) and the server's
+//! checks as you type.
+
+mod editor;
+mod highlight;
+
+pub use editor::{StrategyEditorPage, STARTER_PROGRAM};
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+use crate::api::{delete_strategy, list_strategies};
+use crate::components::results::format::{fmt_date_time, fmt_thousands};
+use crate::model::strategies::{StrategyInfo, StrategyList};
+use crate::pages::datasets::{page_count, parse_page};
+
+/// Strategies per page.
+const PER_PAGE: u32 = 20;
+
+fn row(
+    s: StrategyInfo,
+    deleted: RwSignal<Vec<String>>,
+    error: RwSignal<Option<String>>,
+) -> impl IntoView {
+    let id = s.id.to_string();
+    let remove = Action::new(move |id: &String| {
+        let id = id.clone();
+        async move { (id.clone(), delete_strategy(id).await) }
+    });
+    Effect::new(move |_| {
+        if let Some((id, outcome)) = remove.value().get() {
+            match outcome {
+                Ok(_) => deleted.update(|d| d.push(id)),
+                Err(e) => error.set(Some(e.to_string())),
+            }
+        }
+    });
+    let hidden = {
+        let id = id.clone();
+        move || deleted.with(|d| d.contains(&id))
+    };
+    view! {
+        <tr class:hidden=hidden data-testid="strategy-row">
+            <td><a href=format!("/strategies/{id}") data-testid="edit-strategy">{s.name.clone()}</a></td>
+            <td class="num">{s.version}</td>
+            <td class="nowrap">{fmt_date_time(s.created_at.timestamp())}</td>
+            <td><code title=s.content_hash.clone()>{s.content_hash.chars().take(12).collect::<String>()}</code></td>
+            <td class="nowrap">
+                <a class="button button--small" href=format!("/?strategy={id}")>"New run"</a>
+                " "
+                <button
+                    type="button"
+                    class="button--danger"
+                    data-testid="delete-strategy"
+                    disabled=move || remove.pending().get()
+                    on:click=move |_| {
+                        error.set(None);
+                        remove.dispatch(id.clone());
+                    }
+                >
+                    "Delete"
+                </button>
+            </td>
+        </tr>
+    }
+}
+
+fn table(list: StrategyList) -> impl IntoView {
+    let deleted = RwSignal::new(Vec::<String>::new());
+    let error = RwSignal::new(None::<String>);
+    let pages = page_count(list.total, PER_PAGE);
+    let page = list.page;
+    if list.strategies.is_empty() {
+        return view! {
+            <p class="muted" data-testid="no-strategies">"No strategies yet: write one, and it appears in the New run form."</p>
+        }
+        .into_any();
+    }
+    let rows = list
+        .strategies
+        .into_iter()
+        .map(|s| row(s, deleted, error))
+        .collect_view();
+    view! {
+        {move || error.get().map(|e| view! { <p class="alert alert--error" data-testid="strategy-error">{e}</p> })}
+        <div class="table-wrap">
+            <table class="jobs-table" data-testid="strategies-table">
+                <thead>
+                    <tr>
+                        <th scope="col">"Name"</th>
+                        <th class="num" scope="col">"Version"</th>
+                        <th scope="col">"Saved"</th>
+                        <th scope="col">"Hash"</th>
+                        <th scope="col"></th>
+                    </tr>
+                </thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </div>
+        <nav class="pager" aria-label="Pages">
+            {(page > 1).then(|| view! { <a href=format!("/strategies?page={}", page - 1)>"Previous"</a> })}
+            <span class="muted">
+                {format!("Page {page} of {pages} · {} strategies", fmt_thousands(list.total as f64, 0))}
+            </span>
+            {(page < pages).then(|| view! { <a href=format!("/strategies?page={}", page + 1)>"Next"</a> })}
+        </nav>
+    }
+    .into_any()
+}
+
+#[component]
+pub fn StrategiesPage() -> impl IntoView {
+    let query = use_query_map();
+    let page = Memo::new(move |_| parse_page(query.read().get("page").as_deref()));
+    let list = Resource::new(
+        move || page.get(),
+        |p| list_strategies(Some(p), Some(PER_PAGE)),
+    );
+    view! {
+        <Title text="Strategies · Runboard" />
+        <h1>"Strategies"</h1>
+        <p class="muted">
+            "Your own strategies, written in a small rule language ("
+            <a href="/docs/rules">"the reference"</a>
+            "). Saving a changed program makes a new version; jobs record the version they ran."
+        </p>
+        <p><a class="button" href="/strategies/new" data-testid="new-strategy">"New strategy"</a></p>
+        <Transition fallback=|| view! { <p class="muted">"Loading strategies…"</p> }>
+            {move || Suspend::new(async move {
+                match list.await {
+                    Ok(l) => table(l).into_any(),
+                    Err(e) => view! { <p class="alert alert--error">{e.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
