@@ -296,13 +296,19 @@ impl JobBackend for StoreBackend {
             )));
         }
         let args = self.store.args(id).await.map_err(to_backend_error)?;
-        if args.get("rules").is_some_and(|r| !r.is_null()) {
-            return Err(BackendError::Conflict(
-                "the full equity download is not available for rule-language strategies yet".into(),
-            ));
-        }
         let req: app::model::research::BacktestRequest =
             serde_json::from_value(args).map_err(|e| internal(&e))?;
+        // A rule-language strategy: the version the job recorded (its hash checked again).
+        let program = match &req.rules {
+            Some(rules) => Some(
+                crate::strategies::load_program(self.store.pool(), rules)
+                    .await
+                    .map_err(|e| BackendError::Conflict(format!(
+                        "the job's strategy cannot be loaded, so its curve cannot be recomputed: {e}"
+                    )))?,
+            ),
+            None => None,
+        };
         let dataset = Uuid::parse_str(req.dataset_id.trim()).map_err(|e| internal(&e))?;
         let series = self.datasets.load(dataset).await.map_err(|e| match e {
             DatasetError::NotFound(_) => BackendError::Conflict(
@@ -311,8 +317,15 @@ impl JobBackend for StoreBackend {
             other => internal(&other),
         })?;
         tokio::task::spawn_blocking(move || {
-            engine::backtest::backtest_equity(&series, &req)
-                .map(|eq| series.ts.iter().copied().zip(eq).collect())
+            let equity = match &program {
+                Some(program) => engine::rules::rule_backtest_equity(
+                    &series,
+                    program,
+                    &engine::rules::RuleBacktestRequest::of(&req),
+                ),
+                None => engine::backtest::backtest_equity(&series, &req),
+            };
+            equity.map(|eq| series.ts.iter().copied().zip(eq).collect())
         })
         .await
         .map_err(|e| internal(&e))?

@@ -308,6 +308,22 @@ async fn an_inline_program_runs_and_its_backtest_equals_the_built_in(pool: PgPoo
     let (a, b) = (result(&app, inline).await, result(&app, builtin).await);
     assert_eq!(a["stats"], b["stats"]);
     assert_eq!(a["trades"], b["trades"]);
+    // The full equity download recomputes the program's curve: every bar, as the built-in's.
+    let mut curves = Vec::new();
+    for id in [inline, builtin] {
+        let csv = app
+            .oneshot(
+                axum::http::Request::get(format!("/api/jobs/{id}/equity.csv"))
+                    .header("host", "127.0.0.1")
+                    .body(axum::body::Body::empty())
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(csv.status, 200, "{}", csv.body);
+        curves.push(csv.body);
+    }
+    assert_eq!(curves[0].lines().count(), 2_001);
+    assert_eq!(curves[0], curves[1]);
     assert_eq!(result(&app, inline_opt).await["total_runs"], 4);
 }
 

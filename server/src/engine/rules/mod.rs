@@ -93,8 +93,8 @@ use app::model::FieldError;
 
 pub use plan::{ColumnCache, RunBuffers};
 pub use run::{
-    check_rule_walkforward, run_rule_backtest, run_rule_optimize, run_rule_walkforward,
-    RuleBacktestRequest, RuleOptimizeRequest,
+    check_rule_walkforward, rule_backtest_equity, run_rule_backtest, run_rule_optimize,
+    run_rule_walkforward, RuleBacktestRequest, RuleOptimizeRequest,
 };
 
 /// Largest source, in bytes (64 KiB).

@@ -91,6 +91,19 @@ pub struct RuleBacktestRequest {
     pub long_only: bool,
 }
 
+impl RuleBacktestRequest {
+    /// The rule backtest a [`BacktestRequest`](app::model::research::BacktestRequest) with
+    /// `rules` asks for.
+    pub fn of(req: &app::model::research::BacktestRequest) -> RuleBacktestRequest {
+        RuleBacktestRequest {
+            params: req.params.clone(),
+            cash: req.cash,
+            commission: req.commission,
+            long_only: req.long_only,
+        }
+    }
+}
+
 /// An optimization of a rule program (the program itself is passed beside it).
 #[derive(Clone, Debug, PartialEq)]
 pub struct RuleOptimizeRequest {
@@ -121,23 +134,8 @@ pub fn run_rule_backtest(
     sink: &mut dyn ProgressSink,
 ) -> Result<BacktestReport, EngineError> {
     let sink: &dyn ProgressSink = sink;
-    check_series(series)?;
-    check_money(req.cash, req.commission).map_err(invalid)?;
-    let values = program
-        .resolve_params(&req.params, "params")
-        .map_err(invalid)?;
-    program
-        .validate_against_bars(&values, series.len(), "params")
-        .map_err(invalid)?;
+    let (values, spec) = checked_rule_run(series, program, req)?;
     let cache = program.cache_for(series, &values);
-    let spec = RunSpec {
-        series,
-        a: 0,
-        b: series.len(),
-        cash: req.cash,
-        commission: req.commission,
-        long_only: req.long_only,
-    };
     let n = series.len() as u64;
     report(sink, 0, n, format_args!("Bar 0/{n}"))?;
     let mut scratch = Scratch::default();
@@ -163,6 +161,45 @@ pub fn run_rule_backtest(
     let rep = full_report(&spec, &scratch, &outcome);
     report(sink, n, n, format_args!("Bar {n}/{n}"))?;
     Ok(rep)
+}
+
+/// The equity after every bar of the backtest [`run_rule_backtest`] runs (the full curve the
+/// job's result downsamples), recomputed for the download.
+pub fn rule_backtest_equity(
+    series: &Series,
+    program: &Program,
+    req: &RuleBacktestRequest,
+) -> Result<Vec<f64>, EngineError> {
+    let (values, spec) = checked_rule_run(series, program, req)?;
+    let cache = program.cache_for(series, &values);
+    let mut scratch = Scratch::default();
+    program.simulate(&cache, &values, &spec, &mut scratch);
+    Ok(scratch.equity)
+}
+
+/// A rule backtest checked against its data: the parameter values and the run over every bar.
+fn checked_rule_run<'a>(
+    series: &'a Series,
+    program: &Program,
+    req: &RuleBacktestRequest,
+) -> Result<(Vec<f64>, RunSpec<'a>), EngineError> {
+    check_series(series)?;
+    check_money(req.cash, req.commission).map_err(invalid)?;
+    let values = program
+        .resolve_params(&req.params, "params")
+        .map_err(invalid)?;
+    program
+        .validate_against_bars(&values, series.len(), "params")
+        .map_err(invalid)?;
+    let spec = RunSpec {
+        series,
+        a: 0,
+        b: series.len(),
+        cash: req.cash,
+        commission: req.commission,
+        long_only: req.long_only,
+    };
+    Ok((values, spec))
 }
 
 /// Runs a grid search of `program`: as `run_optimize_resumable` for the built-ins (same

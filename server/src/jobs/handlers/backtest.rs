@@ -29,12 +29,7 @@ impl Handler for BacktestHandler {
         if let Some(rules) = &req.rules {
             // A rule-language strategy: the program the job recorded.
             let program = load_program(deps.store.pool(), rules).await?;
-            let rreq = RuleBacktestRequest {
-                params: req.params,
-                cash: req.cash,
-                commission: req.commission,
-                long_only: req.long_only,
-            };
+            let rreq = RuleBacktestRequest::of(&req);
             return compute(move || run_rule_backtest(&series, &program, &rreq, &mut reporter))
                 .await;
         }
