@@ -216,11 +216,7 @@ async fn measure(pool: &PgPool, path: &std::path::Path, bytes: u64) -> anyhow::R
                                "params": {"n1": 10, "n2": 50}}),
         ))
         .await?;
-    let deps = server::jobs::handlers::HandlerDeps {
-        store: store.clone(),
-        datasets: DatasetStore::new(pool.clone()),
-        max_grid: 100_000,
-    };
+    let deps = server::jobs::handlers::HandlerDeps::new(&store, 100_000);
     let worker = server::jobs::worker::Worker::new(
         store.clone(),
         server::jobs::handlers::Registry::standard(),

@@ -12,7 +12,6 @@ use std::time::{Duration, Instant};
 
 use app::model::research::{Metric, OptimizeRequest, ParamRange, StrategyKind};
 use app::model::{DemoRequest, JobKind, JobState};
-use server::datasets::DatasetStore;
 use server::engine::{self, sample_series, NoProgress};
 use server::jobs::handlers::{HandlerDeps, Registry};
 use server::jobs::joblog::JobLog;
@@ -94,11 +93,7 @@ async fn run() -> anyhow::Result<()> {
 
     // 1b. Worker pool end to end (claim, log, reporter, handler, complete).
     enqueue_trivial(&store, n).await?;
-    let deps = HandlerDeps {
-        store: store.clone(),
-        datasets: DatasetStore::new(pool.clone()),
-        max_grid: 100_000,
-    };
+    let deps = HandlerDeps::new(&store, 100_000);
     let worker = Worker::new(
         store.clone(),
         Registry::standard(),

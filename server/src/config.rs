@@ -37,6 +37,10 @@ pub struct Config {
     pub lease_timeout: Duration,
     /// `RUNBOARD_MAX_GRID` (default 100,000): the largest optimization grid accepted.
     pub max_grid: usize,
+    /// `RUNBOARD_FANOUT_WORK` (runs × bars, default 2,000,000,000; 0: never) and
+    /// `RUNBOARD_CHUNK_WORK` (runs × bars per chunk, default 400,000,000): optimizations with at
+    /// least that much work are split into chunks that every worker process shares.
+    pub fanout: crate::jobs::chunks::FanOut,
     /// True when `RUNBOARD_NODE_ID` was set: the operator promises it is unique per process, so
     /// at start-up this process may recover at once the runs its previous incarnation left.
     pub node_id_explicit: bool,
@@ -153,6 +157,22 @@ impl Config {
         let max_grid = parse_num("RUNBOARD_MAX_GRID", "a whole number of runs")()?
             .map(|n| n as usize)
             .unwrap_or(DEFAULT_MAX_GRID);
+        let defaults = crate::jobs::chunks::FanOut::default();
+        let fanout = crate::jobs::chunks::FanOut {
+            min_work: parse_num("RUNBOARD_FANOUT_WORK", "runs × bars, 0 to never fan out")()?
+                .unwrap_or(defaults.min_work),
+            chunk_work: match parse_num("RUNBOARD_CHUNK_WORK", "runs × bars, at least 1")()? {
+                None => defaults.chunk_work,
+                Some(0) => {
+                    return Err(ConfigError {
+                        variable: "RUNBOARD_CHUNK_WORK",
+                        value: "0".into(),
+                        expected: "runs × bars, at least 1",
+                    })
+                }
+                Some(w) => w,
+            },
+        };
         let explicit_node = get("RUNBOARD_NODE_ID")
             .map(|v| v.trim().to_string())
             .filter(|v| !v.is_empty());
@@ -247,6 +267,7 @@ impl Config {
             node_id,
             lease_timeout,
             max_grid,
+            fanout,
         })
     }
 }

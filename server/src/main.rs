@@ -94,11 +94,8 @@ async fn start_background(
     let mut worker_config = WorkerConfig::new(config.workers, config.node_id.clone());
     worker_config.instance_id = config.instance_id.clone();
     worker_config.heartbeat_interval = Some(config.lease_timeout / 6);
-    let deps = HandlerDeps {
-        store: store.clone(),
-        datasets: DatasetStore::new(store.pool().clone()),
-        max_grid: config.max_grid,
-    };
+    let mut deps = HandlerDeps::new(store, config.max_grid);
+    deps.fanout = config.fanout;
     let worker = Worker::new(store.clone(), Registry::standard(), deps, worker_config);
     tracing::info!(workers = config.workers, instance = %config.instance_id, "workers started");
     vec![

@@ -102,16 +102,20 @@ pub enum JobKind {
     /// A CSV upload streamed into a new dataset (`POST /api/datasets`); it runs inside its
     /// upload request, never on a worker.
     Import,
+    /// A range of a large optimization's runs, run by any worker process on any machine: a
+    /// child of its optimize job, which assembles the chunks' metrics (never submitted).
+    Chunk,
 }
 
 impl JobKind {
-    pub const ALL: [JobKind; 6] = [
+    pub const ALL: [JobKind; 7] = [
         JobKind::Backtest,
         JobKind::Optimize,
         JobKind::WalkForward,
         JobKind::Train,
         JobKind::Demo,
         JobKind::Import,
+        JobKind::Chunk,
     ];
 
     /// The name stored in Postgres.
@@ -123,6 +127,7 @@ impl JobKind {
             JobKind::Train => "train",
             JobKind::Demo => "demo",
             JobKind::Import => "import",
+            JobKind::Chunk => "chunk",
         }
     }
 
@@ -141,6 +146,7 @@ impl JobKind {
             JobKind::Train => "Training",
             JobKind::Demo => "Demo",
             JobKind::Import => "Import",
+            JobKind::Chunk => "Chunk",
         }
     }
 }

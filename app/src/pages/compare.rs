@@ -380,6 +380,10 @@ pub fn build_column(repro: &Reproducibility, result: Option<&Value>) -> CompareC
         JobKind::Import => {
             column.note = Some("An import has no statistics: compare jobs that used it.".into());
         }
+        JobKind::Chunk => {
+            column.note =
+                Some("A chunk is part of an optimization: compare the optimization.".into());
+        }
     }
     if column.stats.is_none() && column.note.is_none() {
         column.note = Some("The result has no readable statistics.".into());

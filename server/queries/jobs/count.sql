@@ -8,4 +8,5 @@
 -- Index: none usable for an optional filter: a scan of jobs (jobs_active_idx covers only
 --   QUEUED and RUNNING, and a generic plan cannot know $1 is one of them).
 SELECT count(*) FROM jobs
-WHERE ($1::text IS NULL OR state = $1) AND ($2::text IS NULL OR kind = $2);
+WHERE ($1::text IS NULL OR state = $1) AND ($2::text IS NULL OR kind = $2)
+    AND parent_id IS NULL;

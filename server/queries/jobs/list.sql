@@ -14,7 +14,8 @@
 --   `best_<metric>`;
 --   walk-forward: the out-of-sample return; backtest: Sharpe and return; train: validation
 --   accuracy). Only these few values leave the database, never a whole result or request.
--- Guards: read only. id breaks ties between equal created_at, so pages never overlap. The page
+-- Guards: read only. Chunks of fanned-out optimizations are not listed (their parent is; see
+--   chunks_list.sql). id breaks ties between equal created_at, so pages never overlap. The page
 --   is cut first (CTE), so only its rows are joined and read into.
 -- Index: jobs_created_idx (created_at DESC, id), read in order (ties on created_at are sorted
 --   by id DESC on top, an incremental sort); the filters apply to the rows read. datasets: a
@@ -25,6 +26,7 @@ WITH page AS (
         heartbeat_at, args, result
     FROM jobs
     WHERE ($1::text IS NULL OR state = $1) AND ($2::text IS NULL OR kind = $2)
+        AND parent_id IS NULL
     ORDER BY created_at DESC, id DESC
     LIMIT $3 OFFSET $4
 )

@@ -7,7 +7,14 @@
 --   job is missing or already terminal; the caller then reads status.sql to tell which.
 -- Guards: state IN ('QUEUED', 'RUNNING'): a terminal job is never changed. The CASEs read the
 --   row's old state, so only a QUEUED job ends here; a RUNNING one keeps its lease.
--- Index: jobs_pkey (id).
+--   Its chunks (if it was fanned out) get the same treatment in the same statement.
+-- Index: jobs_pkey (id); jobs_chunk_idx (parent_id, chunk_index) for the chunks.
+WITH chunks AS (
+    -- A fanned-out optimization's chunks are cancelled with it, in the same statement.
+    UPDATE jobs SET cancel_requested = true,
+        state = CASE WHEN state = 'QUEUED' THEN 'CANCELLED' ELSE state END,
+        finished_at = CASE WHEN state = 'QUEUED' THEN now() ELSE finished_at END
+    WHERE parent_id = $1 AND state IN ('QUEUED', 'RUNNING'))
 UPDATE jobs SET cancel_requested = true,
     state = CASE WHEN state = 'QUEUED' THEN 'CANCELLED' ELSE state END,
     finished_at = CASE WHEN state = 'QUEUED' THEN now() ELSE finished_at END

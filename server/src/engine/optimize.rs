@@ -60,7 +60,7 @@ pub struct OptimizeCheckpoint {
     pub metrics_so_far: Vec<f64>,
 }
 
-mod f64_bits {
+pub(crate) mod f64_bits {
     use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
     pub fn serialize<S: Serializer>(v: &[f64], s: S) -> Result<S::Ok, S::Error> {
@@ -780,6 +780,9 @@ pub fn full_grid(grid: &GridSpec, sweep: &Sweep<'_>, metrics: &[f64]) -> FullGri
         values,
     }
 }
+
+mod chunk;
+pub use chunk::{optimize_chunk, optimize_run_count};
 
 #[cfg(test)]
 mod tests;

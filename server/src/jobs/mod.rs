@@ -2,6 +2,7 @@
 //! the rescuer, per-job logs and the handlers.
 
 pub mod backend;
+pub mod chunks;
 pub mod handlers;
 pub mod import;
 pub mod joblog;

@@ -46,6 +46,8 @@ pub fn max_updates(kind: JobKind) -> u64 {
         JobKind::WalkForward => 50,
         // A backtest is over in moments: a few steps are plenty.
         JobKind::Backtest => 20,
+        // A chunk's progress is read by its parent, which sums its chunks: a few steps each.
+        JobKind::Chunk => 10,
         JobKind::Train | JobKind::Demo | JobKind::Import => DEFAULT_MAX_UPDATES,
     }
 }

@@ -119,6 +119,10 @@ impl Worker {
         deps: HandlerDeps,
         config: WorkerConfig,
     ) -> Self {
+        // Handlers that claim on this worker's behalf (a fanned-out parent) use its identity.
+        let mut deps = deps;
+        deps.node_id = config.node_id.clone();
+        deps.instance_id = config.instance_id.clone();
         Worker {
             store,
             registry,
@@ -398,7 +402,12 @@ impl Worker {
 }
 
 /// Heartbeats a run every `every` until aborted (while its outcome is being written).
-async fn keep_alive(store: JobStore, id: uuid::Uuid, lease: uuid::Uuid, every: Duration) {
+pub(crate) async fn keep_alive(
+    store: JobStore,
+    id: uuid::Uuid,
+    lease: uuid::Uuid,
+    every: Duration,
+) {
     let every = every.max(Duration::from_millis(50));
     loop {
         tokio::time::sleep(every).await;

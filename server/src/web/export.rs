@@ -28,6 +28,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::guard::refuse;
+use crate::jobs::chunks::ChunkResult;
 
 /// The routes, as axum spells them.
 pub const JSON_ROUTE: &str = "/api/jobs/{id}/result.json";
@@ -217,6 +218,14 @@ pub fn result_csv_text(kind: JobKind, result: &Value) -> String {
             csv.row(["epoch", "train_loss", "val_loss"].map(String::from));
             for e in epochs.iter().take(MAX_CSV_ROWS) {
                 csv.row([e.epoch.to_string(), num(e.train_loss), num(e.val_loss)]);
+            }
+        }
+        JobKind::Chunk => {
+            csv.row(["run", "metric"].map(String::from));
+            if let Ok(chunk) = serde_json::from_value::<ChunkResult>(result.clone()) {
+                for (i, m) in chunk.metrics.iter().enumerate().take(MAX_CSV_ROWS) {
+                    csv.row([(chunk.start + i as u64).to_string(), num(*m)]);
+                }
             }
         }
         JobKind::Demo | JobKind::Import => {

@@ -13,7 +13,6 @@ use axum::Router;
 use http_body_util::BodyExt;
 use leptos::prelude::LeptosOptions;
 use serde_json::{json, Value};
-use server::datasets::DatasetStore;
 use server::jobs::backend::StoreBackend;
 use server::jobs::handlers::{HandlerDeps, Registry};
 use server::jobs::store::NewJob;
@@ -298,11 +297,7 @@ pub fn demo_with(request: DemoRequest) -> NewJob {
 pub fn production_worker(store: &JobStore, lease_timeout: Duration) -> Worker {
     let mut config = WorkerConfig::new(1, "test");
     config.heartbeat_interval = Some(lease_timeout / 6);
-    let deps = HandlerDeps {
-        store: store.clone(),
-        datasets: DatasetStore::new(store.pool().clone()),
-        max_grid: 100_000,
-    };
+    let deps = HandlerDeps::new(store, 100_000);
     Worker::new(store.clone(), Registry::standard(), deps, config)
 }
 
@@ -319,11 +314,7 @@ pub fn worker_with(store: &JobStore, tweak: impl FnOnce(&mut WorkerConfig)) -> W
     config.heartbeat_interval = Some(Duration::from_millis(200));
     config.min_write_interval = Some(Duration::ZERO);
     tweak(&mut config);
-    let deps = HandlerDeps {
-        store: store.clone(),
-        datasets: DatasetStore::new(store.pool().clone()),
-        max_grid: 100_000,
-    };
+    let deps = HandlerDeps::new(store, 100_000);
     Worker::new(store.clone(), Registry::standard(), deps, config)
 }
 

@@ -9,6 +9,7 @@ mod helpers;
 
 mod api;
 mod datasets;
+mod fanout;
 mod golden;
 mod grid;
 mod hostile;

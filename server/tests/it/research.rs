@@ -607,6 +607,7 @@ async fn an_optimization_killed_after_a_checkpoint_resumes_at_the_checkpointed_r
             attempt: 2,
             resumed_from: next_index,
             checkpoint_discarded: false,
+            chunks: None,
         },
         "the second attempt started at run {next_index}, not at zero"
     );
@@ -647,6 +648,7 @@ async fn a_walk_forward_killed_after_a_checkpoint_resumes_after_its_finished_fol
             attempt: 2,
             resumed_from: folds_done * runs_per_fold,
             checkpoint_discarded: false,
+            chunks: None,
         },
         "the second attempt skipped the {folds_done} finished fold(s)"
     );
@@ -689,6 +691,7 @@ async fn an_undecodable_optimize_checkpoint_is_discarded_with_a_warning_and_coun
             attempt: 1,
             resumed_from: 0,
             checkpoint_discarded: true,
+            chunks: None,
         }
     );
     assert_eq!(result, serde_json::to_value(&uninterrupted).unwrap());
@@ -722,6 +725,7 @@ async fn a_walk_forward_checkpoint_from_another_request_is_discarded_with_a_warn
             attempt: 1,
             resumed_from: 0,
             checkpoint_discarded: true,
+            chunks: None,
         }
     );
     assert_eq!(result["folds"].as_array().unwrap().len(), 4);

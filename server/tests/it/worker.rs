@@ -521,11 +521,7 @@ async fn a_panicking_worker_task_is_reported_at_shutdown_not_swallowed(pool: PgP
     let id = store.enqueue(demo(1, 0)).await.unwrap().id;
     let mut registry = server::jobs::handlers::Registry::default();
     registry.register(app::model::JobKind::Demo, PanickingHandler);
-    let deps = server::jobs::handlers::HandlerDeps {
-        store: store.clone(),
-        datasets: server::datasets::DatasetStore::new(pool.clone()),
-        max_grid: 1_000,
-    };
+    let deps = server::jobs::handlers::HandlerDeps::new(&store, 1_000);
     let mut config = server::jobs::worker::WorkerConfig::new(2, "test");
     config.poll_interval = Duration::from_millis(50);
     let worker = server::jobs::worker::Worker::new(store.clone(), registry, deps, config);

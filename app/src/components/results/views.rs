@@ -354,6 +354,16 @@ pub fn JobResultView(
             }
             .into_any()
         }),
+        // A chunk's result is its runs' metrics, for its parent: say so, do not print them.
+        JobKind::Chunk => Ok(view! {
+            <p class="muted" data-testid="chunk-result">
+                {format!(
+                    "The metrics of {} runs, assembled by the parent optimization.",
+                    result.get("metrics").and_then(|m| m.as_array()).map_or(0, Vec::len),
+                )}
+            </p>
+        }
+        .into_any()),
         JobKind::Demo => {
             let text = serde_json::to_string_pretty(&result).unwrap_or_else(|_| result.to_string());
             Ok(

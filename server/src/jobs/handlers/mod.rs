@@ -5,6 +5,7 @@
 //! business (see `jobs::progress::max_updates`).
 
 pub mod backtest;
+pub mod chunk;
 pub mod demo;
 pub mod import;
 pub mod optimize;
@@ -25,6 +26,7 @@ use super::joblog::JobLog;
 use super::progress::Reporter;
 use super::store::{ClaimedJob, JobStore};
 use crate::datasets::DatasetStore;
+use crate::jobs::chunks::FanOut;
 
 /// How a handler run ended, if not with a result.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -46,6 +48,26 @@ pub struct HandlerDeps {
     pub store: JobStore,
     pub datasets: DatasetStore,
     pub max_grid: usize,
+    /// When optimizations are split into chunks for other processes (`jobs::chunks`).
+    pub fanout: FanOut,
+    /// The running worker's node name and process instance (set by `Worker::new`), for the
+    /// chunks a fanned-out parent claims itself.
+    pub node_id: String,
+    pub instance_id: String,
+}
+
+impl HandlerDeps {
+    /// The dependencies of the standard handlers over `store`, with the default fan-out.
+    pub fn new(store: &JobStore, max_grid: usize) -> HandlerDeps {
+        HandlerDeps {
+            store: store.clone(),
+            datasets: DatasetStore::new(store.pool().clone()),
+            max_grid,
+            fanout: FanOut::default(),
+            node_id: String::new(),
+            instance_id: String::new(),
+        }
+    }
 }
 
 /// Runs one kind of job.
@@ -77,6 +99,7 @@ impl Registry {
         r.register(JobKind::Train, train::TrainHandler);
         r.register(JobKind::Demo, demo::DemoHandler);
         r.register(JobKind::Import, import::ImportHandler);
+        r.register(JobKind::Chunk, chunk::ChunkHandler);
         r
     }
 

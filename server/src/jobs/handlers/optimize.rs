@@ -1,5 +1,7 @@
 //! The optimize handler: a grid search ("Run i/N") of a built-in or of the rule-language
-//! program the job recorded (`rules`), resumed from its checkpoint after a rescue.
+//! program the job recorded (`rules`), resumed from its checkpoint after a rescue. Above the
+//! fan-out threshold the runs are split into chunks that every worker process shares
+//! ([`fan_out`]); the engine then ranks the assembled metrics exactly as it would its own.
 //!
 //! The engine's result carries the metric of every grid combination (`full_grid`, skipped by
 //! serde): the handler takes it out of the result and stores it in `job_grids`
@@ -9,19 +11,24 @@
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use app::model::research::{FullGrid, OptimizeRequest};
+use app::model::research::{FullGrid, Limits, OptimizeRequest, OptimizeResult};
 use async_trait::async_trait;
 use serde_json::Value;
 
-use super::research::{compute_resumable, limits, load, parse};
-use super::{Handler, HandlerDeps, HandlerError};
-use crate::engine::optimize::{run_optimize_resumable, OptimizeCheckpoint};
+use super::chunk::{fan_out, OptimizeInput};
+use super::research::{compute, compute_resumable, limits, parse, Provenance, WithProvenance};
+use super::{blocking, Handler, HandlerDeps, HandlerError};
+use crate::engine::optimize::{
+    optimize_run_count, run_optimize_resumable, OptimizeCheckpoint, Resumed,
+};
+use crate::engine::progress::{Flow, ProgressSink};
 use crate::engine::rules::{run_rule_optimize, RuleOptimizeRequest};
+use crate::engine::EngineError;
 use crate::grids::{GridError, GridStore};
+use crate::jobs::chunks::plan;
 use crate::jobs::joblog::JobLog;
 use crate::jobs::progress::Reporter;
 use crate::jobs::store::ClaimedJob;
-use crate::strategies::load_program;
 
 /// How long the handler keeps retrying a grid write that hits a database error.
 const GRID_WRITE_PATIENCE: Duration = Duration::from_secs(10);
@@ -38,46 +45,119 @@ impl Handler for OptimizeHandler {
         &self,
         job: &ClaimedJob,
         deps: &HandlerDeps,
-        mut reporter: Reporter,
+        reporter: Reporter,
     ) -> Result<Value, HandlerError> {
         let req: OptimizeRequest = parse(&job.args)?;
-        let series = load(deps, &req.dataset_id).await?;
+        let input = Arc::new(OptimizeInput::load(deps, &req).await?);
         let limits = limits(deps.max_grid);
-        // A rule-language strategy: the program the job recorded, swept by the same engine.
-        let program = match &req.rules {
-            Some(rules) => Some(load_program(deps.store.pool(), rules).await?),
-            None => None,
-        };
-        let rule_req = program.as_ref().map(|_| RuleOptimizeRequest {
-            grid: req.grid.clone(),
-            constraint: req.constraint.clone(),
-            metric: req.metric,
-            top_n: req.top_n,
-            cash: req.cash,
-            commission: req.commission,
-            long_only: req.long_only,
-            robustness: req.robustness.clone(),
-        });
         // The engine's full grid, taken out of its result (the last run's, should the run start
         // over from a discarded checkpoint).
         let slot: Arc<Mutex<Option<FullGrid>>> = Arc::default();
         let taken = slot.clone();
-        let result = compute_resumable(job, deps, move |resume: Option<OptimizeCheckpoint>| {
-            let mut done = match (&program, &rule_req) {
-                (Some(program), Some(rreq)) => {
-                    run_rule_optimize(&series, program, rreq, resume, &mut reporter, &limits)?
-                }
-                _ => run_optimize_resumable(&series, &req, resume, &mut reporter, &limits)?,
-            };
-            *taken.lock().unwrap_or_else(PoisonError::into_inner) = done.result.full_grid.take();
-            Ok(done)
-        })
-        .await?;
+        // Large enough to share: split into chunks that every worker process runs.
+        let runs = {
+            let (input, req, limits) = (input.clone(), req.clone(), limits.clone());
+            blocking(move || {
+                optimize_run_count(&input.series, &req, input.program.as_ref(), &limits)
+                    .map_err(|e| HandlerError::Terminal(e.to_string()))
+            })
+            .await?
+        };
+        let ranges = plan(runs, input.series.len() as u64, &deps.fanout);
+        let result = match ranges {
+            None => {
+                let mut reporter = reporter;
+                compute_resumable(job, deps, move |resume: Option<OptimizeCheckpoint>| {
+                    let done = optimize(&input, &req, resume, &mut reporter, &limits)?;
+                    Ok(take_grid(done, &taken))
+                })
+                .await?
+            }
+            Some(ranges) => {
+                let reporter = Arc::new(reporter);
+                let req = Arc::new(req);
+                let metrics =
+                    fan_out(job, deps, &reporter, &input, &req, &ranges, runs, &limits).await?;
+                // Every run's metric is known: the engine ranks and finishes as a resumed run.
+                let full = OptimizeCheckpoint {
+                    total_runs: runs,
+                    next_index: runs,
+                    metrics_so_far: metrics,
+                };
+                let (attempt, chunks) = (job.attempt, ranges.len() as u64);
+                compute(move || {
+                    let mut sink = SharedReporter(reporter);
+                    let done = optimize(&input, &req, Some(full), &mut sink, &limits)?;
+                    Ok(WithProvenance {
+                        result: take_grid(done, &taken).result,
+                        provenance: Provenance {
+                            attempt,
+                            chunks: Some(chunks),
+                            ..Provenance::default()
+                        },
+                    })
+                })
+                .await?
+            }
+        };
         let grid = slot.lock().unwrap_or_else(PoisonError::into_inner).take();
         if let Some(grid) = grid {
             store_grid(job, deps, &grid).await;
         }
         Ok(result)
+    }
+}
+
+/// The optimization of `input`: a built-in's, or the rule-language program the job recorded,
+/// swept by the same engine.
+fn optimize(
+    input: &OptimizeInput,
+    req: &OptimizeRequest,
+    resume: Option<OptimizeCheckpoint>,
+    sink: &mut dyn ProgressSink,
+    limits: &Limits,
+) -> Result<Resumed<OptimizeResult>, EngineError> {
+    match &input.program {
+        Some(program) => {
+            let rule_req = RuleOptimizeRequest {
+                grid: req.grid.clone(),
+                constraint: req.constraint.clone(),
+                metric: req.metric,
+                top_n: req.top_n,
+                cash: req.cash,
+                commission: req.commission,
+                long_only: req.long_only,
+                robustness: req.robustness.clone(),
+            };
+            run_rule_optimize(&input.series, program, &rule_req, resume, sink, limits)
+        }
+        None => run_optimize_resumable(&input.series, req, resume, sink, limits),
+    }
+}
+
+/// Takes the full grid out of the result into `slot` (it is stored beside the result).
+fn take_grid(
+    mut done: Resumed<OptimizeResult>,
+    slot: &Mutex<Option<FullGrid>>,
+) -> Resumed<OptimizeResult> {
+    *slot.lock().unwrap_or_else(PoisonError::into_inner) = done.result.full_grid.take();
+    done
+}
+
+/// The job's reporter, shared between the fan-out's chunks and the final step.
+struct SharedReporter(Arc<Reporter>);
+
+impl ProgressSink for SharedReporter {
+    fn report(&self, done: u64, total: u64, message: std::fmt::Arguments<'_>) -> Flow {
+        self.0.report(done, total, message)
+    }
+
+    fn checkpoint(&self, checkpoint: &Value) {
+        self.0.checkpoint(checkpoint.clone())
+    }
+
+    fn begin_phase(&self) {
+        self.0.begin_phase()
     }
 }
 

@@ -33,14 +33,18 @@ pub struct Provenance {
     /// A saved checkpoint was found but could not be used (it did not decode, or belongs to a
     /// different request or data): it was discarded with a warning and the run started over.
     pub checkpoint_discarded: bool,
+    /// The chunks the runs were split into, when the optimization was fanned out over the
+    /// worker processes (absent when one process ran it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chunks: Option<u64>,
 }
 
 /// A result with its provenance, as stored: the result's fields plus `provenance`.
 #[derive(Serialize)]
-struct WithProvenance<T> {
+pub struct WithProvenance<T> {
     #[serde(flatten)]
-    result: T,
-    provenance: Provenance,
+    pub result: T,
+    pub provenance: Provenance,
 }
 
 /// The engine limits that follow from the server's configuration.
@@ -96,6 +100,7 @@ fn resume_or_restart<C, T>(
             attempt,
             resumed_from: done.resumed_from,
             checkpoint_discarded: discarded,
+            chunks: None,
         },
     })
 }

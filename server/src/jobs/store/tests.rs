@@ -203,9 +203,10 @@ async fn states_and_kinds_round_trip_as_their_stored_text(pool: PgPool) {
         assert_eq!(row.get::<String, _>("sent"), state.as_str());
         assert_eq!(row.get::<JobState, _>("named"), state);
     }
-    // Every kind passes the table's CHECK and reads back as itself.
+    // Every kind passes the table's CHECK and reads back as itself (chunks, which only exist
+    // under a parent and are never listed, are tested in the fan-out tests).
     let store = JobStore::new(pool.clone(), "runs");
-    for kind in JobKind::ALL {
+    for kind in JobKind::ALL.into_iter().filter(|k| *k != JobKind::Chunk) {
         let queued = store
             .enqueue(NewJob::new(kind, serde_json::json!({})))
             .await

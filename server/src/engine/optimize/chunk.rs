@@ -1,0 +1,99 @@
+//! One range of an optimization's runs, for fan-out (issue 10): a large optimize job is split
+//! into chunks that worker processes on any machine evaluate ([`optimize_chunk`]); the parent
+//! assembles their metrics, in grid order, into a complete [`OptimizeCheckpoint`] and finishes
+//! as a resumed optimization would (ranking, top runs, heatmap, robustness). A run's metric
+//! depends on that run alone, so the result is bit-identical to a single-process run.
+//!
+//! [`OptimizeCheckpoint`]: super::OptimizeCheckpoint
+
+use std::ops::Range;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use app::model::research::{Limits, OptimizeRequest};
+
+use super::super::data::Series;
+use super::super::metrics::TimeInfo;
+use super::super::progress::ProgressSink;
+use super::super::rules::Program;
+use super::super::EngineError;
+use super::{Money, Sweep};
+
+/// The number of runs of the optimization `req` (of `program` when it runs one), after the
+/// same checks the job makes: what the parent splits into chunks.
+pub fn optimize_run_count(
+    series: &Series,
+    req: &OptimizeRequest,
+    program: Option<&Program>,
+    limits: &Limits,
+) -> Result<u64, EngineError> {
+    check_series(series)?;
+    match program {
+        None => {
+            let grid = req.grid_spec(limits)?;
+            req.validate_against_bars(series.len(), limits)?;
+            Ok(grid.runs)
+        }
+        Some(program) => {
+            req.validate(limits)?;
+            let grid = program.grid(&req.grid, req.constraint.as_ref(), limits)?;
+            grid.check_warmup(series.len(), "grid", "the dataset")?;
+            Ok(grid.runs)
+        }
+    }
+}
+
+/// The metric of runs `range` (in the grid's run order) of the optimization `req`, over the
+/// whole dataset, reporting "Run i/m" for the chunk's `m` runs. Exactly the values a
+/// single-process optimization computes for those runs.
+pub fn optimize_chunk(
+    series: &Series,
+    req: &OptimizeRequest,
+    program: Option<&Program>,
+    range: Range<u64>,
+    limits: &Limits,
+    sink: &mut dyn ProgressSink,
+) -> Result<Vec<f64>, EngineError> {
+    let n = optimize_run_count(series, req, program, limits)?;
+    if range.start > range.end || range.end > n {
+        return Err(EngineError::InvalidInput {
+            field: "chunk".into(),
+            message: format!(
+                "runs {}..{} are not within the optimization's {n} runs",
+                range.start, range.end
+            ),
+        });
+    }
+    let money = Money {
+        cash: req.cash,
+        commission: req.commission,
+        long_only: req.long_only,
+    };
+    let (spec, rule_grid);
+    let sweep = match program {
+        None => {
+            spec = req.grid_spec(limits)?;
+            Sweep::new(series, &spec, req.constraint.as_ref(), money)
+        }
+        Some(program) => {
+            rule_grid = program.grid(&req.grid, req.constraint.as_ref(), limits)?;
+            Sweep::for_rules(series, program, &rule_grid, money)
+        }
+    };
+    let time = TimeInfo::new(&series.ts);
+    let m = range.end - range.start;
+    let sink: &dyn ProgressSink = sink;
+    let finished = AtomicU64::new(0);
+    let on_run = || {
+        let done = finished.fetch_add(1, Ordering::Relaxed) + 1;
+        sink.report(done, m, format_args!("Run {done}/{m}"))
+    };
+    let range = range.start as usize..range.end as usize;
+    sweep.evaluate(range, 0, series.len(), &time, req.metric, &on_run)
+}
+
+fn check_series(series: &Series) -> Result<(), EngineError> {
+    series.check().map_err(|m| EngineError::InvalidInput {
+        field: "dataset_id".into(),
+        message: m,
+    })
+}

@@ -1,0 +1,251 @@
+//! Fan-out's two sides (see [`chunks`](crate::jobs::chunks)): the `chunk` handler any worker
+//! runs ([`ChunkHandler`]: one range of a parent optimization's runs), and the parent's side
+//! ([`fan_out`]: create the chunks, run its own queued ones, show the summed progress, then
+//! hand back every run's metric in grid order).
+
+use std::ops::Range;
+use std::sync::Arc;
+use std::time::Duration;
+
+use app::model::research::{Limits, OptimizeRequest};
+use async_trait::async_trait;
+use serde_json::Value;
+
+use super::research::{compute, limits, load, parse};
+use super::{blocking, Handler, HandlerDeps, HandlerError};
+use crate::engine::optimize::optimize_chunk;
+use crate::engine::progress::{Flow, ProgressSink};
+use crate::engine::rules::Program;
+use crate::engine::{EngineError, Series};
+use crate::jobs::chunks::{ChunkArgs, ChunkResult};
+use crate::jobs::joblog::JobLog;
+use crate::jobs::progress::{Reporter, ReporterConfig};
+use crate::jobs::store::{ClaimedJob, StoreError, PROGRAM_VERSION};
+use crate::jobs::worker::keep_alive;
+use crate::strategies::load_program;
+use app::model::JobKind;
+
+/// How often a parent with nothing of its own to run looks at its chunks again.
+const WAIT: Duration = Duration::from_millis(200);
+
+/// What an optimization runs on: its dataset and, for a rule-language strategy, the program.
+pub struct OptimizeInput {
+    pub series: Series,
+    pub program: Option<Program>,
+}
+
+impl OptimizeInput {
+    /// Loads the request's dataset and the program it recorded.
+    pub async fn load(deps: &HandlerDeps, req: &OptimizeRequest) -> Result<Self, HandlerError> {
+        let series = load(deps, &req.dataset_id).await?;
+        let program = match &req.rules {
+            Some(rules) => Some(load_program(deps.store.pool(), rules).await?),
+            None => None,
+        };
+        Ok(OptimizeInput { series, program })
+    }
+
+    /// The metrics of runs `range`, as the chunk's result.
+    fn chunk(
+        &self,
+        req: &OptimizeRequest,
+        range: Range<u64>,
+        limits: &Limits,
+        sink: &mut dyn ProgressSink,
+    ) -> Result<ChunkResult, EngineError> {
+        let start = range.start;
+        let metrics = optimize_chunk(
+            &self.series,
+            req,
+            self.program.as_ref(),
+            range,
+            limits,
+            sink,
+        )?;
+        Ok(ChunkResult { start, metrics })
+    }
+}
+
+/// Runs `chunk` jobs: reads the parent's request, loads its dataset (from Postgres: no shared
+/// disk), and computes the chunk's runs ("Run i/m").
+pub struct ChunkHandler;
+
+#[async_trait]
+impl Handler for ChunkHandler {
+    async fn run(
+        &self,
+        job: &ClaimedJob,
+        deps: &HandlerDeps,
+        mut reporter: Reporter,
+    ) -> Result<Value, HandlerError> {
+        let args: ChunkArgs = parse(&job.args)?;
+        let req = parent_request(deps, &args).await?;
+        let input = OptimizeInput::load(deps, &req).await?;
+        let limits = limits(deps.max_grid);
+        compute(move || input.chunk(&req, args.start..args.end, &limits, &mut reporter)).await
+    }
+}
+
+/// The parent optimization's request, as it was stored.
+async fn parent_request(
+    deps: &HandlerDeps,
+    args: &ChunkArgs,
+) -> Result<OptimizeRequest, HandlerError> {
+    let parent = deps.store.args(args.parent_id).await.map_err(|e| match e {
+        StoreError::NotFound(id) => HandlerError::Terminal(format!("no parent job {id}")),
+        other => HandlerError::Retryable(format!("could not read the parent job: {other}")),
+    })?;
+    parse(&parent)
+}
+
+/// Reports a chunk run in the parent's process as progress of the parent: the runs its chunks
+/// had done when the chunk started, plus the chunk's.
+struct ParentSink {
+    parent: Arc<Reporter>,
+    before: u64,
+    runs: u64,
+}
+
+impl ProgressSink for ParentSink {
+    fn report(&self, done: u64, _total: u64, _message: std::fmt::Arguments<'_>) -> Flow {
+        let done = (self.before + done).min(self.runs);
+        self.parent
+            .report(done, self.runs, format_args!("Run {done}/{}", self.runs))
+    }
+
+    fn checkpoint(&self, _checkpoint: &Value) {}
+
+    fn begin_phase(&self) {}
+}
+
+/// The parent's side of a fanned-out optimization of `runs` runs split into `ranges`: creates
+/// the chunks (once: a rescued parent finds them), then until every chunk has succeeded runs
+/// its own queued chunks and shows the chunks' summed progress as "Run i/N". Returns every
+/// run's metric in grid order.
+///
+/// A failed chunk (out of attempts) fails the parent and cancels the rest; a cancel of the
+/// parent reaches every chunk in the same statement (`request_cancel.sql`); on shutdown the
+/// parent stops and its chunks stay for other workers.
+#[allow(clippy::too_many_arguments)]
+pub async fn fan_out(
+    job: &ClaimedJob,
+    deps: &HandlerDeps,
+    reporter: &Arc<Reporter>,
+    input: &Arc<OptimizeInput>,
+    req: &Arc<OptimizeRequest>,
+    ranges: &[(u64, u64)],
+    runs: u64,
+    limits: &Limits,
+) -> Result<Vec<f64>, HandlerError> {
+    let db = |e: StoreError| HandlerError::Retryable(format!("the chunks' database: {e}"));
+    let added = deps
+        .store
+        .create_chunks(job.id, 0, Some(PROGRAM_VERSION), ranges)
+        .await
+        .map_err(db)?;
+    JobLog::open(deps.store.log_file(job.id)).line(&format!(
+        "fanned out: {runs} runs in {} chunks of up to {} runs{}",
+        ranges.len(),
+        ranges.iter().map(|r| r.1 - r.0).max().unwrap_or(0),
+        if added == 0 {
+            " (created by an earlier attempt)"
+        } else {
+            ""
+        }
+    ));
+    let worker_id = format!("{}:fan-out", deps.instance_id);
+    loop {
+        if reporter.flow() == Flow::Stop {
+            return Err(HandlerError::Stopped);
+        }
+        let p = deps.store.chunk_progress(job.id).await.map_err(db)?;
+        let done = (p.runs_done.max(0) as u64).min(runs);
+        if reporter.report(done, runs, format_args!("Run {done}/{runs}")) == Flow::Stop {
+            return Err(HandlerError::Stopped);
+        }
+        if p.failed > 0 || p.cancelled > 0 {
+            deps.store.cancel_chunks(job.id).await.map_err(db)?;
+            return Err(HandlerError::Terminal(match p.error {
+                Some(e) => format!("a chunk failed: {e}"),
+                None => "a chunk was cancelled on its own; the optimization cannot finish".into(),
+            }));
+        }
+        if p.succeeded == p.chunks {
+            break;
+        }
+        match deps
+            .store
+            .claim_chunk(job.id, &worker_id, &deps.node_id)
+            .await
+        {
+            Ok(Some(chunk)) => {
+                run_own_chunk(chunk, deps, reporter, input, req, done, runs, limits).await?
+            }
+            Ok(None) => tokio::time::sleep(WAIT).await,
+            Err(e) => {
+                tracing::warn!(job = %job.id, error = %e, "claiming a chunk failed; retrying");
+                tokio::time::sleep(WAIT).await;
+            }
+        }
+    }
+    deps.store
+        .chunk_metrics(job.id, runs)
+        .await
+        .map_err(db)?
+        .ok_or_else(|| {
+            HandlerError::Terminal(format!("the chunks' results do not cover the {runs} runs"))
+        })
+}
+
+/// Runs one of the parent's chunks in the parent's process, heartbeating it, and records how
+/// it ended (guarded by the chunk's lease, as a worker would).
+#[allow(clippy::too_many_arguments)]
+async fn run_own_chunk(
+    chunk: ClaimedJob,
+    deps: &HandlerDeps,
+    reporter: &Arc<Reporter>,
+    input: &Arc<OptimizeInput>,
+    req: &Arc<OptimizeRequest>,
+    before: u64,
+    runs: u64,
+    limits: &Limits,
+) -> Result<(), HandlerError> {
+    let args: ChunkArgs = parse(&chunk.args)?;
+    let every = ReporterConfig::for_kind(JobKind::Chunk).heartbeat_interval;
+    let heartbeat = tokio::spawn(keep_alive(deps.store.clone(), chunk.id, chunk.lease, every));
+    let (input, req, limits) = (input.clone(), req.clone(), limits.clone());
+    let mut sink = ParentSink {
+        parent: reporter.clone(),
+        before,
+        runs,
+    };
+    let outcome =
+        blocking(move || Ok(input.chunk(&req, args.start..args.end, &limits, &mut sink))).await?;
+    heartbeat.abort();
+    let store = &deps.store;
+    let written = match outcome {
+        Ok(result) => {
+            let value = serde_json::to_value(&result).map_err(|e| {
+                HandlerError::Terminal(format!("could not encode a chunk's result: {e}"))
+            })?;
+            store.complete(chunk.id, chunk.lease, &value).await
+        }
+        Err(EngineError::Stopped) => {
+            // Shutting down: the chunk goes back to the queue for other workers; cancelled
+            // with the parent: the hand-back ends it CANCELLED.
+            let _ = store.release(chunk.id, chunk.lease).await;
+            return Err(HandlerError::Stopped);
+        }
+        Err(e) => store
+            .fail(chunk.id, chunk.lease, &e.to_string(), None)
+            .await
+            .map(|_| ()),
+    };
+    match written {
+        // Rescued or cancelled meanwhile: the chunk's current run decides.
+        Ok(()) | Err(StoreError::Stale { .. }) => Ok(()),
+        Err(e) => Err(HandlerError::Retryable(format!(
+            "recording a chunk failed: {e}"
+        ))),
+    }
+}

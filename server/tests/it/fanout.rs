@@ -1,0 +1,200 @@
+//! Fan-out (issue 10): an optimization split into chunk jobs that several worker pools share
+//! ends with the result a single process computes, bit for bit; its chunks are listed under it
+//! and nowhere else; a cancel reaches every chunk in the same statement.
+
+use std::time::Duration;
+
+use app::api::backend::ListFilter;
+use app::model::{JobKind, JobState};
+use serde_json::{json, Value};
+use server::datasets::{DatasetStore, SAMPLE_DATASET_ID};
+use server::jobs::chunks::{plan, FanOut};
+use server::jobs::handlers::{HandlerDeps, Registry};
+use server::jobs::store::NewJob;
+use server::jobs::worker::{Worker, WorkerConfig};
+use server::jobs::JobStore;
+use sqlx::PgPool;
+use tokio_util::sync::CancellationToken;
+
+use crate::helpers::*;
+
+/// Runs of [`request`]: n1 in 2..=60, n2 in 2..=120 by 2, n1 < n2.
+const RUNS: u64 = 2_640;
+
+/// An optimization of [`RUNS`] runs on the 2,000-bar sample.
+fn request() -> Value {
+    json!({"kind": "optimize", "dataset_id": SAMPLE_DATASET_ID.to_string(),
+        "strategy": "sma_cross", "metric": "sharpe", "commission": 0.001,
+        "grid": {"n1": {"range": {"start": 2, "stop": 60, "step": 1}},
+                 "n2": {"range": {"start": 2, "stop": 120, "step": 2}}}})
+}
+
+/// Work per chunk that splits [`request`] into `chunks` chunks.
+fn fanout_in(chunks: u64) -> FanOut {
+    FanOut {
+        min_work: 1,
+        chunk_work: RUNS.div_ceil(chunks) * 2_000,
+    }
+}
+
+/// A worker pool of one on `node` with test timings and the given fan-out.
+fn pool_on(store: &JobStore, node: &str, fanout: FanOut) -> Worker {
+    let mut config = WorkerConfig::new(1, node);
+    config.poll_interval = Duration::from_millis(100);
+    config.retry_base = Duration::from_millis(100);
+    config.heartbeat_interval = Some(Duration::from_millis(200));
+    let mut deps = HandlerDeps::new(store, 100_000);
+    deps.fanout = fanout;
+    Worker::new(store.clone(), Registry::standard(), deps, config)
+}
+
+async fn enqueue(store: &JobStore) -> uuid::Uuid {
+    let mut args = request();
+    args.as_object_mut().unwrap().remove("kind");
+    store
+        .enqueue(NewJob::new(JobKind::Optimize, args))
+        .await
+        .unwrap()
+        .id
+}
+
+async fn run_until_done(store: &JobStore, workers: Vec<Worker>, id: uuid::Uuid) -> Value {
+    let shutdown = CancellationToken::new();
+    let tasks: Vec<_> = workers
+        .into_iter()
+        .map(|w| tokio::spawn(w.run(shutdown.clone())))
+        .collect();
+    let done = wait_for(store, id, Duration::from_secs(120), |s| {
+        s.state.is_terminal()
+    })
+    .await;
+    shutdown.cancel();
+    for t in tasks {
+        t.await.unwrap().unwrap();
+    }
+    assert_eq!(done.state, JobState::Succeeded, "{done:?}");
+    store.result(id).await.unwrap().1.unwrap()
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn a_fanned_out_optimization_equals_one_process_bit_for_bit(pool: PgPool) {
+    DatasetStore::new(pool.clone())
+        .ensure_sample()
+        .await
+        .unwrap();
+    let store = store(&pool);
+    assert_eq!(plan(RUNS, 2_000, &fanout_in(7)).map(|p| p.len()), Some(7));
+
+    let single = enqueue(&store).await;
+    let mut alone = run_until_done(&store, vec![pool_on(&store, "one", FanOut::OFF)], single).await;
+    let fanned = enqueue(&store).await;
+    let workers = vec![
+        pool_on(&store, "fan-a", fanout_in(7)),
+        pool_on(&store, "fan-b", fanout_in(7)),
+    ];
+    let mut shared = run_until_done(&store, workers, fanned).await;
+
+    // Where it came from differs; everything else is the same, every bit of every number.
+    let (p1, p2) = (
+        alone.as_object_mut().unwrap().remove("provenance").unwrap(),
+        shared
+            .as_object_mut()
+            .unwrap()
+            .remove("provenance")
+            .unwrap(),
+    );
+    assert_eq!(p1.get("chunks"), None);
+    assert_eq!(p2["chunks"], 7);
+    assert_eq!(shared["total_runs"], RUNS);
+    assert_eq!(shared, alone);
+    // The full grids (stored beside the results) are equal too.
+    let grid = |id: uuid::Uuid| {
+        let pool = pool.clone();
+        async move {
+            sqlx::query_scalar::<_, String>(
+                "SELECT params::text || axes::text || metric_values::text FROM job_grids \
+                 WHERE job_id = $1",
+            )
+            .bind(id)
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+        }
+    };
+    assert_eq!(grid(fanned).await, grid(single).await);
+
+    // Its chunks: seven, in order, covering the runs once, each run once.
+    let chunks = store.list_chunks(fanned).await.unwrap();
+    assert_eq!(chunks.len(), 7);
+    assert_eq!(chunks[0].start, 0);
+    assert_eq!(chunks[6].end, RUNS as i64);
+    for (i, c) in chunks.iter().enumerate() {
+        assert_eq!(c.chunk_index as usize, i);
+        assert_eq!(c.state, JobState::Succeeded);
+        assert_eq!(c.attempt, 1);
+        assert!(i == 0 || chunks[i - 1].end == c.start);
+        assert!(
+            matches!(c.node_id.as_deref(), Some("fan-a" | "fan-b")),
+            "{c:?}"
+        );
+    }
+    // Lists show the two optimizations, not their chunks.
+    let filter = ListFilter {
+        state: None,
+        kind: None,
+        page: 1,
+        per_page: 100,
+    };
+    let (listed, total) = store.list(&filter).await.unwrap();
+    assert_eq!(total, 2);
+    assert!(listed.iter().all(|j| j.kind == JobKind::Optimize));
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn cancelling_a_fanned_out_optimization_cancels_every_chunk(pool: PgPool) {
+    let store = store(&pool);
+    let parent = enqueue(&store).await;
+    let claimed = store.claim("w:0", "n").await.unwrap().unwrap();
+    assert_eq!(claimed.id, parent);
+    let ranges = [(0, 1_000), (1_000, 2_000), (2_000, RUNS)];
+    assert_eq!(
+        store.create_chunks(parent, 0, None, &ranges).await.unwrap(),
+        3
+    );
+    // A rescued parent creates nothing twice.
+    assert_eq!(
+        store.create_chunks(parent, 0, None, &ranges).await.unwrap(),
+        0
+    );
+    let running = store
+        .claim_chunk(parent, "w:0", "n")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(running.kind, JobKind::Chunk);
+    // Chunks are not counted against the cap on active jobs, and are not listed.
+    let (listed, total) = store
+        .list(&ListFilter {
+            state: None,
+            kind: None,
+            page: 1,
+            per_page: 100,
+        })
+        .await
+        .unwrap();
+    assert_eq!((listed.len(), total), (1, 1));
+
+    let status = store.request_cancel(parent).await.unwrap();
+    assert!(status.cancel_requested);
+    let chunks = store.list_chunks(parent).await.unwrap();
+    let states: Vec<JobState> = chunks.iter().map(|c| c.state).collect();
+    assert_eq!(
+        states,
+        [JobState::Running, JobState::Cancelled, JobState::Cancelled],
+        "queued chunks end at once"
+    );
+    // The running chunk is told to stop at its next heartbeat.
+    let ack = store.heartbeat(running.id, running.lease).await.unwrap();
+    assert!(ack.cancel_requested);
+    assert_eq!(store.chunk_progress(parent).await.unwrap().cancelled, 2);
+}
