@@ -13,7 +13,18 @@ use crate::helpers::*;
 
 /// Starts `server` in worker-only mode against the test's database.
 fn spawn_worker(pool: &PgPool, node: &str, runs: &std::path::Path) -> Child {
+    spawn_worker_with(pool, node, runs, &[])
+}
+
+/// [`spawn_worker`] with more environment variables.
+fn spawn_worker_with(
+    pool: &PgPool,
+    node: &str,
+    runs: &std::path::Path,
+    env: &[(&str, &str)],
+) -> Child {
     Command::new(env!("CARGO_BIN_EXE_server"))
+        .envs(env.iter().copied())
         .env("DATABASE_URL", database_url(pool))
         .env("RUNBOARD_MODE", "worker")
         .env("RUNBOARD_NODE_ID", node)
@@ -190,6 +201,109 @@ async fn two_worker_processes_share_the_queue_and_run_each_job_once(pool: PgPool
         ["share-a", "share-b"].map(String::from).into(),
         "both processes claimed jobs"
     );
+    std::fs::remove_dir_all(runs).ok();
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn sigkill_of_one_of_two_worker_processes_mid_sweep_costs_only_its_chunk(pool: PgPool) {
+    use server::engine::optimize::run_optimize;
+    use server::engine::progress::NoProgress;
+
+    let runs = temp_dir("fan-kill");
+    let store = server::jobs::JobStore::new(pool.clone(), runs.clone());
+    let datasets = server::datasets::DatasetStore::new(pool.clone());
+    datasets.ensure_sample().await.unwrap();
+    // 14,751 runs on the 2,000-bar sample, in chunks of 800 runs (19 chunks).
+    let request = serde_json::json!({
+        "dataset_id": server::datasets::SAMPLE_DATASET_ID.to_string(), "strategy": "sma_cross",
+        "metric": "sharpe", "commission": 0.001,
+        "grid": {"n1": {"range": {"start": 2, "stop": 100, "step": 1}},
+                 "n2": {"range": {"start": 2, "stop": 200, "step": 1}}}});
+    let env = [
+        ("RUNBOARD_FANOUT_WORK", "1"),
+        ("RUNBOARD_CHUNK_WORK", "1600000"),
+        ("RUNBOARD_LEASE_TIMEOUT_SECS", "2"),
+    ];
+    let mut a = KillOnDrop(spawn_worker_with(&pool, "fan-a", &runs, &env));
+    let mut b = KillOnDrop(spawn_worker_with(&pool, "fan-b", &runs, &env));
+    wait_listening(&pool, 2).await;
+    let id = store
+        .enqueue(server::jobs::store::NewJob::new(
+            app::model::JobKind::Optimize,
+            request.clone(),
+        ))
+        .await
+        .unwrap()
+        .id;
+
+    // Mid-sweep: some chunks done, and process A busy with one.
+    let victim: Vec<uuid::Uuid> = eventually(
+        Duration::from_secs(120),
+        "process A runs a chunk after some have finished",
+        || async {
+            let chunks = store.list_chunks(id).await.unwrap();
+            let done = chunks.iter().any(|c| c.state == JobState::Succeeded);
+            let running: Vec<uuid::Uuid> = sqlx::query_scalar(
+                "SELECT id FROM jobs WHERE parent_id = $1 AND state = 'RUNNING' \
+                 AND node_id = 'fan-a'",
+            )
+            .bind(id)
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+            (done && !running.is_empty()).then_some(running)
+        },
+    )
+    .await;
+    a.0.kill().unwrap(); // SIGKILL: its chunk (and the parent, if it held it) is orphaned
+    a.0.wait().unwrap();
+
+    let done = wait_for(&store, id, Duration::from_secs(180), |s| {
+        s.state.is_terminal()
+    })
+    .await;
+    signal(&b.0, libc::SIGTERM);
+    assert!(wait_exit(&mut b.0, Duration::from_secs(20)).success());
+    assert_eq!(done.state, JobState::Succeeded, "{done:?}");
+
+    // The killed chunk ran again (rescued after its lease), and nothing else did twice.
+    let chunks = store.list_chunks(id).await.unwrap();
+    assert_eq!(chunks.len(), 19);
+    for c in &chunks {
+        assert_eq!(c.state, JobState::Succeeded);
+    }
+    for v in &victim {
+        let (attempt, node): (i32, String) =
+            sqlx::query_as("SELECT attempt, node_id FROM jobs WHERE id = $1")
+                .bind(v)
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+        assert_eq!((attempt, node.as_str()), (2, "fan-b"), "chunk {v}");
+    }
+    let reruns = chunks.iter().filter(|c| c.attempt > 1).count();
+    assert_eq!(
+        reruns,
+        victim.len(),
+        "only the killed chunk ran twice: {chunks:#?}"
+    );
+
+    // The result is the one a single process computes, bit for bit.
+    let (_, stored) = store.result(id).await.unwrap();
+    let mut stored = stored.unwrap();
+    let provenance = stored
+        .as_object_mut()
+        .unwrap()
+        .remove("provenance")
+        .unwrap();
+    assert_eq!(provenance["chunks"], 19);
+    let series = datasets
+        .load(server::datasets::SAMPLE_DATASET_ID)
+        .await
+        .unwrap();
+    let req = serde_json::from_value(request).unwrap();
+    let alone = run_optimize(&series, &req, None, &mut NoProgress).unwrap();
+    assert_eq!(stored, serde_json::to_value(&alone).unwrap());
     std::fs::remove_dir_all(runs).ok();
 }
 
