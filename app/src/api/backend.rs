@@ -11,7 +11,8 @@ use uuid::Uuid;
 
 use super::ApiError;
 use crate::model::{
-    CsvIssue, DatasetInfo, JobKind, JobList, JobRequest, JobResult, JobState, JobStatus, LogTail,
+    CsvIssue, DatasetInfo, JobChunk, JobKind, JobList, JobRequest, JobResult, JobState, JobStatus,
+    LogTail,
 };
 
 /// Why the backend could not answer. Internal errors carry a log reference, never the cause.
@@ -68,6 +69,8 @@ pub trait JobBackend: Send + Sync + 'static {
     async fn list_jobs(&self, filter: ListFilter) -> Result<JobList, BackendError>;
     /// Cancels a queued job at once, or asks a running one to stop.
     async fn cancel_job(&self, id: Uuid) -> Result<JobStatus, BackendError>;
+    /// A fanned-out optimization's chunks in grid order (empty for any other job).
+    async fn job_chunks(&self, id: Uuid) -> Result<Vec<JobChunk>, BackendError>;
     /// The last `lines` lines of the job's run log.
     async fn job_log(&self, id: Uuid, lines: usize) -> Result<LogTail, BackendError>;
     /// The job's result (present once it succeeded).

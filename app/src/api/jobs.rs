@@ -10,7 +10,7 @@ use server_fn::codec::Json;
 
 use super::ApiError;
 use crate::model::job::{Comparison, Reproducibility};
-use crate::model::{JobList, JobRequest, JobResult, JobStatus, LogTail};
+use crate::model::{JobChunk, JobList, JobRequest, JobResult, JobStatus, LogTail};
 
 /// Most jobs per page of the list.
 pub const MAX_PER_PAGE: u32 = 200;
@@ -100,6 +100,14 @@ pub async fn list_jobs(
 pub async fn cancel_job(id: String) -> Result<JobStatus, ApiError> {
     let id = job_id(&id)?;
     call(|b| async move { b.cancel_job(id).await }).await
+}
+
+/// A fanned-out optimization's chunks (`{"id": "<uuid>"}`), in grid order, each with its state,
+/// runs, attempt and node; empty for a job that was not split.
+#[server(prefix = "/api", endpoint = "job_chunks", input = Json, output = Json)]
+pub async fn job_chunks(id: String) -> Result<Vec<JobChunk>, ApiError> {
+    let id = job_id(&id)?;
+    call(|b| async move { b.job_chunks(id).await }).await
 }
 
 /// The last lines of a job's run log: `{"id": "<uuid>", "lines": 50}`.

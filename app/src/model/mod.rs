@@ -30,6 +30,24 @@ pub struct LogTail {
     pub lines: Vec<String>,
 }
 
+/// One chunk of a fanned-out optimization (`/api/job_chunks`): a range of the grid's runs that
+/// some worker process ran, or runs.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct JobChunk {
+    /// 0-based, in grid order.
+    pub index: u32,
+    pub state: JobState,
+    /// The chunk's runs, `[start, end)` in the grid's run order.
+    pub start: u64,
+    pub end: u64,
+    /// Attempts so far (more than 1: it was rescued or retried).
+    pub attempt: u32,
+    /// The node (`RUNBOARD_NODE_ID`) that ran it last.
+    pub node: Option<String>,
+    /// Its own progress, 0..1.
+    pub progress: Option<f64>,
+}
+
 /// A job's result: present once it SUCCEEDED.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct JobResult {

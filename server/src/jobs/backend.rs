@@ -182,6 +182,24 @@ impl JobBackend for StoreBackend {
             .map_err(to_backend_error)
     }
 
+    async fn job_chunks(&self, id: Uuid) -> Result<Vec<app::model::JobChunk>, BackendError> {
+        // An unknown job is a 404, as for its status.
+        self.store.status(id).await.map_err(to_backend_error)?;
+        let rows = self.store.list_chunks(id).await.map_err(to_backend_error)?;
+        Ok(rows
+            .into_iter()
+            .map(|c| app::model::JobChunk {
+                index: c.chunk_index.max(0) as u32,
+                state: c.state,
+                start: c.start.max(0) as u64,
+                end: c.end.max(0) as u64,
+                attempt: c.attempt.max(0) as u32,
+                node: c.node_id,
+                progress: c.progress,
+            })
+            .collect())
+    }
+
     async fn job_log(&self, id: Uuid, lines: usize) -> Result<LogTail, BackendError> {
         let status = self.store.status(id).await.map_err(to_backend_error)?;
         let file = self.store.log_file(id);
