@@ -194,6 +194,7 @@ fn LiveJob(first: JobStatus) -> impl IntoView {
         {move || rerun_error().map(|e| view! { <p class="alert alert--error" data-testid="rerun-error">{e.to_string()}</p> })}
         <JobRepro id=id.clone() />
         <JobResults id=id.clone() state=Signal::derive(state) />
+        <super::job_chunks::JobChunks id=id.clone() status=status />
         <JobLogTail id=id status=status />
     }
 }

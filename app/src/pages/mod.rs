@@ -4,6 +4,7 @@ pub mod backtest;
 pub mod compare;
 pub mod datasets;
 pub mod job;
+pub mod job_chunks;
 pub mod jobs;
 pub mod not_found;
 pub mod strategies;

@@ -140,13 +140,17 @@ async fn a_fanned_out_optimization_equals_one_process_bit_for_bit(pool: PgPool) 
     }
     // The API lists them with their runs, attempt and node; a job that was not split has none.
     let app = TestApp::spawn(pool.clone()).await;
-    let (code, listed) = app.post_json("/api/job_chunks", json!({"id": fanned})).await;
+    let (code, listed) = app
+        .post_json("/api/job_chunks", json!({"id": fanned}))
+        .await;
     assert_eq!(code, 200, "{listed}");
     assert_eq!(listed.as_array().map(Vec::len), Some(7));
     assert_eq!(listed[6]["end"], RUNS);
     assert_eq!(listed[0]["state"], "SUCCEEDED");
     assert!(listed[0]["node"].as_str().unwrap().starts_with("fan-"));
-    let (code, none) = app.post_json("/api/job_chunks", json!({"id": single})).await;
+    let (code, none) = app
+        .post_json("/api/job_chunks", json!({"id": single}))
+        .await;
     assert_eq!((code, none), (200, json!([])));
     let (code, _) = app
         .post_json("/api/job_chunks", json!({"id": uuid::Uuid::new_v4()}))
