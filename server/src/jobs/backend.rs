@@ -10,7 +10,6 @@ use async_trait::async_trait;
 use uuid::Uuid;
 
 use super::handlers::research::limits;
-use super::joblog;
 use super::store::{JobStore, NewJob, StoreError};
 use crate::config::Config;
 use crate::datasets::{DatasetError, DatasetStore};
@@ -202,11 +201,11 @@ impl JobBackend for StoreBackend {
 
     async fn job_log(&self, id: Uuid, lines: usize) -> Result<LogTail, BackendError> {
         let status = self.store.status(id).await.map_err(to_backend_error)?;
-        let file = self.store.log_file(id);
-        let lines = tokio::task::spawn_blocking(move || joblog::tail(&file, lines))
+        let lines = self
+            .store
+            .log_tail(id, lines)
             .await
-            .map_err(|e| internal(&e))?
-            .map_err(|e| internal(&e))?;
+            .map_err(to_backend_error)?;
         Ok(LogTail {
             path: status.log_path,
             lines,

@@ -19,7 +19,6 @@ use app::model::{CsvIssue, ImportResult, JobKind, JobStatus};
 use serde_json::json;
 use uuid::Uuid;
 
-use super::joblog::JobLog;
 use super::store::{JobStore, NewJob, ProgressUpdate, StoreError};
 use crate::datasets::{DatasetError, DatasetStore};
 use crate::engine::data::{parse_csv_reader, CsvError};
@@ -158,7 +157,7 @@ impl Importer<'_> {
             .await
             .map_err(|e| internal(&e))?;
         let id = status.id;
-        let mut log = JobLog::open(self.store.log_file(id));
+        let mut log = self.store.log(id);
         log.line(&format!("import of {name:?} started"));
 
         // Parse on the blocking pool while this task writes progress.

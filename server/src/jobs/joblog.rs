@@ -1,4 +1,6 @@
-//! Per-job run logs: `<runs>/<job id>/artifacts/run.log`, one timestamped line per event.
+//! Per-job run logs: `<runs>/<job id>/artifacts/run.log`, one timestamped line per event, each
+//! line also shipped to Postgres (`job_logs`) by the process's [`LogShipper`], so the web
+//! process shows the log of a job that ran on another machine ([`merge_tails`]).
 //!
 //! Paths derive from the job's UUID and the configured runs directory only, never from user
 //! text: `JobStore::log_file` (built on `app::model::job::log_path_in`) gives the file, and the
@@ -8,6 +10,99 @@
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use sqlx::PgPool;
+use tokio::sync::mpsc;
+use uuid::Uuid;
+
+use super::store::statement;
+
+/// Lines waiting to be shipped, at most; beyond it lines stay in the local file only.
+const SHIP_QUEUE: usize = 10_000;
+/// Most lines per INSERT.
+const SHIP_BATCH: usize = 500;
+/// Longest line kept in Postgres (characters); the file keeps it whole.
+const MAX_SHIPPED_CHARS: usize = 2_000;
+
+const INSERT_LINES: &str = statement(include_str!("../../queries/jobs/logs_insert.sql"));
+/// `logs_tail.sql`: a job's last shipped lines, newest first.
+pub(crate) const TAIL_LINES: &str = statement(include_str!("../../queries/jobs/logs_tail.sql"));
+
+/// Ships run-log lines to Postgres from a background task: each line is queued without
+/// blocking (a full queue keeps the line in the file only, counted in `dropped`), and the task
+/// inserts what has accumulated in one statement, in the order written.
+#[derive(Clone, Debug)]
+pub struct LogShipper {
+    tx: mpsc::Sender<(Uuid, String)>,
+    dropped: Arc<AtomicU64>,
+}
+
+impl LogShipper {
+    /// Starts the shipping task on the current Tokio runtime; `None` outside one.
+    pub fn start(pool: PgPool) -> Option<LogShipper> {
+        let runtime = tokio::runtime::Handle::try_current().ok()?;
+        let (tx, rx) = mpsc::channel(SHIP_QUEUE);
+        runtime.spawn(ship(pool, rx));
+        Some(LogShipper {
+            tx,
+            dropped: Arc::default(),
+        })
+    }
+
+    fn send(&self, job: Uuid, line: &str) {
+        let line: String = line.chars().take(MAX_SHIPPED_CHARS).collect();
+        if self.tx.try_send((job, line)).is_err() {
+            self.dropped.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Lines not shipped because the queue was full (they are in the local file).
+    pub fn dropped(&self) -> u64 {
+        self.dropped.load(Ordering::Relaxed)
+    }
+}
+
+async fn ship(pool: PgPool, mut rx: mpsc::Receiver<(Uuid, String)>) {
+    let mut batch = Vec::with_capacity(SHIP_BATCH);
+    while rx.recv_many(&mut batch, SHIP_BATCH).await > 0 {
+        let (ids, lines): (Vec<Uuid>, Vec<String>) = batch.drain(..).unzip();
+        if let Err(e) = insert(&pool, &ids, &lines).await {
+            // One bad line (its job deleted meanwhile) must not lose the others.
+            tracing::debug!(error = %e, "shipping run-log lines failed; trying them one by one");
+            for (id, line) in ids.iter().zip(&lines) {
+                if let Err(e) =
+                    insert(&pool, std::slice::from_ref(id), std::slice::from_ref(line)).await
+                {
+                    tracing::warn!(job = %id, error = %e, "a run-log line was not shipped");
+                }
+            }
+        }
+    }
+}
+
+async fn insert(pool: &PgPool, ids: &[Uuid], lines: &[String]) -> Result<(), sqlx::Error> {
+    sqlx::query(INSERT_LINES)
+        .bind(ids)
+        .bind(lines)
+        .execute(pool)
+        .await
+        .map(|_| ())
+}
+
+/// The last `n` lines of a job's log from the local file and from Postgres (lines shipped by
+/// every machine that ran it), without duplicates, in time order (each line starts with its
+/// RFC 3339 time).
+pub fn merge_tails(file: Vec<String>, shipped: Vec<String>, n: usize) -> Vec<String> {
+    let mut all: Vec<String> = file;
+    let known: std::collections::HashSet<String> = all.iter().cloned().collect();
+    all.extend(shipped.into_iter().filter(|l| !known.contains(l)));
+    // Stable: lines of the same millisecond keep their order within each source.
+    all.sort_by(|a, b| a.get(..24).cmp(&b.get(..24)));
+    let skip = all.len().saturating_sub(n.min(MAX_TAIL_LINES));
+    all.split_off(skip)
+}
 
 /// The most lines a tail request may ask for.
 pub const MAX_TAIL_LINES: usize = 1_000;
@@ -19,6 +114,8 @@ const TAIL_WINDOW_BYTES: u64 = 256 * 1024;
 pub struct JobLog {
     path: PathBuf,
     file: Option<File>,
+    /// Where lines are also shipped, for the job they belong to.
+    ship: Option<(Uuid, LogShipper)>,
 }
 
 impl JobLog {
@@ -33,22 +130,36 @@ impl JobLog {
             Ok(file) => JobLog {
                 path,
                 file: Some(file),
+                ship: None,
             },
             Err(e) => {
                 tracing::warn!(path = %path.display(), error = %e, "cannot open the job log");
-                JobLog { path, file: None }
+                JobLog {
+                    path,
+                    file: None,
+                    ship: None,
+                }
             }
         }
     }
 
+    /// Also ships every line to Postgres as job `id`'s.
+    pub fn shipping(mut self, id: Uuid, shipper: Option<LogShipper>) -> JobLog {
+        self.ship = shipper.map(|s| (id, s));
+        self
+    }
+
     /// Appends `2026-11-28T21:43:31.123Z  message`.
     pub fn line(&mut self, message: &str) {
+        let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        let line = format!("{now}  {}", message.replace('\n', " ⏎ "));
+        if let Some((id, shipper)) = &self.ship {
+            shipper.send(*id, &line);
+        }
         let Some(file) = self.file.as_mut() else {
             return;
         };
-        let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-        let one_line = message.replace('\n', " ⏎ ");
-        if let Err(e) = writeln!(file, "{now}  {one_line}") {
+        if let Err(e) = writeln!(file, "{line}") {
             tracing::warn!(path = %self.path.display(), error = %e, "cannot write the job log");
             self.file = None;
         }

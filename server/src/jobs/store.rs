@@ -13,6 +13,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use super::joblog::{merge_tails, tail, JobLog, LogShipper, MAX_TAIL_LINES, TAIL_LINES};
 use app::api::backend::ListFilter;
 use app::model::job::log_path_in;
 use app::model::{JobKind, JobState, JobStatus};
@@ -253,14 +254,41 @@ struct ResultRow {
 pub struct JobStore {
     pool: PgPool,
     runs_dir: PathBuf,
+    /// Ships run-log lines to Postgres (none outside a Tokio runtime).
+    shipper: Option<LogShipper>,
 }
 
 impl JobStore {
     pub fn new(pool: PgPool, runs_dir: impl Into<PathBuf>) -> JobStore {
         JobStore {
+            shipper: LogShipper::start(pool.clone()),
             pool,
             runs_dir: runs_dir.into(),
         }
+    }
+
+    /// Job `id`'s run log: the local file, its lines also shipped to Postgres.
+    pub fn log(&self, id: Uuid) -> JobLog {
+        JobLog::open(self.log_file(id)).shipping(id, self.shipper.clone())
+    }
+
+    /// The last `n` lines of job `id`'s run log from every machine that ran it: the local
+    /// file and the shipped lines, merged.
+    pub async fn log_tail(&self, id: Uuid, n: usize) -> Result<Vec<String>, StoreError> {
+        let n = n.min(MAX_TAIL_LINES);
+        let mut shipped: Vec<String> = sqlx::query_scalar(TAIL_LINES)
+            .bind(id)
+            .bind(n as i64)
+            .fetch_all(&self.pool)
+            .await?;
+        shipped.reverse();
+        let file = self.log_file(id);
+        let local = tokio::task::spawn_blocking(move || tail(&file, n))
+            .await
+            .ok()
+            .and_then(Result::ok)
+            .unwrap_or_default();
+        Ok(merge_tails(local, shipped, n))
     }
 
     pub fn pool(&self) -> &PgPool {

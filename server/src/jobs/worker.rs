@@ -200,7 +200,7 @@ impl Worker {
 
     /// Runs one claimed job to its end and records the outcome (guarded by its lease).
     pub async fn run_job(&self, job: ClaimedJob, shutdown: &CancellationToken) -> RunOutcome {
-        let log = Arc::new(Mutex::new(JobLog::open(self.store.log_file(job.id))));
+        let log = Arc::new(Mutex::new(self.store.log(job.id)));
         let say = |msg: &str| {
             if let Ok(mut l) = log.lock() {
                 l.line(msg);

@@ -191,3 +191,47 @@ async fn a_submitted_job_runs_on_a_worker_and_its_result_reads_back_over_http(po
     );
     worker.stop().await;
 }
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn the_log_tail_shows_lines_written_on_another_machine(pool: PgPool) {
+    let app = TestApp::spawn(pool.clone()).await;
+    let id = app
+        .submit(json!({"kind": "demo", "steps": 3, "step_ms": 10}))
+        .await;
+    // A worker "on another machine": its own runs directory; only the database is shared.
+    let elsewhere_dir = temp_dir("elsewhere");
+    let elsewhere = server::jobs::JobStore::new(pool.clone(), elsewhere_dir.clone());
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let task = tokio::spawn(worker(&elsewhere).run(shutdown.clone()));
+    let done = app.wait_terminal(id).await;
+    assert_eq!(done.state, JobState::Succeeded);
+    let lines = eventually(
+        std::time::Duration::from_secs(10),
+        "the log lines are shipped",
+        || async {
+            let (_, log) = app
+                .post_json("/api/job_log", json!({"id": id, "lines": 100}))
+                .await;
+            let lines: Vec<String> = serde_json::from_value(log["lines"].clone()).unwrap();
+            lines
+                .iter()
+                .any(|l| l.ends_with("  succeeded"))
+                .then_some(lines)
+        },
+    )
+    .await;
+    assert!(
+        lines[0].contains("attempt 1/3 started: demo job"),
+        "{lines:#?}"
+    );
+    assert!(
+        !app.store.log_file(id).exists(),
+        "nothing of it on the web process's disk"
+    );
+    // The worker's own file has the same lines: one copy each in the merged tail.
+    let local = server::jobs::joblog::tail(&elsewhere.log_file(id), 100).unwrap();
+    assert_eq!(lines, local);
+    shutdown.cancel();
+    task.await.unwrap().unwrap();
+    std::fs::remove_dir_all(elsewhere_dir).ok();
+}

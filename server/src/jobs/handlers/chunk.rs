@@ -18,7 +18,6 @@ use crate::engine::progress::{Flow, ProgressSink};
 use crate::engine::rules::Program;
 use crate::engine::{EngineError, Series};
 use crate::jobs::chunks::{ChunkArgs, ChunkResult};
-use crate::jobs::joblog::JobLog;
 use crate::jobs::progress::{Reporter, ReporterConfig};
 use crate::jobs::store::{ClaimedJob, StoreError, PROGRAM_VERSION};
 use crate::jobs::worker::keep_alive;
@@ -143,7 +142,7 @@ pub async fn fan_out(
         .create_chunks(job.id, 0, Some(PROGRAM_VERSION), ranges)
         .await
         .map_err(db)?;
-    JobLog::open(deps.store.log_file(job.id)).line(&format!(
+    deps.store.log(job.id).line(&format!(
         "fanned out: {runs} runs in {} chunks of up to {} runs{}",
         ranges.len(),
         ranges.iter().map(|r| r.1 - r.0).max().unwrap_or(0),

@@ -13,7 +13,6 @@ pub mod research;
 pub mod train;
 pub mod walk_forward;
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use app::model::JobKind;
@@ -22,7 +21,6 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::joblog::JobLog;
 use super::progress::Reporter;
 use super::store::{ClaimedJob, JobStore};
 use crate::datasets::DatasetStore;
@@ -136,21 +134,21 @@ where
 #[derive(Clone, Debug)]
 pub struct CheckpointWarning {
     job: Uuid,
-    log: PathBuf,
+    store: JobStore,
 }
 
 impl CheckpointWarning {
     pub fn new(job: &ClaimedJob, deps: &HandlerDeps) -> CheckpointWarning {
         CheckpointWarning {
             job: job.id,
-            log: deps.store.log_file(job.id),
+            store: deps.store.clone(),
         }
     }
 
     /// Records that the checkpoint was dropped for `reason` and the run starts from zero.
     pub fn discarded(&self, reason: &str) {
         tracing::warn!(job = %self.job, reason, "checkpoint discarded; starting from zero");
-        JobLog::open(self.log.clone()).line(&format!(
+        self.store.log(self.job).line(&format!(
             "warning: the saved checkpoint was discarded ({reason}); starting from zero"
         ));
     }

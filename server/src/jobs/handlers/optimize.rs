@@ -26,7 +26,6 @@ use crate::engine::rules::{run_rule_optimize, RuleOptimizeRequest};
 use crate::engine::EngineError;
 use crate::grids::{GridError, GridStore};
 use crate::jobs::chunks::plan;
-use crate::jobs::joblog::JobLog;
 use crate::jobs::progress::Reporter;
 use crate::jobs::store::ClaimedJob;
 
@@ -185,7 +184,7 @@ async fn store_grid(job: &ClaimedJob, deps: &HandlerDeps, grid: &FullGrid) {
         }
     };
     tracing::warn!(job = %job.id, error = %failure, "the optimization grid was not stored");
-    JobLog::open(deps.store.log_file(job.id)).line(&format!(
+    deps.store.log(job.id).line(&format!(
         "warning: the full grid could not be stored ({failure}); the results show the default \
          heatmap only"
     ));
