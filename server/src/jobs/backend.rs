@@ -9,7 +9,11 @@ use app::model::{
 use async_trait::async_trait;
 use uuid::Uuid;
 
+use std::sync::Arc;
+use std::time::Duration;
+
 use super::handlers::research::limits;
+use super::status_cache::{StatusCache, DEFAULT_STATUS_TTL};
 use super::store::{JobStore, NewJob, StoreError};
 use crate::config::Config;
 use crate::datasets::{DatasetError, DatasetStore};
@@ -64,6 +68,8 @@ pub struct StoreBackend {
     /// This process's node and instance (recorded on the imports it runs).
     pub node_id: String,
     pub instance_id: String,
+    /// Recent statuses, shared by every poller of a job (off unless set: see [`StoreBackend::new`]).
+    pub status_cache: Arc<StatusCache>,
 }
 
 impl StoreBackend {
@@ -74,6 +80,7 @@ impl StoreBackend {
         backend.max_upload_bytes = config.max_upload_bytes;
         backend.node_id = config.node_id.clone();
         backend.instance_id = config.instance_id.clone();
+        backend.status_cache = Arc::new(StatusCache::new(DEFAULT_STATUS_TTL));
         backend
     }
 
@@ -86,6 +93,7 @@ impl StoreBackend {
             max_upload_bytes: crate::config::DEFAULT_MAX_UPLOAD_BYTES,
             node_id: "local".into(),
             instance_id: "local-import".into(),
+            status_cache: Arc::new(StatusCache::new(Duration::ZERO)),
         }
     }
 }
@@ -161,7 +169,10 @@ impl JobBackend for StoreBackend {
     }
 
     async fn job_status(&self, id: Uuid) -> Result<JobStatus, BackendError> {
-        self.store.status(id).await.map_err(to_backend_error)
+        self.status_cache
+            .get(id, || self.store.status(id))
+            .await
+            .map_err(to_backend_error)
     }
 
     async fn list_jobs(&self, filter: ListFilter) -> Result<JobList, BackendError> {
@@ -175,10 +186,9 @@ impl JobBackend for StoreBackend {
     }
 
     async fn cancel_job(&self, id: Uuid) -> Result<JobStatus, BackendError> {
-        self.store
-            .request_cancel(id)
-            .await
-            .map_err(to_backend_error)
+        let status = self.store.request_cancel(id).await;
+        self.status_cache.forget(id);
+        status.map_err(to_backend_error)
     }
 
     async fn job_chunks(&self, id: Uuid) -> Result<Vec<app::model::JobChunk>, BackendError> {

@@ -8,6 +8,7 @@ pub mod import;
 pub mod joblog;
 pub mod progress;
 pub mod rescuer;
+pub mod status_cache;
 pub mod store;
 pub mod worker;
 

@@ -35,7 +35,8 @@ pub const JSON_ROUTE: &str = "/api/jobs/{id}/result.json";
 pub const CSV_ROUTE: &str = "/api/jobs/{id}/result.csv";
 pub const EQUITY_ROUTE: &str = "/api/jobs/{id}/equity.csv";
 
-/// Whether `path` is one of the downloads (`/api/jobs/<one segment>/result.json|csv`).
+/// Whether `path` is one of the reads under a job (`/api/jobs/<one segment>/result.json|csv`,
+/// `equity.csv`, `status`): GETs a read-only token may make.
 pub fn is_export_path(path: &str) -> bool {
     let Some(rest) = path.strip_prefix("/api/jobs/") else {
         return false;
@@ -44,7 +45,7 @@ pub fn is_export_path(path: &str) -> bool {
         Some((id, file)) => {
             !id.is_empty()
                 && !id.contains('/')
-                && matches!(file, "result.json" | "result.csv" | "equity.csv")
+                && matches!(file, "result.json" | "result.csv" | "equity.csv" | "status")
         }
         None => false,
     }

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod docs;
 pub mod export;
 pub mod guard;
+pub mod status;
 pub mod upload;
 
 use std::sync::Arc;
@@ -49,6 +50,7 @@ pub fn router_with(options: LeptosOptions, backend: SharedBackend, security: Sec
         .route(export::JSON_ROUTE, get(export::result_json))
         .route(export::CSV_ROUTE, get(export::result_csv))
         .route(export::EQUITY_ROUTE, get(export::equity_csv))
+        .route(status::STATUS_ROUTE, get(status::job_status))
         .route("/docs/robustness", get(docs::robustness_page))
         .route("/docs/rules", get(docs::rules_page))
         .route(upload::UPLOAD_PATH, axum::routing::post(upload::upload_csv))

@@ -235,3 +235,57 @@ async fn the_log_tail_shows_lines_written_on_another_machine(pool: PgPool) {
     task.await.unwrap().unwrap();
     std::fs::remove_dir_all(elsewhere_dir).ok();
 }
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn the_status_get_answers_304_while_the_status_is_unchanged(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let id = app
+        .submit(json!({"kind": "demo", "steps": 3, "step_ms": 10}))
+        .await;
+    let get = |etag: Option<String>| {
+        let mut request =
+            axum::http::Request::get(format!("/api/jobs/{id}/status")).header("host", "127.0.0.1");
+        if let Some(tag) = etag {
+            request = request.header("if-none-match", tag);
+        }
+        app.oneshot(request.body(axum::body::Body::empty()).unwrap())
+    };
+    let first = get(None).await;
+    assert_eq!(first.status, 200, "{}", first.body);
+    let etag = first.headers["etag"].to_str().unwrap().to_string();
+    assert_eq!(first.headers["cache-control"], "no-cache");
+    let status: app::model::JobStatus = serde_json::from_str(&first.body).unwrap();
+    assert_eq!(
+        (status.id.to_string(), status.state),
+        (id.to_string(), JobState::Queued)
+    );
+    // Unchanged: 304, no body.
+    let again = get(Some(etag.clone())).await;
+    assert_eq!((again.status, again.body.as_str()), (304, ""));
+    assert_eq!(again.headers["etag"].to_str().unwrap(), etag);
+    // Changed (cancelled): the new status with a new tag.
+    app.cancel(id).await;
+    let changed = get(Some(etag.clone())).await;
+    assert_eq!(changed.status, 200);
+    assert_ne!(changed.headers["etag"].to_str().unwrap(), etag);
+    assert!(changed.body.contains("CANCELLED"), "{}", changed.body);
+    // Bad and unknown ids.
+    let bad = app
+        .oneshot(
+            axum::http::Request::get("/api/jobs/nope/status")
+                .header("host", "127.0.0.1")
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(bad.status, 400);
+    let unknown = app
+        .oneshot(
+            axum::http::Request::get(format!("/api/jobs/{}/status", uuid::Uuid::new_v4()))
+                .header("host", "127.0.0.1")
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(unknown.status, 404);
+}

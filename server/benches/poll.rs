@@ -1,0 +1,271 @@
+//! The poll path (issue 10), next to PostgreSQL's own point reads in the same run (prints
+//! figures; not a test). Needs `DATABASE_URL` (scripts/bench.sh starts a private cluster) and
+//! `pgbench` on the PATH.
+//!
+//! 1. `pgbench -S -M prepared` (select-only, 16 clients, 10 s): the database's point-read rate.
+//! 2. The real router (guard, server functions, status snapshot) on a loopback port, with 1,000
+//!    keep-alive connections polling one running job for 10 s each way:
+//!    - `GET /api/jobs/<id>/status` (JSON with an ETag);
+//!    - the same with `If-None-Match` (`304`, what a caching poller sends);
+//!    - `POST /api/job_status` (the server function the job page polls);
+//!    - the same without the status snapshot (every poll a query), for comparison.
+//!
+//!    Each prints requests/s, its ratio to pgbench's tps, and the p50/p99 latency, measured
+//!    after a 2 s warm-up. With a closed loop of 1,000 connections the mean latency is
+//!    1,000 / (requests/s) (Little's law): on 2 cores shared by the client, the server and
+//!    PostgreSQL, 50,000 req/s means 20 ms on average.
+//!
+//! Run: `bash scripts/bench.sh poll`.
+
+mod common;
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use app::model::{DemoRequest, JobKind};
+use leptos::prelude::LeptosOptions;
+use server::jobs::backend::StoreBackend;
+use server::jobs::status_cache::{StatusCache, DEFAULT_STATUS_TTL};
+use server::jobs::store::NewJob;
+use server::jobs::JobStore;
+use sqlx::postgres::PgPoolOptions;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+const DB: &str = "runboard_bench_poll";
+const PGBENCH_DB: &str = "runboard_pgbench";
+const CONNECTIONS: usize = 1_000;
+const SECONDS: u64 = 10;
+/// Load before the measured window.
+const WARM_UP: Duration = Duration::from_secs(2);
+
+fn main() -> anyhow::Result<()> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(run())
+}
+
+async fn run() -> anyhow::Result<()> {
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    println!("machine: {cores} cores; {CONNECTIONS} connections, {SECONDS} s per figure");
+    let tps = pgbench().await?;
+    println!("pgbench -S -M prepared, 16 clients: {tps:.0} tps");
+
+    let url = common::fresh_database(DB).await?;
+    let pool = PgPoolOptions::new()
+        .max_connections(32)
+        .connect(&url)
+        .await?;
+    server::db::MIGRATOR.run(&pool).await?;
+    let store = JobStore::new(
+        pool.clone(),
+        std::env::temp_dir().join("runboard-bench-poll"),
+    );
+    let demo = serde_json::to_value(DemoRequest {
+        steps: 10,
+        step_ms: 0,
+        fail_once_at: None,
+        fail_terminally_at: None,
+    })?;
+    let id = store.enqueue(NewJob::new(JobKind::Demo, demo)).await?.id;
+    // RUNNING, as a polled job is.
+    store.claim("bench:0", "bench").await?;
+
+    let addr = serve(&store, DEFAULT_STATUS_TTL).await?;
+    let uncached = serve(&store, Duration::ZERO).await?;
+
+    let get = format!("GET /api/jobs/{id}/status HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+    let etag = etag(addr, &get).await?;
+    let cached = format!(
+        "GET /api/jobs/{id}/status HTTP/1.1\r\nHost: 127.0.0.1\r\nIf-None-Match: {etag}\r\n\r\n"
+    );
+    let body = format!("{{\"id\":\"{id}\"}}");
+    let post = format!(
+        "POST /api/job_status HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    for (what, to, request) in [
+        ("GET  /api/jobs/<id>/status", addr, get),
+        ("GET  … If-None-Match (304)", addr, cached),
+        ("POST /api/job_status      ", addr, post.clone()),
+        ("POST, no status snapshot  ", uncached, post),
+    ] {
+        let (rps, p50, p99, errors) = load(to, request).await;
+        println!(
+            "{what}: {rps:>8.0} req/s = {:.2}× pgbench tps; p50 {:.1} ms, p99 {:.1} ms{}",
+            rps / tps,
+            p50 * 1e3,
+            p99 * 1e3,
+            if errors > 0 {
+                format!("; {errors} failed requests")
+            } else {
+                String::new()
+            }
+        );
+    }
+    pool.close().await;
+    common::drop_database(DB).await?;
+    common::drop_database(PGBENCH_DB).await?;
+    Ok(())
+}
+
+/// Serves the real router over `store` on a loopback port, statuses kept for `ttl`.
+async fn serve(store: &JobStore, ttl: Duration) -> anyhow::Result<SocketAddr> {
+    let mut backend = StoreBackend::with_max_grid(store.clone(), 1_000);
+    backend.status_cache = std::sync::Arc::new(StatusCache::new(ttl));
+    let leptos = LeptosOptions::builder().output_name("runboard").build();
+    let router = server::web::router_with(
+        leptos,
+        server::web::shared(backend),
+        server::web::Security::default(),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let service = router.into_make_service_with_connect_info::<SocketAddr>();
+    tokio::spawn(async move { axum::serve(listener, service).await });
+    Ok(addr)
+}
+
+/// pgbench's select-only tps (prepared statements, 16 clients, 2 threads) on a scale-10 table.
+async fn pgbench() -> anyhow::Result<f64> {
+    let url = common::fresh_database(PGBENCH_DB).await?;
+    let init = tokio::process::Command::new("pgbench")
+        .args(["-i", "-q", "-s", "10", &url])
+        .output()
+        .await?;
+    anyhow::ensure!(init.status.success(), "pgbench -i failed: {init:?}");
+    let out = tokio::process::Command::new("pgbench")
+        .args([
+            "-S",
+            "-M",
+            "prepared",
+            "-c",
+            "16",
+            "-j",
+            "2",
+            "-T",
+            &SECONDS.to_string(),
+            &url,
+        ])
+        .output()
+        .await?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.lines()
+        .find_map(|l| l.strip_prefix("tps = "))
+        .and_then(|l| l.split_whitespace().next())
+        .and_then(|t| t.parse().ok())
+        .ok_or_else(|| anyhow::anyhow!("no tps in pgbench's output: {text}"))
+}
+
+/// The status's current ETag.
+async fn etag(addr: SocketAddr, request: &str) -> anyhow::Result<String> {
+    let mut stream = TcpStream::connect(addr).await?;
+    let mut buf = Vec::new();
+    let head = exchange(&mut stream, request.as_bytes(), &mut buf).await?;
+    head.lines()
+        .find_map(|l| {
+            l.to_ascii_lowercase()
+                .starts_with("etag:")
+                .then(|| l[5..].trim().to_string())
+        })
+        .ok_or_else(|| anyhow::anyhow!("no etag in {head}"))
+}
+
+/// `CONNECTIONS` keep-alive connections sending `request` for [`WARM_UP`] then `SECONDS`
+/// measured: requests/s, p50 and p99 latency (seconds) of the measured window, failed
+/// requests. (The warm-up takes the connection storm and the first reads out of the figures.)
+async fn load(addr: SocketAddr, request: String) -> (f64, f64, f64, usize) {
+    let request = std::sync::Arc::new(request);
+    let start = Instant::now() + WARM_UP;
+    let until = start + Duration::from_secs(SECONDS);
+    let tasks: Vec<_> = (0..CONNECTIONS)
+        .map(|_| {
+            let request = request.clone();
+            tokio::spawn(async move {
+                let mut latencies = Vec::new();
+                let mut errors = 0;
+                let Ok(mut stream) = TcpStream::connect(addr).await else {
+                    return (latencies, 1);
+                };
+                let _ = stream.set_nodelay(true);
+                let mut buf = Vec::with_capacity(4096);
+                while Instant::now() < until {
+                    let t = Instant::now();
+                    match exchange(&mut stream, request.as_bytes(), &mut buf).await {
+                        Ok(head)
+                            if head.starts_with("HTTP/1.1 200")
+                                || head.starts_with("HTTP/1.1 304") =>
+                        {
+                            if t >= start {
+                                latencies.push(t.elapsed().as_secs_f64())
+                            }
+                        }
+                        _ => {
+                            errors += 1;
+                            break;
+                        }
+                    }
+                }
+                (latencies, errors)
+            })
+        })
+        .collect();
+    let mut all = Vec::new();
+    let mut errors = 0;
+    for t in tasks {
+        if let Ok((l, e)) = t.await {
+            all.extend(l);
+            errors += e;
+        }
+    }
+    let secs = SECONDS as f64;
+    all.sort_by(f64::total_cmp);
+    let at = |q: f64| {
+        all.get(((all.len() as f64 * q) as usize).min(all.len().saturating_sub(1)))
+            .copied()
+            .unwrap_or(f64::NAN)
+    };
+    (all.len() as f64 / secs, at(0.5), at(0.99), errors)
+}
+
+/// Sends one request and reads its response (headers, then `Content-Length` bytes); returns
+/// the head.
+async fn exchange(
+    stream: &mut TcpStream,
+    request: &[u8],
+    buf: &mut Vec<u8>,
+) -> std::io::Result<String> {
+    stream.write_all(request).await?;
+    buf.clear();
+    let mut chunk = [0u8; 4096];
+    let head_end = loop {
+        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i + 4;
+        }
+        let n = stream.read(&mut chunk).await?;
+        if n == 0 {
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    };
+    let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
+    let length = head
+        .lines()
+        .find_map(|l| {
+            let lower = l.to_ascii_lowercase();
+            lower
+                .strip_prefix("content-length:")
+                .and_then(|v| v.trim().parse::<usize>().ok())
+        })
+        .unwrap_or(0);
+    while buf.len() < head_end + length {
+        let n = stream.read(&mut chunk).await?;
+        if n == 0 {
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+    Ok(head)
+}
