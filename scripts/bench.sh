@@ -2,8 +2,8 @@
 # Prints Runboard's benchmark figures: the engine sweep (backtests/s, peak memory, the robustness
 # step's cost), the job system (jobs/s, progress-tracking overhead), a million-bar import next to
 # PostgreSQL's COPY plus a million-bar sweep, and the rule language next to the built-in
-# strategy, and the status poll path next to pgbench's select-only rate, against a private
-# PostgreSQL. Release builds. `bash scripts/bench.sh million` runs
+# strategy, the status poll path next to pgbench's select-only rate, and one optimization fanned
+# out over 1, 2 and 4 worker processes, against a private PostgreSQL. Release builds. `bash scripts/bench.sh million` runs
 # one bench only.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -23,3 +23,4 @@ cargo bench -p server --bench queue
 cargo bench -p server --bench million
 cargo bench -p server --bench rules
 cargo bench -p server --bench poll
+cargo bench -p server --bench fanout

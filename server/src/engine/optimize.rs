@@ -782,7 +782,7 @@ pub fn full_grid(grid: &GridSpec, sweep: &Sweep<'_>, metrics: &[f64]) -> FullGri
 }
 
 mod chunk;
-pub use chunk::{optimize_chunk, optimize_run_count};
+pub use chunk::{optimize_chunk, optimize_run_count, with_chunk_eval, ChunkEval};
 
 #[cfg(test)]
 mod tests;

@@ -42,27 +42,23 @@ pub fn optimize_run_count(
     }
 }
 
-/// The metric of runs `range` (in the grid's run order) of the optimization `req`, over the
-/// whole dataset, reporting "Run i/m" for the chunk's `m` runs. Exactly the values a
-/// single-process optimization computes for those runs.
-pub fn optimize_chunk(
+/// Evaluates ranges of one optimization's runs: `eval(range, sink)` gives the metric of runs
+/// `range` (in the grid's run order, over the whole dataset, reporting "Run i/m" for the
+/// range's `m` runs to `sink`).
+pub type ChunkEval<'e> =
+    dyn Fn(Range<u64>, &dyn ProgressSink) -> Result<Vec<f64>, EngineError> + 'e;
+
+/// Builds the optimization's sweep once (its runs and indicator cache) and hands `body` an
+/// evaluator for any ranges of its runs: a process that runs several chunks of one job pays
+/// for the sweep once. The values are exactly those a single-process optimization computes.
+pub fn with_chunk_eval<R>(
     series: &Series,
     req: &OptimizeRequest,
     program: Option<&Program>,
-    range: Range<u64>,
     limits: &Limits,
-    sink: &mut dyn ProgressSink,
-) -> Result<Vec<f64>, EngineError> {
+    body: impl FnOnce(&ChunkEval<'_>) -> R,
+) -> Result<R, EngineError> {
     let n = optimize_run_count(series, req, program, limits)?;
-    if range.start > range.end || range.end > n {
-        return Err(EngineError::InvalidInput {
-            field: "chunk".into(),
-            message: format!(
-                "runs {}..{} are not within the optimization's {n} runs",
-                range.start, range.end
-            ),
-        });
-    }
     let money = Money {
         cash: req.cash,
         commission: req.commission,
@@ -80,15 +76,40 @@ pub fn optimize_chunk(
         }
     };
     let time = TimeInfo::new(&series.ts);
-    let m = range.end - range.start;
-    let sink: &dyn ProgressSink = sink;
-    let finished = AtomicU64::new(0);
-    let on_run = || {
-        let done = finished.fetch_add(1, Ordering::Relaxed) + 1;
-        sink.report(done, m, format_args!("Run {done}/{m}"))
+    let eval = |range: Range<u64>, sink: &dyn ProgressSink| {
+        if range.start > range.end || range.end > n {
+            return Err(EngineError::InvalidInput {
+                field: "chunk".into(),
+                message: format!(
+                    "runs {}..{} are not within the optimization's {n} runs",
+                    range.start, range.end
+                ),
+            });
+        }
+        let m = range.end - range.start;
+        let finished = AtomicU64::new(0);
+        let on_run = || {
+            let done = finished.fetch_add(1, Ordering::Relaxed) + 1;
+            sink.report(done, m, format_args!("Run {done}/{m}"))
+        };
+        let range = range.start as usize..range.end as usize;
+        sweep.evaluate(range, 0, series.len(), &time, req.metric, &on_run)
     };
-    let range = range.start as usize..range.end as usize;
-    sweep.evaluate(range, 0, series.len(), &time, req.metric, &on_run)
+    Ok(body(&eval))
+}
+
+/// The metric of runs `range` (in the grid's run order) of the optimization `req`, over the
+/// whole dataset, reporting "Run i/m" for the chunk's `m` runs: one chunk, as a worker runs it.
+pub fn optimize_chunk(
+    series: &Series,
+    req: &OptimizeRequest,
+    program: Option<&Program>,
+    range: Range<u64>,
+    limits: &Limits,
+    sink: &mut dyn ProgressSink,
+) -> Result<Vec<f64>, EngineError> {
+    let sink: &dyn ProgressSink = sink;
+    with_chunk_eval(series, req, program, limits, |eval| eval(range, sink))?
 }
 
 fn check_series(series: &Series) -> Result<(), EngineError> {

@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use super::research::{compute, limits, load, parse};
 use super::{blocking, Handler, HandlerDeps, HandlerError};
-use crate::engine::optimize::optimize_chunk;
+use crate::engine::optimize::{optimize_chunk, with_chunk_eval};
 use crate::engine::progress::{Flow, ProgressSink};
 use crate::engine::rules::Program;
 use crate::engine::{EngineError, Series};
@@ -152,7 +152,6 @@ pub async fn fan_out(
             ""
         }
     ));
-    let worker_id = format!("{}:fan-out", deps.instance_id);
     loop {
         if reporter.flow() == Flow::Stop {
             return Err(HandlerError::Stopped);
@@ -172,19 +171,10 @@ pub async fn fan_out(
         if p.succeeded == p.chunks {
             break;
         }
-        match deps
-            .store
-            .claim_chunk(job.id, &worker_id, &deps.node_id)
-            .await
-        {
-            Ok(Some(chunk)) => {
-                run_own_chunk(chunk, deps, reporter, input, req, done, runs, limits).await?
-            }
-            Ok(None) => tokio::time::sleep(WAIT).await,
-            Err(e) => {
-                tracing::warn!(job = %job.id, error = %e, "claiming a chunk failed; retrying");
-                tokio::time::sleep(WAIT).await;
-            }
+        // Every queued chunk of ours, run here with one built sweep; then wait for the others.
+        let ran = run_own_chunks(job, deps, reporter, input, req, runs, limits).await?;
+        if ran == 0 {
+            tokio::time::sleep(WAIT).await;
         }
     }
     deps.store
@@ -196,55 +186,96 @@ pub async fn fan_out(
         })
 }
 
-/// Runs one of the parent's chunks in the parent's process, heartbeating it, and records how
-/// it ended (guarded by the chunk's lease, as a worker would).
-#[allow(clippy::too_many_arguments)]
-async fn run_own_chunk(
-    chunk: ClaimedJob,
+/// Runs the parent's queued chunks in the parent's process, one after another, with one sweep
+/// built for all of them (one blocking task); each chunk is heartbeated while it runs and its
+/// end recorded under its lease, as a worker would. Returns how many it ran.
+async fn run_own_chunks(
+    job: &ClaimedJob,
     deps: &HandlerDeps,
     reporter: &Arc<Reporter>,
     input: &Arc<OptimizeInput>,
     req: &Arc<OptimizeRequest>,
-    before: u64,
     runs: u64,
     limits: &Limits,
-) -> Result<(), HandlerError> {
-    let args: ChunkArgs = parse(&chunk.args)?;
+) -> Result<u64, HandlerError> {
+    let runtime = tokio::runtime::Handle::current();
+    let (store, parent) = (deps.store.clone(), job.id);
+    let worker_id = format!("{}:fan-out", deps.instance_id);
+    let node_id = deps.node_id.clone();
     let every = ReporterConfig::for_kind(JobKind::Chunk).heartbeat_interval;
-    let heartbeat = tokio::spawn(keep_alive(deps.store.clone(), chunk.id, chunk.lease, every));
-    let (input, req, limits) = (input.clone(), req.clone(), limits.clone());
-    let mut sink = ParentSink {
-        parent: reporter.clone(),
-        before,
-        runs,
-    };
-    let outcome =
-        blocking(move || Ok(input.chunk(&req, args.start..args.end, &limits, &mut sink))).await?;
-    heartbeat.abort();
-    let store = &deps.store;
-    let written = match outcome {
-        Ok(result) => {
-            let value = serde_json::to_value(&result).map_err(|e| {
-                HandlerError::Terminal(format!("could not encode a chunk's result: {e}"))
-            })?;
-            store.complete(chunk.id, chunk.lease, &value).await
+    let (input, req, limits, reporter) =
+        (input.clone(), req.clone(), limits.clone(), reporter.clone());
+    blocking(move || {
+        let claim = || match runtime.block_on(store.claim_chunk(parent, &worker_id, &node_id)) {
+            Ok(chunk) => chunk,
+            Err(e) => {
+                tracing::warn!(job = %parent, error = %e, "claiming a chunk failed");
+                None
+            }
+        };
+        // Nothing queued: no sweep to build.
+        let Some(first) = claim() else {
+            return Ok(0);
+        };
+        let series = &input.series;
+        let program = input.program.as_ref();
+        let ran = with_chunk_eval(series, &req, program, &limits, |eval| {
+            let mut ran = 0u64;
+            let mut next = Some(first);
+            while let Some(chunk) = next.take().or_else(claim) {
+                let args: ChunkArgs = parse(&chunk.args)?;
+                let before = runtime
+                    .block_on(store.chunk_progress(parent))
+                    .map_or(0, |p| p.runs_done.max(0) as u64);
+                let heartbeat =
+                    runtime.spawn(keep_alive(store.clone(), chunk.id, chunk.lease, every));
+                let sink = ParentSink {
+                    parent: reporter.clone(),
+                    before,
+                    runs,
+                };
+                let outcome = eval(args.start..args.end, &sink);
+                heartbeat.abort();
+                let written = match outcome {
+                    Ok(metrics) => {
+                        let result = ChunkResult {
+                            start: args.start,
+                            metrics,
+                        };
+                        let value = serde_json::to_value(&result).map_err(|e| {
+                            HandlerError::Terminal(format!(
+                                "could not encode a chunk's result: {e}"
+                            ))
+                        })?;
+                        runtime.block_on(store.complete(chunk.id, chunk.lease, &value))
+                    }
+                    Err(EngineError::Stopped) => {
+                        // Shutting down: the chunk goes back to the queue for other workers;
+                        // cancelled with the parent: the hand-back ends it CANCELLED.
+                        let _ = runtime.block_on(store.release(chunk.id, chunk.lease));
+                        return Err(HandlerError::Stopped);
+                    }
+                    Err(e) => runtime
+                        .block_on(store.fail(chunk.id, chunk.lease, &e.to_string(), None))
+                        .map(|_| ()),
+                };
+                match written {
+                    // Rescued or cancelled meanwhile: the chunk's current run decides.
+                    Ok(()) | Err(StoreError::Stale { .. }) => ran += 1,
+                    Err(e) => {
+                        return Err(HandlerError::Retryable(format!(
+                            "recording a chunk failed: {e}"
+                        )))
+                    }
+                }
+            }
+            Ok(ran)
+        });
+        match ran {
+            Ok(inner) => inner,
+            Err(EngineError::Stopped) => Err(HandlerError::Stopped),
+            Err(e) => Err(HandlerError::Terminal(e.to_string())),
         }
-        Err(EngineError::Stopped) => {
-            // Shutting down: the chunk goes back to the queue for other workers; cancelled
-            // with the parent: the hand-back ends it CANCELLED.
-            let _ = store.release(chunk.id, chunk.lease).await;
-            return Err(HandlerError::Stopped);
-        }
-        Err(e) => store
-            .fail(chunk.id, chunk.lease, &e.to_string(), None)
-            .await
-            .map(|_| ()),
-    };
-    match written {
-        // Rescued or cancelled meanwhile: the chunk's current run decides.
-        Ok(()) | Err(StoreError::Stale { .. }) => Ok(()),
-        Err(e) => Err(HandlerError::Retryable(format!(
-            "recording a chunk failed: {e}"
-        ))),
-    }
+    })
+    .await
 }

@@ -1,0 +1,170 @@
+//! Fan-out (issue 10): one optimization over 1, 2 and 4 worker processes (prints figures; not a
+//! test). Needs `DATABASE_URL` (scripts/bench.sh starts a private cluster).
+//!
+//! The job: the SMA cross over every n1 < n2 in 2..=250 (30,876 runs) on 45,000 synthetic
+//! daily bars (1.39 × 10⁹ bar-steps), robustness off. Each configuration starts its `server`
+//! processes (`RUNBOARD_MODE=worker`, one job slot each, the release binary), waits until they
+//! listen, then times the job from enqueue to SUCCEEDED:
+//! 1. one process, fan-out off: the baseline;
+//! 2. one process, fan-out on (chunks of ~3,300 runs): the fan-out's own cost;
+//! 3. two and four processes, fan-out on.
+//!
+//! On this 2-core machine more processes cannot add cores: the figures show what splitting
+//! costs. On N machines the chunks run N at a time (README, "Scale out on paper").
+//!
+//! Run: `bash scripts/bench.sh fanout`.
+
+mod common;
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use app::model::{JobKind, JobState};
+use server::datasets::DatasetStore;
+use server::engine::sample_series;
+use server::jobs::store::NewJob;
+use server::jobs::JobStore;
+use sqlx::postgres::PgPoolOptions;
+use sqlx::PgPool;
+
+const DB: &str = "runboard_bench_fanout";
+const BARS: usize = 45_000;
+const RUNS: u64 = 30_876;
+/// Runs × bars per chunk: about 3,300 runs, 10 chunks.
+const CHUNK_WORK: u64 = 150_000_000;
+
+fn main() -> anyhow::Result<()> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(run())
+}
+
+/// A worker process on `node`; killed when dropped.
+struct Worker(Child);
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn spawn(url: &str, node: &str, fanout: bool) -> anyhow::Result<Worker> {
+    let runs = std::env::temp_dir().join("runboard-bench-fanout-runs");
+    Ok(Worker(
+        Command::new(env!("CARGO_BIN_EXE_server"))
+            .env("DATABASE_URL", url)
+            .env("RUNBOARD_MODE", "worker")
+            .env("RUNBOARD_WORKERS", "1")
+            .env("RUNBOARD_NODE_ID", node)
+            .env("RUNBOARD_RUNS_DIR", runs)
+            .env("RUNBOARD_FANOUT_WORK", if fanout { "1" } else { "0" })
+            .env("RUNBOARD_CHUNK_WORK", CHUNK_WORK.to_string())
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .spawn()?,
+    ))
+}
+
+async fn listening(pool: &PgPool) -> anyhow::Result<i64> {
+    Ok(sqlx::query_scalar(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() \
+         AND query = 'LISTEN \"runboard_jobs\"'",
+    )
+    .fetch_one(pool)
+    .await?)
+}
+
+async fn run() -> anyhow::Result<()> {
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let url = common::fresh_database(DB).await?;
+    let pool = PgPoolOptions::new()
+        .max_connections(8)
+        .connect(&url)
+        .await?;
+    server::db::MIGRATOR.run(&pool).await?;
+    let series = sample_series(BARS, 7);
+    let dataset = DatasetStore::new(pool.clone())
+        .insert("fan-out bench", None, &series)
+        .await?;
+    let store = JobStore::new(
+        pool.clone(),
+        std::env::temp_dir().join("runboard-bench-fanout"),
+    );
+    let request = serde_json::json!({
+        "dataset_id": dataset.id.to_string(), "strategy": "sma_cross", "metric": "sharpe",
+        "commission": 0.001, "robustness": {"enabled": false},
+        "grid": {"n1": {"range": {"start": 2, "stop": 250, "step": 1}},
+                 "n2": {"range": {"start": 2, "stop": 250, "step": 1}}}});
+    println!(
+        "machine: {cores} cores; {RUNS} runs × {BARS} bars = {:.2e} bar-steps, robustness off",
+        RUNS as f64 * BARS as f64
+    );
+    let mut baseline = None;
+    let mut reference = None;
+    for (processes, fanout) in [(1, false), (1, true), (2, true), (4, true)] {
+        let workers: Vec<Worker> = (0..processes)
+            .map(|i| spawn(&url, &format!("bench-{i}"), fanout))
+            .collect::<anyhow::Result<_>>()?;
+        let t = Instant::now();
+        while listening(&pool).await? < processes as i64 {
+            anyhow::ensure!(
+                t.elapsed() < Duration::from_secs(60),
+                "workers did not start"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let t = Instant::now();
+        let id = store
+            .enqueue(NewJob::new(JobKind::Optimize, request.clone()))
+            .await?
+            .id;
+        let status = loop {
+            let s = store.status(id).await?;
+            if s.state.is_terminal() {
+                break s;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        };
+        let secs = t.elapsed().as_secs_f64();
+        drop(workers);
+        anyhow::ensure!(
+            status.state == JobState::Succeeded,
+            "job failed: {status:?}"
+        );
+        let (_, result) = store.result(id).await?;
+        let mut result = result.unwrap_or_default();
+        if let Some(fields) = result.as_object_mut() {
+            fields.remove("provenance");
+        }
+        let same = match &reference {
+            None => {
+                reference = Some(result);
+                "the reference".to_string()
+            }
+            Some(r) if *r == result => "identical to the baseline".to_string(),
+            Some(_) => "DIFFERENT from the baseline".to_string(),
+        };
+        let chunks = store.list_chunks(id).await?;
+        let mut by_node = std::collections::BTreeMap::<String, usize>::new();
+        for c in &chunks {
+            *by_node
+                .entry(c.node_id.clone().unwrap_or_default())
+                .or_default() += 1;
+        }
+        let base = *baseline.get_or_insert(secs);
+        println!(
+            "{processes} process{} fan-out {}: {secs:.2} s = {:.0} runs/s ({:+.1} % vs baseline); \
+             {} chunks {by_node:?}; result {same}",
+            if processes == 1 { ", " } else { "es," },
+            if fanout { "on " } else { "off" },
+            RUNS as f64 / secs,
+            (secs / base - 1.0) * 100.0,
+            chunks.len(),
+        );
+    }
+    pool.close().await;
+    common::drop_database(DB).await?;
+    Ok(())
+}
