@@ -38,7 +38,7 @@ pub struct Config {
     /// `RUNBOARD_MAX_GRID` (default 100,000): the largest optimization grid accepted.
     pub max_grid: usize,
     /// `RUNBOARD_FANOUT_WORK` (runs × bars, default 2,000,000,000; 0: never) and
-    /// `RUNBOARD_CHUNK_WORK` (runs × bars per chunk, default 400,000,000): optimizations with at
+    /// `RUNBOARD_CHUNK_WORK` (runs × bars per chunk, default 1,000,000,000): optimizations with at
     /// least that much work are split into chunks that every worker process shares.
     pub fanout: crate::jobs::chunks::FanOut,
     /// True when `RUNBOARD_NODE_ID` was set: the operator promises it is unique per process, so

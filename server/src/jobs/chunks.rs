@@ -27,8 +27,9 @@ use crate::engine::optimize::f64_bits;
 pub const MAX_CHUNKS: u64 = 1_000;
 /// Default fan-out threshold: runs × bars (about 5 s of one core's sweep).
 pub const DEFAULT_FANOUT_WORK: u64 = 2_000_000_000;
-/// Default work per chunk: runs × bars (about 1 s of one core).
-pub const DEFAULT_CHUNK_WORK: u64 = 400_000_000;
+/// Default work per chunk: runs × bars (about 1.5 s of a 2-core process, 3 s of one core):
+/// large enough that loading the dataset and building the sweep cost a few per cent.
+pub const DEFAULT_CHUNK_WORK: u64 = 1_000_000_000;
 
 /// When and how finely optimizations are split.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

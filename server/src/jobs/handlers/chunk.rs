@@ -4,12 +4,13 @@
 //! hand back every run's metric in grid order).
 
 use std::ops::Range;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use app::model::research::{Limits, OptimizeRequest};
 use async_trait::async_trait;
 use serde_json::Value;
+use uuid::Uuid;
 
 use super::research::{compute, limits, load, parse};
 use super::{blocking, Handler, HandlerDeps, HandlerError};
@@ -66,8 +67,33 @@ impl OptimizeInput {
 }
 
 /// Runs `chunk` jobs: reads the parent's request, loads its dataset (from Postgres: no shared
-/// disk), and computes the chunk's runs ("Run i/m").
-pub struct ChunkHandler;
+/// disk), and computes the chunk's runs ("Run i/m"). The last parent's dataset and program stay
+/// loaded, so a process that runs several chunks of one job loads them once.
+#[derive(Default)]
+pub struct ChunkHandler {
+    last: Mutex<Option<(Uuid, Arc<OptimizeInput>)>>,
+}
+
+impl ChunkHandler {
+    async fn input(
+        &self,
+        deps: &HandlerDeps,
+        parent: Uuid,
+        req: &OptimizeRequest,
+    ) -> Result<Arc<OptimizeInput>, HandlerError> {
+        let cached = self
+            .last
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        if let Some((_, input)) = cached.filter(|(id, _)| *id == parent) {
+            return Ok(input);
+        }
+        let input = Arc::new(OptimizeInput::load(deps, req).await?);
+        *self.last.lock().unwrap_or_else(PoisonError::into_inner) = Some((parent, input.clone()));
+        Ok(input)
+    }
+}
 
 #[async_trait]
 impl Handler for ChunkHandler {
@@ -79,7 +105,7 @@ impl Handler for ChunkHandler {
     ) -> Result<Value, HandlerError> {
         let args: ChunkArgs = parse(&job.args)?;
         let req = parent_request(deps, &args).await?;
-        let input = OptimizeInput::load(deps, &req).await?;
+        let input = self.input(deps, args.parent_id, &req).await?;
         let limits = limits(deps.max_grid);
         compute(move || input.chunk(&req, args.start..args.end, &limits, &mut reporter)).await
     }

@@ -97,7 +97,7 @@ impl Registry {
         r.register(JobKind::Train, train::TrainHandler);
         r.register(JobKind::Demo, demo::DemoHandler);
         r.register(JobKind::Import, import::ImportHandler);
-        r.register(JobKind::Chunk, chunk::ChunkHandler);
+        r.register(JobKind::Chunk, chunk::ChunkHandler::default());
         r
     }
 
