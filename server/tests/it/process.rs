@@ -307,6 +307,116 @@ async fn sigkill_of_one_of_two_worker_processes_mid_sweep_costs_only_its_chunk(p
     std::fs::remove_dir_all(runs).ok();
 }
 
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn three_worker_processes_drain_a_thousand_jobs_each_exactly_once(pool: PgPool) {
+    let runs = temp_dir("drain");
+    let store = server::jobs::JobStore::new(pool.clone(), runs.clone());
+    let env = [("RUNBOARD_WORKERS", "2")];
+    let mut children: Vec<KillOnDrop> = ["drain-a", "drain-b", "drain-c"]
+        .iter()
+        .map(|node| KillOnDrop(spawn_worker_with(&pool, node, &runs, &env)))
+        .collect();
+    wait_listening(&pool, 3).await;
+    for _ in 0..1_000 {
+        store.enqueue(demo(1, 0)).await.unwrap();
+    }
+    eventually(Duration::from_secs(120), "every job succeeded", || async {
+        let (left,): (i64,) =
+            sqlx::query_as("SELECT count(*) FROM jobs WHERE state <> 'SUCCEEDED'")
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+        (left == 0).then_some(())
+    })
+    .await;
+    for child in &mut children {
+        signal(&child.0, libc::SIGTERM);
+        assert!(wait_exit(&mut child.0, Duration::from_secs(20)).success());
+    }
+    // Each job claimed once (one attempt) and completed once (its log says so once).
+    let per_node: Vec<(String, i64, i64)> = sqlx::query_as(
+        "SELECT node_id, count(*), max(attempt)::bigint FROM jobs GROUP BY node_id ORDER BY 1",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(per_node.iter().map(|r| r.1).sum::<i64>(), 1_000);
+    assert!(
+        per_node.iter().all(|r| r.2 == 1),
+        "one attempt each: {per_node:?}"
+    );
+    assert_eq!(
+        per_node.iter().map(|r| r.0.as_str()).collect::<Vec<_>>(),
+        ["drain-a", "drain-b", "drain-c"],
+        "all three processes claimed jobs: {per_node:?}"
+    );
+    let succeeded: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM job_logs WHERE line LIKE '%  succeeded'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(succeeded, 1_000, "each job completed exactly once");
+    std::fs::remove_dir_all(runs).ok();
+}
+
+#[tokio::test]
+async fn a_running_job_completes_across_a_postgres_restart() {
+    let cluster = TempCluster::new("pg-restart");
+    let pg = EmbeddedPostgres::start(&cluster.root, free_port())
+        .await
+        .expect("start");
+    let pool = sqlx::PgPool::connect(&pg.url()).await.unwrap();
+    server::db::MIGRATOR.run(&pool).await.unwrap();
+    let runs = temp_dir("pg-restart-runs");
+    let store = server::jobs::JobStore::new(pool.clone(), runs.clone());
+    let id = store.enqueue(demo(30, 100)).await.unwrap().id;
+    let mut worker = KillOnDrop(
+        Command::new(env!("CARGO_BIN_EXE_server"))
+            .env("DATABASE_URL", pg.url())
+            .env("RUNBOARD_MODE", "worker")
+            .env("RUNBOARD_NODE_ID", "restart-test")
+            .env("RUNBOARD_WORKERS", "1")
+            .env("RUNBOARD_RUNS_DIR", &runs)
+            .env("RUST_LOG", "error")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start the server binary"),
+    );
+    wait_for(&store, id, Duration::from_secs(60), |s| {
+        s.progress.unwrap_or(0.0) >= 0.2
+    })
+    .await;
+    pool.close().await;
+    // Every connection is cut; the worker's writes fail until the server is back.
+    let restarted = pg_tool("pg_ctl")
+        .arg("-D")
+        .arg(pg.data_dir())
+        .args(["-m", "fast", "-w", "restart"])
+        .status()
+        .unwrap();
+    assert!(restarted.success(), "pg_ctl restart");
+    let pool = sqlx::PgPool::connect(&pg.url()).await.unwrap();
+    let store = server::jobs::JobStore::new(pool.clone(), runs.clone());
+    let done = wait_for(&store, id, Duration::from_secs(120), |s| {
+        s.state.is_terminal()
+    })
+    .await;
+    signal(&worker.0, libc::SIGTERM);
+    assert!(wait_exit(&mut worker.0, Duration::from_secs(20)).success());
+    assert_eq!(done.state, JobState::Succeeded, "{done:?}");
+    let (_, result) = store.result(id).await.unwrap();
+    let result: DemoResult = serde_json::from_value(result.unwrap()).unwrap();
+    assert_eq!(
+        result.sum_of_squares,
+        30 * 31 * 61 / 6,
+        "same result as without a restart"
+    );
+    pool.close().await;
+    pg.stop().await.ok();
+    std::fs::remove_dir_all(runs).ok();
+}
+
 #[tokio::test]
 async fn the_embedded_postgres_starts_serves_and_stops() {
     let dir = temp_dir("embedded-pg");
