@@ -49,7 +49,7 @@ fn main() -> anyhow::Result<()> {
 async fn run() -> anyhow::Result<()> {
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     println!("machine: {cores} cores; {CONNECTIONS} connections, {SECONDS} s per figure");
-    let tps = pgbench().await?;
+    let tps = common::pgbench(PGBENCH_DB, &["-S", "-M", "prepared"], SECONDS).await?;
     println!("pgbench -S -M prepared, 16 clients: {tps:.0} tps");
 
     let url = common::fresh_database(DB).await?;
@@ -107,7 +107,6 @@ async fn run() -> anyhow::Result<()> {
     }
     pool.close().await;
     common::drop_database(DB).await?;
-    common::drop_database(PGBENCH_DB).await?;
     Ok(())
 }
 
@@ -126,37 +125,6 @@ async fn serve(store: &JobStore, ttl: Duration) -> anyhow::Result<SocketAddr> {
     let service = router.into_make_service_with_connect_info::<SocketAddr>();
     tokio::spawn(async move { axum::serve(listener, service).await });
     Ok(addr)
-}
-
-/// pgbench's select-only tps (prepared statements, 16 clients, 2 threads) on a scale-10 table.
-async fn pgbench() -> anyhow::Result<f64> {
-    let url = common::fresh_database(PGBENCH_DB).await?;
-    let init = tokio::process::Command::new("pgbench")
-        .args(["-i", "-q", "-s", "10", &url])
-        .output()
-        .await?;
-    anyhow::ensure!(init.status.success(), "pgbench -i failed: {init:?}");
-    let out = tokio::process::Command::new("pgbench")
-        .args([
-            "-S",
-            "-M",
-            "prepared",
-            "-c",
-            "16",
-            "-j",
-            "2",
-            "-T",
-            &SECONDS.to_string(),
-            &url,
-        ])
-        .output()
-        .await?;
-    let text = String::from_utf8_lossy(&out.stdout);
-    text.lines()
-        .find_map(|l| l.strip_prefix("tps = "))
-        .and_then(|l| l.split_whitespace().next())
-        .and_then(|t| t.parse().ok())
-        .ok_or_else(|| anyhow::anyhow!("no tps in pgbench's output: {text}"))
 }
 
 /// The status's current ETag.

@@ -2,11 +2,15 @@
 //! starts a private cluster). It creates and drops its own database `runboard_bench`.
 //!
 //! 1. Throughput: jobs/s claimed + completed for trivial jobs, (a) by the store alone with two
-//!    concurrent clients, (b) end to end by a worker pool (LISTEN/NOTIFY, logs, reporter).
+//!    concurrent clients, (b) the same with claims and completions batched by 32 (next to
+//!    pgbench's simple-update tps), (c) end to end by a worker pool (LISTEN/NOTIFY, logs,
+//!    reporter).
 //! 2. Progress overhead on a CPU-bound job: the 19,701-run SMA sweep with no sink vs the real
 //!    Reporter writing throttled progress and checkpoints to Postgres.
 //!
 //! Run: `cargo bench -p server --bench queue`.
+
+mod common;
 
 use std::time::{Duration, Instant};
 
@@ -91,7 +95,54 @@ async fn run() -> anyhow::Result<()> {
         total as f64 / secs
     );
 
-    // 1b. Worker pool end to end (claim, log, reporter, handler, complete).
+    // 1b. Store alone, batched: two clients each claim up to 32 jobs in one statement and
+    //     complete them in one statement.
+    let n = 20_000;
+    enqueue_trivial(&store, n).await?;
+    let t = Instant::now();
+    let mut clients = Vec::new();
+    for c in 0..2 {
+        let store = store.clone();
+        clients.push(tokio::spawn(async move {
+            let mut done = 0usize;
+            loop {
+                let jobs = store
+                    .claim_batch(&format!("bench-{c}:0:0"), "bench", 32)
+                    .await
+                    .unwrap();
+                if jobs.is_empty() {
+                    break;
+                }
+                let runs: Vec<_> = jobs
+                    .iter()
+                    .map(|j| (j.id, j.lease, serde_json::json!({})))
+                    .collect();
+                done += store
+                    .complete_batch(&runs)
+                    .await
+                    .unwrap()
+                    .into_iter()
+                    .filter(|ok| *ok)
+                    .count();
+            }
+            done
+        }));
+    }
+    let mut total = 0;
+    for c in clients {
+        total += c.await?;
+    }
+    let secs = t.elapsed().as_secs_f64();
+    let update_tps =
+        common::pgbench("runboard_pgbench_queue", &["-N", "-M", "prepared"], 10).await?;
+    println!(
+        "store claim+complete batched by 32, 2 clients: {total} jobs in {secs:.2} s = {:.0} \
+         jobs/s; pgbench -N -M prepared (simple update, 16 clients) in the same run: \
+         {update_tps:.0} tps",
+        total as f64 / secs
+    );
+
+    // 1c. Worker pool end to end (claim, log, reporter, handler, complete).
     enqueue_trivial(&store, n).await?;
     let deps = HandlerDeps::new(&store, 100_000);
     let worker = Worker::new(

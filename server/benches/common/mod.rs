@@ -30,3 +30,28 @@ pub async fn drop_database(name: &str) -> anyhow::Result<()> {
         .await?;
     Ok(())
 }
+
+/// pgbench's tps for `mode` (e.g. `["-S", "-M", "prepared"]`: select-only; `["-N", "-M",
+/// "prepared"]`: simple-update), 16 clients, 2 threads, `seconds`, on a fresh scale-10 database
+/// `name` (dropped after).
+#[allow(dead_code)] // every bench compiles this module; the fan-out bench runs no pgbench
+pub async fn pgbench(name: &str, mode: &[&str], seconds: u64) -> anyhow::Result<f64> {
+    let url = fresh_database(name).await?;
+    let init = tokio::process::Command::new("pgbench")
+        .args(["-i", "-q", "-s", "10", &url])
+        .output()
+        .await?;
+    anyhow::ensure!(init.status.success(), "pgbench -i failed: {init:?}");
+    let out = tokio::process::Command::new("pgbench")
+        .args(mode)
+        .args(["-c", "16", "-j", "2", "-T", &seconds.to_string(), &url])
+        .output()
+        .await?;
+    drop_database(name).await?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.lines()
+        .find_map(|l| l.strip_prefix("tps = "))
+        .and_then(|l| l.split_whitespace().next())
+        .and_then(|t| t.parse().ok())
+        .ok_or_else(|| anyhow::anyhow!("no tps in pgbench's output: {text}"))
+}

@@ -4,7 +4,7 @@ use super::*;
 use sqlx::Row;
 
 /// Every `.sql` file of the store, by name, as written (header included).
-const FILES: [(&str, &str); 19] = [
+const FILES: [(&str, &str); 29] = [
     (
         "enqueue_lock",
         include_str!("../../../queries/jobs/enqueue_lock.sql"),
@@ -50,6 +50,46 @@ const FILES: [(&str, &str); 19] = [
     (
         "start_inline",
         include_str!("../../../queries/jobs/start_inline.sql"),
+    ),
+    (
+        "claim_batch",
+        include_str!("../../../queries/jobs/claim_batch.sql"),
+    ),
+    (
+        "complete_batch",
+        include_str!("../../../queries/jobs/complete_batch.sql"),
+    ),
+    (
+        "chunks_create",
+        include_str!("../../../queries/jobs/chunks_create.sql"),
+    ),
+    (
+        "chunks_claim",
+        include_str!("../../../queries/jobs/chunks_claim.sql"),
+    ),
+    (
+        "chunks_progress",
+        include_str!("../../../queries/jobs/chunks_progress.sql"),
+    ),
+    (
+        "chunks_results",
+        include_str!("../../../queries/jobs/chunks_results.sql"),
+    ),
+    (
+        "chunks_cancel",
+        include_str!("../../../queries/jobs/chunks_cancel.sql"),
+    ),
+    (
+        "chunks_list",
+        include_str!("../../../queries/jobs/chunks_list.sql"),
+    ),
+    (
+        "logs_insert",
+        include_str!("../../../queries/jobs/logs_insert.sql"),
+    ),
+    (
+        "logs_tail",
+        include_str!("../../../queries/jobs/logs_tail.sql"),
     ),
 ];
 
@@ -258,4 +298,50 @@ async fn the_stored_log_path_is_the_log_file_under_the_configured_runs_dir(pool:
         assert_eq!(store.log_file(queued.id), Path::new(&expected));
         assert_eq!(store.status(queued.id).await.unwrap().log_path, expected);
     }
+}
+
+#[sqlx::test(migrator = "crate::db::MIGRATOR")]
+async fn batched_claims_never_overlap_and_batched_completions_are_guarded_per_run(pool: PgPool) {
+    let store = JobStore::new(pool.clone(), "runs");
+    for _ in 0..15 {
+        store
+            .enqueue(NewJob::new(JobKind::Demo, serde_json::json!({"steps": 1})))
+            .await
+            .unwrap();
+    }
+    // Two claimers at once: 15 distinct jobs between them, each with its own lease.
+    let (a, b) = tokio::join!(
+        store.claim_batch("a:0", "n", 10),
+        store.claim_batch("b:0", "n", 10)
+    );
+    let (a, b) = (a.unwrap(), b.unwrap());
+    let mut ids: Vec<Uuid> = a.iter().chain(&b).map(|j| j.id).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!((a.len() + b.len(), ids.len()), (15, 15));
+    assert!(store.claim_batch("c:0", "n", 10).await.unwrap().is_empty());
+    // One completion with a wrong lease: only that run is refused.
+    let mut runs: Vec<(Uuid, Uuid, Value)> = a[..3]
+        .iter()
+        .map(|j| (j.id, j.lease, serde_json::json!({"ok": true})))
+        .collect();
+    runs[1].1 = Uuid::new_v4();
+    assert_eq!(
+        store.complete_batch(&runs).await.unwrap(),
+        [true, false, true]
+    );
+    let states: Vec<JobState> = futures_states(&store, &a[..3]).await;
+    assert_eq!(
+        states,
+        [JobState::Succeeded, JobState::Running, JobState::Succeeded]
+    );
+    assert_eq!(store.complete_batch(&[]).await.unwrap(), Vec::<bool>::new());
+}
+
+async fn futures_states(store: &JobStore, jobs: &[ClaimedJob]) -> Vec<JobState> {
+    let mut states = Vec::new();
+    for j in jobs {
+        states.push(store.status(j.id).await.unwrap().state);
+    }
+    states
 }
