@@ -24,7 +24,6 @@ use server::jobs::store::NewJob;
 use server::jobs::worker::{Worker, WorkerConfig};
 use server::jobs::JobStore;
 use sqlx::postgres::PgPoolOptions;
-use sqlx::{Connection, PgConnection};
 use tokio_util::sync::CancellationToken;
 
 const DB: &str = "runboard_bench";
@@ -37,19 +36,7 @@ fn main() -> anyhow::Result<()> {
 }
 
 async fn run() -> anyhow::Result<()> {
-    let base = std::env::var("DATABASE_URL")
-        .map_err(|_| anyhow::anyhow!("set DATABASE_URL (scripts/bench.sh does)"))?;
-    let mut admin = PgConnection::connect(&base).await?;
-    sqlx::query(&format!("DROP DATABASE IF EXISTS {DB} WITH (FORCE)"))
-        .execute(&mut admin)
-        .await?;
-    sqlx::query(&format!("CREATE DATABASE {DB}"))
-        .execute(&mut admin)
-        .await?;
-    let url = format!(
-        "{}/{DB}",
-        base.rsplit_once('/').map(|(p, _)| p).unwrap_or(&base)
-    );
+    let url = common::fresh_database(DB).await?;
     let pool = PgPoolOptions::new()
         .max_connections(20)
         .connect(&url)
@@ -266,9 +253,7 @@ async fn run() -> anyhow::Result<()> {
     );
 
     pool.close().await;
-    sqlx::query(&format!("DROP DATABASE IF EXISTS {DB} WITH (FORCE)"))
-        .execute(&mut admin)
-        .await?;
+    common::drop_database(DB).await?;
     std::fs::remove_dir_all(runs).ok();
     Ok(())
 }

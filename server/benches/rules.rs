@@ -69,16 +69,7 @@ fn builtin_request(metric: Metric) -> OptimizeRequest {
 }
 
 fn rule_request(req: &OptimizeRequest) -> RuleOptimizeRequest {
-    RuleOptimizeRequest {
-        grid: req.grid.clone(),
-        constraint: None,
-        metric: req.metric,
-        top_n: req.top_n,
-        cash: req.cash,
-        commission: req.commission,
-        long_only: req.long_only,
-        robustness: req.robustness.clone(),
-    }
+    RuleOptimizeRequest::of(req)
 }
 
 fn rules(c: &mut Criterion) {

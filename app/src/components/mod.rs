@@ -1,11 +1,13 @@
 //! Presentational components: props in, view out, no server calls.
 
 pub mod job_panel;
+pub mod pager;
 pub mod progress_bar;
 pub mod results;
 pub mod status_badge;
 
 pub use job_panel::JobPanel;
+pub use pager::Pager;
 pub use progress_bar::ProgressBar;
 pub use status_badge::StatusBadge;
 

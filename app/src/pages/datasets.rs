@@ -106,13 +106,7 @@ fn table(list: DatasetPage) -> impl IntoView {
                 <tbody>{rows}</tbody>
             </table>
         </div>
-        <nav class="pager" aria-label="Pages">
-            {(page > 1).then(|| view! { <a href=format!("/datasets?page={}", page - 1)>"Previous"</a> })}
-            <span class="muted">
-                {format!("Page {page} of {pages} · {} datasets", fmt_thousands(list.total as f64, 0))}
-            </span>
-            {(page < pages).then(|| view! { <a href=format!("/datasets?page={}", page + 1)>"Next"</a> })}
-        </nav>
+        <crate::components::Pager base="/datasets" page=page pages=pages total=list.total noun="datasets" />
     }
 }
 

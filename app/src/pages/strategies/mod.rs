@@ -13,7 +13,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::api::{delete_strategy, list_strategies};
-use crate::components::results::format::{fmt_date_time, fmt_thousands};
+use crate::components::results::format::fmt_date_time;
 use crate::model::strategies::{StrategyInfo, StrategyList};
 use crate::pages::datasets::{page_count, parse_page};
 
@@ -100,13 +100,7 @@ fn table(list: StrategyList) -> impl IntoView {
                 <tbody>{rows}</tbody>
             </table>
         </div>
-        <nav class="pager" aria-label="Pages">
-            {(page > 1).then(|| view! { <a href=format!("/strategies?page={}", page - 1)>"Previous"</a> })}
-            <span class="muted">
-                {format!("Page {page} of {pages} · {} strategies", fmt_thousands(list.total as f64, 0))}
-            </span>
-            {(page < pages).then(|| view! { <a href=format!("/strategies?page={}", page + 1)>"Next"</a> })}
-        </nav>
+        <crate::components::Pager base="/strategies" page=page pages=pages total=list.total noun="strategies" />
     }
     .into_any()
 }

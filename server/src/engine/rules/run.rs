@@ -125,6 +125,23 @@ pub struct RuleOptimizeRequest {
     pub robustness: RobustnessConfig,
 }
 
+impl RuleOptimizeRequest {
+    /// The rule optimization an [`OptimizeRequest`](app::model::research::OptimizeRequest)
+    /// with `rules` asks for (its grid names the program's parameters).
+    pub fn of(req: &app::model::research::OptimizeRequest) -> RuleOptimizeRequest {
+        RuleOptimizeRequest {
+            grid: req.grid.clone(),
+            constraint: req.constraint.clone(),
+            metric: req.metric,
+            top_n: req.top_n,
+            cash: req.cash,
+            commission: req.commission,
+            long_only: req.long_only,
+            robustness: req.robustness.clone(),
+        }
+    }
+}
+
 /// Runs one backtest of `program`: as [`run_backtest`](super::super::run_backtest) for the
 /// built-ins (progress "Bar i/N" every 1,024 bars and at the end; validation first).
 pub fn run_rule_backtest(

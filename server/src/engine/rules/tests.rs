@@ -754,13 +754,7 @@ fn rule_optimization_equals_the_builtin_optimization_whole() {
     let p = program(SMA_CROSS);
     let rreq = RuleOptimizeRequest {
         grid,
-        constraint: None,
-        metric: req.metric,
-        top_n: req.top_n,
-        cash: req.cash,
-        commission: req.commission,
-        long_only: req.long_only,
-        robustness: req.robustness.clone(),
+        ..RuleOptimizeRequest::of(&req)
     };
     let mut rec_b = Recorder::default();
     let b = run_rule_optimize(&s, &p, &rreq, None, &mut rec_b, &limits).unwrap();

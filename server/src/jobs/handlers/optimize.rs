@@ -118,16 +118,7 @@ fn optimize(
 ) -> Result<Resumed<OptimizeResult>, EngineError> {
     match &input.program {
         Some(program) => {
-            let rule_req = RuleOptimizeRequest {
-                grid: req.grid.clone(),
-                constraint: req.constraint.clone(),
-                metric: req.metric,
-                top_n: req.top_n,
-                cash: req.cash,
-                commission: req.commission,
-                long_only: req.long_only,
-                robustness: req.robustness.clone(),
-            };
+            let rule_req = RuleOptimizeRequest::of(req);
             run_rule_optimize(&input.series, program, &rule_req, resume, sink, limits)
         }
         None => run_optimize_resumable(&input.series, req, resume, sink, limits),
