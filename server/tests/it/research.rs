@@ -552,11 +552,14 @@ async fn second_attempt_succeeds(
     id: uuid::Uuid,
     checkpoint: &Value,
 ) -> (Value, Provenance) {
-    let second = store
-        .claim("test-4e5f6a7b:0", "test")
-        .await
-        .unwrap()
-        .unwrap();
+    // The requeued run is due at once; under load the claim may need a few tries (the row says
+    // why if it never comes).
+    let second = eventually(
+        Duration::from_secs(10),
+        "the requeued job is claimed",
+        || async { store.claim("test-4e5f6a7b:0", "test").await.unwrap() },
+    )
+    .await;
     assert_eq!((second.id, second.attempt), (id, 2));
     assert_eq!(second.checkpoint.as_ref(), Some(checkpoint));
     assert_eq!(
