@@ -84,8 +84,8 @@ async fn run() -> anyhow::Result<()> {
 
     // 1b. Store alone, batched: two clients each claim up to 32 jobs in one statement and
     //     complete them in one statement.
-    let n = 20_000;
-    enqueue_trivial(&store, n).await?;
+    let batched = 20_000;
+    enqueue_trivial(&store, batched).await?;
     let t = Instant::now();
     let mut clients = Vec::new();
     for c in 0..2 {
@@ -123,7 +123,7 @@ async fn run() -> anyhow::Result<()> {
     let update_tps =
         common::pgbench("runboard_pgbench_queue", &["-N", "-M", "prepared"], 10).await?;
     println!(
-        "store claim+complete batched by 32, 2 clients: {total} jobs in {secs:.2} s = {:.0} \
+        "store claim+complete batched by 32, 2 clients: {total} of {batched} jobs in {secs:.2} s = {:.0} \
          jobs/s; pgbench -N -M prepared (simple update, 16 clients) in the same run: \
          {update_tps:.0} tps",
         total as f64 / secs

@@ -1,0 +1,100 @@
+import { test, expect } from "@playwright/test";
+import { spawn, ChildProcess } from "child_process";
+import * as net from "net";
+import * as path from "path";
+import { databaseUrl, sql } from "./db";
+import { watchConsole } from "./console";
+
+// One optimization over chunks (issue 10): a second server, on its own database in the e2e
+// cluster, splits every optimization into chunks (RUNBOARD_FANOUT_WORK=1). The job page shows
+// the chunks as a strip while they run and when they are done, and the results as usual.
+
+const DB = "runboard_e2e_fanout";
+const SAMPLE = "5a3b1e00-0000-4000-8000-000000000001";
+const root = path.resolve(__dirname, "../..");
+let server: ChildProcess | undefined;
+let base = "";
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.listen(0, "127.0.0.1", () => {
+      const port = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
+    srv.on("error", reject);
+  });
+}
+
+async function waitUp(url: string, deadlineMs: number): Promise<void> {
+  const deadline = Date.now() + deadlineMs;
+  for (;;) {
+    try {
+      const res = await fetch(url);
+      if (res.status === 200) return;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`${url} did not come up`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+test.beforeAll(async () => {
+  await sql(`DROP DATABASE IF EXISTS ${DB} WITH (FORCE)`);
+  await sql(`CREATE DATABASE ${DB}`);
+  const port = await freePort();
+  base = `http://127.0.0.1:${port}`;
+  server = spawn(process.env.E2E_SERVER_BIN ?? path.join(root, "target/debug/server"), [], {
+    cwd: root,
+    stdio: ["ignore", "ignore", "inherit"],
+    env: {
+      ...process.env,
+      DATABASE_URL: databaseUrl().replace(/\/postgres$/, `/${DB}`),
+      RUNBOARD_WORKERS: "2",
+      RUNBOARD_FANOUT_WORK: "1",
+      // The sample has 2,000 bars: 300 runs a chunk.
+      RUNBOARD_CHUNK_WORK: "600000",
+      LEPTOS_OUTPUT_NAME: "runboard",
+      LEPTOS_SITE_ROOT: path.join(root, "target/site"),
+      LEPTOS_SITE_PKG_DIR: "pkg",
+      LEPTOS_HASH_FILES: "true",
+      LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
+      RUST_LOG: "warn",
+    },
+  });
+  await waitUp(`${base}/jobs`, 60_000);
+});
+
+test.afterAll(async () => {
+  server?.kill("SIGTERM");
+});
+
+test("a fanned-out optimization shows its chunks on the job page and succeeds", async ({ page, request }) => {
+  test.setTimeout(120_000);
+  const problems = watchConsole(page);
+  // n1 in 2..=60, n2 in 2..=120 by 2, n1 < n2: 2,640 runs, 9 chunks of up to 300.
+  const submitted = await request.post(`${base}/api/submit_job`, {
+    data: {
+      request: {
+        kind: "optimize", dataset_id: SAMPLE, strategy: "sma_cross",
+        grid: { n1: { range: { start: 2, stop: 60, step: 1 } }, n2: { range: { start: 2, stop: 120, step: 2 } } },
+      },
+    },
+  });
+  expect(submitted.status(), await submitted.text()).toBe(200);
+  const id = (await submitted.json()).id;
+  await page.goto(`${base}/jobs/${id}`);
+  await expect(page.locator("body[data-hydrated]")).toBeAttached();
+  await expect(page.getByTestId("job-panel").locator(".badge")).toHaveText("SUCCEEDED", { timeout: 90_000 });
+  await expect(page.getByTestId("chunks-summary")).toHaveText(/^9 of 9 chunks done · /);
+  await expect(page.getByTestId("job-chunks").locator(".chunk-strip__cell")).toHaveCount(9);
+  await expect(page.getByTestId("heatmap")).toBeVisible();
+  await expect(page.getByTestId("best-params").first()).toContainText("n1");
+  const chunks = await (await request.post(`${base}/api/job_chunks`, { data: { id } })).json();
+  expect(chunks.map((c: { state: string }) => c.state)).toEqual(Array(9).fill("SUCCEEDED"));
+  expect(chunks[8].end).toBe(2640);
+  // The parent's log says how it was split.
+  await expect(page.getByTestId("log-tail")).toContainText("fanned out: 2640 runs in 9 chunks");
+  expect(problems.filter((p) => !p.includes("Failed to load resource"))).toEqual([]);
+});
