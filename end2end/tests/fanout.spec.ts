@@ -91,6 +91,7 @@ test("a fanned-out optimization shows its chunks on the job page and succeeds", 
   await expect(page.getByTestId("job-chunks").locator(".chunk-strip__cell")).toHaveCount(9);
   await expect(page.getByTestId("heatmap")).toBeVisible();
   await expect(page.getByTestId("best-params").first()).toContainText("n1");
+  await page.getByTestId("job-chunks").screenshot({ path: "test-results/screenshots/fanout-chunks.png" });
   const chunks = await (await request.post(`${base}/api/job_chunks`, { data: { id } })).json();
   expect(chunks.map((c: { state: string }) => c.state)).toEqual(Array(9).fill("SUCCEEDED"));
   expect(chunks[8].end).toBe(2640);
