@@ -1,9 +1,8 @@
 import { test, expect } from "@playwright/test";
-import { spawn, ChildProcess } from "child_process";
-import * as net from "net";
-import * as path from "path";
+import { ChildProcess } from "child_process";
 import { databaseUrl, sql } from "./db";
 import { watchConsole } from "./console";
+import { freePort, spawnServer, waitUp } from "./servers";
 
 // One optimization over chunks (issue 10): a second server, on its own database in the e2e
 // cluster, splits every optimization into chunks (RUNBOARD_FANOUT_WORK=1). The job page shows
@@ -11,59 +10,22 @@ import { watchConsole } from "./console";
 
 const DB = "runboard_e2e_fanout";
 const SAMPLE = "5a3b1e00-0000-4000-8000-000000000001";
-const root = path.resolve(__dirname, "../..");
 let server: ChildProcess | undefined;
 let base = "";
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.listen(0, "127.0.0.1", () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-    srv.on("error", reject);
-  });
-}
-
-async function waitUp(url: string, deadlineMs: number): Promise<void> {
-  const deadline = Date.now() + deadlineMs;
-  for (;;) {
-    try {
-      const res = await fetch(url);
-      if (res.status === 200) return;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) throw new Error(`${url} did not come up`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 test.beforeAll(async () => {
   await sql(`DROP DATABASE IF EXISTS ${DB} WITH (FORCE)`);
   await sql(`CREATE DATABASE ${DB}`);
   const port = await freePort();
   base = `http://127.0.0.1:${port}`;
-  server = spawn(process.env.E2E_SERVER_BIN ?? path.join(root, "target/debug/server"), [], {
-    cwd: root,
-    stdio: ["ignore", "ignore", "inherit"],
-    env: {
-      ...process.env,
-      DATABASE_URL: databaseUrl().replace(/\/postgres$/, `/${DB}`),
-      RUNBOARD_WORKERS: "2",
-      RUNBOARD_FANOUT_WORK: "1",
-      // The sample has 2,000 bars: 300 runs a chunk.
-      RUNBOARD_CHUNK_WORK: "600000",
-      LEPTOS_OUTPUT_NAME: "runboard",
-      LEPTOS_SITE_ROOT: path.join(root, "target/site"),
-      LEPTOS_SITE_PKG_DIR: "pkg",
-      LEPTOS_HASH_FILES: "true",
-      LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
-      RUST_LOG: "warn",
-    },
+  server = spawnServer(port, {
+    DATABASE_URL: databaseUrl().replace(/\/postgres$/, `/${DB}`),
+    RUNBOARD_WORKERS: "2",
+    RUNBOARD_FANOUT_WORK: "1",
+    // The sample has 2,000 bars: 300 runs a chunk.
+    RUNBOARD_CHUNK_WORK: "600000",
   });
-  await waitUp(`${base}/jobs`, 60_000);
+  await waitUp(`${base}/jobs`, 60_000, 200);
 });
 
 test.afterAll(async () => {

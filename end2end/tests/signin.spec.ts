@@ -1,61 +1,23 @@
 import { test, expect } from "@playwright/test";
-import { spawn, ChildProcess } from "child_process";
-import * as net from "net";
-import * as path from "path";
+import { ChildProcess } from "child_process";
 import { databaseUrl } from "./db";
 import { watchConsole } from "./console";
+import { freePort, spawnServer, waitUp } from "./servers";
 
 // A second server with RUNBOARD_TOKEN set, on a free port, sharing the e2e database: the
 // browser signs in once and then the page hydrates, polls and submits with its session cookie.
 
 const TOKEN = "e2e-token-0123456789abcdef";
-const root = path.resolve(__dirname, "../..");
 let server: ChildProcess | undefined;
 let base = "";
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.listen(0, "127.0.0.1", () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-    srv.on("error", reject);
-  });
-}
-
-async function waitUp(url: string, deadlineMs: number): Promise<void> {
-  const deadline = Date.now() + deadlineMs;
-  for (;;) {
-    try {
-      const res = await fetch(url, { redirect: "manual" });
-      if (res.status > 0) return;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) throw new Error(`${url} did not come up`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 test.beforeAll(async () => {
   const port = await freePort();
   base = `http://127.0.0.1:${port}`;
-  server = spawn(process.env.E2E_SERVER_BIN ?? path.join(root, "target/debug/server"), [], {
-    cwd: root,
-    stdio: ["ignore", "ignore", "inherit"],
-    env: {
-      ...process.env,
-      DATABASE_URL: databaseUrl(),
-      RUNBOARD_TOKEN: TOKEN,
-      RUNBOARD_MODE: "web", // the main e2e server's workers run the jobs
-      LEPTOS_OUTPUT_NAME: "runboard",
-      LEPTOS_SITE_ROOT: path.join(root, "target/site"),
-      LEPTOS_SITE_PKG_DIR: "pkg",
-      LEPTOS_HASH_FILES: "true",
-      LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
-      RUST_LOG: "warn",
-    },
+  server = spawnServer(port, {
+    DATABASE_URL: databaseUrl(),
+    RUNBOARD_TOKEN: TOKEN,
+    RUNBOARD_MODE: "web", // the main e2e server's workers run the jobs
   });
   await waitUp(`${base}/signin`, 30_000);
 });
