@@ -1,5 +1,6 @@
 //! Presentational components: props in, view out, no server calls.
 
+pub mod delete_button;
 pub mod job_panel;
 pub mod pager;
 pub mod progress_bar;

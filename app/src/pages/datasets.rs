@@ -7,6 +7,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::api::{dataset_page, delete_dataset, get_dataset_chart};
+use crate::components::delete_button::delete_button;
 use crate::components::results::format::{fmt_date_time, fmt_thousands};
 use crate::components::results::PriceChart;
 use crate::model::{DatasetInfo, DatasetPage};
@@ -40,18 +41,6 @@ fn row(
 ) -> impl IntoView {
     let id = d.id.to_string();
     let href = format!("/datasets/{id}");
-    let remove = Action::new(move |id: &String| {
-        let id = id.clone();
-        async move { (id.clone(), delete_dataset(id).await) }
-    });
-    Effect::new(move |_| {
-        if let Some((id, outcome)) = remove.value().get() {
-            match outcome {
-                Ok(()) => deleted.update(|d| d.push(id)),
-                Err(e) => error.set(Some(e.to_string())),
-            }
-        }
-    });
     let hidden = {
         let id = id.clone();
         move || deleted.with(|d| d.contains(&id))
@@ -63,18 +52,7 @@ fn row(
             <td class="nowrap">{day(d.start)}</td>
             <td class="nowrap">{day(d.end)}</td>
             <td>
-                <button
-                    type="button"
-                    class="button--danger"
-                    data-testid="delete-dataset"
-                    disabled=move || remove.pending().get()
-                    on:click=move |_| {
-                        error.set(None);
-                        remove.dispatch(id.clone());
-                    }
-                >
-                    "Delete"
-                </button>
+                {delete_button(id.clone(), "delete-dataset", deleted, error, delete_dataset)}
             </td>
         </tr>
     }

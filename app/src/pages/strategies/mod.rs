@@ -13,6 +13,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::api::{delete_strategy, list_strategies};
+use crate::components::delete_button::delete_button;
 use crate::components::results::format::fmt_date_time;
 use crate::model::strategies::{StrategyInfo, StrategyList};
 use crate::pages::datasets::{page_count, parse_page};
@@ -26,18 +27,6 @@ fn row(
     error: RwSignal<Option<String>>,
 ) -> impl IntoView {
     let id = s.id.to_string();
-    let remove = Action::new(move |id: &String| {
-        let id = id.clone();
-        async move { (id.clone(), delete_strategy(id).await) }
-    });
-    Effect::new(move |_| {
-        if let Some((id, outcome)) = remove.value().get() {
-            match outcome {
-                Ok(_) => deleted.update(|d| d.push(id)),
-                Err(e) => error.set(Some(e.to_string())),
-            }
-        }
-    });
     let hidden = {
         let id = id.clone();
         move || deleted.with(|d| d.contains(&id))
@@ -51,18 +40,7 @@ fn row(
             <td class="nowrap">
                 <a class="button button--small" href=format!("/?strategy={id}")>"New run"</a>
                 " "
-                <button
-                    type="button"
-                    class="button--danger"
-                    data-testid="delete-strategy"
-                    disabled=move || remove.pending().get()
-                    on:click=move |_| {
-                        error.set(None);
-                        remove.dispatch(id.clone());
-                    }
-                >
-                    "Delete"
-                </button>
+                {delete_button(id.clone(), "delete-strategy", deleted, error, delete_strategy)}
             </td>
         </tr>
     }
