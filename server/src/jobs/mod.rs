@@ -7,6 +7,7 @@ pub mod handlers;
 pub mod import;
 pub mod joblog;
 pub mod progress;
+pub mod pulse;
 pub mod rescuer;
 pub mod status_cache;
 pub mod store;

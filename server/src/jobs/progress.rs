@@ -8,24 +8,21 @@
 //! lock and no allocation (the message is formatted only for a milestone), so a report costs a
 //! few nanoseconds and may come from several threads at once (a parallel sweep). A milestone
 //! updates the rate estimate and publishes the latest snapshot on a watch channel; it never
-//! waits for the database. A writer task ([`run_writer`]) drains that channel: at most one
-//! write per `min_interval` (coalescing milestones in between, so the latest is always what
-//! lands), and a heartbeat when nothing changed for `heartbeat_interval`. The store's answer
-//! tells it whether a cancel was requested or the lease was lost; the next `report` then
-//! returns [`Flow::Stop`].
+//! waits for the database. The process's pulse (`pulse.rs`) drains the channels of all its
+//! runs: at most one statement per `DEFAULT_MIN_INTERVAL` for all of them (coalescing
+//! milestones in between, so the latest is always what lands), with a heartbeat for a run that
+//! has written nothing for `heartbeat_interval`. The store's answer tells it whether a cancel
+//! was requested or the lease was lost; the next `report` then returns [`Flow::Stop`].
 
 use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
+use super::store::ProgressUpdate;
 use app::model::JobKind;
 use serde_json::Value;
-use tokio::sync::watch;
-use uuid::Uuid;
-
-use super::joblog::JobLog;
-use super::store::{JobStore, ProgressUpdate, StoreError};
+use tokio::sync::{watch, Notify};
 
 /// Never write progress more often than this (a few times per second).
 pub const DEFAULT_MIN_INTERVAL: Duration = Duration::from_millis(250);
@@ -73,7 +70,6 @@ impl RunFlags {
 pub struct ReporterConfig {
     /// At most this many progress milestones per run (plus the final one).
     pub max_updates: u64,
-    pub min_interval: Duration,
     pub heartbeat_interval: Duration,
 }
 
@@ -91,7 +87,6 @@ impl Default for ReporterConfig {
     fn default() -> Self {
         ReporterConfig {
             max_updates: DEFAULT_MAX_UPDATES,
-            min_interval: DEFAULT_MIN_INTERVAL,
             heartbeat_interval: DEFAULT_HEARTBEAT_INTERVAL,
         }
     }
@@ -275,6 +270,8 @@ pub struct Reporter {
     flags: Arc<RunFlags>,
     /// Touched only for milestones and checkpoints.
     state: Mutex<Published>,
+    /// Told of every publish: the process's pulse, which writes it.
+    wake: Option<Arc<Notify>>,
 }
 
 /// What the reporter has published so far.
@@ -304,9 +301,16 @@ impl Reporter {
                     last: Snapshot::default(),
                     done: None,
                 }),
+                wake: None,
             },
             rx,
         )
+    }
+
+    /// The same reporter, waking `wake` whenever it publishes (the pulse that writes it).
+    pub fn waking(mut self, wake: Arc<Notify>) -> Reporter {
+        self.wake = Some(wake);
+        self
     }
 
     /// Reports `done` of `total` units with a message such as `format_args!("Run {i}/{n}")`,
@@ -370,6 +374,9 @@ impl Reporter {
     fn publish(&self, snapshot: &Snapshot) {
         // The receiver only goes away once the run is over; nothing to do then.
         let _ = self.tx.send(snapshot.clone());
+        if let Some(wake) = &self.wake {
+            wake.notify_one();
+        }
     }
 }
 
@@ -386,101 +393,6 @@ impl ProgressSink for Reporter {
 
     fn begin_phase(&self) {
         Reporter::begin_phase(self)
-    }
-}
-
-/// Drains a reporter's snapshots into the store until the reporter is dropped; heartbeats in
-/// between. `done` is cancelled when the handler has returned, so the final write is not held
-/// back by the rate limit. Returns how many progress writes it made.
-#[allow(clippy::too_many_arguments)]
-pub async fn run_writer(
-    store: JobStore,
-    id: Uuid,
-    lease: Uuid,
-    mut rx: watch::Receiver<Snapshot>,
-    flags: Arc<RunFlags>,
-    log: Arc<Mutex<JobLog>>,
-    config: ReporterConfig,
-    done: tokio_util::sync::CancellationToken,
-) -> u64 {
-    let mut writes = 0u64;
-    let mut saved_checkpoint = 0u64;
-    loop {
-        let changed = tokio::select! {
-            changed = rx.changed() => changed.is_ok(),
-            _ = tokio::time::sleep(config.heartbeat_interval) => {
-                match store.heartbeat(id, lease).await {
-                    Ok(ack) => note_ack(&flags, &log, ack.cancel_requested),
-                    Err(e) => if note_error(&flags, &log, e) { return writes },
-                }
-                continue;
-            }
-        };
-        if !changed {
-            return writes;
-        }
-        let snapshot = rx.borrow_and_update().clone();
-        let mut update = snapshot.update.clone();
-        let new_checkpoint = snapshot.checkpoint_seq > saved_checkpoint;
-        if new_checkpoint {
-            update.checkpoint = snapshot.checkpoint.as_deref().cloned();
-        }
-        match store.update_progress(id, lease, &update).await {
-            Ok(ack) => {
-                writes += 1;
-                if new_checkpoint {
-                    saved_checkpoint = snapshot.checkpoint_seq;
-                }
-                if let Ok(mut log) = log.lock() {
-                    let pct = (update.progress * 100.0).floor();
-                    let msg = update.message.as_deref().unwrap_or("");
-                    let cp = if new_checkpoint {
-                        " (checkpoint saved)"
-                    } else {
-                        ""
-                    };
-                    log.line(&format!("progress {pct:.0}% {msg}{cp}"));
-                }
-                note_ack(&flags, &log, ack.cancel_requested);
-            }
-            Err(e) => {
-                if note_error(&flags, &log, e) {
-                    return writes;
-                }
-            }
-        }
-        // Rate limit, but never hold up the end of a run: once the handler has returned, the
-        // last snapshot is written at once.
-        tokio::select! {
-            _ = tokio::time::sleep(config.min_interval) => {}
-            _ = done.cancelled() => {}
-        }
-    }
-}
-
-fn note_ack(flags: &RunFlags, log: &Mutex<JobLog>, cancel_requested: bool) {
-    if cancel_requested && !flags.cancel_requested.swap(true, Ordering::Relaxed) {
-        if let Ok(mut log) = log.lock() {
-            log.line("cancel requested; stopping at the next progress report");
-        }
-    }
-}
-
-/// Records a failed write; returns true when the run is over for this worker (lease lost).
-fn note_error(flags: &RunFlags, log: &Mutex<JobLog>, err: StoreError) -> bool {
-    match err {
-        StoreError::Stale { .. } => {
-            flags.lease_lost.store(true, Ordering::Relaxed);
-            if let Ok(mut log) = log.lock() {
-                log.line("this run no longer holds the job (rescued or ended elsewhere); stopping");
-            }
-            true
-        }
-        other => {
-            // A transient database error: keep computing; the next write or heartbeat retries.
-            tracing::warn!(error = %other, "progress write failed");
-            false
-        }
     }
 }
 

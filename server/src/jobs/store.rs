@@ -177,9 +177,6 @@ mod sql {
     pub const COUNT_ACTIVE: &str = statement(include_str!("../../queries/jobs/count_active.sql"));
     pub const ENQUEUE: &str = statement(include_str!("../../queries/jobs/enqueue.sql"));
     pub const CLAIM: &str = statement(include_str!("../../queries/jobs/claim.sql"));
-    pub const CLAIM_BATCH: &str = statement(include_str!("../../queries/jobs/claim_batch.sql"));
-    pub const COMPLETE_BATCH: &str =
-        statement(include_str!("../../queries/jobs/complete_batch.sql"));
     pub const UPDATE_PROGRESS: &str =
         statement(include_str!("../../queries/jobs/update_progress.sql"));
     pub const HEARTBEAT: &str = statement(include_str!("../../queries/jobs/heartbeat.sql"));
@@ -404,43 +401,6 @@ impl JobStore {
             .fetch_optional(&self.pool)
             .await?;
         Ok(job)
-    }
-
-    /// Claims up to `limit` runnable jobs in one statement (for `limit` idle workers): as
-    /// [`JobStore::claim`], each with its own lease.
-    pub async fn claim_batch(
-        &self,
-        worker_id: &str,
-        node_id: &str,
-        limit: u32,
-    ) -> Result<Vec<ClaimedJob>, StoreError> {
-        let jobs = sqlx::query_as(sql::CLAIM_BATCH)
-            .bind(worker_id)
-            .bind(node_id)
-            .bind(i64::from(limit.max(1)))
-            .fetch_all(&self.pool)
-            .await?;
-        Ok(jobs)
-    }
-
-    /// RUNNING → SUCCEEDED for many runs in one statement: as [`JobStore::complete`] per run
-    /// (`(id, lease, result)`); answers, in the same order, whether each landed (`false`: the run
-    /// was stale and nothing changed for that job).
-    pub async fn complete_batch(
-        &self,
-        runs: &[(Uuid, Uuid, Value)],
-    ) -> Result<Vec<bool>, StoreError> {
-        let ids: Vec<Uuid> = runs.iter().map(|r| r.0).collect();
-        let leases: Vec<Uuid> = runs.iter().map(|r| r.1).collect();
-        let results: Vec<&Value> = runs.iter().map(|r| &r.2).collect();
-        let done: Vec<Uuid> = sqlx::query_scalar(sql::COMPLETE_BATCH)
-            .bind(&ids)
-            .bind(&leases)
-            .bind(&results)
-            .fetch_all(&self.pool)
-            .await?;
-        let done: std::collections::HashSet<Uuid> = done.into_iter().collect();
-        Ok(ids.iter().map(|id| done.contains(id)).collect())
     }
 
     /// The seed's `update_progress`: one atomic UPDATE of the progress fields (and optionally the
@@ -675,6 +635,9 @@ fn guarded(rows: u64, id: Uuid, lease: Uuid) -> Result<(), StoreError> {
         Err(StoreError::Stale { id, lease })
     }
 }
+
+mod batch;
+pub use batch::PulseWrite;
 
 #[cfg(test)]
 mod tests;

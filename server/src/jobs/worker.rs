@@ -14,14 +14,18 @@ use std::time::Duration;
 use serde_json::Value;
 use sqlx::postgres::PgListener;
 use tokio::sync::Notify;
-use tokio::task::JoinSet;
+use tokio::task::{Id, JoinError, JoinSet};
 use tokio_util::sync::CancellationToken;
 
 use super::handlers::{HandlerDeps, HandlerError, Registry};
 use super::joblog::JobLog;
-use super::progress::{run_writer, Reporter, ReporterConfig, RunFlags};
+use super::progress::{Reporter, ReporterConfig, RunFlags, DEFAULT_MIN_INTERVAL};
+use super::pulse::{Completed, Pulse, PulseTasks};
 use super::store::{ClaimedJob, FailOutcome, JobStore, ReleaseOutcome, StoreError, QUEUE_CHANNEL};
 
+/// How long the pool waits for more workers to become idle before claiming for fewer than
+/// half of them.
+const CLAIM_LINGER: Duration = Duration::from_millis(2);
 /// Fallback poll when no notification arrives.
 pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(2);
 /// First retry back-off; doubles per attempt.
@@ -48,7 +52,7 @@ pub struct WorkerConfig {
     pub retry_base: Duration,
     /// Overrides the reporter's heartbeat interval (e.g. a fraction of the lease timeout).
     pub heartbeat_interval: Option<Duration>,
-    /// Overrides the reporter's minimum interval between writes (tests set 0 to count
+    /// Overrides the pulse's minimum interval between progress writes (tests set 0 to count
     /// milestones).
     pub min_write_interval: Option<Duration>,
     /// How long a final write is retried through database errors (heartbeating meanwhile).
@@ -101,6 +105,40 @@ pub fn retry_backoff(base: Duration, attempt: i32) -> Duration {
         .min(MAX_RETRY_BACKOFF)
 }
 
+/// The pool's worker slots: which are free, which job task holds each busy one.
+struct Slots {
+    free: Vec<usize>,
+    busy: std::collections::HashMap<Id, usize>,
+    panicked: usize,
+}
+
+impl Slots {
+    fn new(size: usize) -> Slots {
+        Slots {
+            free: (0..size.max(1)).collect(),
+            busy: std::collections::HashMap::new(),
+            panicked: 0,
+        }
+    }
+
+    /// A job task ended: its slot is free again; a panic is logged and counted.
+    fn ended(&mut self, joined: Result<(Id, ()), JoinError>) {
+        let id = match joined {
+            Ok((id, ())) => id,
+            Err(e) => {
+                if e.is_panic() {
+                    self.panicked += 1;
+                    tracing::error!(error = %e, "a worker task panicked");
+                }
+                e.id()
+            }
+        };
+        if let Some(slot) = self.busy.remove(&id) {
+            self.free.push(slot);
+        }
+    }
+}
+
 /// A pool of workers sharing one store and handler registry.
 #[derive(Clone)]
 pub struct Worker {
@@ -139,51 +177,72 @@ impl Worker {
 
     /// Runs the pool until `shutdown` fires and every running job has stopped.
     ///
-    /// A worker task that panics is logged at error level when it happens (the other workers
-    /// go on), and the pool then ends with [`TaskPanicked`], so the process can exit non-zero.
+    /// One loop claims for all idle workers at once ([`JobStore::claim_batch`]) and starts a
+    /// task per claimed job; the process's [`Pulse`] writes every run's progress and heartbeat
+    /// in one statement per tick and batches the completions.
+    ///
+    /// A job task that panics is logged at error level when it happens (the other workers go
+    /// on, and its worker slot is free again), and the pool then ends with [`TaskPanicked`], so
+    /// the process can exit non-zero.
     pub async fn run(self, shutdown: CancellationToken) -> Result<(), TaskPanicked> {
         let wake = Arc::new(Notify::new());
         let listener = tokio::spawn(listen(self.store.clone(), wake.clone(), shutdown.clone()));
-        let mut tasks = JoinSet::new();
-        for n in 0..self.config.size {
-            let worker = self.clone();
-            let worker_id = format!("{}:{n}", self.config.instance_id);
-            let (wake, shutdown) = (wake.clone(), shutdown.clone());
-            tasks.spawn(async move { worker.worker_loop(worker_id, wake, shutdown).await });
-        }
-        let mut panicked = 0;
-        while let Some(joined) = tasks.join_next().await {
-            if let Err(e) = joined {
-                if e.is_panic() {
-                    panicked += 1;
-                    tracing::error!(error = %e, "a worker task panicked");
+        let (pulse, pulse_tasks) = self.start_pulse(&shutdown);
+        let mut slots = Slots::new(self.config.size);
+        let mut tasks: JoinSet<()> = JoinSet::new();
+        while !shutdown.is_cancelled() {
+            while let Some(joined) = tasks.try_join_next_with_id() {
+                slots.ended(joined);
+            }
+            if slots.free.is_empty() {
+                tokio::select! {
+                    Some(joined) = tasks.join_next_with_id() => slots.ended(joined),
+                    _ = shutdown.cancelled() => {}
+                }
+                continue;
+            }
+            // Fewer than half the workers idle: give the others a moment to finish, so one
+            // claim serves several (short jobs end together; a long job waits 2 ms at most).
+            if slots.free.len() * 2 < self.config.size && !tasks.is_empty() {
+                let linger = tokio::time::sleep(CLAIM_LINGER);
+                tokio::pin!(linger);
+                while slots.free.len() * 2 < self.config.size {
+                    tokio::select! {
+                        Some(joined) = tasks.join_next_with_id() => slots.ended(joined),
+                        _ = &mut linger => break,
+                    }
                 }
             }
-        }
-        listener.abort();
-        match panicked {
-            0 => Ok(()),
-            n => Err(TaskPanicked {
-                task: "worker",
-                count: n,
-            }),
-        }
-    }
-
-    async fn worker_loop(&self, worker_id: String, wake: Arc<Notify>, shutdown: CancellationToken) {
-        while !shutdown.is_cancelled() {
             // Register for a wake-up before looking, so a NOTIFY between the two is not lost.
             let notified = wake.notified();
             tokio::pin!(notified);
             notified.as_mut().enable();
-            match self.store.claim(&worker_id, &self.config.node_id).await {
-                Ok(Some(job)) => {
-                    self.run_job(job, &shutdown).await;
+            let ids: Vec<String> = slots
+                .free
+                .iter()
+                .map(|n| format!("{}:{n}", self.config.instance_id))
+                .collect();
+            match self.store.claim_batch(&ids, &self.config.node_id).await {
+                Ok(jobs) if !jobs.is_empty() => {
+                    for (worker_id, job) in jobs {
+                        let Some(slot) = ids.iter().position(|w| *w == worker_id) else {
+                            continue;
+                        };
+                        let slot = slots.free[slot];
+                        let (worker, pulse, shutdown) =
+                            (self.clone(), pulse.clone(), shutdown.clone());
+                        let task = tasks.spawn(async move {
+                            worker.run_claimed(job, &shutdown, &pulse).await;
+                        });
+                        slots.busy.insert(task.id(), slot);
+                    }
+                    slots.free.retain(|n| !slots.busy.values().any(|b| b == n));
                 }
-                Ok(None) => {
+                Ok(_) => {
                     tokio::select! {
                         _ = notified => {}
                         _ = tokio::time::sleep(self.config.poll_interval) => {}
+                        Some(joined) = tasks.join_next_with_id() => slots.ended(joined),
                         _ = shutdown.cancelled() => {}
                     }
                 }
@@ -196,10 +255,44 @@ impl Worker {
                 }
             }
         }
+        while let Some(joined) = tasks.join_next_with_id().await {
+            slots.ended(joined);
+        }
+        pulse_tasks.stop().await;
+        listener.abort();
+        match slots.panicked {
+            0 => Ok(()),
+            n => Err(TaskPanicked {
+                task: "worker",
+                count: n,
+            }),
+        }
+    }
+
+    fn start_pulse(&self, shutdown: &CancellationToken) -> (Pulse, PulseTasks) {
+        let min_interval = self
+            .config
+            .min_write_interval
+            .unwrap_or(DEFAULT_MIN_INTERVAL);
+        Pulse::start(self.store.clone(), min_interval, shutdown.clone())
+    }
+
+    /// Runs one job claimed outside the pool to its end, with a pulse of its own, and records
+    /// the outcome (guarded by its lease).
+    pub async fn run_job(&self, job: ClaimedJob, shutdown: &CancellationToken) -> RunOutcome {
+        let (pulse, tasks) = self.start_pulse(shutdown);
+        let outcome = self.run_claimed(job, shutdown, &pulse).await;
+        tasks.stop().await;
+        outcome
     }
 
     /// Runs one claimed job to its end and records the outcome (guarded by its lease).
-    pub async fn run_job(&self, job: ClaimedJob, shutdown: &CancellationToken) -> RunOutcome {
+    async fn run_claimed(
+        &self,
+        job: ClaimedJob,
+        shutdown: &CancellationToken,
+        pulse: &Pulse,
+    ) -> RunOutcome {
         let log = Arc::new(Mutex::new(self.store.log(job.id)));
         let say = |msg: &str| {
             if let Ok(mut l) = log.lock() {
@@ -228,51 +321,37 @@ impl Worker {
         if let Some(h) = self.config.heartbeat_interval {
             rconfig.heartbeat_interval = h;
         }
-        if let Some(m) = self.config.min_write_interval {
-            rconfig.min_interval = m;
-        }
-        let heartbeat_every = rconfig.heartbeat_interval;
         let (reporter, rx) = Reporter::new(rconfig, flags.clone());
-        let handler_done = CancellationToken::new();
-        let writer = tokio::spawn(run_writer(
-            self.store.clone(),
+        let reporter = reporter.waking(pulse.wake());
+        pulse.enter(
             job.id,
             job.lease,
-            rx,
             flags.clone(),
             log.clone(),
-            rconfig,
-            handler_done.clone(),
-        ));
-        let stop_on_shutdown = {
-            let (flags, shutdown) = (flags.clone(), shutdown.clone());
-            tokio::spawn(async move {
-                shutdown.cancelled().await;
-                flags.shutdown.store(true, Ordering::Relaxed);
-            })
-        };
+            rx,
+            rconfig.heartbeat_interval,
+        );
+        if shutdown.is_cancelled() {
+            flags.shutdown.store(true, Ordering::Relaxed);
+        }
 
         let result = handler.run(&job, &self.deps, reporter).await;
-        stop_on_shutdown.abort();
-        handler_done.cancel();
-        // The reporter is gone with the handler: the writer flushes the last progress and ends.
-        let writes = writer.await.unwrap_or(0);
-        tracing::debug!(job = %job.id, writes, "progress writes");
+        // The last progress not yet written: a success's completion carries its message; any
+        // other end writes it now, with its checkpoint, before the outcome.
+        let last = pulse.finish(job.id, result.is_err()).await;
 
         if flags.lease_lost.load(Ordering::Relaxed) {
+            pulse.leave(job.id);
             say("run abandoned: the job is no longer ours");
             return RunOutcome::LeaseLost;
         }
-        // The outcome is written while a heartbeat keeps the lease alive, and retried through
+        // The outcome is written while the pulse keeps the lease alive, and retried through
         // database errors: a computed result is never thrown away for a blip.
-        let heartbeat = tokio::spawn(keep_alive(
-            self.store.clone(),
-            job.id,
-            job.lease,
-            heartbeat_every,
-        ));
-        let outcome = self.record_outcome(&job, result, &flags, &log).await;
-        heartbeat.abort();
+        let message = last.and_then(|u| u.message);
+        let outcome = self
+            .record_outcome(&job, result, message, &flags, &log, pulse)
+            .await;
+        pulse.leave(job.id);
         outcome
     }
 
@@ -280,8 +359,10 @@ impl Worker {
         &self,
         job: &ClaimedJob,
         result: Result<Value, HandlerError>,
+        message: Option<String>,
         flags: &RunFlags,
         log: &Mutex<JobLog>,
+        pulse: &Pulse,
     ) -> RunOutcome {
         let say = |msg: &str| {
             if let Ok(mut l) = log.lock() {
@@ -291,9 +372,16 @@ impl Worker {
         let (id, lease) = (job.id, job.lease);
         match result {
             Ok(value) => {
-                let outcome = self
-                    .persist(|| self.store.complete(id, lease, &value))
-                    .await;
+                let outcome = match pulse.complete(id, lease, value, message).await {
+                    Completed::Landed => Ok(()),
+                    Completed::Stale => Err(StoreError::Stale { id, lease }),
+                    // The batch failed: this run's completion is retried on its own.
+                    Completed::Retry(value) => {
+                        self.persist(|| self.store.complete(id, lease, &value))
+                            .await
+                    }
+                    Completed::Lost => Err(StoreError::Db(sqlx::Error::WorkerCrashed)),
+                };
                 if outcome.is_ok() {
                     say("succeeded");
                 }

@@ -537,8 +537,9 @@ impl RowBarrier {
 }
 
 /// Records every write a worker makes to a RUNNING job in a table `test_writes`, through
-/// triggers: `progress` for an `update_progress` (its SET list has `progress`), `heartbeat` for
-/// a heartbeat (only `heartbeat_at`). No production code is involved.
+/// triggers: `progress` for a write that changes the progress or its message, `end` for the
+/// write that ends the run (a completion carries the last message), `heartbeat` for a write
+/// that only moves `heartbeat_at`. No production code is involved.
 pub async fn record_writes(pool: &PgPool) {
     sqlx::raw_sql(
         "CREATE TABLE test_writes ( \
@@ -549,18 +550,21 @@ pub async fn record_writes(pool: &PgPool) {
          CREATE FUNCTION test_progress_write() RETURNS trigger LANGUAGE plpgsql AS $$ \
          BEGIN \
              INSERT INTO test_writes (job, kind, progress, message) \
-                 VALUES (NEW.id, 'progress', NEW.progress, NEW.progress_message); \
+                 VALUES (NEW.id, CASE NEW.state WHEN 'RUNNING' THEN 'progress' ELSE 'end' END, \
+                         NEW.progress, NEW.progress_message); \
              RETURN NULL; \
          END $$; \
          CREATE FUNCTION test_heartbeat_write() RETURNS trigger LANGUAGE plpgsql AS $$ \
          BEGIN \
-             IF NOT EXISTS (SELECT 1 FROM test_writes WHERE tx = txid_current()) THEN \
+             IF NOT EXISTS (SELECT 1 FROM test_writes WHERE tx = txid_current() AND job = NEW.id) THEN \
                  INSERT INTO test_writes (job, kind) VALUES (NEW.id, 'heartbeat'); \
              END IF; \
              RETURN NULL; \
          END $$; \
          CREATE TRIGGER a_test_progress AFTER UPDATE OF progress ON jobs FOR EACH ROW \
-             WHEN (OLD.state = 'RUNNING' AND NEW.state = 'RUNNING') \
+             WHEN (OLD.state = 'RUNNING' AND (NEW.state <> 'RUNNING' \
+                   OR NEW.progress IS DISTINCT FROM OLD.progress \
+                   OR NEW.progress_message IS DISTINCT FROM OLD.progress_message)) \
              EXECUTE FUNCTION test_progress_write(); \
          CREATE TRIGGER b_test_heartbeat AFTER UPDATE OF heartbeat_at ON jobs FOR EACH ROW \
              WHEN (OLD.state = 'RUNNING' AND NEW.state = 'RUNNING') \

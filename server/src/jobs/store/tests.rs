@@ -4,7 +4,7 @@ use super::*;
 use sqlx::Row;
 
 /// Every `.sql` file of the store, by name, as written (header included).
-const FILES: [(&str, &str); 29] = [
+const FILES: [(&str, &str); 31] = [
     (
         "enqueue_lock",
         include_str!("../../../queries/jobs/enqueue_lock.sql"),
@@ -58,6 +58,11 @@ const FILES: [(&str, &str); 29] = [
     (
         "complete_batch",
         include_str!("../../../queries/jobs/complete_batch.sql"),
+    ),
+    ("pulse", include_str!("../../../queries/jobs/pulse.sql")),
+    (
+        "chunks_summaries",
+        include_str!("../../../queries/jobs/chunks_summaries.sql"),
     ),
     (
         "chunks_create",
@@ -309,23 +314,77 @@ async fn batched_claims_never_overlap_and_batched_completions_are_guarded_per_ru
             .await
             .unwrap();
     }
-    // Two claimers at once: 15 distinct jobs between them, each with its own lease.
-    let (a, b) = tokio::join!(
-        store.claim_batch("a:0", "n", 10),
-        store.claim_batch("b:0", "n", 10)
-    );
+    // Two claimers at once, ten idle workers each: 15 distinct jobs between them, each with
+    // its own lease, each worker given at most one, recorded as the job's worker.
+    let workers = |p: &str| (0..10).map(|n| format!("{p}:{n}")).collect::<Vec<_>>();
+    let (wa, wb) = (workers("a"), workers("b"));
+    let (a, b) = tokio::join!(store.claim_batch(&wa, "n"), store.claim_batch(&wb, "n"));
     let (a, b) = (a.unwrap(), b.unwrap());
-    let mut ids: Vec<Uuid> = a.iter().chain(&b).map(|j| j.id).collect();
+    let mut ids: Vec<Uuid> = a.iter().chain(&b).map(|(_, j)| j.id).collect();
     ids.sort();
     ids.dedup();
     assert_eq!((a.len() + b.len(), ids.len()), (15, 15));
-    assert!(store.claim_batch("c:0", "n", 10).await.unwrap().is_empty());
-    // One completion with a wrong lease: only that run is refused.
-    let mut runs: Vec<(Uuid, Uuid, Value)> = a[..3]
+    let mut given: Vec<&String> = a.iter().chain(&b).map(|(w, _)| w).collect();
+    given.sort();
+    given.dedup();
+    assert_eq!(given.len(), 15);
+    for (worker, job) in a.iter().chain(&b) {
+        let row: String = sqlx::query_scalar("SELECT worker_id FROM jobs WHERE id = $1")
+            .bind(job.id)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        assert_eq!(&row, worker);
+    }
+    assert!(store
+        .claim_batch(&workers("c"), "n")
+        .await
+        .unwrap()
+        .is_empty());
+    let a: Vec<ClaimedJob> = a.into_iter().chain(b).map(|(_, j)| j).collect();
+    // A pulse: progress for one run, a heartbeat for another, a stale lease for a third.
+    let mut beats: Vec<PulseWrite> = a[3..6]
         .iter()
-        .map(|j| (j.id, j.lease, serde_json::json!({"ok": true})))
+        .map(|j| PulseWrite {
+            id: j.id,
+            lease: j.lease,
+            progress: None,
+        })
+        .collect();
+    beats[0].progress = Some(ProgressUpdate {
+        progress: 0.5,
+        message: Some("Step 1/2".into()),
+        checkpoint: Some(serde_json::json!({"next_step": 1})),
+        ..ProgressUpdate::default()
+    });
+    beats[2].lease = Uuid::new_v4();
+    store.request_cancel(a[4].id).await.unwrap();
+    let answer = store.pulse(&beats).await.unwrap();
+    assert_eq!(answer.len(), 2);
+    assert_eq!((answer[&a[3].id], answer[&a[4].id]), (false, true));
+    let status = store.status(a[3].id).await.unwrap();
+    assert_eq!(
+        (status.progress, status.progress_message.as_deref()),
+        (Some(0.5), Some("Step 1/2"))
+    );
+    let bad = PulseWrite {
+        progress: Some(ProgressUpdate {
+            progress: 1.5,
+            ..ProgressUpdate::default()
+        }),
+        ..beats[0].clone()
+    };
+    assert!(matches!(
+        store.pulse(&[bad]).await,
+        Err(StoreError::InvalidProgress(_))
+    ));
+    // One completion with a wrong lease: only that run is refused.
+    let mut runs: Vec<(Uuid, Uuid, Value, Option<String>)> = a[..3]
+        .iter()
+        .map(|j| (j.id, j.lease, serde_json::json!({"ok": true}), None))
         .collect();
     runs[1].1 = Uuid::new_v4();
+    runs[2].3 = Some("Step 2/2".into());
     assert_eq!(
         store.complete_batch(&runs).await.unwrap(),
         [true, false, true]
@@ -335,7 +394,10 @@ async fn batched_claims_never_overlap_and_batched_completions_are_guarded_per_ru
         states,
         [JobState::Succeeded, JobState::Running, JobState::Succeeded]
     );
+    let last = store.status(a[2].id).await.unwrap();
+    assert_eq!(last.progress_message.as_deref(), Some("Step 2/2"));
     assert_eq!(store.complete_batch(&[]).await.unwrap(), Vec::<bool>::new());
+    assert!(store.pulse(&[]).await.unwrap().is_empty());
 }
 
 async fn futures_states(store: &JobStore, jobs: &[ClaimedJob]) -> Vec<JobState> {

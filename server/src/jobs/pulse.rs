@@ -1,0 +1,465 @@
+//! The pulse: the one writer of the rows of the jobs a process is running.
+//!
+//! Every run's reporter publishes on its own watch channel and wakes the pulse. One task then
+//! writes, in **one statement per tick** ([`JobStore::pulse`]), the new progress (and checkpoint)
+//! of every run that has some and a heartbeat for every run that has written nothing for its
+//! heartbeat interval, as awa's heartbeat service does, instead of one writer per job. Ticks are
+//! at most one per `min_interval`, so milestones in between coalesce and the latest lands.
+//!
+//! Successful completions go through a second task that writes every completion waiting at
+//! that moment in one statement ([`JobStore::complete_batch`]), carrying each run's last
+//! progress message. The two tasks take turns (one lock), and both lock rows in id order, so
+//! a process never deadlocks with itself.
+//!
+//! A run stays with the pulse from its claim until its outcome is written, so it is heartbeated
+//! while a final write is retried. The store's answers set the run's flags: a cancel request,
+//! or a lost lease (the run is missing from the answer), which the run's next report turns into
+//! [`Flow::Stop`](crate::engine::Flow).
+
+use std::collections::HashMap;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use tokio::sync::{mpsc, oneshot, watch, Notify};
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+use super::joblog::JobLog;
+use super::progress::{RunFlags, Snapshot};
+use super::store::{JobStore, ProgressUpdate, PulseWrite, StoreError};
+
+/// The most completions written in one statement.
+const MAX_COMPLETIONS: usize = 256;
+
+/// The process's pulse; cheap to clone.
+#[derive(Clone)]
+pub struct Pulse {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: JobStore,
+    runs: Mutex<HashMap<Uuid, Run>>,
+    wake: Arc<Notify>,
+    /// Held by each statement on the running rows: the tick and a completion batch take turns.
+    write: tokio::sync::Mutex<()>,
+    min_interval: Duration,
+    completions: mpsc::UnboundedSender<Completion>,
+    shutdown: CancellationToken,
+}
+
+/// One running job, as the pulse sees it.
+struct Run {
+    lease: Uuid,
+    flags: Arc<RunFlags>,
+    log: Arc<Mutex<JobLog>>,
+    /// The reporter's channel, until the handler has returned.
+    rx: Option<watch::Receiver<Snapshot>>,
+    /// Taken from the channel, not yet written.
+    pending: Option<Snapshot>,
+    /// The sequence number of the last checkpoint written.
+    saved_checkpoint: u64,
+    heartbeat_every: Duration,
+    last_write: Instant,
+    /// The store refused a write: the run is no longer ours; nothing more is written for it.
+    stale: bool,
+}
+
+struct Completion {
+    id: Uuid,
+    lease: Uuid,
+    result: Value,
+    message: Option<String>,
+    answer: oneshot::Sender<Completed>,
+}
+
+/// How a completion sent through the pulse ended.
+#[derive(Debug)]
+pub enum Completed {
+    Landed,
+    /// The run was no longer ours: nothing changed.
+    Stale,
+    /// The batch hit a database error: the result comes back to be retried one by one.
+    Retry(Value),
+    /// The completion task is gone (it panicked): the lease keeps the job for the rescuer.
+    Lost,
+}
+
+/// The pulse's tasks; [`PulseTasks::stop`] ends them once no run is left.
+pub struct PulseTasks {
+    stop: CancellationToken,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl PulseTasks {
+    pub async fn stop(self) {
+        self.stop.cancel();
+        for task in self.tasks {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Pulse {
+    /// Starts the pulse of a process. When `shutdown` fires, every run is told to stop at its
+    /// next report (and so is any run entered later).
+    pub fn start(
+        store: JobStore,
+        min_interval: Duration,
+        shutdown: CancellationToken,
+    ) -> (Pulse, PulseTasks) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let inner = Arc::new(Inner {
+            store,
+            runs: Mutex::new(HashMap::new()),
+            wake: Arc::new(Notify::new()),
+            write: tokio::sync::Mutex::new(()),
+            min_interval,
+            completions: tx,
+            shutdown,
+        });
+        let stop = CancellationToken::new();
+        let tasks = vec![
+            tokio::spawn(beat(inner.clone(), stop.clone())),
+            tokio::spawn(complete(inner.clone(), rx, stop.clone())),
+        ];
+        (Pulse { inner }, PulseTasks { stop, tasks })
+    }
+
+    /// What a run's reporter wakes when it publishes.
+    pub fn wake(&self) -> Arc<Notify> {
+        self.inner.wake.clone()
+    }
+
+    /// Takes a claimed run in: its progress is written and it is heartbeated from now on.
+    pub fn enter(
+        &self,
+        id: Uuid,
+        lease: Uuid,
+        flags: Arc<RunFlags>,
+        log: Arc<Mutex<JobLog>>,
+        rx: watch::Receiver<Snapshot>,
+        heartbeat_every: Duration,
+    ) {
+        if self.inner.shutdown.is_cancelled() {
+            flags.shutdown.store(true, Ordering::Relaxed);
+        }
+        let run = Run {
+            lease,
+            flags,
+            log,
+            rx: Some(rx),
+            pending: None,
+            saved_checkpoint: 0,
+            heartbeat_every: heartbeat_every.max(Duration::from_millis(50)),
+            last_write: Instant::now(),
+            stale: false,
+        };
+        lock(&self.inner.runs).insert(id, run);
+        // Its heartbeat may be due before the tick's current sleep ends.
+        self.inner.wake.notify_one();
+    }
+
+    /// The handler has returned: takes the run's last progress that is not written yet. With
+    /// `write`, writes it now (with its checkpoint: a failed, cancelled or handed-back run
+    /// keeps it) and answers `None`; without, answers it for the completion to carry.
+    /// The run is still heartbeated until [`Pulse::leave`].
+    pub async fn finish(&self, id: Uuid, write: bool) -> Option<ProgressUpdate> {
+        let _turn = self.inner.write.lock().await;
+        let (update, lease, flags, log) = {
+            let mut runs = lock(&self.inner.runs);
+            let run = runs.get_mut(&id)?;
+            if let Some(mut rx) = run.rx.take() {
+                run.take_new(&mut rx);
+            }
+            let snapshot = run.pending.take()?;
+            if run.stale {
+                return None;
+            }
+            let update = update_of(&snapshot, run.saved_checkpoint);
+            (update, run.lease, run.flags.clone(), run.log.clone())
+        };
+        if !write {
+            log_progress(&log, &update);
+            return Some(update);
+        }
+        match self.inner.store.update_progress(id, lease, &update).await {
+            Ok(ack) => {
+                log_progress(&log, &update);
+                note_ack(&flags, &log, ack.cancel_requested);
+            }
+            Err(e) => {
+                if note_error(&flags, &log, e) {
+                    if let Some(run) = lock(&self.inner.runs).get_mut(&id) {
+                        run.stale = true;
+                    }
+                }
+            }
+        }
+        None
+    }
+
+    /// The run's outcome is written: it is no longer heartbeated.
+    pub fn leave(&self, id: Uuid) {
+        lock(&self.inner.runs).remove(&id);
+    }
+
+    /// Completes a run in the next completion batch, with its last progress message if it has
+    /// one not written.
+    pub async fn complete(
+        &self,
+        id: Uuid,
+        lease: Uuid,
+        result: Value,
+        message: Option<String>,
+    ) -> Completed {
+        let (answer, answered) = oneshot::channel();
+        let completion = Completion {
+            id,
+            lease,
+            result,
+            message,
+            answer,
+        };
+        if let Err(mpsc::error::SendError(c)) = self.inner.completions.send(completion) {
+            return Completed::Retry(c.result);
+        }
+        // The completer answers every completion it takes; it stops only once no run is left.
+        answered.await.unwrap_or(Completed::Lost)
+    }
+}
+
+/// The tick task: waits for a publish, a due heartbeat or the shutdown, then writes.
+async fn beat(inner: Arc<Inner>, stop: CancellationToken) {
+    let mut told_shutdown = false;
+    loop {
+        let next_heartbeat = inner.tick().await;
+        let until = next_heartbeat
+            .map(tokio::time::Instant::from_std)
+            .unwrap_or_else(|| tokio::time::Instant::now() + Duration::from_secs(1));
+        tokio::select! {
+            _ = inner.wake.notified() => {}
+            _ = tokio::time::sleep_until(until) => {}
+            _ = inner.shutdown.cancelled(), if !told_shutdown => {
+                told_shutdown = true;
+                for run in lock(&inner.runs).values() {
+                    run.flags.shutdown.store(true, Ordering::Relaxed);
+                }
+            }
+            _ = stop.cancelled() => return,
+        }
+        // At most one tick per `min_interval`: milestones published meanwhile coalesce.
+        if !inner.min_interval.is_zero() {
+            tokio::select! {
+                _ = tokio::time::sleep(inner.min_interval) => {}
+                _ = stop.cancelled() => return,
+            }
+        }
+    }
+}
+
+impl Inner {
+    /// One statement for every run with new progress or a heartbeat due. Answers when the next
+    /// heartbeat falls due.
+    async fn tick(&self) -> Option<Instant> {
+        let _turn = self.write.lock().await;
+        let now = Instant::now();
+        let writes: Vec<PulseWrite> = {
+            let mut runs = lock(&self.runs);
+            runs.iter_mut()
+                .filter_map(|(&id, run)| run.due(id, now))
+                .collect()
+        };
+        if !writes.is_empty() {
+            match self.store.pulse(&writes).await {
+                Ok(answers) => {
+                    let mut runs = lock(&self.runs);
+                    for w in &writes {
+                        if let Some(run) = runs.get_mut(&w.id) {
+                            run.written(w, answers.get(&w.id).copied(), now);
+                        }
+                    }
+                }
+                // Transient: the next tick writes the same (the pending progress is kept).
+                Err(e) => tracing::warn!(error = %e, runs = writes.len(), "pulse write failed"),
+            }
+        }
+        lock(&self.runs)
+            .values()
+            .filter(|r| !r.stale)
+            .map(|r| r.last_write + r.heartbeat_every)
+            .min()
+    }
+}
+
+impl Run {
+    /// Moves the reporter's latest snapshot to `pending` if it is new. (Read through the
+    /// borrow: `has_changed` on the receiver fails once the reporter is dropped, and the last
+    /// snapshot of a finished handler must not be missed.)
+    fn take_new(&mut self, rx: &mut watch::Receiver<Snapshot>) {
+        let latest = rx.borrow_and_update();
+        if latest.has_changed() {
+            self.pending = Some(latest.clone());
+        }
+    }
+
+    /// This run's share of the next pulse, if it has new progress or a heartbeat due.
+    fn due(&mut self, id: Uuid, now: Instant) -> Option<PulseWrite> {
+        if self.stale {
+            return None;
+        }
+        if let Some(mut rx) = self.rx.take() {
+            self.take_new(&mut rx);
+            self.rx = Some(rx);
+        }
+        let progress = self
+            .pending
+            .as_ref()
+            .map(|s| update_of(s, self.saved_checkpoint));
+        // Progress outside 0..=1 would fail the whole statement: dropped, with a warning.
+        let progress = progress.filter(|p| {
+            let valid = (0.0..=1.0).contains(&p.progress);
+            if !valid {
+                tracing::warn!(job = %id, progress = p.progress, "progress out of range dropped");
+                self.pending = None;
+            }
+            valid
+        });
+        let heartbeat_due = now.duration_since(self.last_write) >= self.heartbeat_every;
+        (progress.is_some() || heartbeat_due).then_some(PulseWrite {
+            id,
+            lease: self.lease,
+            progress,
+        })
+    }
+
+    /// Records the store's answer to this run's share: `Some(cancel_requested)`, or `None`
+    /// when the run is no longer ours.
+    fn written(&mut self, write: &PulseWrite, answer: Option<bool>, now: Instant) {
+        let Some(cancel_requested) = answer else {
+            self.stale = true;
+            note_error(
+                &self.flags,
+                &self.log,
+                StoreError::Stale {
+                    id: write.id,
+                    lease: write.lease,
+                },
+            );
+            return;
+        };
+        self.last_write = now;
+        if let Some(update) = &write.progress {
+            if let Some(snapshot) = self.pending.take() {
+                if update.checkpoint.is_some() {
+                    self.saved_checkpoint = snapshot.checkpoint_seq;
+                }
+            }
+            log_progress(&self.log, update);
+        }
+        note_ack(&self.flags, &self.log, cancel_requested);
+    }
+}
+
+/// The completion task: writes every completion waiting in one statement, and answers each.
+async fn complete(
+    inner: Arc<Inner>,
+    mut rx: mpsc::UnboundedReceiver<Completion>,
+    stop: CancellationToken,
+) {
+    loop {
+        let first = tokio::select! {
+            c = rx.recv() => match c {
+                Some(c) => c,
+                None => return,
+            },
+            _ = stop.cancelled() => return,
+        };
+        let mut batch = vec![first];
+        while batch.len() < MAX_COMPLETIONS {
+            match rx.try_recv() {
+                Ok(c) => batch.push(c),
+                Err(_) => break,
+            }
+        }
+        let runs: Vec<(Uuid, Uuid, Value, Option<String>)> = batch
+            .iter_mut()
+            .map(|c| (c.id, c.lease, c.result.take(), c.message.take()))
+            .collect();
+        let landed = {
+            let _turn = inner.write.lock().await;
+            inner.store.complete_batch(&runs).await
+        };
+        match landed {
+            Ok(landed) => {
+                for (c, ok) in batch.into_iter().zip(landed) {
+                    let _ = c.answer.send(if ok {
+                        Completed::Landed
+                    } else {
+                        Completed::Stale
+                    });
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, runs = runs.len(), "completion batch failed");
+                for (c, run) in batch.into_iter().zip(runs) {
+                    let _ = c.answer.send(Completed::Retry(run.2));
+                }
+            }
+        }
+    }
+}
+
+/// The write for `snapshot`: its progress, and its checkpoint unless already saved.
+fn update_of(snapshot: &Snapshot, saved_checkpoint: u64) -> ProgressUpdate {
+    let mut update = snapshot.update.clone();
+    if snapshot.checkpoint_seq > saved_checkpoint {
+        update.checkpoint = snapshot.checkpoint.as_deref().cloned();
+    }
+    update
+}
+
+fn log_progress(log: &Mutex<JobLog>, update: &ProgressUpdate) {
+    if let Ok(mut log) = log.lock() {
+        let pct = (update.progress * 100.0).floor();
+        let msg = update.message.as_deref().unwrap_or("");
+        let cp = if update.checkpoint.is_some() {
+            " (checkpoint saved)"
+        } else {
+            ""
+        };
+        log.line(&format!("progress {pct:.0}% {msg}{cp}"));
+    }
+}
+
+fn note_ack(flags: &RunFlags, log: &Mutex<JobLog>, cancel_requested: bool) {
+    if cancel_requested && !flags.cancel_requested.swap(true, Ordering::Relaxed) {
+        if let Ok(mut log) = log.lock() {
+            log.line("cancel requested; stopping at the next progress report");
+        }
+    }
+}
+
+/// Records a failed write; returns true when the run is over for this worker (lease lost).
+fn note_error(flags: &RunFlags, log: &Mutex<JobLog>, err: StoreError) -> bool {
+    match err {
+        StoreError::Stale { .. } => {
+            flags.lease_lost.store(true, Ordering::Relaxed);
+            if let Ok(mut log) = log.lock() {
+                log.line("this run no longer holds the job (rescued or ended elsewhere); stopping");
+            }
+            true
+        }
+        other => {
+            // A transient database error: keep computing; the next write or heartbeat retries.
+            tracing::warn!(error = %other, "progress write failed");
+            false
+        }
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
