@@ -10,6 +10,7 @@ use async_trait::async_trait;
 use uuid::Uuid;
 
 use super::ApiError;
+use crate::model::research::PartialOptimize;
 use crate::model::{
     CsvIssue, DatasetInfo, JobChunk, JobKind, JobList, JobRequest, JobResult, JobState, JobStatus,
     LogTail,
@@ -71,6 +72,9 @@ pub trait JobBackend: Send + Sync + 'static {
     async fn cancel_job(&self, id: Uuid) -> Result<JobStatus, BackendError>;
     /// A fanned-out optimization's chunks in grid order (empty for any other job).
     async fn job_chunks(&self, id: Uuid) -> Result<Vec<JobChunk>, BackendError>;
+    /// A fanned-out optimization's heatmap and best runs over its finished chunks (`None` for
+    /// any other job, or before a chunk has finished).
+    async fn job_partial(&self, id: Uuid) -> Result<Option<PartialOptimize>, BackendError>;
     /// The last `lines` lines of the job's run log.
     async fn job_log(&self, id: Uuid, lines: usize) -> Result<LogTail, BackendError>;
     /// The job's result (present once it succeeded).

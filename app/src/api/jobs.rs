@@ -10,6 +10,7 @@ use server_fn::codec::Json;
 
 use super::ApiError;
 use crate::model::job::{Comparison, Reproducibility};
+use crate::model::research::PartialOptimize;
 use crate::model::{JobChunk, JobList, JobRequest, JobResult, JobStatus, LogTail};
 
 /// Most jobs per page of the list.
@@ -108,6 +109,14 @@ pub async fn cancel_job(id: String) -> Result<JobStatus, ApiError> {
 pub async fn job_chunks(id: String) -> Result<Vec<JobChunk>, ApiError> {
     let id = job_id(&id)?;
     call(|b| async move { b.job_chunks(id).await }).await
+}
+
+/// A fanned-out optimization's heatmap and best runs so far (`{"id": "<uuid>"}`), merged over
+/// its finished chunks; `null` for a job that was not split or before a chunk has finished.
+#[server(prefix = "/api", endpoint = "job_partial", input = Json, output = Json)]
+pub async fn job_partial(id: String) -> Result<Option<PartialOptimize>, ApiError> {
+    let id = job_id(&id)?;
+    call(|b| async move { b.job_partial(id).await }).await
 }
 
 /// The last lines of a job's run log: `{"id": "<uuid>", "lines": 50}`.

@@ -195,6 +195,7 @@ fn LiveJob(first: JobStatus) -> impl IntoView {
         <JobRepro id=id.clone() />
         <JobResults id=id.clone() state=Signal::derive(state) />
         <super::job_chunks::JobChunks id=id.clone() status=status />
+        <super::job_partial::JobPartial id=id.clone() status=status />
         <JobLogTail id=id status=status />
     }
 }

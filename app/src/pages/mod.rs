@@ -5,6 +5,7 @@ pub mod compare;
 pub mod datasets;
 pub mod job;
 pub mod job_chunks;
+pub mod job_partial;
 pub mod jobs;
 pub mod not_found;
 pub mod strategies;

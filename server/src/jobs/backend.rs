@@ -18,6 +18,7 @@ use super::store::{JobStore, NewJob, StoreError};
 use crate::config::Config;
 use crate::datasets::{DatasetError, DatasetStore};
 use crate::engine;
+use crate::engine::optimize::merge_summaries;
 use crate::strategies::{self, StrategyStore};
 use app::model::strategies::{
     DeletedStrategy, SavedStrategy, StrategyCheck, StrategyList, StrategySource,
@@ -207,6 +208,45 @@ impl JobBackend for StoreBackend {
                 progress: c.progress,
             })
             .collect())
+    }
+
+    async fn job_partial(
+        &self,
+        id: Uuid,
+    ) -> Result<Option<app::model::research::PartialOptimize>, BackendError> {
+        let status = self.store.status(id).await.map_err(to_backend_error)?;
+        if status.kind != app::model::JobKind::Optimize {
+            return Ok(None);
+        }
+        let summaries = self
+            .store
+            .chunk_summaries(id)
+            .await
+            .map_err(to_backend_error)?;
+        if summaries.is_empty() {
+            return Ok(None);
+        }
+        let args = self.store.args(id).await.map_err(to_backend_error)?;
+        let Ok(req) = serde_json::from_value::<app::model::research::OptimizeRequest>(args) else {
+            return Ok(None);
+        };
+        let chunks = self.store.list_chunks(id).await.map_err(to_backend_error)?;
+        let done: Vec<_> = chunks
+            .iter()
+            .filter(|c| c.state == app::model::JobState::Succeeded)
+            .collect();
+        let Some((heatmap, top)) = merge_summaries(&summaries, req.top_n) else {
+            return Ok(None);
+        };
+        Ok(Some(app::model::research::PartialOptimize {
+            metric: req.metric,
+            chunks_done: done.len() as u32,
+            chunks: chunks.len() as u32,
+            runs_done: done.iter().map(|c| (c.end - c.start).max(0) as u64).sum(),
+            total_runs: chunks.last().map_or(0, |c| c.end.max(0) as u64),
+            heatmap,
+            top,
+        }))
     }
 
     async fn job_log(&self, id: Uuid, lines: usize) -> Result<LogTail, BackendError> {

@@ -21,7 +21,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::store::{statement, ClaimedJob, JobStore, StoreError, DEFAULT_MAX_ATTEMPTS};
-use crate::engine::optimize::f64_bits;
+use crate::engine::optimize::{f64_bits, ChunkOutput, ChunkSummary};
 
 /// Most chunks one job is split into (larger grids get larger chunks).
 pub const MAX_CHUNKS: u64 = 1_000;
@@ -99,6 +99,20 @@ pub struct ChunkResult {
     pub start: u64,
     #[serde(with = "f64_bits")]
     pub metrics: Vec<f64>,
+    /// What it adds to the live heatmap and top runs (absent in results of older versions).
+    #[serde(default)]
+    pub summary: Option<ChunkSummary>,
+}
+
+impl ChunkResult {
+    /// The result of the chunk whose first run is `start`.
+    pub fn of(start: u64, out: ChunkOutput) -> ChunkResult {
+        ChunkResult {
+            start,
+            metrics: out.metrics,
+            summary: Some(out.summary),
+        }
+    }
 }
 
 /// Where a parent's chunks stand (`chunks_progress.sql`).
@@ -145,6 +159,7 @@ mod sql {
     pub const RESULTS: &str = statement(include_str!("../../queries/jobs/chunks_results.sql"));
     pub const CANCEL: &str = statement(include_str!("../../queries/jobs/chunks_cancel.sql"));
     pub const LIST: &str = statement(include_str!("../../queries/jobs/chunks_list.sql"));
+    pub const SUMMARIES: &str = statement(include_str!("../../queries/jobs/chunks_summaries.sql"));
 }
 
 impl JobStore {
@@ -232,6 +247,20 @@ impl JobStore {
         Ok((metrics.len() as u64 == runs).then_some(metrics))
     }
 
+    /// The summaries of `parent`'s SUCCEEDED chunks in grid order (a summary that does not
+    /// decode, or a chunk of an older version without one, is left out).
+    pub async fn chunk_summaries(&self, parent: Uuid) -> Result<Vec<ChunkSummary>, StoreError> {
+        let rows: Vec<Option<Value>> = sqlx::query_scalar(sql::SUMMARIES)
+            .bind(parent)
+            .fetch_all(self.pool())
+            .await?;
+        Ok(rows
+            .into_iter()
+            .flatten()
+            .filter_map(|v| serde_json::from_value(v).ok())
+            .collect())
+    }
+
     /// Cancels every live chunk of `parent`; returns how many.
     pub async fn cancel_chunks(&self, parent: Uuid) -> Result<u64, StoreError> {
         let done = sqlx::query(sql::CANCEL)
@@ -289,6 +318,7 @@ mod tests {
         let r = ChunkResult {
             start: 7,
             metrics: vec![1.5, f64::NAN, -0.0, f64::INFINITY],
+            summary: None,
         };
         let back: ChunkResult = serde_json::from_value(serde_json::to_value(&r).unwrap()).unwrap();
         assert_eq!(back.start, 7);

@@ -157,6 +157,69 @@ async fn a_fanned_out_optimization_equals_one_process_bit_for_bit(pool: PgPool) 
         .await;
     assert_eq!(code, 404);
 
+    // The live view: with every chunk done, the heatmap and the top runs (parameters and
+    // metric) of the final result.
+    let (code, partial) = app
+        .post_json("/api/job_partial", json!({"id": fanned}))
+        .await;
+    assert_eq!(code, 200, "{partial}");
+    assert_eq!(
+        (
+            &partial["chunks_done"],
+            &partial["chunks"],
+            &partial["runs_done"]
+        ),
+        (&json!(7), &json!(7), &json!(RUNS))
+    );
+    assert_eq!(partial["heatmap"], shared["grid"]);
+    let runs = |v: &Value| -> Vec<(Value, Value)> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|r| (r["params"].clone(), r["metric"].clone()))
+            .collect()
+    };
+    assert_eq!(runs(&partial["top"]), runs(&shared["top"]));
+    // With chunks 4 to 7 not done (made CANCELLED here), what the first three found: fewer
+    // cells, none above the final ones.
+    let unfinish = |state: &'static str| {
+        sqlx::query("UPDATE jobs SET state = $2 WHERE parent_id = $1 AND chunk_index >= 3")
+            .bind(fanned)
+            .bind(state)
+            .execute(&pool)
+    };
+    unfinish("CANCELLED").await.unwrap();
+    let (_, early) = app
+        .post_json("/api/job_partial", json!({"id": fanned}))
+        .await;
+    unfinish("SUCCEEDED").await.unwrap();
+    assert_eq!(
+        (&early["chunks_done"], &early["chunks"]),
+        (&json!(3), &json!(7))
+    );
+    assert_eq!(early["runs_done"], chunks[2].end);
+    let cells = |v: &Value| -> Vec<Option<f64>> {
+        v["cells"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|row| row.as_array().unwrap().iter().map(Value::as_f64))
+            .collect()
+    };
+    let (some, all) = (cells(&early["heatmap"]), cells(&shared["grid"]));
+    let filled = some.iter().filter(|c| c.is_some()).count();
+    assert!(filled > 0 && filled < all.iter().filter(|c| c.is_some()).count());
+    for (e, f) in some.iter().zip(&all) {
+        if let Some(e) = e {
+            assert!(f.is_some_and(|f| *e <= f), "{e} > {f:?}");
+        }
+    }
+    // A job that was not split has no live view.
+    let (code, none) = app
+        .post_json("/api/job_partial", json!({"id": single}))
+        .await;
+    assert_eq!((code, none), (200, Value::Null));
+
     // Lists show the two optimizations, not their chunks.
     let filter = ListFilter {
         state: None,

@@ -37,8 +37,8 @@ pub use metric::Metric;
 pub use optimize::OptimizeRequest;
 pub use results::{
     trade_page, trim_for_page, BacktestReport, EpochLoss, EquityPoint, FoldResult, FullGrid,
-    Heatmap, OptimizeResult, RunSummary, Stats, Trade, TradePage, TrainResult, WalkForwardResult,
-    TRADES_PER_PAGE,
+    Heatmap, OptimizeResult, PartialOptimize, RunSummary, Stats, Trade, TradePage, TrainResult,
+    WalkForwardResult, TRADES_PER_PAGE,
 };
 pub use robustness::{
     BootstrapFigure, DeflatedSharpeFigure, PboFigure, Robustness, RobustnessConfig,

@@ -222,6 +222,22 @@ pub struct Heatmap {
     pub cells: Vec<Vec<Option<f64>>>,
 }
 
+/// What a fanned-out optimization's finished chunks show while the others still run
+/// (`/api/job_partial`): the heatmap and best runs so far. Once every chunk is done they are
+/// the final heatmap and top runs (without the top runs' full statistics, which the result
+/// adds).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PartialOptimize {
+    pub metric: Metric,
+    pub chunks_done: u32,
+    pub chunks: u32,
+    /// Runs in the finished chunks, of `total_runs`.
+    pub runs_done: u64,
+    pub total_runs: u64,
+    pub heatmap: Heatmap,
+    pub top: Vec<RunSummary>,
+}
+
 /// Result of an optimization.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct OptimizeResult {

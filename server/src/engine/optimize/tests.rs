@@ -324,3 +324,42 @@ fn rank_puts_nan_last_and_keeps_run_order_on_ties() {
     assert_eq!(best_index(&m), 2);
     assert_eq!(best_index(&[f64::NAN, f64::NAN]), 0);
 }
+
+#[test]
+fn merged_chunk_summaries_are_the_final_heatmap_and_top_runs() {
+    let s = sample_series(1_500, 11);
+    let mut req = sma_request(Metric::Sharpe);
+    req.top_n = 5;
+    let limits = Limits::default();
+    let whole = run_optimize(&s, &req, None, &mut NoProgress).unwrap();
+    let n = optimize_run_count(&s, &req, None, &limits).unwrap();
+    // Uneven chunks, and the summaries merged in any order.
+    let cuts = [0, 1, 7, 8, 20, n];
+    let mut summaries: Vec<ChunkSummary> = with_chunk_eval(&s, &req, None, &limits, |eval| {
+        cuts.windows(2)
+            .map(|w| eval(w[0]..w[1], &NoProgress).unwrap().summary)
+            .collect()
+    })
+    .unwrap();
+    summaries.reverse();
+    let (heatmap, top) = merge_summaries(&summaries, req.top_n).unwrap();
+    assert_eq!(heatmap, whole.grid);
+    let pairs = |runs: &[RunSummary]| -> Vec<(BTreeMap<String, f64>, Option<f64>)> {
+        runs.iter().map(|r| (r.params.clone(), r.metric)).collect()
+    };
+    assert_eq!(pairs(&top), pairs(&whole.top));
+    // Part of the chunks: a heatmap with holes, each present cell at most the final one (the
+    // best over fewer runs).
+    let (part, _) = merge_summaries(&summaries[..2], req.top_n).unwrap();
+    let cells = |h: &Heatmap| h.cells.iter().flatten().copied().collect::<Vec<_>>();
+    let pairs_of_cells: Vec<(Option<f64>, Option<f64>)> =
+        cells(&part).into_iter().zip(cells(&whole.grid)).collect();
+    let filled = pairs_of_cells.iter().filter(|(p, _)| p.is_some()).count();
+    assert!(filled > 0 && filled < pairs_of_cells.len(), "{filled}");
+    for (p, w) in pairs_of_cells {
+        if let Some(p) = p {
+            assert!(w.is_some_and(|w| p <= w), "{p} > {w:?}");
+        }
+    }
+    assert!(merge_summaries(&[], 3).is_none());
+}

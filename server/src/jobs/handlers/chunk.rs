@@ -54,7 +54,7 @@ impl OptimizeInput {
         sink: &mut dyn ProgressSink,
     ) -> Result<ChunkResult, EngineError> {
         let start = range.start;
-        let metrics = optimize_chunk(
+        let out = optimize_chunk(
             &self.series,
             req,
             self.program.as_ref(),
@@ -62,7 +62,7 @@ impl OptimizeInput {
             limits,
             sink,
         )?;
-        Ok(ChunkResult { start, metrics })
+        Ok(ChunkResult::of(start, out))
     }
 }
 
@@ -263,11 +263,8 @@ async fn run_own_chunks(
                 let outcome = eval(args.start..args.end, &sink);
                 heartbeat.abort();
                 let written = match outcome {
-                    Ok(metrics) => {
-                        let result = ChunkResult {
-                            start: args.start,
-                            metrics,
-                        };
+                    Ok(out) => {
+                        let result = ChunkResult::of(args.start, out);
                         let value = serde_json::to_value(&result).map_err(|e| {
                             HandlerError::Terminal(format!(
                                 "could not encode a chunk's result: {e}"
