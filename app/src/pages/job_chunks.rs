@@ -1,4 +1,4 @@
-//! `<JobChunks/>`: a fanned-out optimization's chunks as a compact strip on its job page, one
+//! `<JobChunks/>`: a fanned-out optimization's or walk-forward's chunks as a compact strip on its job page, one
 //! cell per chunk coloured by state, with how many are done and which nodes ran them; refreshed
 //! whenever the polled status changes. Jobs that were not split show nothing.
 
@@ -35,11 +35,11 @@ pub fn JobChunks(id: String, status: RwSignal<JobStatus>) -> impl IntoView {
     let chunks = Resource::new(
         move || {
             let s = status.read();
-            let optimize = s.kind == JobKind::Optimize;
-            (id.clone(), optimize, s.state, s.progress_message.clone())
+            let fans_out = matches!(s.kind, JobKind::Optimize | JobKind::WalkForward);
+            (id.clone(), fans_out, s.state, s.progress_message.clone())
         },
-        |(id, optimize, _, _)| async move {
-            if optimize {
+        |(id, fans_out, _, _)| async move {
+            if fans_out {
                 job_chunks(id).await.unwrap_or_default()
             } else {
                 Vec::new()

@@ -833,8 +833,8 @@ pub fn full_grid(grid: &GridSpec, sweep: &Sweep<'_>, metrics: &[f64]) -> FullGri
 
 mod chunk;
 pub use chunk::{
-    merge_summaries, optimize_chunk, optimize_run_count, with_chunk_eval, ChunkEval, ChunkOutput,
-    ChunkSummary, ChunkTop,
+    chunk_run_count, merge_summaries, run_chunk, run_walkforward_from_metrics, with_chunk_eval,
+    ChunkEval, ChunkJob, ChunkOutput, ChunkSummary, ChunkTop,
 };
 
 #[cfg(test)]

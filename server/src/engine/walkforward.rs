@@ -104,6 +104,19 @@ pub(crate) fn walkforward_sweep(
     resume: Option<WalkForwardCheckpoint>,
     sink: &mut dyn ProgressSink,
 ) -> Result<Resumed<WalkForwardResult>, EngineError> {
+    walkforward_sweep_with(series, sweep, req, resume, sink, None)
+}
+
+/// [`walkforward_sweep`], taking each fold's in-sample metrics from `known` (computed by a
+/// fanned-out job's chunks) instead of evaluating them.
+pub(crate) fn walkforward_sweep_with(
+    series: &Series,
+    sweep: &Sweep<'_>,
+    req: &WalkForwardRequest,
+    resume: Option<WalkForwardCheckpoint>,
+    sink: &mut dyn ProgressSink,
+    known: Option<&[Vec<f64>]>,
+) -> Result<Resumed<WalkForwardResult>, EngineError> {
     let windows = req.windows(series.len())?;
     let p_total = sweep.len() as u64;
     let f_total = windows.len();
@@ -154,7 +167,23 @@ pub(crate) fn walkforward_sweep(
                 format_args!("Param {p}/{p_total}, Fold {fold}/{f_total}"),
             )
         };
-        let metrics = sweep.evaluate(0..p_total as usize, a, b, &time, req.metric, &on_run)?;
+        let metrics = match known {
+            None => sweep.evaluate(0..p_total as usize, a, b, &time, req.metric, &on_run)?,
+            Some(known) => {
+                let fold_metrics = known.get(f).filter(|m| m.len() as u64 == p_total);
+                let Some(metrics) = fold_metrics else {
+                    return Err(EngineError::BadCheckpoint(format!(
+                        "fold {fold} has no metrics for its {p_total} runs"
+                    )));
+                };
+                sink.report(
+                    before + p_total,
+                    total_units,
+                    format_args!("Param {p_total}/{p_total}, Fold {fold}/{f_total}"),
+                );
+                metrics.clone()
+            }
+        };
         let best = best_index(&metrics);
         if robust {
             let report = |d: u64, t: u64| {
@@ -356,6 +385,47 @@ mod tests {
             commission: 0.001,
             long_only: false,
             robustness: Default::default(),
+        }
+    }
+
+    #[test]
+    fn a_walk_forward_from_its_chunks_metrics_equals_the_whole_run() {
+        use crate::engine::optimize::{
+            chunk_run_count, run_walkforward_from_metrics, with_chunk_eval, ChunkJob,
+        };
+        let s = sample_series(1500, 21);
+        let limits = Limits::default();
+        for mode in [WalkForwardMode::Rolling, WalkForwardMode::Anchored] {
+            let req = request(4, mode);
+            let whole = run_walkforward(&s, &req, None, &mut NoProgress).unwrap();
+            let job = ChunkJob::WalkForward(&req);
+            // 4 folds × 78 runs; chunks of 50 units, most of them crossing into the next fold.
+            let n = chunk_run_count(&s, job, None, &limits).unwrap();
+            assert_eq!(n, 4 * 78);
+            let metrics: Vec<f64> = with_chunk_eval(&s, job, None, &limits, |eval| {
+                (0..n)
+                    .step_by(50)
+                    .flat_map(|a| eval(a..(a + 50).min(n), &NoProgress).unwrap().metrics)
+                    .collect()
+            })
+            .unwrap();
+            let folds: Vec<Vec<f64>> = metrics.chunks(78).map(<[f64]>::to_vec).collect();
+            let from =
+                run_walkforward_from_metrics(&s, &req, None, &folds, &mut NoProgress, &limits)
+                    .unwrap();
+            let json = |r: &WalkForwardResult| serde_json::to_value(r).unwrap();
+            assert_eq!(json(&from.result), json(&whole));
+            assert!(
+                whole.robustness.is_some(),
+                "robustness is part of what must match"
+            );
+            // A fold without its metrics is refused, not guessed.
+            let short =
+                run_walkforward_from_metrics(&s, &req, None, &folds[..3], &mut NoProgress, &limits);
+            assert!(
+                matches!(short, Err(EngineError::BadCheckpoint(_))),
+                "{short:?}"
+            );
         }
     }
 

@@ -110,7 +110,7 @@ impl ChunkResult {
         ChunkResult {
             start,
             metrics: out.metrics,
-            summary: Some(out.summary),
+            summary: out.summary,
         }
     }
 }

@@ -280,3 +280,62 @@ async fn cancelling_a_fanned_out_optimization_cancels_every_chunk(pool: PgPool) 
     assert!(ack.cancel_requested);
     assert_eq!(store.chunk_progress(parent).await.unwrap().cancelled, 2);
 }
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn a_fanned_out_walk_forward_equals_one_process_bit_for_bit(pool: PgPool) {
+    DatasetStore::new(pool.clone())
+        .ensure_sample()
+        .await
+        .unwrap();
+    let store = store(&pool);
+    // 4 folds × (29 × 3) runs = 348 in-sample runs, robustness included.
+    let args = json!({"dataset_id": SAMPLE_DATASET_ID.to_string(), "strategy": "sma_cross",
+        "metric": "sharpe", "commission": 0.001, "folds": 4, "in_sample_fraction": 0.7,
+        "grid": {"n1": {"range": {"start": 2, "stop": 30, "step": 1}},
+                 "n2": {"list": [40, 60, 80]}}});
+    let enqueue = |args: Value| {
+        let store = store.clone();
+        async move {
+            store
+                .enqueue(NewJob::new(JobKind::WalkForward, args))
+                .await
+                .unwrap()
+                .id
+        }
+    };
+    let single = enqueue(args.clone()).await;
+    let mut alone = run_until_done(&store, vec![pool_on(&store, "one", FanOut::OFF)], single).await;
+    let fanned = enqueue(args).await;
+    // About 50 units of ~1,000 in-sample bars per chunk: chunks that cross from fold to fold.
+    let fanout = FanOut {
+        min_work: 1,
+        chunk_work: 50_000,
+    };
+    let workers = vec![
+        pool_on(&store, "fan-a", fanout),
+        pool_on(&store, "fan-b", fanout),
+    ];
+    let mut shared = run_until_done(&store, workers, fanned).await;
+    let (p1, p2) = (
+        alone.as_object_mut().unwrap().remove("provenance").unwrap(),
+        shared
+            .as_object_mut()
+            .unwrap()
+            .remove("provenance")
+            .unwrap(),
+    );
+    assert_eq!(p1.get("chunks"), None);
+    let chunks = store.list_chunks(fanned).await.unwrap();
+    assert!(chunks.len() >= 4, "{chunks:?}");
+    assert_eq!(p2["chunks"], chunks.len());
+    assert_eq!(chunks.last().unwrap().end, 348);
+    assert!(chunks.iter().all(|c| c.state == JobState::Succeeded));
+    assert_eq!(shared["folds"].as_array().map(Vec::len), Some(4));
+    assert_eq!(shared, alone);
+    let log = store.log_tail(fanned, 200).await.unwrap();
+    assert!(
+        log.iter()
+            .any(|l| l.contains("fanned out: 348 in-sample runs (folds × runs)")),
+        "{log:#?}"
+    );
+}

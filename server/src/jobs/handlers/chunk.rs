@@ -1,20 +1,20 @@
 //! Fan-out's two sides (see [`chunks`](crate::jobs::chunks)): the `chunk` handler any worker
-//! runs ([`ChunkHandler`]: one range of a parent optimization's runs), and the parent's side
+//! runs ([`ChunkHandler`]: one range of a parent's units: an optimization's runs, or a
+//! walk-forward's in-sample runs of every fold, fold after fold), and the parent's side
 //! ([`fan_out`]: create the chunks, run its own queued ones, show the summed progress, then
-//! hand back every run's metric in grid order).
+//! hand back every unit's metric in order).
 
-use std::ops::Range;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use app::model::research::{Limits, OptimizeRequest};
+use app::model::research::{Limits, OptimizeRequest, RuleRef, WalkForwardRequest};
 use async_trait::async_trait;
 use serde_json::Value;
 use uuid::Uuid;
 
 use super::research::{compute, limits, load, parse};
 use super::{blocking, Handler, HandlerDeps, HandlerError};
-use crate::engine::optimize::{optimize_chunk, with_chunk_eval};
+use crate::engine::optimize::{run_chunk, with_chunk_eval, ChunkJob};
 use crate::engine::progress::{Flow, ProgressSink};
 use crate::engine::rules::Program;
 use crate::engine::{EngineError, Series};
@@ -28,41 +28,76 @@ use app::model::JobKind;
 /// How often a parent with nothing of its own to run looks at its chunks again.
 const WAIT: Duration = Duration::from_millis(200);
 
-/// What an optimization runs on: its dataset and, for a rule-language strategy, the program.
-pub struct OptimizeInput {
+/// What an optimization or walk-forward runs on: its dataset and, for a rule-language
+/// strategy, the program.
+pub struct JobInput {
     pub series: Series,
     pub program: Option<Program>,
 }
 
-impl OptimizeInput {
-    /// Loads the request's dataset and the program it recorded.
-    pub async fn load(deps: &HandlerDeps, req: &OptimizeRequest) -> Result<Self, HandlerError> {
-        let series = load(deps, &req.dataset_id).await?;
-        let program = match &req.rules {
+impl JobInput {
+    /// Loads a request's dataset and the program it recorded.
+    pub async fn load(
+        deps: &HandlerDeps,
+        dataset_id: &str,
+        rules: Option<&RuleRef>,
+    ) -> Result<Self, HandlerError> {
+        let series = load(deps, dataset_id).await?;
+        let program = match rules {
             Some(rules) => Some(load_program(deps.store.pool(), rules).await?),
             None => None,
         };
-        Ok(OptimizeInput { series, program })
+        Ok(JobInput { series, program })
+    }
+}
+
+/// The request of a job that fans out, as it was stored.
+#[derive(Clone, Debug)]
+pub enum ParentRequest {
+    Optimize(OptimizeRequest),
+    WalkForward(WalkForwardRequest),
+}
+
+impl ParentRequest {
+    /// What its chunks are.
+    pub fn job(&self) -> ChunkJob<'_> {
+        match self {
+            ParentRequest::Optimize(r) => ChunkJob::Optimize(r),
+            ParentRequest::WalkForward(r) => ChunkJob::WalkForward(r),
+        }
     }
 
-    /// The metrics of runs `range`, as the chunk's result.
-    fn chunk(
-        &self,
-        req: &OptimizeRequest,
-        range: Range<u64>,
-        limits: &Limits,
-        sink: &mut dyn ProgressSink,
-    ) -> Result<ChunkResult, EngineError> {
-        let start = range.start;
-        let out = optimize_chunk(
-            &self.series,
-            req,
-            self.program.as_ref(),
-            range,
-            limits,
-            sink,
-        )?;
-        Ok(ChunkResult::of(start, out))
+    fn input_of(&self) -> (&str, Option<&RuleRef>) {
+        match self {
+            ParentRequest::Optimize(r) => (&r.dataset_id, r.rules.as_ref()),
+            ParentRequest::WalkForward(r) => (&r.dataset_id, r.rules.as_ref()),
+        }
+    }
+}
+
+/// How a parent's progress reads: "Run i/N", or for a walk-forward of `folds` folds of `runs`
+/// runs, "Param p/P, Fold f/F".
+#[derive(Clone, Copy, Debug)]
+pub enum Units {
+    Runs,
+    Folds { runs: u64, folds: u64 },
+}
+
+impl Units {
+    /// Reports `done` of `total` units to `reporter` in these words.
+    fn report(self, reporter: &Reporter, done: u64, total: u64) -> Flow {
+        match self {
+            Units::Runs => reporter.report(done, total, format_args!("Run {done}/{total}")),
+            Units::Folds { runs, folds } => {
+                let fold = (done.saturating_sub(1) / runs.max(1) + 1).min(folds);
+                let param = done - (fold - 1) * runs;
+                reporter.report(
+                    done,
+                    total,
+                    format_args!("Param {param}/{runs}, Fold {fold}/{folds}"),
+                )
+            }
+        }
     }
 }
 
@@ -71,7 +106,7 @@ impl OptimizeInput {
 /// loaded, so a process that runs several chunks of one job loads them once.
 #[derive(Default)]
 pub struct ChunkHandler {
-    last: Mutex<Option<(Uuid, Arc<OptimizeInput>)>>,
+    last: Mutex<Option<(Uuid, Arc<JobInput>)>>,
 }
 
 impl ChunkHandler {
@@ -79,8 +114,8 @@ impl ChunkHandler {
         &self,
         deps: &HandlerDeps,
         parent: Uuid,
-        req: &OptimizeRequest,
-    ) -> Result<Arc<OptimizeInput>, HandlerError> {
+        req: &ParentRequest,
+    ) -> Result<Arc<JobInput>, HandlerError> {
         let cached = self
             .last
             .lock()
@@ -89,7 +124,8 @@ impl ChunkHandler {
         if let Some((_, input)) = cached.filter(|(id, _)| *id == parent) {
             return Ok(input);
         }
-        let input = Arc::new(OptimizeInput::load(deps, req).await?);
+        let (dataset_id, rules) = req.input_of();
+        let input = Arc::new(JobInput::load(deps, dataset_id, rules).await?);
         *self.last.lock().unwrap_or_else(PoisonError::into_inner) = Some((parent, input.clone()));
         Ok(input)
     }
@@ -107,20 +143,51 @@ impl Handler for ChunkHandler {
         let req = parent_request(deps, &args).await?;
         let input = self.input(deps, args.parent_id, &req).await?;
         let limits = limits(deps.max_grid);
-        compute(move || input.chunk(&req, args.start..args.end, &limits, &mut reporter)).await
+        compute(move || {
+            let (series, program) = (&input.series, input.program.as_ref());
+            let range = args.start..args.end;
+            let out = run_chunk(series, req.job(), program, range, &limits, &mut reporter)?;
+            Ok(ChunkResult::of(args.start, out))
+        })
+        .await
     }
 }
 
-/// The parent optimization's request, as it was stored.
+/// The parent's request, as it was stored.
 async fn parent_request(
     deps: &HandlerDeps,
     args: &ChunkArgs,
-) -> Result<OptimizeRequest, HandlerError> {
-    let parent = deps.store.args(args.parent_id).await.map_err(|e| match e {
+) -> Result<ParentRequest, HandlerError> {
+    let read = |e: StoreError| match e {
         StoreError::NotFound(id) => HandlerError::Terminal(format!("no parent job {id}")),
         other => HandlerError::Retryable(format!("could not read the parent job: {other}")),
-    })?;
-    parse(&parent)
+    };
+    let kind = deps.store.status(args.parent_id).await.map_err(read)?.kind;
+    let parent = deps.store.args(args.parent_id).await.map_err(read)?;
+    match kind {
+        JobKind::Optimize => Ok(ParentRequest::Optimize(parse(&parent)?)),
+        JobKind::WalkForward => Ok(ParentRequest::WalkForward(parse(&parent)?)),
+        other => Err(HandlerError::Terminal(format!(
+            "a {other} job does not fan out into chunks"
+        ))),
+    }
+}
+
+/// The job's reporter, shared between the fan-out's chunks and the final step.
+pub struct SharedReporter(pub Arc<Reporter>);
+
+impl ProgressSink for SharedReporter {
+    fn report(&self, done: u64, total: u64, message: std::fmt::Arguments<'_>) -> Flow {
+        self.0.report(done, total, message)
+    }
+
+    fn checkpoint(&self, checkpoint: &Value) {
+        self.0.checkpoint(checkpoint.clone())
+    }
+
+    fn begin_phase(&self) {
+        self.0.begin_phase()
+    }
 }
 
 /// Reports a chunk run in the parent's process as progress of the parent: the runs its chunks
@@ -129,13 +196,13 @@ struct ParentSink {
     parent: Arc<Reporter>,
     before: u64,
     runs: u64,
+    units: Units,
 }
 
 impl ProgressSink for ParentSink {
     fn report(&self, done: u64, _total: u64, _message: std::fmt::Arguments<'_>) -> Flow {
         let done = (self.before + done).min(self.runs);
-        self.parent
-            .report(done, self.runs, format_args!("Run {done}/{}", self.runs))
+        self.units.report(&self.parent, done, self.runs)
     }
 
     fn checkpoint(&self, _checkpoint: &Value) {}
@@ -143,10 +210,10 @@ impl ProgressSink for ParentSink {
     fn begin_phase(&self) {}
 }
 
-/// The parent's side of a fanned-out optimization of `runs` runs split into `ranges`: creates
-/// the chunks (once: a rescued parent finds them), then until every chunk has succeeded runs
-/// its own queued chunks and shows the chunks' summed progress as "Run i/N". Returns every
-/// run's metric in grid order.
+/// The parent's side of a fanned-out job of `runs` units split into `ranges`: creates the
+/// chunks (once: a rescued parent finds them), then until every chunk has succeeded runs its
+/// own queued chunks and shows the chunks' summed progress in `units`' words. Returns every
+/// unit's metric in order.
 ///
 /// A failed chunk (out of attempts) fails the parent and cancels the rest; a cancel of the
 /// parent reaches every chunk in the same statement (`request_cancel.sql`); on shutdown the
@@ -156,10 +223,10 @@ pub async fn fan_out(
     job: &ClaimedJob,
     deps: &HandlerDeps,
     reporter: &Arc<Reporter>,
-    input: &Arc<OptimizeInput>,
-    req: &Arc<OptimizeRequest>,
+    input: &Arc<JobInput>,
+    req: &Arc<ParentRequest>,
     ranges: &[(u64, u64)],
-    runs: u64,
+    (runs, units): (u64, Units),
     limits: &Limits,
 ) -> Result<Vec<f64>, HandlerError> {
     let db = |e: StoreError| HandlerError::Retryable(format!("the chunks' database: {e}"));
@@ -169,7 +236,11 @@ pub async fn fan_out(
         .await
         .map_err(db)?;
     deps.store.log(job.id).line(&format!(
-        "fanned out: {runs} runs in {} chunks of up to {} runs{}",
+        "fanned out: {runs} {} in {} chunks of up to {} runs{}",
+        match units {
+            Units::Runs => "runs",
+            Units::Folds { .. } => "in-sample runs (folds × runs)",
+        },
         ranges.len(),
         ranges.iter().map(|r| r.1 - r.0).max().unwrap_or(0),
         if added == 0 {
@@ -184,21 +255,21 @@ pub async fn fan_out(
         }
         let p = deps.store.chunk_progress(job.id).await.map_err(db)?;
         let done = (p.runs_done.max(0) as u64).min(runs);
-        if reporter.report(done, runs, format_args!("Run {done}/{runs}")) == Flow::Stop {
+        if units.report(reporter, done, runs) == Flow::Stop {
             return Err(HandlerError::Stopped);
         }
         if p.failed > 0 || p.cancelled > 0 {
             deps.store.cancel_chunks(job.id).await.map_err(db)?;
             return Err(HandlerError::Terminal(match p.error {
                 Some(e) => format!("a chunk failed: {e}"),
-                None => "a chunk was cancelled on its own; the optimization cannot finish".into(),
+                None => "a chunk was cancelled on its own; the job cannot finish".into(),
             }));
         }
         if p.succeeded == p.chunks {
             break;
         }
         // Every queued chunk of ours, run here with one built sweep; then wait for the others.
-        let ran = run_own_chunks(job, deps, reporter, input, req, runs, limits).await?;
+        let ran = run_own_chunks(job, deps, reporter, input, req, (runs, units), limits).await?;
         if ran == 0 {
             tokio::time::sleep(WAIT).await;
         }
@@ -219,9 +290,9 @@ async fn run_own_chunks(
     job: &ClaimedJob,
     deps: &HandlerDeps,
     reporter: &Arc<Reporter>,
-    input: &Arc<OptimizeInput>,
-    req: &Arc<OptimizeRequest>,
-    runs: u64,
+    input: &Arc<JobInput>,
+    req: &Arc<ParentRequest>,
+    (runs, units): (u64, Units),
     limits: &Limits,
 ) -> Result<u64, HandlerError> {
     let runtime = tokio::runtime::Handle::current();
@@ -245,7 +316,7 @@ async fn run_own_chunks(
         };
         let series = &input.series;
         let program = input.program.as_ref();
-        let ran = with_chunk_eval(series, &req, program, &limits, |eval| {
+        let ran = with_chunk_eval(series, req.job(), program, &limits, |eval| {
             let mut ran = 0u64;
             let mut next = Some(first);
             while let Some(chunk) = next.take().or_else(claim) {
@@ -259,6 +330,7 @@ async fn run_own_chunks(
                     parent: reporter.clone(),
                     before,
                     runs,
+                    units,
                 };
                 let outcome = eval(args.start..args.end, &sink);
                 heartbeat.abort();

@@ -15,13 +15,13 @@ use app::model::research::{FullGrid, Limits, OptimizeRequest, OptimizeResult};
 use async_trait::async_trait;
 use serde_json::Value;
 
-use super::chunk::{fan_out, OptimizeInput};
+use super::chunk::{fan_out, JobInput, ParentRequest, SharedReporter, Units};
 use super::research::{compute, compute_resumable, limits, parse, Provenance, WithProvenance};
 use super::{blocking, Handler, HandlerDeps, HandlerError};
 use crate::engine::optimize::{
-    optimize_run_count, run_optimize_resumable, OptimizeCheckpoint, Resumed,
+    chunk_run_count, run_optimize_resumable, ChunkJob, OptimizeCheckpoint, Resumed,
 };
-use crate::engine::progress::{Flow, ProgressSink};
+use crate::engine::progress::ProgressSink;
 use crate::engine::rules::{run_rule_optimize, RuleOptimizeRequest};
 use crate::engine::EngineError;
 use crate::grids::{GridError, GridStore};
@@ -47,7 +47,7 @@ impl Handler for OptimizeHandler {
         reporter: Reporter,
     ) -> Result<Value, HandlerError> {
         let req: OptimizeRequest = parse(&job.args)?;
-        let input = Arc::new(OptimizeInput::load(deps, &req).await?);
+        let input = Arc::new(JobInput::load(deps, &req.dataset_id, req.rules.as_ref()).await?);
         let limits = limits(deps.max_grid);
         // The engine's full grid, taken out of its result (the last run's, should the run start
         // over from a discarded checkpoint).
@@ -57,7 +57,8 @@ impl Handler for OptimizeHandler {
         let runs = {
             let (input, req, limits) = (input.clone(), req.clone(), limits.clone());
             blocking(move || {
-                optimize_run_count(&input.series, &req, input.program.as_ref(), &limits)
+                let job = ChunkJob::Optimize(&req);
+                chunk_run_count(&input.series, job, input.program.as_ref(), &limits)
                     .map_err(|e| HandlerError::Terminal(e.to_string()))
             })
             .await?
@@ -74,9 +75,12 @@ impl Handler for OptimizeHandler {
             }
             Some(ranges) => {
                 let reporter = Arc::new(reporter);
-                let req = Arc::new(req);
-                let metrics =
-                    fan_out(job, deps, &reporter, &input, &req, &ranges, runs, &limits).await?;
+                let parent = Arc::new(ParentRequest::Optimize(req.clone()));
+                let units = (runs, Units::Runs);
+                let metrics = fan_out(
+                    job, deps, &reporter, &input, &parent, &ranges, units, &limits,
+                )
+                .await?;
                 // Every run's metric is known: the engine ranks and finishes as a resumed run.
                 let full = OptimizeCheckpoint {
                     total_runs: runs,
@@ -110,7 +114,7 @@ impl Handler for OptimizeHandler {
 /// The optimization of `input`: a built-in's, or the rule-language program the job recorded,
 /// swept by the same engine.
 fn optimize(
-    input: &OptimizeInput,
+    input: &JobInput,
     req: &OptimizeRequest,
     resume: Option<OptimizeCheckpoint>,
     sink: &mut dyn ProgressSink,
@@ -132,23 +136,6 @@ fn take_grid(
 ) -> Resumed<OptimizeResult> {
     *slot.lock().unwrap_or_else(PoisonError::into_inner) = done.result.full_grid.take();
     done
-}
-
-/// The job's reporter, shared between the fan-out's chunks and the final step.
-struct SharedReporter(Arc<Reporter>);
-
-impl ProgressSink for SharedReporter {
-    fn report(&self, done: u64, total: u64, message: std::fmt::Arguments<'_>) -> Flow {
-        self.0.report(done, total, message)
-    }
-
-    fn checkpoint(&self, checkpoint: &Value) {
-        self.0.checkpoint(checkpoint.clone())
-    }
-
-    fn begin_phase(&self) {
-        self.0.begin_phase()
-    }
 }
 
 /// Stores the job's full grid (replacing a retried run's), retrying database errors for up to

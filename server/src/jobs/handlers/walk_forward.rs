@@ -1,19 +1,28 @@
 //! The walk-forward handler: per fold, optimize in sample and trade out of sample ("Param p/P,
 //! Fold f/F"), of a built-in or of the rule-language program the job recorded (`rules`),
 //! resumed after its finished folds after a rescue.
+//!
+//! Above the fan-out threshold the in-sample runs of every fold (folds × runs units, fold
+//! after fold) are split into chunks that every worker process shares ([`fan_out`]); the
+//! engine then chooses, trades and stitches each fold from the assembled metrics exactly as it
+//! would from its own.
+
+use std::sync::Arc;
 
 use app::model::research::WalkForwardRequest;
 use async_trait::async_trait;
 use serde_json::Value;
 
-use super::research::{compute_resumable, limits, load, parse};
-use super::{Handler, HandlerDeps, HandlerError};
+use super::chunk::{fan_out, JobInput, ParentRequest, SharedReporter, Units};
+use super::research::{compute, compute_resumable, limits, parse, Provenance, WithProvenance};
+use super::{blocking, Handler, HandlerDeps, HandlerError};
+use crate::engine::optimize::{chunk_run_count, run_walkforward_from_metrics, ChunkJob};
 use crate::engine::rules::run_rule_walkforward;
 use crate::engine::walkforward::run_walkforward_resumable;
 use crate::engine::WalkForwardCheckpoint;
+use crate::jobs::chunks::plan;
 use crate::jobs::progress::Reporter;
 use crate::jobs::store::ClaimedJob;
-use crate::strategies::load_program;
 
 /// Runs `walk_forward` jobs.
 pub struct WalkForwardHandler;
@@ -24,26 +33,88 @@ impl Handler for WalkForwardHandler {
         &self,
         job: &ClaimedJob,
         deps: &HandlerDeps,
-        mut reporter: Reporter,
+        reporter: Reporter,
     ) -> Result<Value, HandlerError> {
         let req: WalkForwardRequest = parse(&job.args)?;
-        let series = load(deps, &req.dataset_id).await?;
+        let input = Arc::new(JobInput::load(deps, &req.dataset_id, req.rules.as_ref()).await?);
         let limits = limits(deps.max_grid);
-        // A rule-language strategy: the program the job recorded, over the same folds.
-        let program = match &req.rules {
-            Some(rules) => Some(load_program(deps.store.pool(), rules).await?),
-            None => None,
+        // Folds × runs, and the in-sample bars a run reads on average: the job's work.
+        let (units, folds, bars) = {
+            let (input, req, limits) = (input.clone(), req.clone(), limits.clone());
+            blocking(move || {
+                let job = ChunkJob::WalkForward(&req);
+                let terminal = |e: String| HandlerError::Terminal(e);
+                let units = chunk_run_count(&input.series, job, input.program.as_ref(), &limits)
+                    .map_err(|e| terminal(e.to_string()))?;
+                let windows = req
+                    .windows(input.series.len())
+                    .map_err(|e| terminal(e.to_string()))?;
+                let folds = windows.len() as u64;
+                let bars: u64 = windows
+                    .iter()
+                    .map(|w| (w.in_sample.1 - w.in_sample.0) as u64)
+                    .sum();
+                Ok((units, folds, bars / folds.max(1)))
+            })
+            .await?
         };
-        compute_resumable(
-            job,
-            deps,
-            move |resume: Option<WalkForwardCheckpoint>| match &program {
-                Some(program) => {
-                    run_rule_walkforward(&series, program, &req, resume, &mut reporter, &limits)
+        let Some(ranges) = plan(units, bars, &deps.fanout) else {
+            let mut reporter = reporter;
+            return compute_resumable(job, deps, move |resume: Option<WalkForwardCheckpoint>| {
+                match &input.program {
+                    Some(program) => run_rule_walkforward(
+                        &input.series,
+                        program,
+                        &req,
+                        resume,
+                        &mut reporter,
+                        &limits,
+                    ),
+                    None => run_walkforward_resumable(
+                        &input.series,
+                        &req,
+                        resume,
+                        &mut reporter,
+                        &limits,
+                    ),
                 }
-                None => run_walkforward_resumable(&series, &req, resume, &mut reporter, &limits),
-            },
+            })
+            .await;
+        };
+        let reporter = Arc::new(reporter);
+        let parent = Arc::new(ParentRequest::WalkForward(req.clone()));
+        let runs = units / folds.max(1);
+        let progress = (units, Units::Folds { runs, folds });
+        let metrics = fan_out(
+            job, deps, &reporter, &input, &parent, &ranges, progress, &limits,
         )
+        .await?;
+        // Every fold's in-sample metrics are known: the engine finishes each fold from them.
+        let fold_metrics: Vec<Vec<f64>> = metrics
+            .chunks(runs.max(1) as usize)
+            .map(<[f64]>::to_vec)
+            .collect();
+        let (attempt, chunks) = (job.attempt, ranges.len() as u64);
+        compute(move || {
+            let mut sink = SharedReporter(reporter);
+            let program = input.program.as_ref();
+            let done = run_walkforward_from_metrics(
+                &input.series,
+                &req,
+                program,
+                &fold_metrics,
+                &mut sink,
+                &limits,
+            )?;
+            Ok(WithProvenance {
+                result: done.result,
+                provenance: Provenance {
+                    attempt,
+                    chunks: Some(chunks),
+                    ..Provenance::default()
+                },
+            })
+        })
         .await
     }
 }
