@@ -213,17 +213,7 @@ impl GridSpec {
             runs: 0,
         };
         let constraints = spec.constraints(constraint);
-        let runs = if constraints.is_empty() {
-            product
-        } else {
-            let mut count = 0u64;
-            spec.for_each_combination(|values| {
-                if constraints.iter().all(|c| c.holds(strategy, values)) {
-                    count += 1;
-                }
-            });
-            count
-        };
+        let runs = spec.count_admissible(&constraints);
         if runs == 0 {
             let what = constraints
                 .iter()
@@ -240,6 +230,49 @@ impl GridSpec {
         }
         spec.runs = runs;
         Ok(spec)
+    }
+
+    /// The combinations that satisfy every constraint. When the constraints all relate the same
+    /// two parameters (a built-in's own, with or without the user's on that pair), they are
+    /// counted from the sorted axis without enumerating the grid: cheap enough for the browser
+    /// on every keystroke. Otherwise the combinations are enumerated (the product is capped by
+    /// [`MAX_ENUMERATED`] before this is called).
+    fn count_admissible(&self, constraints: &[Constraint]) -> u64 {
+        let kind = self.strategy;
+        let pair = |c: &Constraint| (kind.index_of(c.a()), kind.index_of(c.b()));
+        let Some(first) = constraints.first() else {
+            return self.product;
+        };
+        if let (Some(ia), Some(ib)) = pair(first) {
+            if ia != ib && constraints.iter().all(|c| pair(c) == (Some(ia), Some(ib))) {
+                let strict = constraints
+                    .iter()
+                    .any(|c| matches!(c, Constraint::LessThan { .. }));
+                let mut ys = self.axes[ib].clone();
+                ys.sort_by(f64::total_cmp);
+                // For each value x of `a`, the values y of `b` with x < y (or x ≤ y).
+                let pairs: u64 = self.axes[ia]
+                    .iter()
+                    .map(|&x| {
+                        let not_above =
+                            ys.partition_point(|&y| if strict { y <= x } else { y < x });
+                        (ys.len() - not_above) as u64
+                    })
+                    .sum();
+                let others: u64 = (0..self.axes.len())
+                    .filter(|&d| d != ia && d != ib)
+                    .map(|d| self.axes[d].len() as u64)
+                    .product();
+                return pairs.saturating_mul(others);
+            }
+        }
+        let mut count = 0u64;
+        self.for_each_combination(|values| {
+            if constraints.iter().all(|c| c.holds(kind, values)) {
+                count += 1;
+            }
+        });
+        count
     }
 
     /// The user's constraint plus the strategy's own.
@@ -342,6 +375,62 @@ mod tests {
         assert_eq!(r(2.0, 10.0, 2.0).values(), vec![2.0, 4.0, 6.0, 8.0, 10.0]);
         assert_eq!(r(2.0, 9.0, 2.0).values(), vec![2.0, 4.0, 6.0, 8.0]);
         assert_eq!(r(0.1, 0.3, 0.1).len(), 3);
+    }
+
+    #[test]
+    fn counting_one_pair_without_enumerating_equals_enumerating() {
+        let range = |start: f64, stop: f64, step: f64| ParamRange::Range { start, stop, step };
+        let brute = |spec: &GridSpec, constraints: &[Constraint]| {
+            let mut n = 0u64;
+            spec.for_each_combination(|v| {
+                if constraints.iter().all(|c| c.holds(spec.strategy, v)) {
+                    n += 1;
+                }
+            });
+            n
+        };
+        let lt = |a: &str, b: &str| Constraint::LessThan {
+            a: a.into(),
+            b: b.into(),
+        };
+        let le = |a: &str, b: &str| Constraint::LessOrEqual {
+            a: a.into(),
+            b: b.into(),
+        };
+        let grids = [
+            (range(2.0, 60.0, 1.0), range(2.0, 120.0, 2.0)),
+            (
+                range(5.0, 50.0, 5.0),
+                ParamRange::List(vec![40.0, 5.0, 40.0, 10.0, 70.0]),
+            ),
+            (
+                ParamRange::List(vec![30.0, 30.0, 2.0]),
+                range(1.0, 31.0, 3.0),
+            ),
+        ];
+        for (n1, n2) in grids {
+            let grid: BTreeMap<String, ParamRange> =
+                [("n1".to_string(), n1), ("n2".to_string(), n2)]
+                    .into_iter()
+                    .collect();
+            for user in [
+                None,
+                Some(le("n1", "n2")),
+                Some(lt("n1", "n2")),
+                Some(le("n2", "n1")),
+            ] {
+                let Ok(spec) = GridSpec::build(
+                    StrategyKind::SmaCross,
+                    &grid,
+                    user.as_ref(),
+                    &Limits::default(),
+                ) else {
+                    continue;
+                };
+                let constraints = spec.constraints(user.as_ref());
+                assert_eq!(spec.runs, brute(&spec, &constraints), "{grid:?} {user:?}");
+            }
+        }
     }
 
     #[test]
