@@ -23,7 +23,7 @@
 mod common;
 
 use std::net::SocketAddr;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use app::model::{DemoRequest, JobKind};
 use leptos::prelude::LeptosOptions;
@@ -167,60 +167,26 @@ async fn etag(addr: SocketAddr, request: &str) -> anyhow::Result<String> {
 /// `CONNECTIONS` keep-alive connections sending `request` for [`WARM_UP`] then `SECONDS`
 /// measured: requests/s, p50 and p99 latency (seconds) of the measured window, failed
 /// requests. (The warm-up takes the connection storm and the first reads out of the figures.)
+/// A closed loop: each connection sends its next request as soon as it has the answer.
 async fn load(addr: SocketAddr, request: String) -> (f64, f64, f64, usize) {
-    let request = std::sync::Arc::new(request);
-    let start = Instant::now() + WARM_UP;
-    let until = start + Duration::from_secs(SECONDS);
-    let tasks: Vec<_> = (0..CONNECTIONS)
-        .map(|_| {
-            let request = request.clone();
-            tokio::spawn(async move {
-                let mut latencies = Vec::new();
-                let mut errors = 0;
-                let Ok(mut stream) = TcpStream::connect(addr).await else {
-                    return (latencies, 1);
-                };
-                let _ = stream.set_nodelay(true);
-                let mut buf = Vec::with_capacity(4096);
-                while Instant::now() < until {
-                    let t = Instant::now();
-                    match exchange(&mut stream, request.as_bytes(), &mut buf).await {
-                        Ok(head)
-                            if head.starts_with("HTTP/1.1 200")
-                                || head.starts_with("HTTP/1.1 304") =>
-                        {
-                            if t >= start {
-                                latencies.push(t.elapsed().as_secs_f64())
-                            }
-                        }
-                        _ => {
-                            errors += 1;
-                            break;
-                        }
-                    }
-                }
-                (latencies, errors)
-            })
-        })
-        .collect();
-    let mut all = Vec::new();
-    let mut errors = 0;
-    for t in tasks {
-        if let Ok((l, e)) = t.await {
-            all.extend(l);
-            errors += e;
-        }
-    }
-    let (rps, p50, p99) = figures(all);
-    (rps, p50, p99, errors)
+    drive(addr, request, None).await
 }
 
-/// `CONNECTIONS` keep-alive connections offering `rate` requests/s in total, each on its own
-/// fixed schedule (staggered), for [`WARM_UP`] then `SECONDS` measured: requests/s served, p50
-/// and p99 latency counted from each request's due time, failed requests.
+/// As [`load`], but open loop: the connections offer `rate` requests/s in total, each on its
+/// own fixed schedule (staggered), and a request's latency counts from when it was due, so a
+/// stall counts for every request it delays.
 async fn paced(addr: SocketAddr, request: String, rate: f64) -> (f64, f64, f64, usize) {
-    let request = std::sync::Arc::new(request);
     let period = Duration::from_secs_f64(CONNECTIONS as f64 / rate.max(1.0));
+    drive(addr, request, Some(period)).await
+}
+
+/// The connections of [`load`] (`period` `None`) and [`paced`].
+async fn drive(
+    addr: SocketAddr,
+    request: String,
+    period: Option<Duration>,
+) -> (f64, f64, f64, usize) {
+    let request = std::sync::Arc::new(request);
     let begin = tokio::time::Instant::now();
     let start = begin + WARM_UP;
     let until = start + Duration::from_secs(SECONDS);
@@ -234,18 +200,30 @@ async fn paced(addr: SocketAddr, request: String, rate: f64) -> (f64, f64, f64, 
                 };
                 let _ = stream.set_nodelay(true);
                 let mut buf = Vec::with_capacity(4096);
-                let mut due = begin + period.mul_f64(i as f64 / CONNECTIONS as f64);
-                while due < until {
-                    tokio::time::sleep_until(due).await;
+                let mut due = period.map(|p| begin + p.mul_f64(i as f64 / CONNECTIONS as f64));
+                loop {
+                    let sent = match due {
+                        Some(d) if d < until => {
+                            tokio::time::sleep_until(d).await;
+                            d
+                        }
+                        None if tokio::time::Instant::now() < until => tokio::time::Instant::now(),
+                        _ => break,
+                    };
                     match exchange(&mut stream, request.as_bytes(), &mut buf).await {
-                        Ok(head) if head.starts_with("HTTP/1.1 200") => {
-                            if due >= start {
-                                latencies.push(due.elapsed().as_secs_f64());
+                        Ok(head)
+                            if head.starts_with("HTTP/1.1 200")
+                                || head.starts_with("HTTP/1.1 304") =>
+                        {
+                            if sent >= start {
+                                latencies.push(sent.elapsed().as_secs_f64());
                             }
                         }
                         _ => return (latencies, 1),
                     }
-                    due += period;
+                    if let (Some(d), Some(p)) = (due.as_mut(), period) {
+                        *d += p;
+                    }
                 }
                 (latencies, 0)
             })

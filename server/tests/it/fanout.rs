@@ -58,6 +58,15 @@ async fn enqueue(store: &JobStore) -> uuid::Uuid {
         .id
 }
 
+/// Takes the provenance out of a result: where it came from differs, the rest must not.
+fn provenance(result: &mut Value) -> Value {
+    result
+        .as_object_mut()
+        .unwrap()
+        .remove("provenance")
+        .unwrap()
+}
+
 async fn run_until_done(store: &JobStore, workers: Vec<Worker>, id: uuid::Uuid) -> Value {
     let shutdown = CancellationToken::new();
     let tasks: Vec<_> = workers
@@ -95,14 +104,7 @@ async fn a_fanned_out_optimization_equals_one_process_bit_for_bit(pool: PgPool) 
     let mut shared = run_until_done(&store, workers, fanned).await;
 
     // Where it came from differs; everything else is the same, every bit of every number.
-    let (p1, p2) = (
-        alone.as_object_mut().unwrap().remove("provenance").unwrap(),
-        shared
-            .as_object_mut()
-            .unwrap()
-            .remove("provenance")
-            .unwrap(),
-    );
+    let (p1, p2) = (provenance(&mut alone), provenance(&mut shared));
     assert_eq!(p1.get("chunks"), None);
     assert_eq!(p2["chunks"], 7);
     assert_eq!(shared["total_runs"], RUNS);
@@ -316,14 +318,7 @@ async fn a_fanned_out_walk_forward_equals_one_process_bit_for_bit(pool: PgPool) 
         pool_on(&store, "fan-b", fanout),
     ];
     let mut shared = run_until_done(&store, workers, fanned).await;
-    let (p1, p2) = (
-        alone.as_object_mut().unwrap().remove("provenance").unwrap(),
-        shared
-            .as_object_mut()
-            .unwrap()
-            .remove("provenance")
-            .unwrap(),
-    );
+    let (p1, p2) = (provenance(&mut alone), provenance(&mut shared));
     assert_eq!(p1.get("chunks"), None);
     let chunks = store.list_chunks(fanned).await.unwrap();
     assert!(chunks.len() >= 4, "{chunks:?}");
