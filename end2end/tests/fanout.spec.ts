@@ -1,5 +1,6 @@
-import { test, expect } from "@playwright/test";
+import { test, expect, APIRequestContext } from "@playwright/test";
 import { ChildProcess } from "child_process";
+import { Client } from "pg";
 import { databaseUrl, sql } from "./db";
 import { watchConsole } from "./console";
 import { freePort, spawnServer, waitUp } from "./servers";
@@ -32,20 +33,20 @@ test.afterAll(async () => {
   server?.kill("SIGTERM");
 });
 
+/** Submits an SMA-cross optimization of the sample over `n1` and `n2`; answers its id. */
+async function submitSma(request: APIRequestContext, n1: object, n2: object): Promise<string> {
+  const submitted = await request.post(`${base}/api/submit_job`, {
+    data: { request: { kind: "optimize", dataset_id: SAMPLE, strategy: "sma_cross", grid: { n1, n2 } } },
+  });
+  expect(submitted.status(), await submitted.text()).toBe(200);
+  return (await submitted.json()).id;
+}
+
 test("a fanned-out optimization shows its chunks on the job page and succeeds", async ({ page, request }) => {
   test.setTimeout(120_000);
   const problems = watchConsole(page);
   // n1 in 2..=60, n2 in 2..=120 by 2, n1 < n2: 2,640 runs, 9 chunks of up to 300.
-  const submitted = await request.post(`${base}/api/submit_job`, {
-    data: {
-      request: {
-        kind: "optimize", dataset_id: SAMPLE, strategy: "sma_cross",
-        grid: { n1: { range: { start: 2, stop: 60, step: 1 } }, n2: { range: { start: 2, stop: 120, step: 2 } } },
-      },
-    },
-  });
-  expect(submitted.status(), await submitted.text()).toBe(200);
-  const id = (await submitted.json()).id;
+  const id = await submitSma(request, { range: { start: 2, stop: 60, step: 1 } }, { range: { start: 2, stop: 120, step: 2 } });
   await page.goto(`${base}/jobs/${id}`);
   await expect(page.locator("body[data-hydrated]")).toBeAttached();
   await expect(page.getByTestId("job-panel").locator(".badge")).toHaveText("SUCCEEDED", { timeout: 90_000 });
@@ -59,5 +60,38 @@ test("a fanned-out optimization shows its chunks on the job page and succeeds", 
   expect(chunks[8].end).toBe(2640);
   // The parent's log says how it was split.
   await expect(page.getByTestId("log-tail")).toContainText("fanned out: 2640 runs in 9 chunks");
+  expect(problems.filter((p) => !p.includes("Failed to load resource"))).toEqual([]);
+});
+
+test("while its chunks finish, a fanned-out optimization's page shows the heatmap and top runs so far", async ({ page, request }) => {
+  test.setTimeout(120_000);
+  const problems = watchConsole(page);
+  // n1 in 2..=100, n2 in 2..=300, n1 < n2: 24,651 runs in 83 chunks of up to 300.
+  const id = await submitSma(request, { range: { start: 2, stop: 100, step: 1 } }, { range: { start: 2, stop: 300, step: 1 } });
+  // Once the job runs, hold its row (as a slow database would): its chunks go on finishing,
+  // but it cannot complete until the row is let go, so the page sees it RUNNING.
+  const status = async () => (await (await request.post(`${base}/api/job_status`, { data: { id } })).json()).state;
+  await expect.poll(status, { intervals: [50], timeout: 60_000 }).toBe("RUNNING");
+  const holder = new Client({ connectionString: databaseUrl().replace(/\/postgres$/, `/${DB}`) });
+  await holder.connect();
+  await holder.query("BEGIN");
+  await holder.query("SELECT 1 FROM jobs WHERE id = $1 FOR NO KEY UPDATE", [id]);
+  try {
+    await page.goto(`${base}/jobs/${id}`);
+    await expect(page.locator("body[data-hydrated]")).toBeAttached();
+    const partial = page.getByTestId("job-partial");
+    await expect(partial).toBeVisible({ timeout: 60_000 });
+    await expect(page.getByTestId("partial-summary")).toHaveText(/^From \d+ of 83 chunks \(\d+ of 24651 runs\)/);
+    await expect(partial.getByTestId("heatmap")).toBeVisible();
+    await expect(partial.getByTestId("top-runs").locator("tbody tr").first()).toBeVisible();
+    await partial.screenshot({ path: "test-results/screenshots/fanout-partial.png" });
+  } finally {
+    await holder.query("COMMIT");
+    await holder.end();
+  }
+  // Let go: the job ends, and the full results take the place of the partial ones.
+  await expect(page.getByTestId("job-panel").locator(".badge")).toHaveText("SUCCEEDED", { timeout: 90_000 });
+  await expect(page.getByTestId("job-partial")).toHaveCount(0);
+  await expect(page.getByTestId("best-params").first()).toContainText("n1");
   expect(problems.filter((p) => !p.includes("Failed to load resource"))).toEqual([]);
 });

@@ -1,6 +1,10 @@
 //! `<JobPartial/>`: while a fanned-out optimization runs, its heatmap and best runs so far,
 //! merged over the chunks that have finished (`/api/job_partial`); refreshed whenever the
 //! polled status changes and gone once the job ends (the full results take its place).
+//!
+//! A live-only view, rendered in the browser after hydration: the server renders nothing for
+//! it (without JavaScript the page shows the full results once the job ends), so what the
+//! browser hydrates never depends on when the server rendered.
 
 use leptos::prelude::*;
 
@@ -10,21 +14,25 @@ use crate::model::{JobKind, JobState, JobStatus};
 
 #[component]
 pub fn JobPartial(id: String, status: RwSignal<JobStatus>) -> impl IntoView {
-    let partial = Resource::new(
-        move || {
-            let s = status.read();
-            let live = s.kind == JobKind::Optimize && s.state == JobState::Running;
-            (id.clone(), live, s.progress_message.clone())
-        },
-        |(id, live, _)| async move {
+    // Browser-only: the fetch runs again whenever the polled status moves.
+    let partial = LocalResource::new(move || {
+        let s = status.read();
+        let live = s.kind == JobKind::Optimize && s.state == JobState::Running;
+        let _moved = s.progress_message.clone();
+        let id = id.clone();
+        async move {
             if live {
                 job_partial(id).await.ok().flatten()
             } else {
                 None
             }
-        },
-    );
+        }
+    });
+    // Effects run only in the browser, after hydration.
+    let mounted = RwSignal::new(false);
+    Effect::new(move |_| mounted.set(true));
     view! {
+        <Show when=move || mounted.get()>
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
                 partial.await.map(|p| {
@@ -49,5 +57,6 @@ pub fn JobPartial(id: String, status: RwSignal<JobStatus>) -> impl IntoView {
                 })
             })}
         </Transition>
+        </Show>
     }
 }
