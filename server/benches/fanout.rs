@@ -6,8 +6,10 @@
 //! processes (`RUNBOARD_MODE=worker`, one job slot each, the release binary), waits until they
 //! listen, then times the job from enqueue to SUCCEEDED:
 //! 1. one process, fan-out off: the baseline;
-//! 2. one process, fan-out on (chunks of ~3,300 runs): the fan-out's own cost;
-//! 3. two and four processes, fan-out on.
+//! 2. one process, fan-out on with the default chunk size (`RUNBOARD_CHUNK_WORK`, 10⁹
+//!    bar-steps: 2 chunks here), and with chunks of ~3,300 runs (10 chunks): the fan-out's own
+//!    cost, per job and per chunk;
+//! 3. two and four processes, fan-out on, 10 chunks.
 //!
 //! On this 2-core machine more processes cannot add cores: the figures show what splitting
 //! costs. On N machines the chunks run N at a time (README, "Scale out on paper").
@@ -50,7 +52,8 @@ impl Drop for Worker {
     }
 }
 
-fn spawn(url: &str, node: &str, fanout: bool) -> anyhow::Result<Worker> {
+/// `chunk_work` `None`: fan-out off.
+fn spawn(url: &str, node: &str, chunk_work: Option<u64>) -> anyhow::Result<Worker> {
     let runs = std::env::temp_dir().join("runboard-bench-fanout-runs");
     Ok(Worker(
         Command::new(env!("CARGO_BIN_EXE_server"))
@@ -59,8 +62,14 @@ fn spawn(url: &str, node: &str, fanout: bool) -> anyhow::Result<Worker> {
             .env("RUNBOARD_WORKERS", "1")
             .env("RUNBOARD_NODE_ID", node)
             .env("RUNBOARD_RUNS_DIR", runs)
-            .env("RUNBOARD_FANOUT_WORK", if fanout { "1" } else { "0" })
-            .env("RUNBOARD_CHUNK_WORK", CHUNK_WORK.to_string())
+            .env(
+                "RUNBOARD_FANOUT_WORK",
+                if chunk_work.is_some() { "1" } else { "0" },
+            )
+            .env(
+                "RUNBOARD_CHUNK_WORK",
+                chunk_work.unwrap_or(CHUNK_WORK).to_string(),
+            )
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
             .spawn()?,
@@ -103,9 +112,12 @@ async fn run() -> anyhow::Result<()> {
     );
     let mut baseline = None;
     let mut reference = None;
-    for (processes, fanout) in [(1, false), (1, true), (2, true), (4, true)] {
+    let default = Some(server::jobs::chunks::DEFAULT_CHUNK_WORK);
+    let fine = Some(CHUNK_WORK);
+    for (processes, chunk_work) in [(1, None), (1, default), (1, fine), (2, fine), (4, fine)] {
+        let fanout = chunk_work.is_some();
         let workers: Vec<Worker> = (0..processes)
-            .map(|i| spawn(&url, &format!("bench-{i}"), fanout))
+            .map(|i| spawn(&url, &format!("bench-{i}"), chunk_work))
             .collect::<anyhow::Result<_>>()?;
         let t = Instant::now();
         while listening(&pool).await? < processes as i64 {

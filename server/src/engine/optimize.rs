@@ -61,13 +61,10 @@ pub struct OptimizeCheckpoint {
 }
 
 pub(crate) mod f64_bits {
-    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    use serde::{Deserialize, Deserializer, Serializer};
 
     pub fn serialize<S: Serializer>(v: &[f64], s: S) -> Result<S::Ok, S::Error> {
-        v.iter()
-            .map(|x| x.to_bits())
-            .collect::<Vec<u64>>()
-            .serialize(s)
+        s.collect_seq(v.iter().map(|x| x.to_bits()))
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<f64>, D::Error> {
@@ -76,6 +73,15 @@ pub(crate) mod f64_bits {
             .map(f64::from_bits)
             .collect())
     }
+}
+
+/// An [`OptimizeCheckpoint`] as it is written: the metrics borrowed, not copied.
+#[derive(Serialize)]
+struct CheckpointOut<'a> {
+    total_runs: u64,
+    next_index: u64,
+    #[serde(serialize_with = "f64_bits::serialize")]
+    metrics_so_far: &'a [f64],
 }
 
 /// Money settings shared by every run of a sweep.
@@ -739,13 +745,13 @@ pub(crate) fn optimize_sweep(
         metrics.extend(part);
         let done = metrics.len() as u64;
         if done < n {
-            let cp = OptimizeCheckpoint {
+            let cp = CheckpointOut {
                 total_runs: n,
                 next_index: done,
-                metrics_so_far: metrics.clone(),
+                metrics_so_far: &metrics,
             };
             if let Ok(v) = serde_json::to_value(&cp) {
-                sink.checkpoint(&v);
+                sink.checkpoint(v);
             }
         }
     }

@@ -29,9 +29,10 @@ pub trait ProgressSink: Sync {
     /// nanoseconds (no allocation, no lock).
     fn report(&self, done: u64, total: u64, message: fmt::Arguments<'_>) -> Flow;
 
-    /// Offers a checkpoint to persist; a later run given it resumes where this one was and
-    /// produces the same result. The sink decides whether to store it.
-    fn checkpoint(&self, _checkpoint: &serde_json::Value) {}
+    /// Offers a checkpoint to persist (handed over: the sink keeps it without a copy); a later
+    /// run given it resumes where this one was and produces the same result. The sink decides
+    /// whether to store it.
+    fn checkpoint(&self, _checkpoint: serde_json::Value) {}
 
     /// A new step of the job starts (e.g. "Robustness i/N" after "Run i/N"): its reports count
     /// from 0 again, in their own units, and the sink starts a fresh rate and ETA for them.
@@ -147,8 +148,8 @@ impl ProgressSink for Recorder {
             _ => Flow::Continue,
         }
     }
-    fn checkpoint(&self, checkpoint: &serde_json::Value) {
-        self.checkpoints.lock().unwrap().push(checkpoint.clone());
+    fn checkpoint(&self, checkpoint: serde_json::Value) {
+        self.checkpoints.lock().unwrap().push(checkpoint);
     }
     fn begin_phase(&self) {
         *self.phases.lock().unwrap() += 1;

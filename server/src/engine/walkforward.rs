@@ -201,7 +201,7 @@ pub(crate) fn walkforward_sweep_with(
         cp.best_metric_bits.push(metrics[best].to_bits());
         if cp.best_runs.len() < f_total {
             if let Ok(v) = serde_json::to_value(&cp) {
-                sink.checkpoint(&v);
+                sink.checkpoint(v);
             }
         }
     }

@@ -387,8 +387,8 @@ impl ProgressSink for Reporter {
         Reporter::report(self, done, total, message)
     }
 
-    fn checkpoint(&self, checkpoint: &Value) {
-        Reporter::checkpoint(self, checkpoint.clone())
+    fn checkpoint(&self, checkpoint: Value) {
+        Reporter::checkpoint(self, checkpoint)
     }
 
     fn begin_phase(&self) {

@@ -181,8 +181,8 @@ impl ProgressSink for SharedReporter {
         self.0.report(done, total, message)
     }
 
-    fn checkpoint(&self, checkpoint: &Value) {
-        self.0.checkpoint(checkpoint.clone())
+    fn checkpoint(&self, checkpoint: Value) {
+        self.0.checkpoint(checkpoint)
     }
 
     fn begin_phase(&self) {
@@ -205,7 +205,7 @@ impl ProgressSink for ParentSink {
         self.units.report(&self.parent, done, self.runs)
     }
 
-    fn checkpoint(&self, _checkpoint: &Value) {}
+    fn checkpoint(&self, _checkpoint: Value) {}
 
     fn begin_phase(&self) {}
 }
