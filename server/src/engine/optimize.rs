@@ -679,7 +679,14 @@ pub fn run_optimize_resumable(
         commission: req.commission,
         long_only: req.long_only,
     };
-    let sweep = Sweep::new(series, &grid, req.constraint.as_ref(), money);
+    // A checkpoint with every metric (a fanned-out job's assembled chunks, or a rescue after
+    // the last block) leaves nothing to sweep: the few runs still simulated (top runs,
+    // robustness trials) compute their own indicators instead of filling the whole cache.
+    let complete = resume
+        .as_ref()
+        .is_some_and(|cp| cp.next_index == cp.total_runs && cp.total_runs > 0);
+    let budget = if complete { 0 } else { CACHE_BUDGET_BYTES };
+    let sweep = Sweep::with_cache_budget(series, &grid, req.constraint.as_ref(), money, budget);
     optimize_sweep(
         series,
         &sweep,
