@@ -90,25 +90,24 @@ async fn run() -> anyhow::Result<()> {
         ("POST /api/job_status      ", addr, post.clone()),
         ("POST, no status snapshot  ", uncached, post),
     ] {
-        let (rps, p50, p99, errors) = load(to, request).await;
-        println!(
-            "{what}: {rps:>8.0} req/s = {:.2}× pgbench tps; p50 {:.1} ms, p99 {:.1} ms{}",
-            rps / tps,
-            p50 * 1e3,
-            p99 * 1e3,
-            if errors > 0 {
-                format!("; {errors} failed requests")
-            } else {
-                String::new()
-            }
-        );
+        print_figures(what, load(to, request).await, tps);
     }
     // 3. Paced at the goal's rate.
     let rate = 0.4 * tps;
-    let (rps, p50, p99, errors) = paced(addr, post_request(id), rate).await;
+    print_figures(
+        &format!("POST /api/job_status paced, {rate:.0} req/s offered (0.4 × pgbench tps)"),
+        paced(addr, post_request(id), rate).await,
+        tps,
+    );
+    pool.close().await;
+    common::drop_database(DB).await?;
+    Ok(())
+}
+
+/// One line of figures: requests/s, its ratio to pgbench's tps, p50 and p99.
+fn print_figures(what: &str, (rps, p50, p99, errors): (f64, f64, f64, usize), tps: f64) {
     println!(
-        "POST /api/job_status paced at 0.4 × pgbench tps ({rate:.0} req/s offered): {rps:.0} req/s \
-         served = {:.2}× pgbench tps; p50 {:.1} ms, p99 {:.1} ms{}",
+        "{what}: {rps:>8.0} req/s = {:.2}× pgbench tps; p50 {:.1} ms, p99 {:.1} ms{}",
         rps / tps,
         p50 * 1e3,
         p99 * 1e3,
@@ -118,9 +117,6 @@ async fn run() -> anyhow::Result<()> {
             String::new()
         }
     );
-    pool.close().await;
-    common::drop_database(DB).await?;
-    Ok(())
 }
 
 /// The page's poll of job `id`.

@@ -4,7 +4,7 @@ use super::*;
 use crate::engine::backtest::run_backtest;
 use crate::engine::data::{sample_series, SplitMix64};
 use crate::engine::progress::{NoProgress, Recorder};
-use app::model::research::{BacktestRequest, ParamRange, StrategyKind};
+use app::model::research::{BacktestRequest, Heatmap, ParamRange, StrategyKind};
 
 fn range(start: f64, stop: f64, step: f64) -> ParamRange {
     ParamRange::Range { start, stop, step }
