@@ -3,8 +3,10 @@
 //! Every run's reporter publishes on its own watch channel and wakes the pulse. One task then
 //! writes, in **one statement per tick** ([`JobStore::pulse`]), the new progress (and checkpoint)
 //! of every run that has some and a heartbeat for every run that has written nothing for its
-//! heartbeat interval, as awa's heartbeat service does, instead of one writer per job. Ticks are
-//! at most one per `min_interval`, so milestones in between coalesce and the latest lands.
+//! heartbeat interval, as awa's heartbeat service does, instead of one writer per job. A run's
+//! progress is written at most once per `min_interval` (its first milestone at once), so
+//! milestones in between coalesce and the latest lands; runs that fall due together share the
+//! statement.
 //!
 //! Successful completions go through a second task that writes every completion waiting at
 //! that moment in one statement ([`JobStore::complete_batch`]), carrying each run's last
@@ -30,6 +32,8 @@ use super::joblog::JobLog;
 use super::progress::{RunFlags, Snapshot};
 use super::store::{JobStore, ProgressUpdate, PulseWrite, StoreError};
 
+/// The wait before retrying a pulse statement that failed.
+const RETRY_AFTER: Duration = Duration::from_millis(100);
 /// The most completions written in one statement.
 const MAX_COMPLETIONS: usize = 256;
 
@@ -63,6 +67,8 @@ struct Run {
     saved_checkpoint: u64,
     heartbeat_every: Duration,
     last_write: Instant,
+    /// When its progress was last written (`None`: not yet; its first milestone goes at once).
+    last_progress: Option<Instant>,
     /// The store refused a write: the run is no longer ours; nothing more is written for it.
     stale: bool,
 }
@@ -155,6 +161,7 @@ impl Pulse {
             saved_checkpoint: 0,
             heartbeat_every: heartbeat_every.max(Duration::from_millis(50)),
             last_write: Instant::now(),
+            last_progress: None,
             stale: false,
         };
         lock(&self.inner.runs).insert(id, run);
@@ -235,8 +242,18 @@ impl Pulse {
 async fn beat(inner: Arc<Inner>, stop: CancellationToken) {
     let mut told_shutdown = false;
     loop {
-        let next_heartbeat = inner.tick().await;
-        let until = next_heartbeat
+        let next = match inner.tick().await {
+            Ok(next) => next,
+            Err(()) => {
+                // The write failed: the same runs are due again; not in a tight loop.
+                tokio::select! {
+                    _ = tokio::time::sleep(inner.min_interval.max(RETRY_AFTER)) => {}
+                    _ = stop.cancelled() => return,
+                }
+                continue;
+            }
+        };
+        let until = next
             .map(tokio::time::Instant::from_std)
             .unwrap_or_else(|| tokio::time::Instant::now() + Duration::from_secs(1));
         tokio::select! {
@@ -250,31 +267,26 @@ async fn beat(inner: Arc<Inner>, stop: CancellationToken) {
             }
             _ = stop.cancelled() => return,
         }
-        // At most one tick per `min_interval`: milestones published meanwhile coalesce.
-        if !inner.min_interval.is_zero() {
-            tokio::select! {
-                _ = tokio::time::sleep(inner.min_interval) => {}
-                _ = stop.cancelled() => return,
-            }
-        }
     }
 }
 
 impl Inner {
-    /// One statement for every run with new progress or a heartbeat due. Answers when the next
-    /// heartbeat falls due.
-    async fn tick(&self) -> Option<Instant> {
+    /// One statement for every run with progress or a heartbeat due. Answers when the next
+    /// write falls due (`Err` when the statement failed).
+    async fn tick(&self) -> Result<Option<Instant>, ()> {
         let _turn = self.write.lock().await;
         let now = Instant::now();
         let writes: Vec<PulseWrite> = {
             let mut runs = lock(&self.runs);
             runs.iter_mut()
-                .filter_map(|(&id, run)| run.due(id, now))
+                .filter_map(|(&id, run)| run.due(id, now, self.min_interval))
                 .collect()
         };
         if !writes.is_empty() {
             match self.store.pulse(&writes).await {
                 Ok(answers) => {
+                    // Intervals count from when the write landed, not from when it was sent.
+                    let now = Instant::now();
                     let mut runs = lock(&self.runs);
                     for w in &writes {
                         if let Some(run) = runs.get_mut(&w.id) {
@@ -283,14 +295,16 @@ impl Inner {
                     }
                 }
                 // Transient: the next tick writes the same (the pending progress is kept).
-                Err(e) => tracing::warn!(error = %e, runs = writes.len(), "pulse write failed"),
+                Err(e) => {
+                    tracing::warn!(error = %e, runs = writes.len(), "pulse write failed");
+                    return Err(());
+                }
             }
         }
-        lock(&self.runs)
+        Ok(lock(&self.runs)
             .values()
-            .filter(|r| !r.stale)
-            .map(|r| r.last_write + r.heartbeat_every)
-            .min()
+            .filter_map(|r| r.next_due(self.min_interval))
+            .min())
     }
 }
 
@@ -305,8 +319,8 @@ impl Run {
         }
     }
 
-    /// This run's share of the next pulse, if it has new progress or a heartbeat due.
-    fn due(&mut self, id: Uuid, now: Instant) -> Option<PulseWrite> {
+    /// This run's share of the next pulse, if it has progress or a heartbeat due.
+    fn due(&mut self, id: Uuid, now: Instant, min_interval: Duration) -> Option<PulseWrite> {
         if self.stale {
             return None;
         }
@@ -314,9 +328,13 @@ impl Run {
             self.take_new(&mut rx);
             self.rx = Some(rx);
         }
+        let progress_due = self
+            .last_progress
+            .is_none_or(|t| now.duration_since(t) >= min_interval);
         let progress = self
             .pending
             .as_ref()
+            .filter(|_| progress_due)
             .map(|s| update_of(s, self.saved_checkpoint));
         // Progress outside 0..=1 would fail the whole statement: dropped, with a warning.
         let progress = progress.filter(|p| {
@@ -333,6 +351,20 @@ impl Run {
             lease: self.lease,
             progress,
         })
+    }
+
+    /// When this run next needs a write: its pending progress once its interval has passed, or
+    /// its heartbeat.
+    fn next_due(&self, min_interval: Duration) -> Option<Instant> {
+        if self.stale {
+            return None;
+        }
+        let heartbeat = self.last_write + self.heartbeat_every;
+        let progress = self.pending.as_ref().map(|_| match self.last_progress {
+            Some(t) => t + min_interval,
+            None => Instant::now(),
+        });
+        Some(progress.map_or(heartbeat, |p| p.min(heartbeat)))
     }
 
     /// Records the store's answer to this run's share: `Some(cancel_requested)`, or `None`
@@ -352,6 +384,7 @@ impl Run {
         };
         self.last_write = now;
         if let Some(update) = &write.progress {
+            self.last_progress = Some(now);
             if let Some(snapshot) = self.pending.take() {
                 if update.checkpoint.is_some() {
                     self.saved_checkpoint = snapshot.checkpoint_seq;

@@ -537,7 +537,8 @@ impl RowBarrier {
 }
 
 /// Records every write a worker makes to a RUNNING job in a table `test_writes`, through
-/// triggers: `progress` for a write that changes the progress or its message, `end` for the
+/// triggers: `progress` for a write that changes the progress, its message or the checkpoint,
+/// `end` for the
 /// write that ends the run (a completion carries the last message), `heartbeat` for a write
 /// that only moves `heartbeat_at`. No production code is involved.
 pub async fn record_writes(pool: &PgPool) {
@@ -564,7 +565,8 @@ pub async fn record_writes(pool: &PgPool) {
          CREATE TRIGGER a_test_progress AFTER UPDATE OF progress ON jobs FOR EACH ROW \
              WHEN (OLD.state = 'RUNNING' AND (NEW.state <> 'RUNNING' \
                    OR NEW.progress IS DISTINCT FROM OLD.progress \
-                   OR NEW.progress_message IS DISTINCT FROM OLD.progress_message)) \
+                   OR NEW.progress_message IS DISTINCT FROM OLD.progress_message \
+                   OR NEW.checkpoint IS DISTINCT FROM OLD.checkpoint)) \
              EXECUTE FUNCTION test_progress_write(); \
          CREATE TRIGGER b_test_heartbeat AFTER UPDATE OF heartbeat_at ON jobs FOR EACH ROW \
              WHEN (OLD.state = 'RUNNING' AND NEW.state = 'RUNNING') \
