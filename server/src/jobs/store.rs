@@ -13,8 +13,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::joblog::{merge_tails, tail, JobLog, LogShipper, MAX_TAIL_LINES, TAIL_LINES};
-use app::api::backend::ListFilter;
+use super::joblog::{JobLog, LogShipper};
 use app::model::job::log_path_in;
 use app::model::{JobKind, JobState, JobStatus};
 use chrono::{DateTime, Utc};
@@ -90,19 +89,6 @@ impl NewJob {
         self.dataset_hash = Some(hash.into());
         self
     }
-}
-
-/// A job's reproducibility record as `repro.sql` returns it.
-#[derive(Clone, Debug, PartialEq, sqlx::FromRow)]
-pub struct ReproRow {
-    pub kind: JobKind,
-    pub state: JobState,
-    /// The request's fields as submitted (without the `kind` tag).
-    pub args: Value,
-    pub program_version: Option<String>,
-    pub dataset_hash: Option<String>,
-    /// The name of the dataset the arguments name, if it is stored.
-    pub dataset_name: Option<String>,
 }
 
 /// A job a worker has claimed: what it needs to run it (the row `claim.sql` returns).
@@ -242,13 +228,6 @@ struct RescuedRow {
     state: JobState,
 }
 
-/// What `result.sql` returns.
-#[derive(sqlx::FromRow)]
-struct ResultRow {
-    state: JobState,
-    result: Option<Value>,
-}
-
 /// Postgres-backed job store.
 #[derive(Clone, Debug)]
 pub struct JobStore {
@@ -270,25 +249,6 @@ impl JobStore {
     /// Job `id`'s run log: the local file, its lines also shipped to Postgres.
     pub fn log(&self, id: Uuid) -> JobLog {
         JobLog::open(self.log_file(id)).shipping(id, self.shipper.clone())
-    }
-
-    /// The last `n` lines of job `id`'s run log from every machine that ran it: the local
-    /// file and the shipped lines, merged.
-    pub async fn log_tail(&self, id: Uuid, n: usize) -> Result<Vec<String>, StoreError> {
-        let n = n.min(MAX_TAIL_LINES);
-        let mut shipped: Vec<String> = sqlx::query_scalar(TAIL_LINES)
-            .bind(id)
-            .bind(n as i64)
-            .fetch_all(&self.pool)
-            .await?;
-        shipped.reverse();
-        let file = self.log_file(id);
-        let local = tokio::task::spawn_blocking(move || tail(&file, n))
-            .await
-            .ok()
-            .and_then(Result::ok)
-            .unwrap_or_default();
-        Ok(merge_tails(local, shipped, n))
     }
 
     pub fn pool(&self) -> &PgPool {
@@ -565,64 +525,6 @@ impl JobStore {
         }
         Ok(report)
     }
-
-    /// One job's status.
-    pub async fn status(&self, id: Uuid) -> Result<JobStatus, StoreError> {
-        let status: Option<JobStatus> = sqlx::query_as(sql::STATUS)
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
-        status.ok_or(StoreError::NotFound(id))
-    }
-
-    /// Jobs newest first, filtered by state and kind, one page; with the total matching count.
-    /// Pages count from 1; offsets saturate, so a huge page number is just an empty page. Each
-    /// job carries its research context ([`JobStatus::context`]), computed in the query.
-    pub async fn list(&self, filter: &ListFilter) -> Result<(Vec<JobStatus>, i64), StoreError> {
-        let limit = i64::from(filter.per_page);
-        let offset = (i64::from(filter.page.max(1)) - 1).saturating_mul(limit);
-        let jobs: Vec<JobStatus> = sqlx::query_as(sql::LIST)
-            .bind(filter.state)
-            .bind(filter.kind)
-            .bind(limit)
-            .bind(offset)
-            .fetch_all(&self.pool)
-            .await?;
-        let total: i64 = sqlx::query_scalar(sql::COUNT)
-            .bind(filter.state)
-            .bind(filter.kind)
-            .fetch_one(&self.pool)
-            .await?;
-        Ok((jobs, total))
-    }
-
-    /// A job's state and result (`None` until it SUCCEEDED).
-    pub async fn result(&self, id: Uuid) -> Result<(JobState, Option<Value>), StoreError> {
-        let row: Option<ResultRow> = sqlx::query_as(sql::RESULT)
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
-        let ResultRow { state, result } = row.ok_or(StoreError::NotFound(id))?;
-        Ok((state, result))
-    }
-
-    /// A job's arguments as submitted.
-    pub async fn args(&self, id: Uuid) -> Result<Value, StoreError> {
-        let args: Option<Value> = sqlx::query_scalar(sql::ARGS)
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
-        args.ok_or(StoreError::NotFound(id))
-    }
-
-    /// A job's reproducibility record: its request, program version and dataset hash.
-    pub async fn repro(&self, id: Uuid) -> Result<ReproRow, StoreError> {
-        let row: Option<ReproRow> = sqlx::query_as(sql::REPRO)
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
-        row.ok_or(StoreError::NotFound(id))
-    }
 }
 
 /// Key of the advisory lock that serializes capped enqueues ("runboard" in ASCII).
@@ -637,7 +539,9 @@ fn guarded(rows: u64, id: Uuid, lease: Uuid) -> Result<(), StoreError> {
 }
 
 mod batch;
+mod read;
 pub use batch::PulseWrite;
+pub use read::ReproRow;
 
 #[cfg(test)]
 mod tests;

@@ -1,6 +1,7 @@
 //! Tests of `store.rs`.
 
 use super::*;
+use app::api::backend::ListFilter;
 use sqlx::Row;
 
 /// Every `.sql` file of the store, by name, as written (header included).
