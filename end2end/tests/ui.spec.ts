@@ -142,6 +142,12 @@ test("a walk-forward job reports Param p/P, Fold f/F and shows its folds", async
   await page.getByTestId("dataset").selectOption("5a3b1e00-0000-4000-8000-000000000001");
   await page.getByTestId("job-type").selectOption("walk_forward");
   await page.getByTestId("folds").fill("4");
+  // A grid large enough that each fold's in-sample sweep outlasts the 250 ms between progress
+  // writes (n1 in 2..=60, n2 in 2..=150, n1 < n2: 7,021 runs a fold), so its "Param" lines land.
+  for (const [id, value] of [["n1-start", "2"], ["n1-stop", "60"], ["n1-step", "1"],
+                             ["n2-start", "2"], ["n2-stop", "150"], ["n2-step", "1"]]) {
+    await page.getByTestId(`param-${id}`).fill(value);
+  }
   await page.getByTestId("start").click();
   const panel = page.getByTestId("job-panel");
   const seen = await watchMessages(page);

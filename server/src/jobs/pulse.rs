@@ -4,9 +4,10 @@
 //! writes, in **one statement per tick** ([`JobStore::pulse`]), the new progress (and checkpoint)
 //! of every run that has some and a heartbeat for every run that has written nothing for its
 //! heartbeat interval, as awa's heartbeat service does, instead of one writer per job. A run's
-//! progress is written at most once per `min_interval` (its first milestone at once), so
-//! milestones in between coalesce and the latest lands; runs that fall due together share the
-//! statement.
+//! progress is written at most once per `min_interval` (its first milestone with the next
+//! statement), and statements are at least `min_interval` apart: milestones in between
+//! coalesce and the latest lands, runs share statements, and a job done before the next
+//! statement writes no progress of its own (its completion carries the message).
 //!
 //! Successful completions go through a second task that writes every completion waiting at
 //! that moment in one statement ([`JobStore::complete_batch`]), carrying each run's last
@@ -67,7 +68,7 @@ struct Run {
     saved_checkpoint: u64,
     heartbeat_every: Duration,
     last_write: Instant,
-    /// When its progress was last written (`None`: not yet; its first milestone goes at once).
+    /// When its progress was last written (`None`: not yet).
     last_progress: Option<Instant>,
     /// The store refused a write: the run is no longer ours; nothing more is written for it.
     stale: bool,
@@ -174,7 +175,14 @@ impl Pulse {
     /// keeps it) and answers `None`; without, answers it for the completion to carry.
     /// The run is still heartbeated until [`Pulse::leave`].
     pub async fn finish(&self, id: Uuid, write: bool) -> Option<ProgressUpdate> {
-        let _turn = self.inner.write.lock().await;
+        // Only a write of its own takes a turn. Without one, a tick in flight with an older
+        // snapshot still lands before the completion (the completer takes its turn after it),
+        // and the completion carries the newer message.
+        let _turn = if write {
+            Some(self.inner.write.lock().await)
+        } else {
+            None
+        };
         let (update, lease, flags, log) = {
             let mut runs = lock(&self.inner.runs);
             let run = runs.get_mut(&id)?;
@@ -243,7 +251,17 @@ async fn beat(inner: Arc<Inner>, stop: CancellationToken) {
     let mut told_shutdown = false;
     loop {
         let next = match inner.tick().await {
-            Ok(next) => next,
+            Ok((next, wrote)) => {
+                // Statements at least the interval apart: everything that falls due meanwhile
+                // shares the next one, and short jobs rarely need one at all.
+                if wrote && !inner.min_interval.is_zero() {
+                    tokio::select! {
+                        _ = tokio::time::sleep(inner.min_interval) => {}
+                        _ = stop.cancelled() => return,
+                    }
+                }
+                next
+            }
             Err(()) => {
                 // The write failed: the same runs are due again; not in a tight loop.
                 tokio::select! {
@@ -272,8 +290,8 @@ async fn beat(inner: Arc<Inner>, stop: CancellationToken) {
 
 impl Inner {
     /// One statement for every run with progress or a heartbeat due. Answers when the next
-    /// write falls due (`Err` when the statement failed).
-    async fn tick(&self) -> Result<Option<Instant>, ()> {
+    /// write falls due and whether it wrote (`Err` when the statement failed).
+    async fn tick(&self) -> Result<(Option<Instant>, bool), ()> {
         let _turn = self.write.lock().await;
         let now = Instant::now();
         let writes: Vec<PulseWrite> = {
@@ -301,10 +319,11 @@ impl Inner {
                 }
             }
         }
-        Ok(lock(&self.runs)
+        let next = lock(&self.runs)
             .values()
             .filter_map(|r| r.next_due(self.min_interval))
-            .min())
+            .min();
+        Ok((next, !writes.is_empty()))
     }
 }
 
@@ -328,9 +347,10 @@ impl Run {
             self.take_new(&mut rx);
             self.rx = Some(rx);
         }
-        let progress_due = self
-            .last_progress
-            .is_none_or(|t| now.duration_since(t) >= min_interval);
+        let progress_due = match self.last_progress {
+            Some(t) => now.duration_since(t) >= min_interval,
+            None => true,
+        };
         let progress = self
             .pending
             .as_ref()
