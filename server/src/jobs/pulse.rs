@@ -177,7 +177,8 @@ impl Pulse {
     pub async fn finish(&self, id: Uuid, write: bool) -> Option<ProgressUpdate> {
         // Only a write of its own takes a turn. Without one, a tick in flight with an older
         // snapshot still lands before the completion (the completer takes its turn after it),
-        // and the completion carries the newer message.
+        // the completion carries the newer message, and the tick does not log its older line
+        // after this one (see `Run::written`).
         let _turn = if write {
             Some(self.inner.write.lock().await)
         } else {
@@ -389,9 +390,18 @@ impl Run {
 
     /// Records the store's answer to this run's share: `Some(cancel_requested)`, or `None`
     /// when the run is no longer ours.
+    ///
+    /// Once the handler has returned (its channel taken by [`Pulse::finish`]), a tick that was
+    /// already in flight logs nothing: `finish` has logged the last line, and the outcome write
+    /// says how the run ended.
     fn written(&mut self, write: &PulseWrite, answer: Option<bool>, now: Instant) {
+        let finished = self.rx.is_none();
         let Some(cancel_requested) = answer else {
             self.stale = true;
+            if finished {
+                self.flags.lease_lost.store(true, Ordering::Relaxed);
+                return;
+            }
             note_error(
                 &self.flags,
                 &self.log,
@@ -410,9 +420,13 @@ impl Run {
                     self.saved_checkpoint = snapshot.checkpoint_seq;
                 }
             }
-            log_progress(&self.log, update);
+            if !finished {
+                log_progress(&self.log, update);
+            }
         }
-        note_ack(&self.flags, &self.log, cancel_requested);
+        if !finished {
+            note_ack(&self.flags, &self.log, cancel_requested);
+        }
     }
 }
 
