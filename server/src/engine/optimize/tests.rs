@@ -364,3 +364,35 @@ fn merged_chunk_summaries_are_the_final_heatmap_and_top_runs() {
     }
     assert!(merge_summaries(&[], 3).is_none());
 }
+
+#[test]
+fn checkpoint_metrics_round_trip_bit_for_bit_as_base64_and_read_the_older_arrays() {
+    let metrics = vec![1.5, -0.0, f64::NAN, f64::INFINITY, -1e-300, 0.1 + 0.2];
+    let cp = OptimizeCheckpoint {
+        total_runs: 9,
+        next_index: 6,
+        metrics_so_far: metrics.clone(),
+    };
+    let json = serde_json::to_value(&cp).unwrap();
+    let encoded = json["metrics_so_far"].as_str().expect("one base64 string");
+    assert_eq!(encoded.len(), 64, "6 × 8 bytes in base64");
+    let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+    let back: OptimizeCheckpoint = serde_json::from_value(json).unwrap();
+    assert_eq!(bits(&back.metrics_so_far), bits(&metrics));
+    // What earlier versions wrote: an array of bit patterns.
+    let older = serde_json::json!({"total_runs": 9, "next_index": 6,
+        "metrics_so_far": bits(&metrics)});
+    let back: OptimizeCheckpoint = serde_json::from_value(older).unwrap();
+    assert_eq!(bits(&back.metrics_so_far), bits(&metrics));
+    for bad in [
+        serde_json::json!("AAAA"),
+        serde_json::json!("not base64!"),
+        serde_json::json!(7),
+    ] {
+        let cp = serde_json::json!({"total_runs": 9, "next_index": 6, "metrics_so_far": bad});
+        assert!(
+            serde_json::from_value::<OptimizeCheckpoint>(cp).is_err(),
+            "{bad}"
+        );
+    }
+}
