@@ -4,7 +4,8 @@
 //! The job: the SMA cross over every n1 < n2 in 2..=250 (30,876 runs) on 45,000 synthetic
 //! daily bars (1.39 × 10⁹ bar-steps), robustness off. Each configuration starts its `server`
 //! processes (`RUNBOARD_MODE=worker`, one job slot each, the release binary), waits until they
-//! listen, then times the job from enqueue to SUCCEEDED:
+//! listen, then times the job from enqueue to SUCCEEDED; rounds interleave the configurations
+//! and each row is the median of its rounds:
 //! 1. one process, fan-out off: the baseline;
 //! 2. one process, fan-out on with the default chunk size (`RUNBOARD_CHUNK_WORK`, 10⁹
 //!    bar-steps: 2 chunks here), and with chunks of ~3,300 runs (10 chunks): the fan-out's own
@@ -18,6 +19,7 @@
 
 mod common;
 
+use std::collections::BTreeMap;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -34,6 +36,8 @@ const BARS: usize = 45_000;
 const RUNS: u64 = 30_876;
 /// Runs × bars per chunk: about 3,300 runs, 10 chunks.
 const CHUNK_WORK: u64 = 150_000_000;
+/// Rounds of every configuration.
+const ROUNDS: usize = 5;
 
 fn main() -> anyhow::Result<()> {
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -110,73 +114,105 @@ async fn run() -> anyhow::Result<()> {
         "machine: {cores} cores; {RUNS} runs × {BARS} bars = {:.2e} bar-steps, robustness off",
         RUNS as f64 * BARS as f64
     );
-    let mut baseline = None;
     let mut reference = None;
     let default = Some(server::jobs::chunks::DEFAULT_CHUNK_WORK);
     let fine = Some(CHUNK_WORK);
-    for (processes, chunk_work) in [(1, None), (1, default), (1, fine), (2, fine), (4, fine)] {
-        let fanout = chunk_work.is_some();
-        let workers: Vec<Worker> = (0..processes)
-            .map(|i| spawn(&url, &format!("bench-{i}"), chunk_work))
-            .collect::<anyhow::Result<_>>()?;
-        let t = Instant::now();
-        while listening(&pool).await? < processes as i64 {
-            anyhow::ensure!(
-                t.elapsed() < Duration::from_secs(60),
-                "workers did not start"
+    let configs = [(1, None), (1, default), (1, fine), (2, fine), (4, fine)];
+    // Rounds interleave the configurations, so a slow moment of the machine touches all alike;
+    // each row is the median of its rounds.
+    let mut times = vec![Vec::new(); configs.len()];
+    for round in 1..=ROUNDS {
+        for (c, &(processes, chunk_work)) in configs.iter().enumerate() {
+            let (secs, result, chunks) =
+                run_once(&pool, &store, &url, &request, processes, chunk_work).await?;
+            let same = match &reference {
+                None => {
+                    reference = Some(result);
+                    "the reference"
+                }
+                Some(r) if *r == result => "identical to the baseline",
+                Some(_) => "DIFFERENT from the baseline",
+            };
+            println!(
+                "round {round}: {processes} × fan-out {}: {secs:.3} s, chunks by node {chunks:?}, \
+                 result {same}",
+                if chunk_work.is_some() { "on " } else { "off" },
             );
-            tokio::time::sleep(Duration::from_millis(50)).await;
+            anyhow::ensure!(same != "DIFFERENT from the baseline", "results differ");
+            times[c].push(secs);
         }
-        let t = Instant::now();
-        let id = store
-            .enqueue(NewJob::new(JobKind::Optimize, request.clone()))
-            .await?
-            .id;
-        let status = loop {
-            let s = store.status(id).await?;
-            if s.state.is_terminal() {
-                break s;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        };
-        let secs = t.elapsed().as_secs_f64();
-        drop(workers);
-        anyhow::ensure!(
-            status.state == JobState::Succeeded,
-            "job failed: {status:?}"
-        );
-        let (_, result) = store.result(id).await?;
-        let mut result = result.unwrap_or_default();
-        if let Some(fields) = result.as_object_mut() {
-            fields.remove("provenance");
-        }
-        let same = match &reference {
-            None => {
-                reference = Some(result);
-                "the reference".to_string()
-            }
-            Some(r) if *r == result => "identical to the baseline".to_string(),
-            Some(_) => "DIFFERENT from the baseline".to_string(),
-        };
-        let chunks = store.list_chunks(id).await?;
-        let mut by_node = std::collections::BTreeMap::<String, usize>::new();
-        for c in &chunks {
-            *by_node
-                .entry(c.node_id.clone().unwrap_or_default())
-                .or_default() += 1;
-        }
-        let base = *baseline.get_or_insert(secs);
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let base = median(&mut times[0]);
+    println!("median of {ROUNDS} rounds:");
+    for (&(processes, chunk_work), t) in configs.iter().zip(&mut times) {
+        let secs = median(t);
         println!(
-            "{processes} process{} fan-out {}: {secs:.2} s = {:.0} runs/s ({:+.1} % vs baseline); \
-             {} chunks {by_node:?}; result {same}",
+            "  {processes} process{} fan-out {}: {secs:.2} s = {:.0} runs/s ({:+.1} % vs fan-out off)",
             if processes == 1 { ", " } else { "es," },
-            if fanout { "on " } else { "off" },
+            match chunk_work {
+                None => "off".to_string(),
+                Some(w) => format!("on, {} chunks", RUNS.div_ceil((w / BARS as u64).max(1))),
+            },
             RUNS as f64 / secs,
             (secs / base - 1.0) * 100.0,
-            chunks.len(),
         );
     }
     pool.close().await;
     common::drop_database(DB).await?;
     Ok(())
+}
+
+/// One job on `processes` fresh worker processes: its time from enqueue to SUCCEEDED, its
+/// result without provenance, and how many chunks each node ran.
+async fn run_once(
+    pool: &PgPool,
+    store: &JobStore,
+    url: &str,
+    request: &serde_json::Value,
+    processes: usize,
+    chunk_work: Option<u64>,
+) -> anyhow::Result<(f64, serde_json::Value, BTreeMap<String, usize>)> {
+    let workers: Vec<Worker> = (0..processes)
+        .map(|i| spawn(url, &format!("bench-{i}"), chunk_work))
+        .collect::<anyhow::Result<_>>()?;
+    let t = Instant::now();
+    while listening(pool).await? < processes as i64 {
+        anyhow::ensure!(
+            t.elapsed() < Duration::from_secs(60),
+            "workers did not start"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let t = Instant::now();
+    let id = store
+        .enqueue(NewJob::new(JobKind::Optimize, request.clone()))
+        .await?
+        .id;
+    let status = loop {
+        let s = store.status(id).await?;
+        if s.state.is_terminal() {
+            break s;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let secs = t.elapsed().as_secs_f64();
+    drop(workers);
+    anyhow::ensure!(
+        status.state == JobState::Succeeded,
+        "job failed: {status:?}"
+    );
+    let (_, result) = store.result(id).await?;
+    let mut result = result.unwrap_or_default();
+    if let Some(fields) = result.as_object_mut() {
+        fields.remove("provenance");
+    }
+    let mut by_node = BTreeMap::<String, usize>::new();
+    for c in store.list_chunks(id).await? {
+        *by_node.entry(c.node_id.unwrap_or_default()).or_default() += 1;
+    }
+    Ok((secs, result, by_node))
 }

@@ -13,6 +13,8 @@
 //! This file holds the plan, the chunk's arguments and result, and the store's chunk
 //! statements (`server/queries/jobs/chunks_*.sql`).
 
+use std::collections::BTreeMap;
+
 use app::model::job::log_path_in;
 use app::model::{JobKind, JobState};
 use chrono::{DateTime, Utc};
@@ -222,27 +224,35 @@ impl JobStore {
     }
 
     /// The metrics of `parent`'s runs, assembled from its SUCCEEDED chunks in grid order;
-    /// `None` unless they cover runs `0..runs` exactly.
+    /// `None` unless they cover runs `0..runs` exactly. `known` holds the results of the chunks
+    /// the caller ran itself (by chunk index): those are not read back.
     pub async fn chunk_metrics(
         &self,
         parent: Uuid,
         runs: u64,
+        mut known: BTreeMap<u32, ChunkResult>,
     ) -> Result<Option<Vec<f64>>, StoreError> {
+        let skip: Vec<i32> = known.keys().map(|&i| i as i32).collect();
         let rows: Vec<ResultRow> = sqlx::query_as(sql::RESULTS)
             .bind(parent)
+            .bind(&skip)
             .fetch_all(self.pool())
             .await?;
-        let mut metrics = Vec::with_capacity(runs as usize);
-        for (i, row) in rows.into_iter().enumerate() {
+        for row in rows {
             let chunk = row
                 .result
                 .and_then(|r| serde_json::from_value::<ChunkResult>(r).ok());
-            match chunk {
-                Some(c) if row.chunk_index as usize == i && c.start == metrics.len() as u64 => {
-                    metrics.extend(c.metrics)
-                }
+            match (u32::try_from(row.chunk_index), chunk) {
+                (Ok(index), Some(c)) => known.insert(index, c),
                 _ => return Ok(None),
+            };
+        }
+        let mut metrics = Vec::with_capacity(runs as usize);
+        for (i, (index, c)) in known.into_iter().enumerate() {
+            if index as usize != i || c.start != metrics.len() as u64 {
+                return Ok(None);
             }
+            metrics.extend(c.metrics);
         }
         Ok((metrics.len() as u64 == runs).then_some(metrics))
     }

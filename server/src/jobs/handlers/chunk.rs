@@ -4,6 +4,7 @@
 //! ([`fan_out`]: create the chunks, run its own queued ones, show the summed progress, then
 //! hand back every unit's metric in order).
 
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -24,6 +25,9 @@ use crate::jobs::store::{ClaimedJob, StoreError, PROGRAM_VERSION};
 use crate::jobs::worker::keep_alive;
 use crate::strategies::load_program;
 use app::model::JobKind;
+
+/// A chunk's end being written.
+type Pending = tokio::task::JoinHandle<Result<(), StoreError>>;
 
 /// How often a parent with nothing of its own to run looks at its chunks again.
 const WAIT: Duration = Duration::from_millis(200);
@@ -249,6 +253,8 @@ pub async fn fan_out(
             ""
         }
     ));
+    // The results of the chunks run here: not read back.
+    let mut own = BTreeMap::new();
     loop {
         if reporter.flow() == Flow::Stop {
             return Err(HandlerError::Stopped);
@@ -270,12 +276,13 @@ pub async fn fan_out(
         }
         // Every queued chunk of ours, run here with one built sweep; then wait for the others.
         let ran = run_own_chunks(job, deps, reporter, input, req, (runs, units), limits).await?;
-        if ran == 0 {
+        if ran.is_empty() {
             tokio::time::sleep(WAIT).await;
         }
+        own.extend(ran);
     }
     deps.store
-        .chunk_metrics(job.id, runs)
+        .chunk_metrics(job.id, runs, own)
         .await
         .map_err(db)?
         .ok_or_else(|| {
@@ -285,7 +292,8 @@ pub async fn fan_out(
 
 /// Runs the parent's queued chunks in the parent's process, one after another, with one sweep
 /// built for all of them (one blocking task); each chunk is heartbeated while it runs and its
-/// end recorded under its lease, as a worker would. Returns how many it ran.
+/// end recorded under its lease, as a worker would. A chunk's result is written while the next
+/// one computes. Returns the results of the chunks it ran, by chunk index.
 async fn run_own_chunks(
     job: &ClaimedJob,
     deps: &HandlerDeps,
@@ -294,7 +302,7 @@ async fn run_own_chunks(
     req: &Arc<ParentRequest>,
     (runs, units): (u64, Units),
     limits: &Limits,
-) -> Result<u64, HandlerError> {
+) -> Result<BTreeMap<u32, ChunkResult>, HandlerError> {
     let runtime = tokio::runtime::Handle::current();
     let (store, parent) = (deps.store.clone(), job.id);
     let worker_id = format!("{}:fan-out", deps.instance_id);
@@ -312,18 +320,37 @@ async fn run_own_chunks(
         };
         // Nothing queued: no sweep to build.
         let Some(first) = claim() else {
-            return Ok(0);
+            return Ok(BTreeMap::new());
+        };
+        let recorded = |written: Result<(), StoreError>| match written {
+            // Rescued or cancelled meanwhile: the chunk's current run decides.
+            Ok(()) | Err(StoreError::Stale { .. }) => Ok(()),
+            Err(e) => Err(HandlerError::Retryable(format!(
+                "recording a chunk failed: {e}"
+            ))),
+        };
+        // Waits for the write of the last chunk's end, still in flight.
+        let settle = |pending: Option<Pending>| match pending.map(|p| runtime.block_on(p)) {
+            None => Ok(()),
+            Some(Ok(written)) => recorded(written),
+            Some(Err(e)) => Err(HandlerError::Retryable(format!(
+                "recording a chunk failed: {e}"
+            ))),
         };
         let series = &input.series;
         let program = input.program.as_ref();
         let ran = with_chunk_eval(series, req.job(), program, &limits, |eval| {
-            let mut ran = 0u64;
+            let mut ran = BTreeMap::new();
+            let mut pending: Option<Pending> = None;
+            // Runs done by the time the last chunk here ended (its end may not be written yet).
+            let mut floor = 0;
             let mut next = Some(first);
             while let Some(chunk) = next.take().or_else(claim) {
                 let args: ChunkArgs = parse(&chunk.args)?;
                 let before = runtime
                     .block_on(store.chunk_progress(parent))
-                    .map_or(0, |p| p.runs_done.max(0) as u64);
+                    .map_or(0, |p| p.runs_done.max(0) as u64)
+                    .max(floor);
                 let heartbeat =
                     runtime.spawn(keep_alive(store.clone(), chunk.id, chunk.lease, every));
                 let sink = ParentSink {
@@ -334,7 +361,8 @@ async fn run_own_chunks(
                 };
                 let outcome = eval(args.start..args.end, &sink);
                 heartbeat.abort();
-                let written = match outcome {
+                settle(pending.take())?;
+                match outcome {
                     Ok(out) => {
                         let result = ChunkResult::of(args.start, out);
                         let value = serde_json::to_value(&result).map_err(|e| {
@@ -342,7 +370,12 @@ async fn run_own_chunks(
                                 "could not encode a chunk's result: {e}"
                             ))
                         })?;
-                        runtime.block_on(store.complete(chunk.id, chunk.lease, &value))
+                        let store = store.clone();
+                        pending = Some(runtime.spawn(async move {
+                            store.complete(chunk.id, chunk.lease, &value).await
+                        }));
+                        ran.insert(args.index, result);
+                        floor = before + (args.end - args.start);
                     }
                     Err(EngineError::Stopped) => {
                         // Shutting down: the chunk goes back to the queue for other workers;
@@ -350,20 +383,14 @@ async fn run_own_chunks(
                         let _ = runtime.block_on(store.release(chunk.id, chunk.lease));
                         return Err(HandlerError::Stopped);
                     }
-                    Err(e) => runtime
-                        .block_on(store.fail(chunk.id, chunk.lease, &e.to_string(), None))
-                        .map(|_| ()),
-                };
-                match written {
-                    // Rescued or cancelled meanwhile: the chunk's current run decides.
-                    Ok(()) | Err(StoreError::Stale { .. }) => ran += 1,
-                    Err(e) => {
-                        return Err(HandlerError::Retryable(format!(
-                            "recording a chunk failed: {e}"
-                        )))
-                    }
+                    Err(e) => recorded(
+                        runtime
+                            .block_on(store.fail(chunk.id, chunk.lease, &e.to_string(), None))
+                            .map(|_| ()),
+                    )?,
                 }
             }
+            settle(pending.take())?;
             Ok(ran)
         });
         match ran {
