@@ -5,7 +5,8 @@
 //! daily bars (1.39 × 10⁹ bar-steps), robustness off. Each configuration starts its `server`
 //! processes (`RUNBOARD_MODE=worker`, one job slot each, the release binary), waits until they
 //! listen, then times the job from enqueue to SUCCEEDED; rounds interleave the configurations
-//! and each row is the median of its rounds:
+//! and each row is the median of its rounds, its overhead the median of each round's time over
+//! that round's baseline:
 //! 1. one process, fan-out off: the baseline;
 //! 2. one process, fan-out on with the default chunk size (`RUNBOARD_CHUNK_WORK`, 10⁹
 //!    bar-steps: 2 chunks here), and with chunks of ~3,300 runs (10 chunks): the fan-out's own
@@ -37,7 +38,7 @@ const RUNS: u64 = 30_876;
 /// Runs × bars per chunk: about 3,300 runs, 10 chunks.
 const CHUNK_WORK: u64 = 150_000_000;
 /// Rounds of every configuration.
-const ROUNDS: usize = 5;
+const ROUNDS: usize = 9;
 
 fn main() -> anyhow::Result<()> {
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -121,6 +122,8 @@ async fn run() -> anyhow::Result<()> {
     // Rounds interleave the configurations, so a slow moment of the machine touches all alike;
     // each row is the median of its rounds.
     let mut times = vec![Vec::new(); configs.len()];
+    // Each configuration's time over the same round's baseline.
+    let mut ratios = vec![Vec::new(); configs.len()];
     for round in 1..=ROUNDS {
         for (c, &(processes, chunk_work)) in configs.iter().enumerate() {
             let (secs, result, chunks) =
@@ -140,15 +143,17 @@ async fn run() -> anyhow::Result<()> {
             );
             anyhow::ensure!(same != "DIFFERENT from the baseline", "results differ");
             times[c].push(secs);
+            ratios[c].push(secs / times[0][round - 1]);
         }
     }
     let median = |v: &mut Vec<f64>| {
         v.sort_by(f64::total_cmp);
         v[v.len() / 2]
     };
-    let base = median(&mut times[0]);
-    println!("median of {ROUNDS} rounds:");
-    for (&(processes, chunk_work), t) in configs.iter().zip(&mut times) {
+    println!(
+        "median of {ROUNDS} rounds (overhead: the median of each round's time over its baseline):"
+    );
+    for ((&(processes, chunk_work), t), r) in configs.iter().zip(&mut times).zip(&mut ratios) {
         let secs = median(t);
         println!(
             "  {processes} process{} fan-out {}: {secs:.2} s = {:.0} runs/s ({:+.1} % vs fan-out off)",
@@ -158,7 +163,7 @@ async fn run() -> anyhow::Result<()> {
                 Some(w) => format!("on, {} chunks", RUNS.div_ceil((w / BARS as u64).max(1))),
             },
             RUNS as f64 / secs,
-            (secs / base - 1.0) * 100.0,
+            (median(r) - 1.0) * 100.0,
         );
     }
     pool.close().await;
