@@ -29,8 +29,10 @@ use app::model::JobKind;
 /// A chunk's end being written.
 type Pending = tokio::task::JoinHandle<Result<(), StoreError>>;
 
-/// How often a parent with nothing of its own to run looks at its chunks again.
-const WAIT: Duration = Duration::from_millis(200);
+/// How often a parent with nothing of its own to run looks at its chunks again (one indexed
+/// aggregate; the wait after the last chunk ends is part of every fanned-out job's time: 200 ms
+/// cost the 2-process fan-out bench 0.23 s).
+const WAIT: Duration = Duration::from_millis(25);
 
 /// What an optimization or walk-forward runs on: its dataset and, for a rule-language
 /// strategy, the program.
