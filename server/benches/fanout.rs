@@ -1,17 +1,18 @@
 //! Fan-out (issue 10): one optimization over 1, 2 and 4 worker processes (prints figures; not a
 //! test). Needs `DATABASE_URL` (scripts/bench.sh starts a private cluster).
 //!
-//! The job: the SMA cross over every n1 < n2 in 2..=250 (30,876 runs) on 45,000 synthetic
-//! daily bars (1.39 × 10⁹ bar-steps), robustness off. Each configuration starts its `server`
+//! The job: the SMA cross over every n1 < n2 in 2..=250 (30,876 runs) on 65,000 synthetic
+//! daily bars (2.01 × 10⁹ bar-steps: just above the default fan-out threshold, so the smallest
+//! job that fans out by default, where the split's fixed cost weighs most), robustness off. Each configuration starts its `server`
 //! processes (`RUNBOARD_MODE=worker`, one job slot each, the release binary), waits until they
 //! listen, then times the job from enqueue to SUCCEEDED; rounds interleave the configurations
 //! and each row is the median of its rounds, its overhead the median of each round's time over
 //! that round's baseline:
 //! 1. one process, fan-out off: the baseline;
 //! 2. one process, fan-out on with the default chunk size (`RUNBOARD_CHUNK_WORK`, 10⁹
-//!    bar-steps: 2 chunks here), and with chunks of ~3,300 runs (10 chunks): the fan-out's own
+//!    bar-steps: 3 chunks here), and with chunks of ~2,800 runs (11 chunks): the fan-out's own
 //!    cost, per job and per chunk;
-//! 3. two and four processes, fan-out on, 10 chunks.
+//! 3. two and four processes, fan-out on, 11 chunks.
 //!
 //! On this 2-core machine more processes cannot add cores: the figures show what splitting
 //! costs. On N machines the chunks run N at a time (README, "Scale out on paper").
@@ -27,16 +28,17 @@ use std::time::{Duration, Instant};
 use app::model::{JobKind, JobState};
 use server::datasets::DatasetStore;
 use server::engine::sample_series;
+use server::jobs::chunks::FanOut;
 use server::jobs::store::NewJob;
 use server::jobs::JobStore;
 use sqlx::postgres::PgPoolOptions;
 use sqlx::PgPool;
 
 const DB: &str = "runboard_bench_fanout";
-const BARS: usize = 45_000;
+const BARS: usize = 65_000;
 const RUNS: u64 = 30_876;
-/// Runs × bars per chunk: about 3,300 runs, 10 chunks.
-const CHUNK_WORK: u64 = 150_000_000;
+/// Runs × bars per chunk: about 3,000 runs, 11 chunks.
+const CHUNK_WORK: u64 = 200_000_000;
 /// Rounds of every configuration.
 const ROUNDS: usize = 9;
 
@@ -67,9 +69,13 @@ fn spawn(url: &str, node: &str, chunk_work: Option<u64>) -> anyhow::Result<Worke
             .env("RUNBOARD_WORKERS", "1")
             .env("RUNBOARD_NODE_ID", node)
             .env("RUNBOARD_RUNS_DIR", runs)
+            // Fan-out on: the default threshold, which the job reaches.
             .env(
                 "RUNBOARD_FANOUT_WORK",
-                if chunk_work.is_some() { "1" } else { "0" },
+                match chunk_work {
+                    Some(_) => server::jobs::chunks::DEFAULT_FANOUT_WORK.to_string(),
+                    None => "0".to_string(),
+                },
             )
             .env(
                 "RUNBOARD_CHUNK_WORK",
@@ -92,6 +98,7 @@ async fn listening(pool: &PgPool) -> anyhow::Result<i64> {
 
 async fn run() -> anyhow::Result<()> {
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    assert!(RUNS * BARS as u64 >= server::jobs::chunks::DEFAULT_FANOUT_WORK);
     let url = common::fresh_database(DB).await?;
     let pool = PgPoolOptions::new()
         .max_connections(8)
@@ -160,7 +167,11 @@ async fn run() -> anyhow::Result<()> {
             if processes == 1 { ", " } else { "es," },
             match chunk_work {
                 None => "off".to_string(),
-                Some(w) => format!("on, {} chunks", RUNS.div_ceil((w / BARS as u64).max(1))),
+                Some(w) => format!(
+                    "on, {} chunks",
+                    server::jobs::chunks::plan(RUNS, BARS as u64, &FanOut { min_work: 1, chunk_work: w })
+                        .map_or(1, |c| c.len())
+                ),
             },
             RUNS as f64 / secs,
             (median(r) - 1.0) * 100.0,

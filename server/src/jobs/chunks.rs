@@ -67,13 +67,15 @@ pub fn plan(runs: u64, bars: u64, fanout: &FanOut) -> Option<Vec<(u64, u64)>> {
     if fanout.min_work == 0 || work < fanout.min_work || runs < 2 {
         return None;
     }
-    let per_chunk = (fanout.chunk_work / bars.max(1))
+    let most = (fanout.chunk_work / bars.max(1))
         .max(1)
         .max(runs.div_ceil(MAX_CHUNKS));
-    let chunks = runs.div_ceil(per_chunk);
+    let chunks = runs.div_ceil(most);
     if chunks < 2 {
         return None;
     }
+    // As many chunks as that size needs, of equal size: no small last chunk to wait for.
+    let per_chunk = runs.div_ceil(chunks);
     Some(
         (0..chunks)
             .map(|i| (i * per_chunk, ((i + 1) * per_chunk).min(runs)))
@@ -303,6 +305,10 @@ mod tests {
         // 10 runs × 100 bars = 1,000: three runs a chunk.
         let chunks = plan(10, 100, &f).unwrap();
         assert_eq!(chunks, vec![(0, 3), (3, 6), (6, 9), (9, 10)]);
+        // Equal sizes: 30,876 runs in chunks of at most 15,384 are three of 10,292, not two
+        // full ones and a 108-run tail.
+        let three = plan(30_876, 65_000, &FanOut::default()).unwrap();
+        assert_eq!(three, vec![(0, 10_292), (10_292, 20_584), (20_584, 30_876)]);
         // Below the threshold, off, or a single chunk: one process.
         assert_eq!(plan(9, 100, &f), None);
         assert_eq!(plan(10, 100, &FanOut::OFF), None);
