@@ -1,6 +1,7 @@
 //! Fan-out (issue 10): an optimization split into chunk jobs that several worker pools share
 //! ends with the result a single process computes, bit for bit; its chunks are listed under it
-//! and nowhere else; a cancel reaches every chunk in the same statement.
+//! and nowhere else; a cancel reaches every chunk in the same statement, locking rows in id
+//! order.
 
 use std::time::Duration;
 
@@ -280,6 +281,63 @@ async fn cancelling_a_fanned_out_optimization_cancels_every_chunk(pool: PgPool) 
     // The running chunk is told to stop at its next heartbeat.
     let ack = store.heartbeat(running.id, running.lease).await.unwrap();
     assert!(ack.cancel_requested);
+    assert_eq!(store.chunk_progress(parent).await.unwrap().cancelled, 2);
+}
+
+/// The cancel of a fanned-out job locks its rows in id order, as a worker's pulse does: while
+/// another transaction holds the lowest of them, the cancel waits holding none, so that
+/// transaction can still take all the others. Before, the cancel took the chunks in grid order
+/// and then the parent, so this failed unless the lowest id was the first chunk's; with a pulse
+/// holding the parent and wanting a chunk, one of the two was aborted as a deadlock.
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn a_cancel_locks_the_job_and_its_chunks_in_id_order(pool: PgPool) {
+    let store = store(&pool);
+    let parent = enqueue(&store).await;
+    store.claim("w:0", "n").await.unwrap().unwrap();
+    let ranges = [(0, 1_000), (1_000, 2_000), (2_000, RUNS)];
+    store.create_chunks(parent, 0, None, &ranges).await.unwrap();
+    store
+        .claim_chunk(parent, "w:0", "n")
+        .await
+        .unwrap()
+        .unwrap();
+    let mut ids: Vec<uuid::Uuid> =
+        sqlx::query_scalar("SELECT id FROM jobs WHERE id = $1 OR parent_id = $1")
+            .bind(parent)
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    ids.sort();
+    assert_eq!(ids.len(), 4);
+    let lock = "SELECT 1 FROM jobs WHERE id = $1 FOR NO KEY UPDATE";
+
+    let mut holder = pool.begin().await.unwrap();
+    sqlx::query(lock)
+        .bind(ids[0])
+        .execute(&mut *holder)
+        .await
+        .unwrap();
+    let cancel = tokio::spawn({
+        let store = store.clone();
+        async move { store.request_cancel(parent).await }
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(!cancel.is_finished(), "the cancel waits for the lowest row");
+    sqlx::query("SET LOCAL lock_timeout = '2s'")
+        .execute(&mut *holder)
+        .await
+        .unwrap();
+    for &id in &ids[1..] {
+        sqlx::query(lock)
+            .bind(id)
+            .execute(&mut *holder)
+            .await
+            .expect("every other row is free: the cancel holds none while it waits for the lowest");
+    }
+    holder.commit().await.unwrap();
+
+    let status = cancel.await.unwrap().unwrap();
+    assert!(status.cancel_requested);
     assert_eq!(store.chunk_progress(parent).await.unwrap().cancelled, 2);
 }
 
