@@ -62,7 +62,9 @@ test("a long job's Step i/N, percentage and ETA advance across polls to 100 %", 
   // The test controls the length (40 steps × 250 ms = 10 s, five 2-second polls), not the
   // machine's speed.
   const id = await submit(page, { kind: "demo", steps: 40, step_ms: 250 });
-  await page.goto(`/?job=${id}`);
+  const response = await page.goto(`/?job=${id}`);
+  // The page arrives compressed (and hydrates cleanly: the console check after each test).
+  expect((await response!.allHeaders())["content-encoding"]).toMatch(/^(br|gzip)$/);
   const panel = page.getByTestId("job-panel");
   await expect(panel.getByTestId("log-path")).toHaveText(new RegExp(`(^|/)runs/${id}/artifacts/run\\.log$`));
   await expect(panel.getByTestId("progress-message")).toHaveText(/^Step \d+\/40$/, { timeout: 15_000 });

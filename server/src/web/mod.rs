@@ -18,7 +18,7 @@ use axum::routing::get;
 use axum::Router;
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
-use tower_http::compression::predicate::{DefaultPredicate, NotForContentType, Predicate};
+use tower_http::compression::predicate::DefaultPredicate;
 use tower_http::compression::CompressionLayer;
 
 pub use guard::Security;
@@ -73,13 +73,10 @@ pub fn router_with(options: LeptosOptions, backend: SharedBackend, security: Sec
         .layer(axum::Extension(security))
         .layer(axum::Extension(stylesheet))
         .layer(axum::middleware::from_fn(assets::cache_control))
-        // Brotli or gzip, as the client accepts: the WASM, JS, CSS and JSON. Not HTML (yet):
-        // with compressed pages, hydration in Chromium failed ("expected a marker node") once
-        // the hashed stylesheet loaded; uncompressed pages hydrate cleanly (an open question).
-        .layer(
-            CompressionLayer::new()
-                .compress_when(DefaultPredicate::new().and(NotForContentType::new("text/html"))),
-        )
+        // Brotli or gzip, as the client accepts: pages, the WASM, JS, CSS and JSON (not images,
+        // gRPC, or bodies under 32 bytes: the default predicate). Pages hydrate the same
+        // compressed or not (the e2e suite's console checks run against compressed pages).
+        .layer(CompressionLayer::new().compress_when(DefaultPredicate::new()))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(options)
 }

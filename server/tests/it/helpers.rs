@@ -163,6 +163,7 @@ impl TestApp {
             status,
             headers,
             body: String::from_utf8_lossy(&bytes).into_owned(),
+            raw: bytes.to_vec(),
         }
     }
 }
@@ -202,6 +203,8 @@ pub struct Answer {
     pub status: u16,
     pub headers: HeaderMap,
     pub body: String,
+    /// The body's bytes as sent (compressed, when it was).
+    pub raw: Vec<u8>,
 }
 
 impl Answer {

@@ -418,11 +418,31 @@ async fn pages_and_api_answers_are_compressed_and_cached_by_kind(pool: PgPool) {
         .oneshot(get("/jobs", &[("accept-encoding", "br, gzip")]))
         .await;
     assert_eq!(page.status, 200);
-    assert!(
-        page.headers.get("content-encoding").is_none(),
-        "HTML is not compressed yet"
-    );
+    assert_eq!(page.headers["content-encoding"], "br", "brotli first");
     assert_eq!(page.headers["cache-control"], "no-cache");
+    // The same page gzipped decodes to the HTML a client that asks for nothing gets.
+    let gzipped = app
+        .oneshot(get("/jobs", &[("accept-encoding", "gzip")]))
+        .await;
+    assert_eq!(gzipped.headers["content-encoding"], "gzip");
+    let mut html = String::new();
+    std::io::Read::read_to_string(
+        &mut flate2::read::GzDecoder::new(&gzipped.raw[..]),
+        &mut html,
+    )
+    .unwrap();
+    let plain_page = app.oneshot(get("/jobs", &[])).await;
+    assert!(plain_page.headers.get("content-encoding").is_none());
+    // (Leptos appends its streaming bookkeeping script after `</html>`.)
+    assert!(html.starts_with("<!DOCTYPE html>") && html.contains("</html>"));
+    // Equal but for the nonce, which is new in each response and of one length.
+    assert_eq!(html.len(), plain_page.raw.len());
+    assert!(
+        gzipped.raw.len() * 2 < plain_page.raw.len(),
+        "{} bytes gzipped, {} plain",
+        gzipped.raw.len(),
+        plain_page.raw.len()
+    );
     let api = app
         .oneshot(post("/api/list_jobs", "{}", &[("accept-encoding", "gzip")]))
         .await;
