@@ -1,0 +1,107 @@
+//! Tests of `strategies.rs`.
+
+use super::*;
+
+const FILES: [(&str, &str); 7] = [
+    (
+        "save_lock",
+        include_str!("../../queries/strategies/save_lock.sql"),
+    ),
+    (
+        "newest_by_name",
+        include_str!("../../queries/strategies/newest_by_name.sql"),
+    ),
+    (
+        "insert",
+        include_str!("../../queries/strategies/insert.sql"),
+    ),
+    ("get", include_str!("../../queries/strategies/get.sql")),
+    ("list", include_str!("../../queries/strategies/list.sql")),
+    ("count", include_str!("../../queries/strategies/count.sql")),
+    (
+        "delete",
+        include_str!("../../queries/strategies/delete.sql"),
+    ),
+];
+
+#[test]
+fn every_strategies_sql_file_documents_its_parameters_and_index_and_sends_only_the_statement() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("queries/strategies");
+    let on_disk = std::fs::read_dir(&dir).unwrap().count();
+    assert_eq!(on_disk, FILES.len(), "every file in {dir:?} is listed here");
+    for (name, file) in FILES {
+        let body = statement(file);
+        let header = &file[..file.len() - body.len()];
+        assert!(
+            header.starts_with(&format!("-- {name}: StrategyStore::")),
+            "{name}.sql: {header}"
+        );
+        assert!(header.contains("\n-- Index: "), "{name}.sql names no index");
+        assert!(
+            header.contains("\n-- Guards: "),
+            "{name}.sql guards nothing"
+        );
+        assert!(
+            header.contains("\n-- Returns "),
+            "{name}.sql returns nothing"
+        );
+        assert!(
+            !body.starts_with("--") && !body.contains("\n--"),
+            "{name}.sql: {body}"
+        );
+        match (1..=20).filter(|n| body.contains(&format!("${n}"))).max() {
+            None => assert!(header.contains("No parameters."), "{name}.sql"),
+            Some(last) => {
+                for n in 1..=last {
+                    assert!(
+                        header.contains(&format!("-- ${n} = ")),
+                        "{name}.sql does not document ${n}"
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn the_api_source_limit_is_the_engines() {
+    assert_eq!(
+        app::model::research::MAX_RULE_SOURCE_BYTES,
+        MAX_SOURCE_BYTES
+    );
+}
+
+#[test]
+fn the_content_hash_is_the_sha256_of_the_source() {
+    assert_eq!(
+        content_hash(""),
+        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+    );
+}
+
+#[test]
+fn a_check_reports_params_and_lookback_or_errors_at_their_line() {
+    let ok = check_report(
+        "strategy \"SMA\"\nparam n1: int 2..100 = 10\nparam n2: int 2..100 = 20\n\
+             constraint n1 < n2\nlong entry: crosses_above(sma(close, n1), sma(close, n2))\n\
+             long exit: crosses_below(sma(close, n1), sma(close, n2))\n",
+    );
+    assert!(ok.ok, "{ok:?}");
+    assert_eq!(ok.name.as_deref(), Some("SMA"));
+    assert_eq!(ok.params.len(), 2);
+    assert_eq!(ok.params[0].kind, "int");
+    assert_eq!(ok.lookback, Some(19));
+    let bad = check_report("strategy \"x\"\nlong entry: close > smaa(close, 3)\n");
+    assert!(!bad.ok);
+    assert!(bad.errors.iter().any(|e| e.line == 2), "{bad:?}");
+}
+
+#[test]
+fn rule_args_drop_the_placeholder_strategy_only_with_rules() {
+    let mut with = serde_json::json!({"strategy": "sma_cross", "rules": {"source": "x"}});
+    rule_args(&mut with);
+    assert!(with.get("strategy").is_none());
+    let mut without = serde_json::json!({"strategy": "sma_cross"});
+    rule_args(&mut without);
+    assert_eq!(without["strategy"], "sma_cross");
+}
