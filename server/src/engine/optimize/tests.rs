@@ -1,10 +1,13 @@
 //! Tests of `optimize.rs`.
 
+use super::sweep::Source;
 use super::*;
 use crate::engine::backtest::run_backtest;
 use crate::engine::data::{sample_series, SplitMix64};
+use crate::engine::progress::Flow;
 use crate::engine::progress::{NoProgress, Recorder};
-use app::model::research::{BacktestRequest, Heatmap, ParamRange, StrategyKind};
+use app::model::research::{BacktestRequest, GridSpec, Heatmap, ParamRange, StrategyKind};
+use std::collections::BTreeMap;
 
 fn range(start: f64, stop: f64, step: f64) -> ParamRange {
     ParamRange::Range { start, stop, step }
