@@ -18,7 +18,6 @@ use axum::routing::get;
 use axum::Router;
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
-use tower_http::compression::predicate::DefaultPredicate;
 use tower_http::compression::CompressionLayer;
 
 pub use guard::Security;
@@ -74,9 +73,9 @@ pub fn router_with(options: LeptosOptions, backend: SharedBackend, security: Sec
         .layer(axum::Extension(stylesheet))
         .layer(axum::middleware::from_fn(assets::cache_control))
         // Brotli or gzip, as the client accepts: pages, the WASM, JS, CSS and JSON (not images,
-        // gRPC, or bodies under 32 bytes: the default predicate). Pages hydrate the same
-        // compressed or not (the e2e suite's console checks run against compressed pages).
-        .layer(CompressionLayer::new().compress_when(DefaultPredicate::new()))
+        // gRPC, or bodies under 32 bytes: tower-http's default predicate). Pages hydrate the
+        // same compressed or not (the e2e suite's console checks run against compressed pages).
+        .layer(CompressionLayer::new())
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(options)
 }
