@@ -245,17 +245,7 @@ impl<'a> Sweep<'a> {
                     }
                     self.values(k, values);
                     self.run(values, &spec, scratch);
-                    let m = metric_value(
-                        metric,
-                        &scratch.equity,
-                        &scratch.trades,
-                        time,
-                        &mut scratch.buf,
-                    );
-                    if on_run() == Flow::Stop {
-                        stop.store(true, Ordering::Relaxed);
-                    }
-                    m
+                    finish_run(scratch, metric, time, on_run, &stop)
                 },
             )
             .collect_into_vec(&mut out);
@@ -320,17 +310,7 @@ impl<'a> Sweep<'a> {
                         self.values(*k, values);
                         let prepared = cache.prepare(self.series, kind, values);
                         simulate_run(&spec, &prepared, scratch);
-                        let m = metric_value(
-                            metric,
-                            &scratch.equity,
-                            &scratch.trades,
-                            time,
-                            &mut scratch.buf,
-                        );
-                        if on_run() == Flow::Stop {
-                            stop.store(true, Ordering::Relaxed);
-                        }
-                        (*k, m)
+                        (*k, finish_run(scratch, metric, time, on_run, &stop))
                     },
                 )
                 .collect();
@@ -381,6 +361,29 @@ impl<'a> Sweep<'a> {
         let rep = full_report(&spec, &scratch, &outcome);
         (rep, scratch.equity)
     }
+}
+
+/// The metric of the run just simulated into `scratch`; tells `on_run` it finished, and sets
+/// `stop` once it answers [`Flow::Stop`].
+#[inline]
+fn finish_run(
+    scratch: &mut Scratch,
+    metric: Metric,
+    time: &TimeInfo,
+    on_run: &(dyn Fn() -> Flow + Sync),
+    stop: &AtomicBool,
+) -> f64 {
+    let m = metric_value(
+        metric,
+        &scratch.equity,
+        &scratch.trades,
+        time,
+        &mut scratch.buf,
+    );
+    if on_run() == Flow::Stop {
+        stop.store(true, Ordering::Relaxed);
+    }
+    m
 }
 
 /// Decodes combination number `raw` (0-based, before constraints) of `axes` into values, last
