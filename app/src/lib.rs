@@ -5,12 +5,19 @@
 //! - [`api`]: the `#[server]` functions under `/api/*` (thin: validate, call the backend port).
 //! - [`components`]: props in, view out.
 //! - [`pages`]: one route per file.
+//!
+//! The app renders in islands mode: pages render on the server only, and the browser hydrates
+//! just the `#[island]` components (the run form, a job's live panel, the jobs list, the
+//! editor, the delete buttons' tables). Results, charts and tables ship no code: where they
+//! change in place (a new grid view, another page of trades, a job's results once it ends),
+//! [`swap`] fetches the page's new HTML and swaps the part.
 
 pub mod api;
 pub mod components;
 pub mod model;
 pub mod pages;
 pub mod poll;
+pub mod swap;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
@@ -35,7 +42,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <AutoReload options=options.clone() />
-                <HydrationScripts options />
+                <HydrationScripts options islands=true />
                 <MetaTags />
             </head>
             <body>
@@ -69,9 +76,8 @@ fn set_content_security_policy() {
     }
 }
 
-/// The stylesheet's URL, `/pkg/runboard.<hash>.css` when cargo-leptos hashes file names. The
-/// server knows it from `hash.txt` ([`StylesheetHref`] in context); the browser reads it back
-/// from the `<link>` the server rendered, so both render the same value.
+/// The stylesheet's URL, `/pkg/runboard.<hash>.css` when cargo-leptos hashes file names: the
+/// server knows it from `hash.txt` ([`StylesheetHref`] in context).
 #[derive(Clone, Debug)]
 pub struct StylesheetHref(pub String);
 
@@ -79,15 +85,6 @@ pub struct StylesheetHref(pub String);
 pub const DEFAULT_STYLESHEET: &str = "/pkg/runboard.css";
 
 fn stylesheet_href() -> String {
-    #[cfg(feature = "hydrate")]
-    {
-        if let Some(href) = document()
-            .get_element_by_id("leptos")
-            .and_then(|link| link.get_attribute("href"))
-        {
-            return href;
-        }
-    }
     use_context::<StylesheetHref>()
         .map(|h| h.0)
         .unwrap_or_else(|| DEFAULT_STYLESHEET.to_string())
@@ -97,14 +94,6 @@ fn stylesheet_href() -> String {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    // Effects run only in the browser, after hydration: `body[data-hydrated]` tells tests (and
-    // curious users) that the page is interactive.
-    Effect::new(move |_| {
-        #[cfg(feature = "hydrate")]
-        if let Some(body) = document().body() {
-            let _ = body.set_attribute("data-hydrated", "true");
-        }
-    });
     view! {
         <Stylesheet id="leptos" href=stylesheet_href() />
         <Title text="Runboard" />

@@ -1,19 +1,25 @@
 //! `/jobs/:id`: one job's panel, results and log, polled every 2 s while the job is live.
 //! [`JobView`] is also what the backtest page shows for its active job.
 //!
+//! The live part (panel, actions, chunks, log) is the [`JobLive`] island; the reproducibility
+//! line, the results and the results so far render on the server only, inside it as its
+//! children. When the polled job ends (or, while a fanned-out optimization runs, whenever it
+//! moves) the island swaps the `results` and `job-partial` regions for a fresh server render
+//! of the page ([`crate::swap`]).
+//!
 //! Under the panel: the reproducibility line (program version, dataset hash, the request as
 //! JSON), "Run again" once the job has ended, and the downloads of a succeeded job's result
 //! (`/api/jobs/<id>/result.json` and `.csv`).
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::{use_navigate, use_params_map};
+use leptos_router::hooks::{use_location, use_params_map};
 
 use crate::api::{
     cancel_job, get_job_log, get_job_repro, get_job_result, get_job_status, rerun_job, ApiError,
 };
 use crate::components::JobPanel;
-use crate::model::{JobState, JobStatus};
+use crate::model::{JobKind, JobState, JobStatus};
 use crate::poll::{start_polling, PollHealth};
 
 /// Lines of the run log shown under the panel.
@@ -29,20 +35,50 @@ pub fn JobPage() -> impl IntoView {
     }
 }
 
-/// The live view of one job: loads it (on the server first), then polls while it is live.
+/// One job: loads it on the server, then hands it to the [`JobLive`] island with what renders
+/// on the server only (the reproducibility line, the results, the results so far).
 #[component]
 pub fn JobView(id: String) -> impl IntoView {
     let initial = Resource::new(move || id.clone(), get_job_status);
+    let location = use_location();
+    let here = format!(
+        "{}{}",
+        location.pathname.get_untracked(),
+        location.search.get_untracked()
+    );
     view! {
         <Transition fallback=|| view! { <p class="muted">"Loading job…"</p> }>
-            {move || Suspend::new(async move {
-                match initial.await {
-                    Ok(first) => view! { <LiveJob first=first /> }.into_any(),
-                    Err(err) => view! { <JobError err=err /> }.into_any(),
-                }
-            })}
+            {move || {
+                let here = here.clone();
+                Suspend::new(async move {
+                    match initial.await {
+                        Ok(first) => {
+                            let extras = job_extras(&first);
+                            view! { <JobLive first=first here=here>{extras}</JobLive> }.into_any()
+                        }
+                        Err(err) => view! { <JobError err=err /> }.into_any(),
+                    }
+                })
+            }}
         </Transition>
     }
+}
+
+/// What renders on the server alone under a job's live part: the reproducibility line, the
+/// `results` region and the `job-partial` region.
+pub fn job_extras(first: &JobStatus) -> impl IntoView {
+    let (id, state, kind) = (first.id.to_string(), first.state, first.kind);
+    view! {
+        <JobRepro id=id.clone() />
+        <JobResults id=id.clone() state=state />
+        <crate::pages::job_partial::JobPartial id=id kind=kind state=state />
+    }
+}
+
+/// The island around a job's live part; `children` are the parts the server renders alone.
+#[island]
+pub fn JobLive(first: JobStatus, here: String, children: Children) -> impl IntoView {
+    view! { <LiveJob first=first here=here extras=Some(children().into_any()) /> }
 }
 
 /// Shows why a job cannot be shown: a bad id, an unknown id, or a failure.
@@ -64,23 +100,38 @@ pub fn JobError(err: ApiError) -> impl IntoView {
     }
 }
 
-/// The panel for a job that exists, kept current by polling while the job is live.
+/// The panel for a job that exists, kept current by polling while the job is live. `here` is the
+/// page's URL (the Refresh link); `extras` what the server rendered under the actions (the
+/// backtest page's form shows a job it just queued without them: empty regions to swap into).
 #[component]
-fn LiveJob(first: JobStatus) -> impl IntoView {
+pub fn LiveJob(
+    first: JobStatus,
+    here: String,
+    #[prop(optional_no_strip)] extras: Option<AnyView>,
+    /// Set when the page shows another job instead: the poll stops.
+    #[prop(optional, into)]
+    retired: Option<Signal<bool>>,
+) -> impl IntoView {
     let id = first.id.to_string();
     let live = first.state.is_live();
     let status = RwSignal::new(first);
     let health = RwSignal::new(PollHealth::default());
+    let root = NodeRef::<leptos::html::Div>::new();
 
     if live {
         let id = id.clone();
         start_polling(health, move || {
             let id = id.clone();
             async move {
+                if retired.is_some_and(|r| r.get_untracked()) {
+                    return Ok(false);
+                }
                 match get_job_status(id).await {
                     Ok(next) => {
                         let keep_going = next.state.is_live();
+                        let regions = regions_to_refresh(&status.get_untracked(), &next);
                         status.set(next);
+                        refresh_regions(root, regions);
                         Ok(keep_going)
                     }
                     // The job vanished or the id went bad: nothing to wait for.
@@ -98,14 +149,15 @@ fn LiveJob(first: JobStatus) -> impl IntoView {
     });
     Effect::new(move |_| {
         if let Some(Ok(next)) = cancel.value().get() {
+            let regions = regions_to_refresh(&status.get_untracked(), &next);
             status.set(next);
+            refresh_regions(root, regions);
         }
     });
     let cancel_error = move || cancel.value().get().and_then(|r| r.err());
 
     // Refresh: with the WASM, an immediate re-read; without it, a plain link reloads the page.
-    let location = leptos_router::hooks::use_location();
-    let href = move || format!("{}{}", location.pathname.get(), location.search.get());
+    let href = here;
     let refresh = {
         let id = id.clone();
         move |ev: leptos::ev::MouseEvent| {
@@ -113,7 +165,9 @@ fn LiveJob(first: JobStatus) -> impl IntoView {
             let id = id.clone();
             leptos::task::spawn_local(async move {
                 if let Ok(next) = get_job_status(id).await {
+                    let regions = regions_to_refresh(&status.get_untracked(), &next);
                     status.set(next);
+                    refresh_regions(root, regions);
                 }
             });
         }
@@ -126,17 +180,24 @@ fn LiveJob(first: JobStatus) -> impl IntoView {
         let id = id.clone();
         async move { rerun_job(id).await }
     });
-    let navigate = use_navigate();
     Effect::new(move |_| {
         if let Some(Ok(next)) = rerun.value().get() {
-            navigate(&format!("/jobs/{}", next.id), Default::default());
+            crate::swap::navigate(&format!("/jobs/{}", next.id));
         }
     });
     let rerun_error = move || rerun.value().get().and_then(|r| r.err());
     let rerun_id = id.clone();
     let json_href = format!("/api/jobs/{id}/result.json");
     let csv_href = format!("/api/jobs/{id}/result.csv");
+    let extras = extras.unwrap_or_else(|| {
+        view! {
+            <div data-swap-id="results"></div>
+            <div data-swap-id="job-partial"></div>
+        }
+        .into_any()
+    });
     view! {
+        <div class="job-live" node_ref=root>
         <Show when=move || { health.get().failures > 0 }>
             <p class="notice notice--warn" role="status" data-testid="reconnecting">
                 "Connection lost — reconnecting…"
@@ -192,11 +253,38 @@ fn LiveJob(first: JobStatus) -> impl IntoView {
         </p>
         {move || cancel_error().map(|e| view! { <p class="alert alert--error">{e.to_string()}</p> })}
         {move || rerun_error().map(|e| view! { <p class="alert alert--error" data-testid="rerun-error">{e.to_string()}</p> })}
-        <JobRepro id=id.clone() />
-        <JobResults id=id.clone() state=Signal::derive(state) />
+        {extras}
         <super::job_chunks::JobChunks id=id.clone() status=status />
-        <super::job_partial::JobPartial id=id.clone() status=status />
         <JobLogTail id=id status=status />
+        </div>
+    }
+}
+
+/// Which server-rendered regions a status change makes stale: the results and the results so
+/// far when the job ends, the results so far while a fanned-out optimization moves.
+fn regions_to_refresh(before: &JobStatus, after: &JobStatus) -> &'static [&'static str] {
+    if before.state.is_live() && after.state.is_terminal() {
+        &["results", "job-partial"]
+    } else if after.kind == JobKind::Optimize
+        && after.state == JobState::Running
+        && (before.progress_message != after.progress_message || before.state != after.state)
+    {
+        &["job-partial"]
+    } else {
+        &[]
+    }
+}
+
+/// Swaps `regions` under `root` for a fresh server render of the page (in the browser).
+#[allow(unused_variables)]
+fn refresh_regions(root: NodeRef<leptos::html::Div>, regions: &'static [&'static str]) {
+    #[cfg(feature = "hydrate")]
+    if let (false, Some(scope)) = (regions.is_empty(), root.get_untracked()) {
+        use wasm_bindgen::JsCast;
+        let scope: web_sys::Element = scope.unchecked_into();
+        leptos::task::spawn_local(async move {
+            let _ = crate::swap::refresh(scope, regions).await;
+        });
     }
 }
 
@@ -248,11 +336,11 @@ fn JobRepro(id: String) -> impl IntoView {
     }
 }
 
-/// The results, fetched once the job has succeeded (on the server for finished jobs).
+/// The results of a succeeded job (the `results` region, empty before it succeeds).
 #[component]
-fn JobResults(id: String, state: Signal<JobState>) -> impl IntoView {
+fn JobResults(id: String, state: JobState) -> impl IntoView {
     let result = Resource::new(
-        move || (id.clone(), state.get() == JobState::Succeeded),
+        move || (id.clone(), state == JobState::Succeeded),
         |(id, done)| async move {
             if done {
                 Some(get_job_result(id).await)
@@ -262,6 +350,7 @@ fn JobResults(id: String, state: Signal<JobState>) -> impl IntoView {
         },
     );
     view! {
+        <div data-swap-id="results">
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
                 match result.await {
@@ -280,6 +369,7 @@ fn JobResults(id: String, state: Signal<JobState>) -> impl IntoView {
                 }
             })}
         </Transition>
+        </div>
     }
 }
 

@@ -1,38 +1,30 @@
 //! `<JobPartial/>`: while a fanned-out optimization runs, its heatmap and best runs so far,
-//! merged over the chunks that have finished (`/api/job_partial`); refreshed whenever the
-//! polled status changes and gone once the job ends (the full results take its place).
-//!
-//! A live-only view, rendered in the browser after hydration: the server renders nothing for
-//! it (without JavaScript the page shows the full results once the job ends), so what the
-//! browser hydrates never depends on when the server rendered.
+//! merged over the chunks that have finished (`/api/job_partial`). The `job-partial` region
+//! renders on the server only: the job's live island swaps it for a fresh render whenever the
+//! polled status moves, and once the job ends (when it is empty: the full results take its
+//! place).
 
 use leptos::prelude::*;
 
 use crate::api::job_partial;
 use crate::components::results::{HeatmapChart, TopRunsTable};
-use crate::model::{JobKind, JobState, JobStatus};
+use crate::model::{JobKind, JobState};
 
 #[component]
-pub fn JobPartial(id: String, status: RwSignal<JobStatus>) -> impl IntoView {
-    // Browser-only: the fetch runs again whenever the polled status moves.
-    let partial = LocalResource::new(move || {
-        let s = status.read();
-        let live = s.kind == JobKind::Optimize && s.state == JobState::Running;
-        let _moved = s.progress_message.clone();
-        let id = id.clone();
-        async move {
+pub fn JobPartial(id: String, kind: JobKind, state: JobState) -> impl IntoView {
+    let live = kind == JobKind::Optimize && state == JobState::Running;
+    let partial = Resource::new(
+        move || id.clone(),
+        move |id| async move {
             if live {
                 job_partial(id).await.ok().flatten()
             } else {
                 None
             }
-        }
-    });
-    // Effects run only in the browser, after hydration.
-    let mounted = RwSignal::new(false);
-    Effect::new(move |_| mounted.set(true));
+        },
+    );
     view! {
-        <Show when=move || mounted.get()>
+        <div data-swap-id="job-partial">
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
                 partial.await.map(|p| {
@@ -57,6 +49,6 @@ pub fn JobPartial(id: String, status: RwSignal<JobStatus>) -> impl IntoView {
                 })
             })}
         </Transition>
-        </Show>
+        </div>
     }
 }

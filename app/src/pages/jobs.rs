@@ -8,7 +8,7 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::{use_navigate, use_query_map};
+use leptos_router::hooks::use_query_map;
 
 use crate::api::list_jobs;
 use crate::components::results::format::{
@@ -194,7 +194,7 @@ fn fmt_ratio3(v: f64) -> String {
 }
 
 /// The list's query: `?state=RUNNING&kind=optimize&page=2`.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 struct JobsPageQuery {
     state: Option<String>,
     kind: Option<String>,
@@ -276,8 +276,8 @@ pub fn JobsPage() -> impl IntoView {
     }
 }
 
-/// The table, polled every 2 s while any job on the page is live.
-#[component]
+/// The table, polled every 2 s while any job on the page is live (an island).
+#[island]
 fn LiveList(first: JobList, query: JobsPageQuery) -> impl IntoView {
     let any_live = |l: &JobList| l.jobs.iter().any(|j| j.state.is_live());
     let live = any_live(&first);
@@ -312,7 +312,6 @@ fn LiveList(first: JobList, query: JobsPageQuery) -> impl IntoView {
     // a row keeps its tick.
     let selected = RwSignal::new(Vec::<uuid::Uuid>::new());
     let hint = RwSignal::new(None::<String>);
-    let navigate = use_navigate();
     // With the WASM: `/compare?ids=a,b` (without it, the form itself sends `?ids=a&ids=b`).
     let compare = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -320,10 +319,7 @@ fn LiveList(first: JobList, query: JobsPageQuery) -> impl IntoView {
         if (COMPARE_MIN..=COMPARE_MAX).contains(&ids.len()) {
             hint.set(None);
             let ids: Vec<String> = ids.iter().map(|id| id.to_string()).collect();
-            navigate(
-                &format!("/compare?ids={}", ids.join(",")),
-                Default::default(),
-            );
+            crate::swap::navigate(&format!("/compare?ids={}", ids.join(",")));
         } else {
             hint.set(Some(format!(
                 "Tick {COMPARE_MIN} to {COMPARE_MAX} jobs to compare ({} ticked).",

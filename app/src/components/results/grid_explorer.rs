@@ -6,9 +6,9 @@
 //! `/jobs/<id>?x=period&y=lower&fold=median`, `?x=period&y=none` (a line),
 //! `?x=lower&y=upper&fold=slice&at_period=14`. Every key is optional (the default is the stored
 //! heatmap's view: the first two varying parameters, max). The controls are a plain GET form,
-//! so they work before (or without) the WASM; with it, changing a control navigates at once
-//! and the view is fetched again. The folding happens on the server (`/api/grid_view`): the
-//! full grid never reaches the browser.
+//! so they work before (or without) the WASM; with it, changing a control swaps the explorer
+//! for the server's render of the new view's URL ([`crate::swap`]). The explorer renders on the
+//! server only and the folding happens there: the full grid never reaches the browser.
 //!
 //! Outside a job's page (the backtest page's active job) there is no `id` route parameter: the
 //! stored heatmap is shown, with a link to the job's page.
@@ -16,9 +16,8 @@
 use std::collections::BTreeMap;
 
 use leptos::prelude::*;
-use leptos_router::hooks::{use_location, use_navigate, use_query_map};
+use leptos_router::hooks::{use_location, use_query_map};
 use leptos_router::params::ParamsMap;
-use leptos_router::NavigateOptions;
 use serde::{Deserialize, Serialize};
 
 use super::format::fmt_param;
@@ -180,7 +179,7 @@ impl Choice {
 
 /// Percent-encodes everything but RFC 3986's unreserved characters (the same text on the server
 /// and in the browser).
-fn encode(s: &str) -> String {
+pub(super) fn encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
@@ -302,55 +301,14 @@ pub fn GridExplorer(heatmap: Heatmap, #[prop(into)] metric_label: String) -> imp
     }
 }
 
-/// The view the server rendered, as left in the page.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-struct ServerState {
-    /// The job and the query it answers (`format!("{id} {query:?}")`).
-    key: String,
-    loaded: Loaded,
-}
-
-fn state_key(id: &str, query: &Result<ViewQuery, ApiError>) -> String {
-    format!("{id} {query:?}")
-}
-
-/// In the browser, the view the server left in the page (read once, at hydration).
-#[cfg(feature = "hydrate")]
-fn server_state() -> Option<ServerState> {
-    let element = document().query_selector("[data-grid-state]").ok()??;
-    serde_json::from_str(&element.get_attribute("data-grid-state")?).ok()
-}
-
-#[cfg(not(feature = "hydrate"))]
-fn server_state() -> Option<ServerState> {
-    None
-}
-
-/// The view as JSON for `data-grid-state`: written by the server only (the browser reads it once and
-/// never needs its own copy).
-fn state_json(key: String, loaded: &Loaded) -> String {
-    if cfg!(feature = "ssr") {
-        serde_json::to_string(&ServerState {
-            key,
-            loaded: loaded.clone(),
-        })
-        .unwrap_or_default()
-    } else {
-        String::new()
-    }
-}
-
-/// The explorer on a job's page. The view is fetched by a plain future in a `Suspend`, not a
-/// `Resource`: the results sit inside nested `Suspense`s that the server renders more than once
-/// (to find nested reads), so a resource created here would get a different serialization id on
-/// the server than in the browser, and the browser would hydrate from another resource's data.
-/// Instead the server leaves the view it rendered in the page (`data-grid-state`) and the browser
-/// starts from it; later views (the query changed) are fetched from `/api/grid_view`.
+/// The explorer on a job's page, rendered on the server only: the view the URL asks for (or
+/// the error and the default view), inside the `grid-explorer` region. Every option of its
+/// controls carries the URL of the view it asks for (`data-href`), so in the browser a changed
+/// control swaps the region for that URL's render ([`crate::swap`]) and no explorer code ships.
 #[component]
 fn Explorer(id: String, heatmap: Heatmap, metric_label: String) -> impl IntoView {
     let query = use_query_map();
-    let asked = Memo::new(move |_| query.with(ViewQuery::from_map));
-    let from_server = StoredValue::new(server_state());
+    let asked = query.with_untracked(ViewQuery::from_map);
     let path = use_location().pathname.get_untracked();
     let keep: Vec<(String, String)> = query.with_untracked(|q| {
         q.into_iter()
@@ -358,49 +316,24 @@ fn Explorer(id: String, heatmap: Heatmap, metric_label: String) -> impl IntoView
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect()
     });
-    // With the WASM, a changed control navigates to the view's URL at once.
-    let target = RwSignal::new(None::<String>);
-    let navigate = use_navigate();
-    Effect::new(move |_| {
-        if let Some(href) = target.get() {
-            navigate(
-                &href,
-                NavigateOptions {
-                    scroll: false,
-                    ..Default::default()
-                },
-            );
-        }
-    });
     let stored = heatmap.clone();
     let stored_label = metric_label.clone();
     view! {
-        <div class="grid-explorer" data-testid="grid-explorer">
+        <div class="grid-explorer" data-testid="grid-explorer" data-swap-id="grid-explorer">
             <Transition fallback=move || {
                 view! { <GridChart heatmap=stored.clone() metric_label=stored_label.clone() /> }
             }>
                 {move || {
-                    let asked = asked.get();
-                    let key = state_key(&id, &asked);
-                    let preset = from_server
-                        .try_update_value(Option::take)
-                        .flatten()
-                        .filter(|s| s.key == key)
-                        .map(|s| s.loaded);
-                    let (id, heatmap, label, path, keep) = (
+                    let (id, asked, heatmap, label, path, keep) = (
                         id.clone(),
+                        asked.clone(),
                         heatmap.clone(),
                         metric_label.clone(),
                         path.clone(),
                         keep.clone(),
                     );
                     Suspend::new(async move {
-                        let loaded = match preset {
-                            Some(loaded) => loaded,
-                            None => load(id, asked).await,
-                        };
-                        let state = state_json(key, &loaded);
-                        let Loaded { view, error } = loaded;
+                        let Loaded { view, error } = load(id, asked).await;
                         let reset = if keep.is_empty() {
                             path.clone()
                         } else {
@@ -419,11 +352,10 @@ fn Explorer(id: String, heatmap: Heatmap, metric_label: String) -> impl IntoView
                             }
                         });
                         let body = match view {
-                            Some(v) => view! { <ViewWithControls view=v label path keep target /> }.into_any(),
+                            Some(v) => view! { <ViewWithControls view=v label path keep /> }.into_any(),
                             None => view! { <GridChart heatmap metric_label=label /> }.into_any(),
                         };
                         view! {
-                            <div hidden=true data-grid-state=state></div>
                             {error}
                             {body}
                         }
@@ -441,7 +373,6 @@ fn ViewWithControls(
     label: String,
     path: String,
     keep: Vec<(String, String)>,
-    target: RwSignal<Option<String>>,
 ) -> impl IntoView {
     let choice = Choice::of(&view);
     let names: Vec<String> = view.params.iter().map(|p| p.name.clone()).collect();
@@ -457,7 +388,7 @@ fn ViewWithControls(
         Fold::Median => format!("median {label}"),
     };
     let controls = (view.explorable && view.params.len() >= 2)
-        .then(|| view! { <Controls view=view.clone() choice path keep target names /> });
+        .then(|| view! { <Controls view=view.clone() choice path keep names /> });
     let stored_only = (!view.explorable).then(|| {
         view! {
             <p class="muted" data-testid="grid-stored-only">
@@ -498,69 +429,47 @@ fn describe(view: &GridView, label: &str, others: &[&str]) -> String {
     }
 }
 
-/// The controls: a GET form (x, y, fold, the slice values) with a submit button; with the
-/// WASM every change navigates at once.
+/// The controls: a GET form (x, y, fold, the slice values) with a submit button. Each option
+/// names the URL of its view (`data-href`): with the WASM a change swaps the view at once.
 #[component]
 fn Controls(
     view: GridView,
     choice: Choice,
     path: String,
     keep: Vec<(String, String)>,
-    target: RwSignal<Option<String>>,
     names: Vec<String>,
 ) -> impl IntoView {
-    let go = {
+    let href = {
         let (path, keep) = (path.clone(), keep.clone());
-        move |c: Choice| target.set(Some(c.href(&path, &keep)))
+        move |c: Choice| c.href(&path, &keep)
     };
     let hidden = keep
         .iter()
         .map(|(k, v)| view! { <input type="hidden" name=k.clone() value=v.clone() /> })
         .collect_view();
-    let on_x = {
-        let (go, choice) = (go.clone(), choice.clone());
-        move |ev: leptos::ev::Event| go(choice.clone().with_x(event_target_value(&ev)))
-    };
-    let on_y = {
-        let (go, choice, names) = (go.clone(), choice.clone(), names.clone());
-        move |ev: leptos::ev::Event| {
-            let v = event_target_value(&ev);
-            let y = (v != NO_Y).then_some(v);
-            go(choice.clone().with_y(y, &names))
-        }
-    };
-    let on_fold = {
-        let (go, choice) = (go.clone(), choice.clone());
-        move |ev: leptos::ev::Event| {
-            if let Some(f) = Fold::parse(&event_target_value(&ev)) {
-                go(choice.clone().with_fold(f))
-            }
-        }
-    };
-    let on_submit = {
-        let (go, choice) = (go.clone(), choice.clone());
-        move |ev: leptos::ev::SubmitEvent| {
-            ev.prevent_default();
-            go(choice.clone())
-        }
-    };
     let x_options = names
         .iter()
         .map(|n| {
             let selected = *n == view.x;
-            view! { <option value=n.clone() selected=selected>{n.clone()}</option> }
+            let to = href(choice.clone().with_x(n.clone()));
+            view! { <option value=n.clone() selected=selected data-href=to>{n.clone()}</option> }
         })
         .collect_view();
     let y_options = names
         .iter()
         .map(|n| {
             let selected = view.y.as_deref() == Some(n.as_str());
-            view! { <option value=n.clone() selected=selected>{n.clone()}</option> }
+            let to = href(choice.clone().with_y(Some(n.clone()), &names));
+            view! { <option value=n.clone() selected=selected data-href=to>{n.clone()}</option> }
         })
         .collect_view();
+    let no_y = href(choice.clone().with_y(None, &names));
     let fold_options = Fold::ALL
         .into_iter()
-        .map(|f| view! { <option value=f.as_str() selected=f == view.fold>{f.label()}</option> })
+        .map(|f| {
+            let to = href(choice.clone().with_fold(f));
+            view! { <option value=f.as_str() selected=f == view.fold data-href=to>{f.label()}</option> }
+        })
         .collect_view();
     let slice = view
         .params
@@ -574,22 +483,15 @@ fn Controls(
                 .iter()
                 .map(|&v| {
                     let selected = current == Some(v);
-                    view! { <option value=v.to_string() selected=selected>{fmt_param(v)}</option> }
+                    let to = href(choice.clone().with_at(name.clone(), v).with_fold(Fold::Slice));
+                    view! { <option value=v.to_string() selected=selected data-href=to>{fmt_param(v)}</option> }
                 })
                 .collect_view();
-            let on_at = {
-                let (go, choice, name) = (go.clone(), choice.clone(), name.clone());
-                move |ev: leptos::ev::Event| {
-                    if let Ok(v) = event_target_value(&ev).parse::<f64>() {
-                        go(choice.clone().with_at(name.clone(), v).with_fold(Fold::Slice))
-                    }
-                }
-            };
             let id = format!("grid-at-{name}");
             view! {
                 <div class="field grid-explorer__slice">
                     <label for=id.clone()>{format!("{name} (slice)")}</label>
-                    <select id=id.clone() name=format!("{AT_PREFIX}{name}") data-testid=id on:change=on_at>
+                    <select id=id.clone() name=format!("{AT_PREFIX}{name}") data-testid=id>
                         {options}
                     </select>
                 </div>
@@ -602,24 +504,24 @@ fn Controls(
         "filters grid-explorer__controls"
     };
     view! {
-        <form method="get" action=path class=class data-testid="grid-controls" on:submit=on_submit>
+        <form method="get" action=path class=class data-testid="grid-controls">
             {hidden}
             <div class="field">
                 <label for="grid-x">"X axis"</label>
-                <select id="grid-x" name=X_KEY data-testid="grid-x" on:change=on_x>
+                <select id="grid-x" name=X_KEY data-testid="grid-x">
                     {x_options}
                 </select>
             </div>
             <div class="field">
                 <label for="grid-y">"Y axis"</label>
-                <select id="grid-y" name=Y_KEY data-testid="grid-y" on:change=on_y>
+                <select id="grid-y" name=Y_KEY data-testid="grid-y">
                     {y_options}
-                    <option value=NO_Y selected=view.y.is_none()>"none (line)"</option>
+                    <option value=NO_Y selected=view.y.is_none() data-href=no_y>"none (line)"</option>
                 </select>
             </div>
             <div class="field">
                 <label for="grid-fold">"Other parameters"</label>
-                <select id="grid-fold" name=FOLD_KEY data-testid="grid-fold" on:change=on_fold>
+                <select id="grid-fold" name=FOLD_KEY data-testid="grid-fold">
                     {fold_options}
                 </select>
             </div>

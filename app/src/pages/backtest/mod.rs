@@ -4,6 +4,9 @@
 //!
 //! The form's model and its conversion to a request live in `form` (no view code, unit-tested),
 //! its field widgets in `fields`, the CSV upload in `upload`; this file is the page and the form.
+//!
+//! The form and the active job are one island ([`NewRun`]): Start shows the queued job's panel
+//! above the form at once, keeping what was typed, and puts `/?job=<id>` in the address bar.
 
 mod fields;
 mod form;
@@ -11,13 +14,15 @@ mod upload;
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::{use_navigate, use_query_map};
+use leptos_router::hooks::{use_location, use_query_map};
 
-use crate::api::{get_strategy, list_datasets, list_strategies, submit_job, ApiError};
+use crate::api::{
+    get_job_status, get_strategy, list_datasets, list_strategies, submit_job, ApiError,
+};
 use crate::model::research::{Limits, Metric, StrategyKind, WalkForwardMode};
 use crate::model::strategies::{StrategyInfo, StrategySource};
-use crate::model::{DatasetInfo, JobRequest};
-use crate::pages::job::JobView;
+use crate::model::{DatasetInfo, JobRequest, JobStatus};
+use crate::pages::job::{job_extras, JobError, LiveJob};
 use fields::{NumberField, ParamInputs};
 pub use form::{default_inputs, FormInput, JobType, ParamInput, SavedChoice, StrategyChoice};
 use upload::UploadCsv;
@@ -25,13 +30,104 @@ use upload::UploadCsv;
 #[component]
 pub fn BacktestPage() -> impl IntoView {
     let query = use_query_map();
-    let active = move || query.read().get("job").filter(|j| !j.is_empty());
+    let (job, wanted) = query.with_untracked(|q| {
+        let nonempty = |k: &str| q.get(k).filter(|v| !v.is_empty());
+        (nonempty("job"), nonempty("strategy"))
+    });
+    let location = use_location();
+    let here = format!(
+        "{}{}",
+        location.pathname.get_untracked(),
+        location.search.get_untracked()
+    );
+    let loaded = Resource::new(
+        move || (job.clone(), wanted.clone()),
+        |(job, wanted)| async move {
+            let active = match job {
+                Some(id) => Some(get_job_status(id).await),
+                None => None,
+            };
+            (active, form_data(wanted).await)
+        },
+    );
     view! {
         <Title text="New run · Runboard" />
         <h1 class="visually-hidden">"New run"</h1>
-        {move || active().map(|id| view! { <JobView id=id /> })}
-        <RunForm />
+        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || {
+                let here = here.clone();
+                Suspend::new(async move {
+                    match loaded.await {
+                        (Some(Ok(first)), data) => {
+                            let extras = job_extras(&first);
+                            view! { <NewRun first=Some(first) here=here data=data>{extras}</NewRun> }
+                                .into_any()
+                        }
+                        (Some(Err(err)), data) => view! {
+                            <JobError err=err />
+                            <NewRun first=None here=here data=data>""</NewRun>
+                        }
+                        .into_any(),
+                        (None, data) => view! { <NewRun first=None here=here data=data>""</NewRun> }.into_any(),
+                    }
+                })
+            }}
+        </Transition>
     }
+}
+
+/// The island: the active job (`first`, from `?job=`, with `children` its server-rendered
+/// results) and the form over `data`. A job queued here replaces the active one without a
+/// page load.
+///
+/// Everything an island reads at hydration comes in its props: a resource created while it
+/// renders (rather than in its body) would not find its data in the page.
+#[island]
+fn NewRun(
+    first: Option<JobStatus>,
+    here: String,
+    data: FormData,
+    children: Children,
+) -> impl IntoView {
+    let retired = RwSignal::new(false);
+    // Built in the body (not in a closure run at render), so the panel's own reads hydrate.
+    let initial = first.map(|f| {
+        let extras = Some(children().into_any());
+        view! {
+            <div hidden=move || retired.get()>
+                <LiveJob first=f here=here extras=extras retired=retired />
+            </div>
+        }
+    });
+    let queued = RwSignal::new(None::<JobStatus>);
+    let on_queued = Callback::new(move |status: JobStatus| {
+        crate::swap::push_url(&format!("/?job={}", status.id));
+        retired.set(true);
+        queued.set(Some(status));
+    });
+    view! {
+        {initial}
+        {move || {
+            queued.get().map(|status| {
+                let here = format!("/?job={}", status.id);
+                view! { <LiveJob first=status here=here /> }
+            })
+        }}
+        <RunForm data=data on_queued=on_queued />
+    }
+}
+
+/// The form's data: the datasets, the saved strategies and the strategy `wanted` names.
+async fn form_data(wanted: Option<String>) -> FormData {
+    let strategies = list_strategies(Some(1), Some(100))
+        .await
+        .map(|l| l.strategies)
+        .unwrap_or_default();
+    let chosen = match wanted {
+        Some(id) => get_strategy(id, None).await.ok(),
+        None => None,
+    };
+    (list_datasets().await, strategies, chosen)
 }
 
 /// What the form is built from: the datasets, the saved strategies (newest 100; none when
@@ -45,43 +141,23 @@ type FormData = (
 
 /// The form: dataset, upload, strategy, job type and its inputs.
 #[component]
-fn RunForm() -> impl IntoView {
-    let query = use_query_map();
-    let wanted = query.with_untracked(|q| q.get("strategy").filter(|s| !s.is_empty()));
-    let datasets = Resource::new(
-        || (),
-        move |_| {
-            let wanted = wanted.clone();
-            async move {
-                let strategies = list_strategies(Some(1), Some(100))
-                    .await
-                    .map(|l| l.strategies)
-                    .unwrap_or_default();
-                let chosen = match wanted {
-                    Some(id) => get_strategy(id, None).await.ok(),
-                    None => None,
-                };
-                let data: FormData = (list_datasets().await, strategies, chosen);
-                data
-            }
-        },
-    );
-    // Outside the Transition, so what the user typed survives a refetch of the datasets.
+fn RunForm(data: FormData, on_queued: Callback<JobStatus>) -> impl IntoView {
+    let data = RwSignal::new(data);
+    // Outside the view of the fields, so what the user typed survives a new list of datasets.
     let form = RwSignal::new(FormInput::new());
     view! {
-        <Transition fallback=|| view! { <p class="muted">"Loading datasets…"</p> }>
-            {move || Suspend::new(async move {
-                match datasets.await {
-                    (Ok(list), strategies, chosen) => {
-                        view! { <RunFormFields list=list strategies=strategies chosen=chosen form=form /> }.into_any()
-                    }
-                    (Err(e), _, _) => view! { <p class="alert alert--error">{e.to_string()}</p> }.into_any(),
-                }
-            })}
-        </Transition>
+        {move || match data.get() {
+            (Ok(list), strategies, chosen) => {
+                view! { <RunFormFields list=list strategies=strategies chosen=chosen form=form on_queued=on_queued /> }.into_any()
+            }
+            (Err(e), _, _) => view! { <p class="alert alert--error">{e.to_string()}</p> }.into_any(),
+        }}
         <UploadCsv on_imported=Callback::new(move |info: DatasetInfo| {
             form.update(|f| f.dataset_id = info.id.to_string());
-            datasets.refetch();
+            leptos::task::spawn_local(async move {
+                let list = list_datasets().await;
+                data.update(|d| d.0 = list);
+            });
         }) />
     }
 }
@@ -94,6 +170,7 @@ fn RunFormFields(
     mut strategies: Vec<StrategyInfo>,
     chosen: Option<StrategySource>,
     form: RwSignal<FormInput>,
+    on_queued: Callback<JobStatus>,
 ) -> impl IntoView {
     // Until the user picks one, run on the newest dataset.
     let current = form.with_untracked(|f| f.dataset_id.clone());
@@ -141,10 +218,9 @@ fn RunFormFields(
         let request = request.clone();
         async move { submit_job(request).await }
     });
-    let navigate = use_navigate();
     Effect::new(move |_| {
         if let Some(Ok(status)) = submit.value().get() {
-            navigate(&format!("/?job={}", status.id), Default::default());
+            on_queued.run(status);
         }
     });
     let submit_error = move || submit.value().get().and_then(|r| r.err());

@@ -46,7 +46,9 @@ fn row(
     }
 }
 
-fn table(list: StrategyList) -> impl IntoView {
+/// The table with its Delete buttons (an island: the buttons call the server and hide rows).
+#[island]
+fn Table(list: StrategyList) -> impl IntoView {
     let deleted = RwSignal::new(Vec::<String>::new());
     let error = RwSignal::new(None::<String>);
     let pages = page_count(list.total, PER_PAGE);
@@ -103,7 +105,7 @@ pub fn StrategiesPage() -> impl IntoView {
         <Transition fallback=|| view! { <p class="muted">"Loading strategies…"</p> }>
             {move || Suspend::new(async move {
                 match list.await {
-                    Ok(l) => table(l).into_any(),
+                    Ok(l) => view! { <Table list=l /> }.into_any(),
                     Err(e) => view! { <p class="alert alert--error">{e.to_string()}</p> }.into_any(),
                 }
             })}
