@@ -6,6 +6,7 @@ use serde_json::json;
 use sqlx::PgPool;
 
 use crate::helpers::TestApp;
+use app::components::results::format::fmt_thousands;
 use app::model::JobState;
 use server::datasets::SAMPLE_DATASET_ID;
 
@@ -72,6 +73,49 @@ async fn a_backtest_with_many_trades_pages_them_and_downloads_them_all(pool: PgP
     // Header, every closed trade, and the open one when there is one.
     let open = u64::from(!r["result"]["open_trade"].is_null());
     assert_eq!(csv.body.lines().count() as u64, 1 + total + open);
+
+    // The job's page shows page 1 of the trades with a link to page 2; `?trades=2` renders
+    // page 2 on the server (with the WASM only that region is swapped in; without it the link
+    // loads the page), and a page past the end shows the last one.
+    let pages = total.div_ceil(100);
+    let page = |query: String| {
+        let request = axum::http::Request::get(format!("/jobs/{id}{query}"))
+            .header("host", "127.0.0.1")
+            .body(axum::body::Body::empty())
+            .unwrap();
+        app.oneshot(request)
+    };
+    let first = page(String::new()).await;
+    assert_eq!(first.status, 200);
+    let n = |x: u64| fmt_thousands(x as f64, 0);
+    assert!(
+        first
+            .body
+            .contains(&format!("Trades 1–100 of {}", n(total))),
+        "{}",
+        first.body
+    );
+    assert!(first.body.contains(&format!(
+        "href=\"/jobs/{id}?trades=2\" data-swap=\"\" data-testid=\"trades-next\""
+    )));
+    let second = page("?trades=2".into()).await;
+    assert!(second
+        .body
+        .contains(&format!("Trades 101–200 of {}", n(total))));
+    assert!(second
+        .body
+        .contains(&format!("href=\"/jobs/{id}?trades=1\"")));
+    assert!(second
+        .body
+        .contains(&format!("href=\"/jobs/{id}?trades=3\"")));
+    let beyond = page("?trades=999999".into()).await;
+    let first_of_last = (pages - 1) * 100 + 1;
+    assert!(beyond.body.contains(&format!(
+        "Trades {}–{} of {}",
+        n(first_of_last),
+        n(total),
+        n(total)
+    )));
 
     // The whole equity curve, every bar, recomputed: 2,000 bars, ending at the final equity.
     let equity = app

@@ -139,6 +139,18 @@ pub(crate) fn trade_row(n: usize, t: Trade, open: bool) -> impl IntoView {
     }
 }
 
+/// The trade table around `body` (its rows).
+pub(super) fn trade_table(body: impl IntoView) -> impl IntoView {
+    view! {
+        <div class="table-wrap">
+            <table class="trade-table" data-testid="trade-table">
+                {trade_table_head()}
+                <tbody>{body}</tbody>
+            </table>
+        </div>
+    }
+}
+
 /// The trade list, the first [`MAX_TRADE_ROWS`] rows, plus the trade still open at the end.
 /// With `job_id` and a `total` beyond the rows given (a trimmed result), the list pages through
 /// the job's trades instead ([`super::trade_pager::TradePager`]).
@@ -174,12 +186,7 @@ pub fn TradeTable(
         .collect_view();
     let open_row = open_trade.map(|t| trade_row(total + 1, t, true));
     view! {
-        <div class="table-wrap">
-            <table class="trade-table" data-testid="trade-table">
-                {trade_table_head()}
-                <tbody>{rows} {open_row}</tbody>
-            </table>
-        </div>
+        {trade_table(view! { {rows} {open_row} })}
         {note.map(|n| view! { <p class="muted table-note" data-testid="trade-table-note">{n}</p> })}
     }
     .into_any()

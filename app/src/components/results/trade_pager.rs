@@ -9,7 +9,7 @@ use leptos_router::params::ParamsMap;
 
 use super::format::fmt_thousands;
 use super::grid_explorer::encode;
-use super::tables::{trade_row, trade_table_head};
+use super::tables::{trade_row, trade_table};
 use crate::model::research::{Trade, TRADES_PER_PAGE};
 
 /// The query key of the trades page.
@@ -113,12 +113,7 @@ pub fn TradePager(
                     .filter(|_| page == pages)
                     .map(|t| trade_row(total as usize + 1, t, true));
                 view! {
-                    <div class="table-wrap">
-                        <table class="trade-table" data-testid="trade-table">
-                            {trade_table_head()}
-                            <tbody>{body} {open}</tbody>
-                        </table>
-                    </div>
+                    {trade_table(view! { {body} {open} })}
                     <span class="muted" data-testid="trades-range">{range_note(page, shown, total)}</span>
                 }
                 .into_any()
