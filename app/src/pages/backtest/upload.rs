@@ -5,7 +5,7 @@
 
 use leptos::prelude::*;
 
-use super::day;
+use super::run_form::day;
 use crate::api::ApiError;
 use crate::model::DatasetInfo;
 

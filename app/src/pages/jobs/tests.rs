@@ -1,6 +1,7 @@
 //! Tests of `jobs.rs`.
 
 use super::*;
+use crate::model::job::JobContext;
 
 #[test]
 fn page_numbers_are_clamped_not_overflowed() {
