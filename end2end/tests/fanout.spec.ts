@@ -72,6 +72,13 @@ test("while its chunks finish, a fanned-out optimization's page shows the heatma
   // but it cannot complete until the row is let go, so the page sees it RUNNING.
   const status = async () => (await (await request.post(`${base}/api/job_status`, { data: { id } })).json()).state;
   await expect.poll(status, { intervals: [50], timeout: 60_000 }).toBe("RUNNING");
+  // And a first chunk is done before the row is held: in one run none had finished when the
+  // page loaded, and none was recorded in the 60 s the row was held (0 of 83 on the page).
+  const done = async () =>
+    (await (await request.post(`${base}/api/job_chunks`, { data: { id } })).json()).filter(
+      (c: { state: string }) => c.state === "SUCCEEDED",
+    ).length;
+  await expect.poll(done, { intervals: [50], timeout: 60_000 }).toBeGreaterThan(0);
   const holder = new Client({ connectionString: databaseUrl().replace(/\/postgres$/, `/${DB}`) });
   await holder.connect();
   await holder.query("BEGIN");

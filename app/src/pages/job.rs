@@ -16,10 +16,11 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_location, use_params_map};
 
 use crate::api::{
-    cancel_job, get_job_log, get_job_repro, get_job_result, get_job_status, rerun_job, ApiError,
+    cancel_job, get_job_log, get_job_repro, get_job_result, get_job_status, job_chunks, rerun_job,
+    ApiError,
 };
 use crate::components::JobPanel;
-use crate::model::{JobKind, JobState, JobStatus};
+use crate::model::{JobChunk, JobKind, JobState, JobStatus};
 use crate::poll::{start_polling, PollHealth};
 
 /// Lines of the run log shown under the panel.
@@ -53,8 +54,9 @@ pub fn JobView(id: String) -> impl IntoView {
                 Suspend::new(async move {
                     match initial.await {
                         Ok(first) => {
+                            let data = LiveData::load(&first).await;
                             let extras = job_extras(&first);
-                            view! { <JobLive first=first here=here>{extras}</JobLive> }.into_any()
+                            view! { <JobLive first=first data=data here=here>{extras}</JobLive> }.into_any()
                         }
                         Err(err) => view! { <JobError err=err /> }.into_any(),
                     }
@@ -77,8 +79,46 @@ pub fn job_extras(first: &JobStatus) -> impl IntoView {
 
 /// The island around a job's live part; `children` are the parts the server renders alone.
 #[island]
-pub fn JobLive(first: JobStatus, here: String, children: Children) -> impl IntoView {
-    view! { <LiveJob first=first here=here extras=Some(children().into_any()) /> }
+pub fn JobLive(
+    first: JobStatus,
+    data: LiveData,
+    here: String,
+    children: Children,
+) -> impl IntoView {
+    view! { <LiveJob first=first data=data here=here extras=Some(children().into_any()) /> }
+}
+
+/// What a job's live part shows besides its status: the end of its log and its chunks. Read on
+/// the server for the first render (an island's props), then in the browser whenever the
+/// polled status moves.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct LiveData {
+    pub log: Result<Vec<String>, ApiError>,
+    pub chunks: Vec<JobChunk>,
+}
+
+impl LiveData {
+    /// Nothing read yet (a job just queued from the form).
+    pub fn empty() -> LiveData {
+        LiveData {
+            log: Ok(Vec::new()),
+            chunks: Vec::new(),
+        }
+    }
+
+    /// Reads the log's end and, for a kind that fans out, the chunks.
+    pub async fn load(status: &JobStatus) -> LiveData {
+        let id = status.id.to_string();
+        let log = get_job_log(id.clone(), Some(LOG_TAIL_LINES))
+            .await
+            .map(|tail| tail.lines);
+        let chunks = if matches!(status.kind, JobKind::Optimize | JobKind::WalkForward) {
+            job_chunks(id).await.unwrap_or_default()
+        } else {
+            Vec::new()
+        };
+        LiveData { log, chunks }
+    }
 }
 
 /// Shows why a job cannot be shown: a bad id, an unknown id, or a failure.
@@ -106,6 +146,7 @@ pub fn JobError(err: ApiError) -> impl IntoView {
 #[component]
 pub fn LiveJob(
     first: JobStatus,
+    data: LiveData,
     here: String,
     #[prop(optional_no_strip)] extras: Option<AnyView>,
     /// Set when the page shows another job instead: the poll stops.
@@ -117,6 +158,26 @@ pub fn LiveJob(
     let status = RwSignal::new(first);
     let health = RwSignal::new(PollHealth::default());
     let root = NodeRef::<leptos::html::Div>::new();
+
+    // The log and chunks, read again whenever the status moves (effects run in the browser
+    // only); an older read that lands late never overwrites a newer one.
+    let data = RwSignal::new(data);
+    let reads = StoredValue::new(0u64);
+    Effect::new(move |seen: Option<(JobState, Option<String>, i32)>| {
+        let now = status.with(|s| (s.state, s.progress_message.clone(), s.attempt));
+        if seen.is_some_and(|seen| seen != now) {
+            let current = status.get_untracked();
+            let read = reads.get_value() + 1;
+            reads.set_value(read);
+            leptos::task::spawn_local(async move {
+                let fresh = LiveData::load(&current).await;
+                if reads.get_value() == read {
+                    data.set(fresh);
+                }
+            });
+        }
+        now
+    });
 
     if live {
         let id = id.clone();
@@ -254,8 +315,8 @@ pub fn LiveJob(
         {move || cancel_error().map(|e| view! { <p class="alert alert--error">{e.to_string()}</p> })}
         {move || rerun_error().map(|e| view! { <p class="alert alert--error" data-testid="rerun-error">{e.to_string()}</p> })}
         {extras}
-        <super::job_chunks::JobChunks id=id.clone() status=status />
-        <JobLogTail id=id status=status />
+        <super::job_chunks::JobChunks chunks=Signal::derive(move || data.read().chunks.clone()) />
+        <JobLogTail log=Signal::derive(move || data.read().log.clone()) />
         </div>
     }
 }
@@ -373,33 +434,20 @@ fn JobResults(id: String, state: JobState) -> impl IntoView {
     }
 }
 
-/// The end of the run log, refreshed whenever the status changes.
+/// The end of the run log (refreshed by [`LiveJob`] whenever the status changes).
 #[component]
-fn JobLogTail(id: String, status: RwSignal<JobStatus>) -> impl IntoView {
-    let log = Resource::new(
-        move || {
-            let s = status.read();
-            (id.clone(), s.state, s.progress_message.clone(), s.attempt)
-        },
-        |(id, _, _, _)| get_job_log(id, Some(LOG_TAIL_LINES)),
-    );
+fn JobLogTail(log: Signal<Result<Vec<String>, ApiError>>) -> impl IntoView {
     view! {
         <section class="panel">
             <h2>"Log"</h2>
-            <Transition fallback=|| view! { <p class="muted">"Loading log…"</p> }>
-                {move || Suspend::new(async move {
-                    match log.await {
-                        Ok(tail) if tail.lines.is_empty() => {
-                            view! { <p class="muted">"Nothing logged yet."</p> }.into_any()
-                        }
-                        Ok(tail) => view! {
-                            <pre class="log" data-testid="log-tail">{tail.lines.join("\n")}</pre>
-                        }
-                        .into_any(),
-                        Err(e) => view! { <p class="alert alert--error">{e.to_string()}</p> }.into_any(),
-                    }
-                })}
-            </Transition>
+            {move || match log.get() {
+                Ok(lines) if lines.is_empty() => {
+                    view! { <p class="muted">"Nothing logged yet."</p> }.into_any()
+                }
+                Ok(lines) => view! { <pre class="log" data-testid="log-tail">{lines.join("\n")}</pre> }
+                    .into_any(),
+                Err(e) => view! { <p class="alert alert--error">{e.to_string()}</p> }.into_any(),
+            }}
         </section>
     }
 }

@@ -1,13 +1,13 @@
 //! `<JobChunks/>`: a fanned-out optimization's or walk-forward's chunks as a compact strip on its job page, one
-//! cell per chunk coloured by state, with how many are done and which nodes ran them; refreshed
-//! whenever the polled status changes. Jobs that were not split show nothing.
+//! cell per chunk coloured by state, with how many are done and which nodes ran them (the job's
+//! live part reads them again whenever the polled status changes). Jobs that were not split
+//! show nothing.
 
 use std::collections::BTreeMap;
 
 use leptos::prelude::*;
 
-use crate::api::job_chunks;
-use crate::model::{JobChunk, JobKind, JobState, JobStatus};
+use crate::model::{JobChunk, JobState};
 
 /// "5 of 19 chunks done · fan-a 10, fan-b 9".
 fn summary(chunks: &[JobChunk]) -> String {
@@ -31,55 +31,44 @@ fn summary(chunks: &[JobChunk]) -> String {
 }
 
 #[component]
-pub fn JobChunks(id: String, status: RwSignal<JobStatus>) -> impl IntoView {
-    let chunks = Resource::new(
-        move || {
-            let s = status.read();
-            let fans_out = matches!(s.kind, JobKind::Optimize | JobKind::WalkForward);
-            (id.clone(), fans_out, s.state, s.progress_message.clone())
-        },
-        |(id, fans_out, _, _)| async move {
-            if fans_out {
-                job_chunks(id).await.unwrap_or_default()
-            } else {
-                Vec::new()
-            }
-        },
-    );
-    view! {
-        <Transition fallback=|| ()>
-            {move || Suspend::new(async move {
-                let list = chunks.await;
-                (!list.is_empty()).then(|| {
-                    let cells = list
-                        .iter()
-                        .map(|c| {
-                            let title = format!(
-                                "chunk {}: runs {}–{}, {}{}{}",
-                                c.index + 1,
-                                c.start + 1,
-                                c.end,
-                                c.state,
-                                c.node.as_deref().map(|n| format!(" on {n}")).unwrap_or_default(),
-                                if c.attempt > 1 { format!(", attempt {}", c.attempt) } else { String::new() },
-                            );
-                            let class = format!(
-                                "chunk-strip__cell badge--{}",
-                                c.state.as_str().to_ascii_lowercase()
-                            );
-                            view! { <span class=class title=title></span> }
-                        })
-                        .collect_view();
-                    view! {
-                        <section class="panel" data-testid="job-chunks">
-                            <h2>"Chunks"</h2>
-                            <p class="muted" data-testid="chunks-summary">{summary(&list)}</p>
-                            <div class="chunk-strip" role="img" aria-label=summary(&list)>{cells}</div>
-                        </section>
-                    }
+pub fn JobChunks(chunks: Signal<Vec<JobChunk>>) -> impl IntoView {
+    move || {
+        let list = chunks.get();
+        (!list.is_empty()).then(|| {
+            let cells = list
+                .iter()
+                .map(|c| {
+                    let title = format!(
+                        "chunk {}: runs {}–{}, {}{}{}",
+                        c.index + 1,
+                        c.start + 1,
+                        c.end,
+                        c.state,
+                        c.node
+                            .as_deref()
+                            .map(|n| format!(" on {n}"))
+                            .unwrap_or_default(),
+                        if c.attempt > 1 {
+                            format!(", attempt {}", c.attempt)
+                        } else {
+                            String::new()
+                        },
+                    );
+                    let class = format!(
+                        "chunk-strip__cell badge--{}",
+                        c.state.as_str().to_ascii_lowercase()
+                    );
+                    view! { <span class=class title=title></span> }
                 })
-            })}
-        </Transition>
+                .collect_view();
+            view! {
+                <section class="panel" data-testid="job-chunks">
+                    <h2>"Chunks"</h2>
+                    <p class="muted" data-testid="chunks-summary">{summary(&list)}</p>
+                    <div class="chunk-strip" role="img" aria-label=summary(&list)>{cells}</div>
+                </section>
+            }
+        })
     }
 }
 

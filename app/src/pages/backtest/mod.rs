@@ -20,7 +20,7 @@ use leptos_router::hooks::{use_location, use_query_map};
 
 use crate::api::get_job_status;
 use crate::model::JobStatus;
-use crate::pages::job::{job_extras, JobError, LiveJob};
+use crate::pages::job::{job_extras, JobError, LiveData, LiveJob};
 pub use form::{default_inputs, FormInput, JobType, ParamInput, SavedChoice, StrategyChoice};
 use run_form::{form_data, FormData, RunForm};
 
@@ -41,7 +41,13 @@ pub fn BacktestPage() -> impl IntoView {
         move || (job.clone(), wanted.clone()),
         |(job, wanted)| async move {
             let active = match job {
-                Some(id) => Some(get_job_status(id).await),
+                Some(id) => Some(match get_job_status(id).await {
+                    Ok(first) => {
+                        let data = LiveData::load(&first).await;
+                        Ok((first, data))
+                    }
+                    Err(e) => Err(e),
+                }),
                 None => None,
             };
             (active, form_data(wanted).await)
@@ -56,7 +62,7 @@ pub fn BacktestPage() -> impl IntoView {
                 Suspend::new(async move {
                     match loaded.await {
                         (Some(Ok(first)), data) => {
-                            let extras = job_extras(&first);
+                            let extras = job_extras(&first.0);
                             view! { <NewRun first=Some(first) here=here data=data>{extras}</NewRun> }
                                 .into_any()
                         }
@@ -73,26 +79,26 @@ pub fn BacktestPage() -> impl IntoView {
     }
 }
 
-/// The island: the active job (`first`, from `?job=`, with `children` its server-rendered
-/// results) and the form over `data`. A job queued here replaces the active one without a
+/// The island: the active job (`first`, from `?job=`, with its log and chunks, and with
+/// `children` its server-rendered results) and the form over `data`. A job queued here replaces the active one without a
 /// page load.
 ///
 /// Everything an island reads at hydration comes in its props: a resource created while it
 /// renders (rather than in its body) would not find its data in the page.
 #[island]
 fn NewRun(
-    first: Option<JobStatus>,
+    first: Option<(JobStatus, LiveData)>,
     here: String,
     data: FormData,
     children: Children,
 ) -> impl IntoView {
     let retired = RwSignal::new(false);
     // Built in the body (not in a closure run at render), so the panel's own reads hydrate.
-    let initial = first.map(|f| {
+    let initial = first.map(|(status, live)| {
         let extras = Some(children().into_any());
         view! {
             <div hidden=move || retired.get()>
-                <LiveJob first=f here=here extras=extras retired=retired />
+                <LiveJob first=status data=live here=here extras=extras retired=retired />
             </div>
         }
     });
@@ -107,7 +113,7 @@ fn NewRun(
         {move || {
             queued.get().map(|status| {
                 let here = format!("/?job={}", status.id);
-                view! { <LiveJob first=status here=here /> }
+                view! { <LiveJob first=status data=LiveData::empty() here=here /> }
             })
         }}
         <RunForm data=data on_queued=on_queued />
