@@ -18,6 +18,7 @@ pub mod model;
 pub mod pages;
 pub mod poll;
 pub mod swap;
+pub mod url;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};

@@ -28,9 +28,9 @@ use crate::api::get_grid_view;
 use crate::api::{ApiError, GridView};
 use crate::model::research::grid_fold::{Fold, NO_Y};
 use crate::model::research::Heatmap;
+use crate::url::encode;
 
 mod view_url;
-pub(super) use view_url::encode;
 pub use view_url::{is_view_key, Choice, ViewQuery, AT_PREFIX, FOLD_KEY, X_KEY, Y_KEY};
 
 /// What the explorer fetched: the view asked for, or the error and (when the job has a grid)

@@ -8,9 +8,9 @@ use leptos_router::hooks::{use_location, use_query_map};
 use leptos_router::params::ParamsMap;
 
 use super::format::fmt_thousands;
-use super::grid_explorer::encode;
 use super::tables::{trade_row, trade_table};
 use crate::model::research::{Trade, TRADES_PER_PAGE};
+use crate::url::encode;
 
 /// The query key of the trades page.
 pub const TRADES_KEY: &str = "trades";

@@ -9,23 +9,10 @@ use super::run_form::day;
 use crate::api::ApiError;
 use crate::model::DatasetInfo;
 
-/// `name` percent-encoded for a query string.
-#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
-pub fn encode_query(name: &str) -> String {
-    name.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
 /// The upload's URL.
 #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
 pub fn upload_url(name: &str) -> String {
-    format!("/api/datasets?name={}", encode_query(name.trim()))
+    format!("/api/datasets?name={}", crate::url::encode(name.trim()))
 }
 
 /// Upload a CSV as a new dataset; the server's line-level errors are listed.

@@ -7,6 +7,7 @@ use leptos_router::params::ParamsMap;
 
 use crate::api::{ApiError, GridView};
 use crate::model::research::grid_fold::{Fold, NO_Y};
+use crate::url::encode;
 
 /// Query key of the x parameter.
 pub const X_KEY: &str = "x";
@@ -154,18 +155,4 @@ impl Choice {
         }
         format!("{path}?{}", parts.join("&"))
     }
-}
-
-/// Percent-encodes everything but RFC 3986's unreserved characters (the same text on the server
-/// and in the browser).
-pub(crate) fn encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
