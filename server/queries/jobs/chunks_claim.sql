@@ -6,7 +6,7 @@
 -- $3 = parent_id uuid   the parent
 --
 -- Returns 0 or 1 row: ClaimedJob (id, kind, args, lease, attempt, max_attempts, checkpoint).
--- Guards: as claim.sql (QUEUED, due, no cancel request; FOR UPDATE SKIP LOCKED, so the parent
+-- Guards: as claim.sql (QUEUED, due, no cancel request; FOR NO KEY UPDATE SKIP LOCKED, so the parent
 --   and other workers never take the same chunk; a fresh lease and an attempt per claim),
 --   restricted to the parent's chunks.
 -- Index: jobs_chunk_idx (parent_id, chunk_index): the parent's chunks in order.
@@ -15,7 +15,7 @@ WITH next AS (
     WHERE parent_id = $3 AND state = 'QUEUED' AND run_after <= now() AND NOT cancel_requested
     ORDER BY chunk_index
     LIMIT 1
-    FOR UPDATE SKIP LOCKED)
+    FOR NO KEY UPDATE SKIP LOCKED)
 UPDATE jobs j SET state = 'RUNNING', lease = gen_random_uuid(), worker_id = $1, node_id = $2,
     attempt = j.attempt + 1, started_at = COALESCE(j.started_at, now()),
     heartbeat_at = now(), eta_seconds = NULL, rate_per_second = NULL

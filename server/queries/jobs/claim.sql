@@ -5,8 +5,9 @@
 --
 -- Returns 0 or 1 row: ClaimedJob (id, kind, args, lease, attempt, max_attempts, checkpoint).
 -- Guards: only a QUEUED job that is due (run_after <= now()) and has no cancel request.
---   FOR UPDATE SKIP LOCKED inside the CTE: concurrent claimers never get the same row, and the
---   planner cannot update more rows than the LIMIT. Every claim issues a fresh lease and
+--   FOR NO KEY UPDATE SKIP LOCKED inside the CTE: concurrent claimers never get the same row,
+--   and the planner cannot update more rows than the LIMIT. NO KEY: a job_logs or chunk
+--   insert holds FOR KEY SHARE on the row (its foreign key), which FOR UPDATE would skip. Every claim issues a fresh lease and
 --   counts an attempt.
 -- Index: jobs_claimable_idx (priority DESC, run_after, created_at) WHERE state = 'QUEUED',
 --   read in order, so the first due row ends the scan.
@@ -15,7 +16,7 @@ WITH next AS (
     WHERE state = 'QUEUED' AND run_after <= now() AND NOT cancel_requested
     ORDER BY priority DESC, run_after, created_at
     LIMIT 1
-    FOR UPDATE SKIP LOCKED)
+    FOR NO KEY UPDATE SKIP LOCKED)
 UPDATE jobs j SET state = 'RUNNING', lease = gen_random_uuid(), worker_id = $1, node_id = $2,
     attempt = j.attempt + 1, started_at = COALESCE(j.started_at, now()),
     heartbeat_at = now(), eta_seconds = NULL, rate_per_second = NULL

@@ -8,7 +8,7 @@
 -- Returns 0 to cardinality($1) rows: ClaimedJob (id, kind, args, lease, attempt, max_attempts,
 --   checkpoint) and the worker_id it went to.
 -- Guards: only a QUEUED job that is due (run_after <= now()) and has no cancel request.
---   FOR UPDATE SKIP LOCKED inside the CTE: concurrent claimers never get the same row, and the
+--   FOR NO KEY UPDATE SKIP LOCKED inside the CTE: concurrent claimers never get the same row, and the
 --   planner cannot update more rows than the LIMIT. Every claim issues a fresh lease and
 --   counts an attempt.
 -- Index: jobs_claimable_idx (priority DESC, run_after, created_at) WHERE state = 'QUEUED',
@@ -18,7 +18,7 @@ WITH next AS (
     WHERE state = 'QUEUED' AND run_after <= now() AND NOT cancel_requested
     ORDER BY priority DESC, run_after, created_at
     LIMIT cardinality($1::text[])
-    FOR UPDATE SKIP LOCKED),
+    FOR NO KEY UPDATE SKIP LOCKED),
 numbered AS (SELECT id, row_number() OVER (ORDER BY id) AS n FROM next)
 UPDATE jobs j SET state = 'RUNNING', lease = gen_random_uuid(), worker_id = ($1::text[])[numbered.n],
     node_id = $2, attempt = j.attempt + 1, started_at = COALESCE(j.started_at, now()),

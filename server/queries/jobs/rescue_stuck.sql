@@ -5,7 +5,7 @@
 -- $2 = dead_node     text     a node whose every run is dead (start-up recovery), or NULL
 --
 -- Returns one row per rescued job: (id, state), the new state.
--- Guards: only RUNNING rows; FOR UPDATE SKIP LOCKED, so a row another statement holds (a
+-- Guards: only RUNNING rows; FOR NO KEY UPDATE SKIP LOCKED, so a row another statement holds (a
 --   completing or cancelling run) is left for the next pass. The node name is matched with =,
 --   never LIKE. A pending cancel request wins (CANCELLED); attempt < max_attempts requeues;
 --   otherwise FAILED with an error that says why.
@@ -18,7 +18,7 @@ WITH stuck AS (
     SELECT id FROM jobs
     WHERE state = 'RUNNING'
         AND (heartbeat_at < now() - make_interval(secs => $1) OR node_id = $2::text)
-    FOR UPDATE SKIP LOCKED),
+    FOR NO KEY UPDATE SKIP LOCKED),
 decided AS (
     SELECT j.id, CASE WHEN j.cancel_requested THEN 'CANCELLED'
         WHEN j.attempt < j.max_attempts THEN 'QUEUED' ELSE 'FAILED' END AS next

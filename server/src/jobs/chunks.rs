@@ -3,7 +3,7 @@
 //! An optimize job whose work (runs × bars) reaches [`FanOut::min_work`] is split into jobs of
 //! kind `chunk`, its children in the `jobs` table (`parent_id`, `chunk_index`): contiguous
 //! ranges of the grid's runs of about [`FanOut::chunk_work`] each ([`plan`]). They are ordinary
-//! jobs: any worker that shares `DATABASE_URL` claims them with `FOR UPDATE SKIP LOCKED`, with
+//! jobs: any worker that shares `DATABASE_URL` claims them with `FOR NO KEY UPDATE SKIP LOCKED`, with
 //! leases, heartbeats, rescue and retries, and a cancel of the parent cancels them in the same
 //! statement. The parent (see `handlers::chunk`) runs its own queued chunks meanwhile, so a
 //! single worker still finishes the job; it shows the chunks' summed progress, and assembles

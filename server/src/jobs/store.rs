@@ -344,7 +344,7 @@ impl JobStore {
 
     /// Claims the next runnable job (highest priority, then oldest) for `worker_id`.
     ///
-    /// `FOR UPDATE SKIP LOCKED` in a CTE: concurrent claimers never get the same row, and the
+    /// `FOR NO KEY UPDATE SKIP LOCKED` in a CTE: concurrent claimers never get the same row, and the
     /// planner cannot update more rows than the `LIMIT`. A fresh lease is issued per claim.
     ///
     /// `worker_id` is `<instance>:<n>` (unique per process); `node_id` is the configured node

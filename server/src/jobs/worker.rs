@@ -2,7 +2,7 @@
 //!
 //! A pool of `size` worker tasks per process, woken by LISTEN/NOTIFY when a job is queued and
 //! polling as a fallback. Several processes (on several machines) can share one Postgres: the
-//! claim's `FOR UPDATE SKIP LOCKED` gives each job to exactly one of them. On shutdown the
+//! claim's `FOR NO KEY UPDATE SKIP LOCKED` gives each job to exactly one of them. On shutdown the
 //! workers stop claiming, tell running handlers to stop at their next report, and put those
 //! jobs back in the queue with their checkpoints.
 

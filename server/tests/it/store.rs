@@ -763,3 +763,42 @@ async fn claims_skip_jobs_whose_cancel_was_requested(pool: PgPool) {
         .unwrap();
     assert!(store.claim("w-1:0", "w").await.unwrap().is_none());
 }
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn a_log_line_being_written_does_not_hide_a_job_from_claims(pool: PgPool) {
+    // A job_logs insert checks its foreign key with FOR KEY SHARE on the job's row. The log
+    // shipper writes in the background, so a line about a job handed back at shutdown can be
+    // in flight while the next claim looks. A claim that locked the row FOR UPDATE would skip
+    // it (SKIP LOCKED) and the job would wait for the next poll; FOR NO KEY UPDATE does not
+    // conflict with the key-share lock.
+    let store = store(&pool);
+    let first = store.enqueue(demo(1, 0)).await.unwrap().id;
+    let second = store.enqueue(demo(1, 0)).await.unwrap().id;
+    let mut shipper = pool.begin().await.unwrap();
+    for id in [first, second] {
+        sqlx::query("INSERT INTO job_logs (job_id, line) VALUES ($1, 'in flight')")
+            .bind(id)
+            .execute(&mut *shipper)
+            .await
+            .unwrap();
+    }
+
+    let s = store.clone();
+    let claim = tokio::spawn(async move { s.claim("w:1:0", "test").await });
+    let claimed = within(Duration::from_secs(10), "claim", claim)
+        .await
+        .unwrap()
+        .expect("the claim takes the job whose log line is in flight");
+    assert_eq!(claimed.id, first);
+    let s = store.clone();
+    let batch = tokio::spawn(async move {
+        s.claim_batch(&["w:1:1".to_string(), "w:1:2".to_string()], "test")
+            .await
+    });
+    let batch = within(Duration::from_secs(10), "claim_batch", batch)
+        .await
+        .unwrap();
+    let ids: Vec<_> = batch.iter().map(|(_, job)| job.id).collect();
+    assert_eq!(ids, vec![second], "the batch claim takes it too");
+    shipper.commit().await.unwrap();
+}
