@@ -236,22 +236,37 @@ async fn sigkill_of_one_of_two_worker_processes_mid_sweep_costs_only_its_chunk(p
         .unwrap()
         .id;
 
-    // Mid-sweep: some chunks done, and process A busy with one.
+    // Mid-sweep: some chunks done, and process A busy with one. A chunk takes milliseconds, so
+    // A is frozen (SIGSTOP) before its running chunks are read: what it holds then is what the
+    // kill orphans (a chunk it finished between a read and the kill would not run again).
+    let running_on_a = || async {
+        sqlx::query_scalar::<_, uuid::Uuid>(
+            "SELECT id FROM jobs WHERE parent_id = $1 AND state = 'RUNNING' AND node_id = 'fan-a'",
+        )
+        .bind(id)
+        .fetch_all(&pool)
+        .await
+        .unwrap()
+    };
+    let frozen = &a.0;
     let victim: Vec<uuid::Uuid> = eventually(
         Duration::from_secs(120),
         "process A runs a chunk after some have finished",
         || async {
             let chunks = store.list_chunks(id).await.unwrap();
             let done = chunks.iter().any(|c| c.state == JobState::Succeeded);
-            let running: Vec<uuid::Uuid> = sqlx::query_scalar(
-                "SELECT id FROM jobs WHERE parent_id = $1 AND state = 'RUNNING' \
-                 AND node_id = 'fan-a'",
-            )
-            .bind(id)
-            .fetch_all(&pool)
-            .await
-            .unwrap();
-            (done && !running.is_empty()).then_some(running)
+            if !done || running_on_a().await.is_empty() {
+                return None;
+            }
+            signal(frozen, libc::SIGSTOP);
+            // A statement A sent before the stop lands first.
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            let running = running_on_a().await;
+            if running.is_empty() {
+                signal(frozen, libc::SIGCONT);
+                return None;
+            }
+            Some(running)
         },
     )
     .await;
