@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Serves Runboard at http://127.0.0.1:3000, installing what is missing first.
 # With DATABASE_URL unset the server starts its own private PostgreSQL in .runboard/.
-# Pass --release for an optimized build.
+# Pass --release for an optimized build. --split: each island is a lazily loaded .wasm chunk.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # shellcheck source=setup.sh
@@ -10,4 +10,4 @@ setup_rust
 setup_postgres
 setup_npm
 cd "$ROOT"
-exec cargo leptos serve "$@"
+exec cargo leptos serve --split "$@"

@@ -45,7 +45,8 @@ step "cargo test (app, server)"
 cargo test -p app -p server -p runboard-cli
 
 step "building the site (server + wasm) for the browser tests"
-cargo leptos build
+# --split: each island is a lazily loaded .wasm chunk of its own (#[island(lazy)]).
+cargo leptos build --split
 
 step "Playwright end-to-end tests (Chromium, real server, embedded PostgreSQL)"
 # The e2e server starts its own embedded cluster from a fresh directory (the default path).

@@ -17,6 +17,7 @@ pub mod components;
 pub mod model;
 pub mod pages;
 pub mod poll;
+pub mod ready;
 pub mod swap;
 pub mod url;
 

@@ -1,6 +1,8 @@
 #![recursion_limit = "256"]
 //! The WASM entry: hydrates the page's islands (the interactive parts; everything else was
-//! rendered on the server and stays as it is) and installs the in-place page swaps.
+//! rendered on the server and stays as it is) and installs the in-place page swaps. Each island's
+//! code is a chunk of its own (`#[island(lazy)]`, split by `cargo leptos build --split`),
+//! fetched when the page has that island.
 
 /// Called by the generated JS once the WASM module has loaded.
 #[wasm_bindgen::prelude::wasm_bindgen]
@@ -8,8 +10,6 @@ pub fn hydrate() {
     console_error_panic_hook::set_once();
     leptos::mount::hydrate_islands();
     app::swap::install();
-    // `body[data-hydrated]` tells tests (and curious users) that the page is interactive.
-    if let Some(body) = leptos::prelude::document().body() {
-        let _ = body.set_attribute("data-hydrated", "true");
-    }
+    // `body[data-hydrated]` once every island has hydrated (they load lazily, after this).
+    app::ready::page_started();
 }

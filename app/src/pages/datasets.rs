@@ -59,8 +59,9 @@ fn row(
 }
 
 /// The table with its Delete buttons (an island: the buttons call the server and hide rows).
-#[island]
+#[island(lazy)]
 fn Table(list: DatasetPage) -> impl IntoView {
+    crate::ready::island_hydrated();
     let deleted = RwSignal::new(Vec::<String>::new());
     let error = RwSignal::new(None::<String>);
     let pages = page_count(list.total, PER_PAGE);

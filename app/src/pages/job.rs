@@ -73,13 +73,14 @@ pub fn job_extras(first: &JobStatus) -> impl IntoView {
 }
 
 /// The island around a job's live part; `children` are the parts the server renders alone.
-#[island]
+#[island(lazy)]
 pub fn JobLive(
     first: JobStatus,
     data: LiveData,
     here: String,
     children: Children,
 ) -> impl IntoView {
+    crate::ready::island_hydrated();
     view! { <LiveJob first=first data=data here=here extras=Some(children().into_any()) /> }
 }
 

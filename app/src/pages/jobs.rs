@@ -133,8 +133,9 @@ pub fn JobsPage() -> impl IntoView {
 }
 
 /// The table, polled every 2 s while any job on the page is live (an island).
-#[island]
+#[island(lazy)]
 fn LiveList(first: JobList, query: JobsPageQuery) -> impl IntoView {
+    crate::ready::island_hydrated();
     let any_live = |l: &JobList| l.jobs.iter().any(|j| j.state.is_live());
     let live = any_live(&first);
     let list = RwSignal::new(first);

@@ -1,6 +1,7 @@
 //! Static assets: their hashed names and how long browsers may keep them.
 //!
-//! With `hash-files = true` cargo-leptos names the bundle `runboard.<hash>.{js,wasm,css}` and
+//! With `hash-files = true` cargo-leptos names the bundle `runboard.<hash>.{js,wasm,css}` (and
+//! the islands' split chunks `chunk_<n>.<hash>.wasm`, `split_<island>_loader_<n>.<hash>.wasm`) and
 //! writes the hashes to `hash.txt` next to the server binary. A hashed file never changes, so
 //! it is cached for a year (`immutable`); HTML is revalidated on every visit (`no-cache`) so a
 //! new deployment is picked up at once; API answers are never stored.
@@ -107,6 +108,14 @@ mod tests {
     fn hashed_bundle_files_are_immutable_and_pages_revalidate() {
         let wasm = "/pkg/runboard.a1b2c3d4e5f60718.wasm";
         assert_eq!(policy_for(wasm, true, "application/wasm"), Some(IMMUTABLE));
+        // The islands' lazily loaded chunks and the split loader (`cargo leptos build --split`).
+        for split in [
+            "/pkg/chunk_9.tII8zjyQjwNUERwFoNUqjg.wasm",
+            "/pkg/split_new_run_loader_7370488814592758179.Vem4I5v1Y-tTIE0ggb1czg.wasm",
+            "/pkg/__wasm_split.9W5g9T5TrJ2Fd0mNbZ0Prw.js",
+        ] {
+            assert_eq!(policy_for(split, true, "application/wasm"), Some(IMMUTABLE));
+        }
         assert_eq!(
             policy_for("/pkg/runboard.wasm", true, "application/wasm"),
             Some("no-cache")

@@ -85,13 +85,14 @@ pub fn BacktestPage() -> impl IntoView {
 ///
 /// Everything an island reads at hydration comes in its props: a resource created while it
 /// renders (rather than in its body) would not find its data in the page.
-#[island]
+#[island(lazy)]
 fn NewRun(
     first: Option<(JobStatus, LiveData)>,
     here: String,
     data: FormData,
     children: Children,
 ) -> impl IntoView {
+    crate::ready::island_hydrated();
     let retired = RwSignal::new(false);
     // Built in the body (not in a closure run at render), so the panel's own reads hydrate.
     let initial = first.map(|(status, live)| {

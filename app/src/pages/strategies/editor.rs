@@ -60,8 +60,9 @@ pub fn StrategyEditorPage() -> impl IntoView {
 
 /// The editor over `source`; `saved` is the strategy's id and version when it has been saved
 /// (an island: it checks as you type and saves).
-#[island]
+#[island(lazy)]
 fn Editor(saved: Option<(String, i32)>, source: String) -> impl IntoView {
+    crate::ready::island_hydrated();
     let source = RwSignal::new(source);
     let checked = RwSignal::new(None::<Result<StrategyCheck, ApiError>>);
     let saved_as = RwSignal::new(saved);
