@@ -25,6 +25,7 @@ use super::super::strategy::Action;
 use super::syntax::BinOp;
 
 mod eval;
+mod params;
 
 use eval::Val;
 
