@@ -1,11 +1,11 @@
-//! The server's implementation of `app`'s [`JobBackend`] port: server functions call it.
+//! The server's implementation of `app`'s [`JobBackend`] port: server functions call it. Most
+//! calls are one store call; the longer ones live beside it: the dataset calls in `datasets`,
+//! a backtest's full equity curve in `equity`.
 
 use app::api::backend::{BackendError, JobBackend, ListFilter};
 use app::model::job::Reproducibility;
 use app::model::research::Limits;
-use app::model::{
-    CsvIssue, DatasetInfo, JobKind, JobList, JobRequest, JobResult, JobStatus, LogTail,
-};
+use app::model::{DatasetInfo, JobKind, JobList, JobRequest, JobResult, JobStatus, LogTail};
 use async_trait::async_trait;
 use uuid::Uuid;
 
@@ -17,12 +17,14 @@ use super::status_cache::{StatusCache, DEFAULT_STATUS_TTL};
 use super::store::{JobStore, NewJob, StoreError};
 use crate::config::Config;
 use crate::datasets::{DatasetError, DatasetStore};
-use crate::engine;
 use crate::engine::optimize::merge_summaries;
 use crate::strategies::{self, StrategyStore};
 use app::model::strategies::{
     DeletedStrategy, SavedStrategy, StrategyCheck, StrategyList, StrategySource,
 };
+
+mod datasets;
+mod equity;
 
 /// Maps a store error to what the client may see; the cause is logged under a reference.
 pub fn to_backend_error(err: StoreError) -> BackendError {
@@ -274,34 +276,7 @@ impl JobBackend for StoreBackend {
     }
 
     async fn import_dataset(&self, name: String, csv: String) -> Result<DatasetInfo, BackendError> {
-        let max_rows = self.limits.max_bars;
-        let parsed =
-            tokio::task::spawn_blocking(move || engine::data::parse_csv_with_limit(&csv, max_rows))
-                .await
-                .map_err(|e| internal(&e))?;
-        let series = parsed.map_err(|errors| {
-            BackendError::InvalidCsv(
-                errors
-                    .into_iter()
-                    .map(|e| CsvIssue {
-                        line: e.line,
-                        column: e.column,
-                        message: e.message,
-                    })
-                    .collect(),
-            )
-        })?;
-        self.datasets
-            .insert(&name, None, &series)
-            .await
-            .map_err(|e| match e {
-                DatasetError::NameTaken(name) => invalid(
-                    "name",
-                    format!("a dataset named {name:?} already exists; choose another name"),
-                ),
-                DatasetError::TooShort => invalid("csv", "a dataset needs at least 2 bars"),
-                other => internal(&other),
-            })
+        datasets::import(self, name, csv).await
     }
 
     async fn import_stream(
@@ -340,78 +315,15 @@ impl JobBackend for StoreBackend {
     }
 
     async fn delete_dataset(&self, id: Uuid) -> Result<(), BackendError> {
-        if id == crate::datasets::SAMPLE_DATASET_ID {
-            return Err(BackendError::Conflict(
-                "the built-in sample cannot be deleted (it comes back at every start)".into(),
-            ));
-        }
-        self.datasets.delete(id).await.map_err(|e| match e {
-            DatasetError::NotFound(id) => invalid("id", format!("no such dataset: {id}")),
-            DatasetError::InUse { jobs } => BackendError::Conflict(format!(
-                "{jobs} queued or running job(s) use this dataset; cancel them or wait, then delete it"
-            )),
-            other => internal(&other),
-        })
+        datasets::delete(self, id).await
     }
 
     async fn job_equity(&self, id: Uuid) -> Result<Vec<(i64, f64)>, BackendError> {
-        let status = self.store.status(id).await.map_err(to_backend_error)?;
-        if status.kind != JobKind::Backtest || status.state != app::model::JobState::Succeeded {
-            return Err(BackendError::Conflict(format!(
-                "job {id} is a {} in state {}: the full equity curve is there for succeeded backtests",
-                status.kind, status.state
-            )));
-        }
-        let args = self.store.args(id).await.map_err(to_backend_error)?;
-        let req: app::model::research::BacktestRequest =
-            serde_json::from_value(args).map_err(|e| internal(&e))?;
-        // A rule-language strategy: the version the job recorded (its hash checked again).
-        let program = match &req.rules {
-            Some(rules) => Some(
-                crate::strategies::load_program(self.store.pool(), rules)
-                    .await
-                    .map_err(|e| BackendError::Conflict(format!(
-                        "the job's strategy cannot be loaded, so its curve cannot be recomputed: {e}"
-                    )))?,
-            ),
-            None => None,
-        };
-        let dataset = Uuid::parse_str(req.dataset_id.trim()).map_err(|e| internal(&e))?;
-        let series = self.datasets.load(dataset).await.map_err(|e| match e {
-            DatasetError::NotFound(_) => BackendError::Conflict(
-                "the job's dataset has been deleted, so its curve cannot be recomputed".into(),
-            ),
-            other => internal(&other),
-        })?;
-        tokio::task::spawn_blocking(move || {
-            let equity = match &program {
-                Some(program) => engine::rules::rule_backtest_equity(
-                    &series,
-                    program,
-                    &engine::rules::RuleBacktestRequest::of(&req),
-                ),
-                None => engine::backtest::backtest_equity(&series, &req),
-            };
-            equity.map(|eq| series.ts.iter().copied().zip(eq).collect())
-        })
-        .await
-        .map_err(|e| internal(&e))?
-        .map_err(|e| internal(&e))
+        equity::full_equity(self, id).await
     }
 
     async fn dataset_chart(&self, id: Uuid) -> Result<app::model::DatasetChart, BackendError> {
-        let not_found = |e: DatasetError| match e {
-            DatasetError::NotFound(id) => invalid("id", format!("no such dataset: {id}")),
-            other => internal(&other),
-        };
-        let info = self.datasets.info(id).await.map_err(not_found)?;
-        let series = self.datasets.load(id).await.map_err(not_found)?;
-        let points = tokio::task::spawn_blocking(move || {
-            engine::downsample::equity_points(&series.ts, &series.close)
-        })
-        .await
-        .map_err(|e| internal(&e))?;
-        Ok(app::model::DatasetChart { info, points })
+        datasets::chart(self, id).await
     }
 
     async fn list_datasets(&self) -> Result<Vec<DatasetInfo>, BackendError> {
