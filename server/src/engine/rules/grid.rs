@@ -1,0 +1,207 @@
+//! A program's grid: the values of each parameter ([`Program::grid`] validates and expands a
+//! `grid` map), the runs its constraints admit ([`RuleGrid`]), and the walk over them.
+
+use std::collections::BTreeMap;
+
+use app::model::research::{Constraint, Limits, ParamRange};
+use app::model::FieldError;
+
+use super::Program;
+
+/// A validated grid of a program: values per parameter (declaration order) and run counts.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RuleGrid {
+    /// Values per parameter, in declaration order (fixed parameters have one value).
+    pub axes: Vec<Vec<f64>>,
+    /// Combinations before constraints.
+    pub product: u64,
+    /// Runs: combinations satisfying the program's constraints and the user's.
+    pub runs: u64,
+    /// Largest lookback of any run.
+    pub max_lookback: usize,
+    /// The user's constraint, if any.
+    pub constraint: Option<Constraint>,
+}
+
+impl RuleGrid {
+    /// Checks that the grid's largest windows warm up within `n_bars` bars (`what`: "the
+    /// dataset", "the first in-sample window"), naming `field` when they do not.
+    pub fn check_warmup(&self, n_bars: usize, field: &str, what: &str) -> Result<(), FieldError> {
+        let needed = self.max_lookback.saturating_add(2);
+        if needed > n_bars {
+            return Err(FieldError::new(
+                field,
+                format!("the largest windows need at least {needed} bars but {what} has {n_bars}"),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Largest product of axis lengths enumerated (as for the built-ins' grids).
+const MAX_ENUMERATED: u64 = 2_000_000;
+
+impl Program {
+    /// Validates and expands a grid (as `GridSpec::build` does for the built-ins): parameters
+    /// left out are fixed at their default; runs are the combinations (last parameter fastest)
+    /// that satisfy the program's constraints and `constraint`.
+    pub fn grid(
+        &self,
+        grid: &BTreeMap<String, ParamRange>,
+        constraint: Option<&Constraint>,
+        limits: &Limits,
+    ) -> Result<RuleGrid, FieldError> {
+        if grid.is_empty() {
+            return Err(FieldError::new(
+                "grid",
+                "the grid is empty: give at least one parameter a range or list",
+            ));
+        }
+        for name in grid.keys() {
+            if self.param_index(name).is_none() {
+                return Err(FieldError::new(
+                    format!("grid.{name}"),
+                    format!(
+                        "unknown parameter for {} (expected one of {})",
+                        self.name,
+                        self.names()
+                    ),
+                ));
+            }
+        }
+        if let Some(c) = constraint {
+            for name in [c.a(), c.b()] {
+                if self.param_index(name).is_none() {
+                    return Err(FieldError::new(
+                        "constraint",
+                        format!("unknown parameter {name} for {}", self.name),
+                    ));
+                }
+            }
+            if c.a() == c.b() {
+                return Err(FieldError::new(
+                    "constraint",
+                    "a constraint needs two different parameters",
+                ));
+            }
+        }
+        let mut axes = Vec::with_capacity(self.params.len());
+        let mut product: u64 = 1;
+        for p in &self.params {
+            let field = format!("grid.{}", p.name);
+            let values = match grid.get(&p.name) {
+                None => vec![p.default],
+                Some(r) => {
+                    if let ParamRange::Range { start, stop, step } = r {
+                        if !(start.is_finite() && stop.is_finite() && step.is_finite()) {
+                            return Err(FieldError::new(&field, "must be finite numbers"));
+                        }
+                        if *step <= 0.0 {
+                            return Err(FieldError::new(
+                                format!("{field}.step"),
+                                "step must be > 0",
+                            ));
+                        }
+                        if stop < start {
+                            return Err(FieldError::new(
+                                format!("{field}.stop"),
+                                format!("stop ({stop}) must be ≥ start ({start})"),
+                            ));
+                        }
+                        if r.len() == usize::MAX {
+                            return Err(FieldError::new(
+                                format!("{field}.step"),
+                                "step is too small: more than 1,000,000 values",
+                            ));
+                        }
+                    }
+                    let values = r.values();
+                    if values.is_empty() {
+                        return Err(FieldError::new(&field, "list has no values"));
+                    }
+                    for (i, v) in values.iter().enumerate() {
+                        self.check_value(p, *v, &format!("{field}[{i}]"))?;
+                    }
+                    values
+                }
+            };
+            product = product.saturating_mul(values.len() as u64);
+            axes.push(values);
+        }
+        if product > MAX_ENUMERATED.max(limits.max_grid) {
+            return Err(FieldError::new(
+                "grid",
+                format!(
+                    "the grid has {product} combinations, more than the limit of {}",
+                    limits.max_grid
+                ),
+            ));
+        }
+        let mut runs = 0u64;
+        let mut max_lookback = 0usize;
+        let mut lb = Vec::new();
+        for_each_combination(&axes, |values| {
+            if self.admits(values) && constraint.is_none_or(|c| self.user_holds(c, values)) {
+                runs += 1;
+                max_lookback = max_lookback.max(self.plan.lookback(values, &mut lb));
+            }
+        });
+        if runs == 0 {
+            return Err(FieldError::new(
+                "grid",
+                "no combination in the grid satisfies the constraints",
+            ));
+        }
+        if runs > limits.max_grid {
+            return Err(FieldError::new(
+                "grid",
+                format!(
+                    "the grid has {runs} runs, more than the limit of {}",
+                    limits.max_grid
+                ),
+            ));
+        }
+        Ok(RuleGrid {
+            axes,
+            product,
+            runs,
+            max_lookback,
+            constraint: constraint.cloned(),
+        })
+    }
+
+    /// Whether run values `values` belong to `grid` (the program's and the user's constraints).
+    pub(crate) fn in_grid(&self, grid: &RuleGrid, values: &[f64]) -> bool {
+        self.admits(values)
+            && grid
+                .constraint
+                .as_ref()
+                .is_none_or(|c| self.user_holds(c, values))
+    }
+}
+
+/// Calls `f` with every combination of `axes`, last axis fastest.
+pub(crate) fn for_each_combination(axes: &[Vec<f64>], mut f: impl FnMut(&[f64])) {
+    if axes.iter().any(|a| a.is_empty()) {
+        return;
+    }
+    let mut idx = vec![0usize; axes.len()];
+    let mut values: Vec<f64> = axes.iter().map(|a| a[0]).collect();
+    loop {
+        f(&values);
+        let mut d = axes.len();
+        loop {
+            if d == 0 {
+                return;
+            }
+            d -= 1;
+            idx[d] += 1;
+            if idx[d] < axes[d].len() {
+                values[d] = axes[d][idx[d]];
+                break;
+            }
+            idx[d] = 0;
+            values[d] = axes[d][0];
+        }
+    }
+}
