@@ -54,12 +54,16 @@ pub struct ImportResult {
     pub seconds: f64,
 }
 
-/// One problem in an uploaded CSV: where it is and what is wrong.
+/// One problem in an uploaded CSV: where it is and what is wrong. The engine's CSV parser
+/// reports these, and the API answers them as they are.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CsvIssue {
     /// 1-based line number; the header is line 1.
     pub line: usize,
+    /// Column name as written in the header (or the expected name when it is missing); empty
+    /// for a problem with the whole line.
     pub column: String,
+    /// What is wrong.
     pub message: String,
 }
 

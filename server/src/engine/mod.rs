@@ -24,7 +24,7 @@ pub mod walkforward;
 use app::model::FieldError;
 
 pub use backtest::run_backtest;
-pub use data::{parse_csv, sample_series, CsvError, Series};
+pub use data::{parse_csv, sample_series, Series};
 pub use optimize::{run_optimize, OptimizeCheckpoint};
 pub use progress::{Flow, NoProgress, ProgressSink};
 pub use train::run_train;

@@ -15,13 +15,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use app::api::backend::{BackendError, ImportUpload};
-use app::model::{CsvIssue, ImportResult, JobKind, JobStatus};
+use app::model::{ImportResult, JobKind, JobStatus};
 use serde_json::json;
 use uuid::Uuid;
 
 use super::store::{JobStore, NewJob, ProgressUpdate, StoreError};
 use crate::datasets::{DatasetError, DatasetStore};
-use crate::engine::data::{parse_csv_reader, CsvError};
+use crate::engine::data::parse_csv_reader;
 
 /// How often the import's progress is written while it runs.
 pub const PROGRESS_EVERY: Duration = Duration::from_millis(250);
@@ -100,17 +100,6 @@ impl<R: Read> Read for GzipWords<R> {
             }
         })
     }
-}
-
-fn issues(errors: Vec<CsvError>) -> Vec<CsvIssue> {
-    errors
-        .into_iter()
-        .map(|e| CsvIssue {
-            line: e.line,
-            column: e.column,
-            message: e.message,
-        })
-        .collect()
 }
 
 fn internal(e: &dyn std::fmt::Display) -> BackendError {
@@ -215,7 +204,7 @@ impl Importer<'_> {
                         "import {id} was cancelled; nothing was stored"
                     )));
                 }
-                let issues = issues(errors);
+                let issues = errors;
                 let first = issues.first().map(ToString::to_string).unwrap_or_default();
                 let more = issues.len().saturating_sub(1);
                 let error = if more > 0 {

@@ -92,11 +92,7 @@ impl Cluster {
     }
 
     /// Writes a mode-0600 file owned by the owner of the socket directory (postgres as root).
-    fn write_postgres_secret(
-        &self,
-        path: &Path,
-        password: &Password,
-    ) -> Result<(), EmbeddedError> {
+    fn write_postgres_secret(&self, path: &Path, password: &Password) -> Result<(), EmbeddedError> {
         let owner = std::fs::metadata(&self.socket_dir).map_err(io_error(&self.socket_dir))?;
         write_secret(path, &password.0)?;
         std::os::unix::fs::chown(path, Some(owner.uid()), Some(owner.gid())).map_err(io_error(path))
@@ -172,10 +168,7 @@ impl Cluster {
     /// Rewrites `pg_hba.conf` so that every rule requires the password, if it does not already.
     ///
     /// With the port of the running server, also reloads it and waits until it asks for it.
-    async fn ensure_scram_hba(
-        &self,
-        running_on: Option<u16>,
-    ) -> Result<(), EmbeddedError> {
+    async fn ensure_scram_hba(&self, running_on: Option<u16>) -> Result<(), EmbeddedError> {
         let path = self.data_dir.join("pg_hba.conf");
         let current = std::fs::read_to_string(&path).map_err(io_error(&path))?;
         let wanted = scram_only_hba(&current);
@@ -198,10 +191,7 @@ impl Cluster {
     }
 
     /// Polls until a connection without the password is refused (a reload is asynchronous).
-    async fn wait_until_password_required(
-        &self,
-        port: u16,
-    ) -> Result<(), EmbeddedError> {
+    async fn wait_until_password_required(&self, port: u16) -> Result<(), EmbeddedError> {
         let deadline = tokio::time::Instant::now() + RELOAD_TIMEOUT;
         let url = format!("postgres://postgres@127.0.0.1:{port}/postgres");
         loop {

@@ -1,10 +1,11 @@
 //! CSV import: [`parse_csv`] turns OHLCV text into a [`Series`], reporting every bad row with
-//! its line and column ([`CsvError`]). The `csv` crate splits the text into records (quoted
+//! its line and column ([`CsvIssue`]). The `csv` crate splits the text into records (quoted
 //! fields, doubled quotes, CRLF), read through `records` (the byte order mark, line ends and
 //! blank lines); this file finds the columns, checks each row and numbers the lines.
 
-use std::fmt;
 use std::io::Read;
+
+use app::model::CsvIssue;
 
 use super::time::{clip, parse_time};
 use super::Series;
@@ -13,30 +14,6 @@ mod records;
 
 use records::{read_error, Normalize, Records};
 
-/// One problem in an imported CSV file.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct CsvError {
-    /// 1-based line number; the header is line 1.
-    pub line: usize,
-    /// Column name as written in the header (or the expected name when it is missing).
-    pub column: String,
-    /// What is wrong.
-    pub message: String,
-}
-
-impl fmt::Display for CsvError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.column.is_empty() {
-            return write!(f, "line {}: {}", self.line, self.message);
-        }
-        write!(
-            f,
-            "line {}, column {}: {}",
-            self.line, self.column, self.message
-        )
-    }
-}
-
 /// Most errors collected from one file before giving up.
 pub const MAX_CSV_ERRORS: usize = 20;
 
@@ -44,7 +21,7 @@ pub const MAX_CSV_ERRORS: usize = 20;
 pub const DEFAULT_MAX_ROWS: usize = 1_000_000;
 
 /// Parses OHLCV CSV text with at most [`DEFAULT_MAX_ROWS`] rows; see [`parse_csv_with_limit`].
-pub fn parse_csv(text: &str) -> Result<Series, Vec<CsvError>> {
+pub fn parse_csv(text: &str) -> Result<Series, Vec<CsvIssue>> {
     parse_csv_with_limit(text, DEFAULT_MAX_ROWS)
 }
 
@@ -67,7 +44,7 @@ const TIME_NAMES: [&str; 5] = ["date", "datetime", "time", "timestamp", "date_ti
 /// also an empty file and more than `max_rows` rows. At most [`MAX_CSV_ERRORS`] errors are
 /// collected and each quotes at most 40 characters of a field. Nothing is returned unless the
 /// whole file is valid.
-pub fn parse_csv_with_limit(text: &str, max_rows: usize) -> Result<Series, Vec<CsvError>> {
+pub fn parse_csv_with_limit(text: &str, max_rows: usize) -> Result<Series, Vec<CsvIssue>> {
     parse_csv_reader(text.as_bytes(), max_rows, &mut |_| true)
 }
 
@@ -85,8 +62,8 @@ pub fn parse_csv_reader<R: Read>(
     input: R,
     max_rows: usize,
     progress: &mut dyn FnMut(usize) -> bool,
-) -> Result<Series, Vec<CsvError>> {
-    let err = |line: usize, column: &str, message: String| CsvError {
+) -> Result<Series, Vec<CsvIssue>> {
+    let err = |line: usize, column: &str, message: String| CsvIssue {
         line,
         column: column.to_string(),
         message,

@@ -13,7 +13,7 @@ mod sample;
 mod time;
 
 pub use csv::{
-    parse_csv, parse_csv_reader, parse_csv_with_limit, CsvError, DEFAULT_MAX_ROWS, MAX_CSV_ERRORS,
+    parse_csv, parse_csv_reader, parse_csv_with_limit, DEFAULT_MAX_ROWS, MAX_CSV_ERRORS,
 };
 pub use sample::{sample_series, SplitMix64};
 pub use time::{

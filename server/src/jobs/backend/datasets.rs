@@ -3,7 +3,7 @@
 //! chart downsampled for display.
 
 use app::api::backend::BackendError;
-use app::model::{CsvIssue, DatasetInfo};
+use app::model::DatasetInfo;
 use uuid::Uuid;
 
 use super::{internal, invalid, StoreBackend};
@@ -20,18 +20,7 @@ pub(super) async fn import(
         tokio::task::spawn_blocking(move || engine::data::parse_csv_with_limit(&csv, max_rows))
             .await
             .map_err(|e| internal(&e))?;
-    let series = parsed.map_err(|errors| {
-        BackendError::InvalidCsv(
-            errors
-                .into_iter()
-                .map(|e| CsvIssue {
-                    line: e.line,
-                    column: e.column,
-                    message: e.message,
-                })
-                .collect(),
-        )
-    })?;
+    let series = parsed.map_err(BackendError::InvalidCsv)?;
     backend
         .datasets
         .insert(&name, None, &series)
