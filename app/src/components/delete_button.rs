@@ -1,5 +1,6 @@
 //! A table row's Delete button: calls the server, then hides the row (its id joins `deleted`)
-//! or says why not (`error`, e.g. the 409 of a dataset a live job uses).
+//! or says why not (`error`, e.g. the 409 of a dataset a live job uses); and the table such rows
+//! sit in (`deletable_table`: the datasets and the strategies lists).
 
 use std::future::Future;
 
@@ -49,5 +50,62 @@ where
         >
             "Delete"
         </button>
+    }
+}
+
+/// What a table of deletable rows shows around its rows.
+pub struct TableFrame {
+    /// `data-testid` of the error line above the table and of the table.
+    pub error_testid: &'static str,
+    pub table_testid: &'static str,
+    /// Column headings; `true` for a numeric (right-aligned) column. A last, empty heading is
+    /// added for the buttons.
+    pub headings: &'static [(&'static str, bool)],
+    /// The list's page: its path, the current page, the number of pages, the rows in all, and
+    /// what a row is called ("datasets").
+    pub base: &'static str,
+    pub page: u32,
+    pub pages: u32,
+    pub total: i64,
+    pub noun: &'static str,
+}
+
+/// The table around `rows` (each with a [`delete_button`]), the error of the last refused
+/// delete above it, and the pager below.
+pub fn deletable_table(
+    frame: TableFrame,
+    error: RwSignal<Option<String>>,
+    rows: impl IntoView + 'static,
+) -> impl IntoView {
+    let TableFrame {
+        error_testid,
+        table_testid,
+        headings,
+        base,
+        page,
+        pages,
+        total,
+        noun,
+    } = frame;
+    let headings = headings
+        .iter()
+        .map(|(label, numeric)| {
+            view! { <th class:num=*numeric scope="col">{*label}</th> }
+        })
+        .collect_view();
+    view! {
+        {move || error.get().map(|e| view! { <p class="alert alert--error" data-testid=error_testid>{e}</p> })}
+        <div class="table-wrap">
+            <table class="jobs-table" data-testid=table_testid>
+                <thead>
+                    <tr>
+                        {headings}
+                        <th scope="col"></th>
+                    </tr>
+                </thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </div>
+        <crate::components::Pager base=base page=page pages=pages total=total noun=noun />
     }
 }

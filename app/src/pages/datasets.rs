@@ -7,7 +7,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::api::{dataset_page, delete_dataset, get_dataset_chart};
-use crate::components::delete_button::delete_button;
+use crate::components::delete_button::{deletable_table, delete_button, TableFrame};
 use crate::components::results::format::{fmt_date_time, fmt_thousands};
 use crate::components::results::PriceChart;
 use crate::model::{DatasetInfo, DatasetPage};
@@ -71,24 +71,22 @@ fn Table(list: DatasetPage) -> impl IntoView {
         .into_iter()
         .map(|d| row(d, deleted, error))
         .collect_view();
-    view! {
-        {move || error.get().map(|e| view! { <p class="alert alert--error" data-testid="dataset-error">{e}</p> })}
-        <div class="table-wrap">
-            <table class="jobs-table" data-testid="datasets-table">
-                <thead>
-                    <tr>
-                        <th scope="col">"Name"</th>
-                        <th class="num" scope="col">"Bars"</th>
-                        <th scope="col">"From"</th>
-                        <th scope="col">"To"</th>
-                        <th scope="col"></th>
-                    </tr>
-                </thead>
-                <tbody>{rows}</tbody>
-            </table>
-        </div>
-        <crate::components::Pager base="/datasets" page=page pages=pages total=list.total noun="datasets" />
-    }
+    let frame = TableFrame {
+        error_testid: "dataset-error",
+        table_testid: "datasets-table",
+        headings: &[
+            ("Name", false),
+            ("Bars", true),
+            ("From", false),
+            ("To", false),
+        ],
+        base: "/datasets",
+        page,
+        pages,
+        total: list.total,
+        noun: "datasets",
+    };
+    deletable_table(frame, error, rows)
 }
 
 #[component]

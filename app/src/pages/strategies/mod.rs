@@ -13,7 +13,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::api::{delete_strategy, list_strategies};
-use crate::components::delete_button::delete_button;
+use crate::components::delete_button::{deletable_table, delete_button, TableFrame};
 use crate::components::results::format::fmt_date_time;
 use crate::model::strategies::{StrategyInfo, StrategyList};
 use crate::pages::datasets::{page_count, parse_page};
@@ -65,25 +65,22 @@ fn Table(list: StrategyList) -> impl IntoView {
         .into_iter()
         .map(|s| row(s, deleted, error))
         .collect_view();
-    view! {
-        {move || error.get().map(|e| view! { <p class="alert alert--error" data-testid="strategy-error">{e}</p> })}
-        <div class="table-wrap">
-            <table class="jobs-table" data-testid="strategies-table">
-                <thead>
-                    <tr>
-                        <th scope="col">"Name"</th>
-                        <th class="num" scope="col">"Version"</th>
-                        <th scope="col">"Saved"</th>
-                        <th scope="col">"Hash"</th>
-                        <th scope="col"></th>
-                    </tr>
-                </thead>
-                <tbody>{rows}</tbody>
-            </table>
-        </div>
-        <crate::components::Pager base="/strategies" page=page pages=pages total=list.total noun="strategies" />
-    }
-    .into_any()
+    let frame = TableFrame {
+        error_testid: "strategy-error",
+        table_testid: "strategies-table",
+        headings: &[
+            ("Name", false),
+            ("Version", true),
+            ("Saved", false),
+            ("Hash", false),
+        ],
+        base: "/strategies",
+        page,
+        pages,
+        total: list.total,
+        noun: "strategies",
+    };
+    deletable_table(frame, error, rows).into_any()
 }
 
 #[component]
