@@ -88,7 +88,13 @@ pub async fn prepare_request(
             (saved.source, Some(id), Some(saved.version), "request.rules")
         }
         (None, Some(source)) => (source.clone(), None, None, "request.rules.source"),
-        (None, None) => unreachable!("validated: id or source"),
+        // `validate` refuses this first; kept an error, never a panic, should that change.
+        (None, None) => {
+            return Err(invalid(
+                "request.rules",
+                "give the strategy's id or its source",
+            ))
+        }
     };
     let hash = content_hash(&source);
     if let Some(given) = &rules.content_hash {
