@@ -26,6 +26,7 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::engine::rules::{check, ParamDecl, ParamKind, RuleError, MAX_SOURCE_BYTES};
+use crate::jobs::backend::internal;
 use crate::jobs::store::statement;
 
 mod jobs;
@@ -276,22 +277,10 @@ fn error_text(errors: &[RuleError]) -> String {
     text
 }
 
-fn invalid(field: impl Into<String>, message: impl Into<String>) -> BackendError {
-    BackendError::Invalid {
-        field: field.into(),
-        message: message.into(),
-    }
-}
-
-/// Logs an internal error and returns a reference the user can quote.
-fn internal(err: &dyn std::fmt::Display) -> BackendError {
-    crate::jobs::backend::internal(err)
-}
-
 /// A source the API accepts: at most 64 KiB (`400` naming `source` otherwise).
 pub fn check_source_size(source: &str) -> Result<(), BackendError> {
     if source.len() > MAX_SOURCE_BYTES {
-        return Err(invalid(
+        return Err(BackendError::invalid(
             "source",
             format!(
                 "the program has {} bytes; the limit is {MAX_SOURCE_BYTES} (64 KiB)",
@@ -323,14 +312,16 @@ pub async fn save_api(
     })
     .await
     .map_err(|e| internal(&e))?;
-    let name = checked.map_err(|errors| invalid("source", error_text(&errors)))?;
+    let name = checked.map_err(|errors| BackendError::invalid("source", error_text(&errors)))?;
     store.save(&name, &source).await.map_err(|e| internal(&e))
 }
 
 /// `/api/delete_strategy`: `409` while a job runs it, `400` naming `id` when there is none.
 pub async fn delete_api(store: &StrategyStore, id: Uuid) -> Result<DeletedStrategy, BackendError> {
     store.delete(id).await.map_err(|e| match e {
-        StrategyError::NotFound(id) => invalid("id", format!("no such strategy: {id}")),
+        StrategyError::NotFound(id) => {
+            BackendError::invalid("id", format!("no such strategy: {id}"))
+        }
         StrategyError::InUse { id, jobs } => BackendError::Conflict(format!(
             "strategy {id} is used by {jobs} queued or running job(s); \
              cancel them or wait for them to finish, then delete it"
@@ -361,12 +352,15 @@ pub async fn get_api(
                     .map_err(|e| internal(&e))?
                     .is_some() =>
             {
-                Err(invalid(
+                Err(BackendError::invalid(
                     "version",
                     format!("strategy {id} has no version {v}"),
                 ))
             }
-            _ => Err(invalid("id", format!("no such strategy: {id}"))),
+            _ => Err(BackendError::invalid(
+                "id",
+                format!("no such strategy: {id}"),
+            )),
         },
     }
 }

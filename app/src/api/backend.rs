@@ -35,6 +35,16 @@ pub enum BackendError {
     Internal(String),
 }
 
+impl BackendError {
+    /// A `400` naming the request field that is wrong.
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        BackendError::Invalid {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
 impl From<BackendError> for ApiError {
     fn from(err: BackendError) -> Self {
         match err {

@@ -51,13 +51,6 @@ pub fn internal(err: &dyn std::fmt::Display) -> BackendError {
     BackendError::Internal(reference)
 }
 
-fn invalid(field: impl Into<String>, message: impl Into<String>) -> BackendError {
-    BackendError::Invalid {
-        field: field.into(),
-        message: message.into(),
-    }
-}
-
 /// The job API over the stores.
 #[derive(Clone)]
 pub struct StoreBackend {
@@ -128,20 +121,22 @@ pub fn request_args(request: &JobRequest) -> Result<serde_json::Value, serde_jso
 #[async_trait]
 impl JobBackend for StoreBackend {
     async fn submit_job(&self, mut request: JobRequest) -> Result<JobStatus, BackendError> {
-        let field = |e: app::model::FieldError| invalid(format!("request.{}", e.field), e.message);
+        let field = |e: app::model::FieldError| {
+            BackendError::invalid(format!("request.{}", e.field), e.message)
+        };
         request.validate(&self.limits).map_err(field)?;
         let mut dataset_hash = None;
         let mut n_bars = None;
         if let Some(dataset_id) = request.dataset_id() {
             let id = Uuid::parse_str(dataset_id.trim()).map_err(|_| {
-                invalid(
+                BackendError::invalid(
                     "request.dataset_id",
                     format!("not a valid dataset id: {dataset_id:?}"),
                 )
             })?;
             let info = self.datasets.info(id).await.map_err(|e| match e {
                 DatasetError::NotFound(id) => {
-                    invalid("request.dataset_id", format!("no such dataset: {id}"))
+                    BackendError::invalid("request.dataset_id", format!("no such dataset: {id}"))
                 }
                 other => internal(&other),
             })?;
@@ -153,7 +148,7 @@ impl JobBackend for StoreBackend {
             // imported before hashes were kept).
             dataset_hash = Some(self.datasets.content_hash(id).await.map_err(|e| match e {
                 DatasetError::NotFound(id) => {
-                    invalid("request.dataset_id", format!("no such dataset: {id}"))
+                    BackendError::invalid("request.dataset_id", format!("no such dataset: {id}"))
                 }
                 other => internal(&other),
             })?);

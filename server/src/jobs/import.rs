@@ -45,10 +45,7 @@ pub struct Importer<'a> {
 /// Checks a dataset name: 1..=100 characters after trimming, no control characters.
 pub fn check_name(name: &str) -> Result<String, BackendError> {
     let name = name.trim();
-    let invalid = |m: &str| BackendError::Invalid {
-        field: "name".into(),
-        message: m.into(),
-    };
+    let invalid = |m: &str| BackendError::invalid("name", m);
     if name.is_empty() {
         return Err(invalid("give the dataset a name (?name=…)"));
     }
@@ -223,10 +220,9 @@ impl Importer<'_> {
             Err(e) => {
                 let refused = match e {
                     DatasetError::NameTaken(n) => name_taken(&n),
-                    DatasetError::TooShort => BackendError::Invalid {
-                        field: "csv".into(),
-                        message: "a dataset needs at least 2 bars".into(),
-                    },
+                    DatasetError::TooShort => {
+                        BackendError::invalid("csv", "a dataset needs at least 2 bars")
+                    }
                     other => internal(&other),
                 };
                 let _ = self.store.fail(id, lease, &refused.to_string(), None).await;

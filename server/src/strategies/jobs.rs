@@ -11,8 +11,9 @@ use serde_json::Value;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::{content_hash, error_text, get_api, internal, invalid, StrategyStore};
+use super::{content_hash, error_text, get_api, StrategyStore};
 use crate::engine::rules::{check, check_rule_walkforward, Program};
+use crate::jobs::backend::internal;
 use crate::jobs::handlers::HandlerError;
 
 /// The rules of a research request (backtest, optimize, walk-forward), if it runs a program.
@@ -59,7 +60,7 @@ pub async fn prepare_request(
     let Some(rules) = rules_of(request).cloned() else {
         return Ok(());
     };
-    let field = |e: FieldError| invalid(format!("request.{}", e.field), e.message);
+    let field = |e: FieldError| BackendError::invalid(format!("request.{}", e.field), e.message);
     rules.validate("rules").map_err(field)?;
     let usage = match &*request {
         JobRequest::Backtest(r) => Use::Backtest(r.params.clone()),
@@ -69,19 +70,20 @@ pub async fn prepare_request(
         },
         JobRequest::WalkForward(r) => Use::WalkForward(Box::new(r.clone())),
         // Never: trains and demos carry no rules.
-        _ => return Err(invalid(
+        _ => return Err(BackendError::invalid(
             "request.rules",
             "only backtests, optimizations and walk-forward analyses run rule-language strategies",
         )),
     };
     let (source, id, version, source_field) = match (&rules.id, &rules.source) {
         (Some(id), _) => {
-            let id = Uuid::parse_str(id.trim())
-                .map_err(|_| invalid("request.rules.id", "not a valid strategy id"))?;
+            let id = Uuid::parse_str(id.trim()).map_err(|_| {
+                BackendError::invalid("request.rules.id", "not a valid strategy id")
+            })?;
             let version = rules.version.map(|v| i32::try_from(v).unwrap_or(i32::MAX));
             let saved = get_api(store, id, version).await.map_err(|e| match e {
                 BackendError::Invalid { field, message } => {
-                    invalid(format!("request.rules.{field}"), message)
+                    BackendError::invalid(format!("request.rules.{field}"), message)
                 }
                 other => other,
             })?;
@@ -90,7 +92,7 @@ pub async fn prepare_request(
         (None, Some(source)) => (source.clone(), None, None, "request.rules.source"),
         // `validate` refuses this first; kept an error, never a panic, should that change.
         (None, None) => {
-            return Err(invalid(
+            return Err(BackendError::invalid(
                 "request.rules",
                 "give the strategy's id or its source",
             ))
@@ -99,7 +101,7 @@ pub async fn prepare_request(
     let hash = content_hash(&source);
     if let Some(given) = &rules.content_hash {
         if *given != hash {
-            return Err(invalid(
+            return Err(BackendError::invalid(
                 "request.rules.content_hash",
                 format!("the strategy's source has hash {hash}, not {given}"),
             ));
@@ -108,7 +110,7 @@ pub async fn prepare_request(
     let limits = limits.clone();
     let checked = tokio::task::spawn_blocking(move || -> Result<String, BackendError> {
         let program = check(&source).map_err(|errors| {
-            invalid(
+            BackendError::invalid(
                 source_field,
                 format!("the program does not check:\n{}", error_text(&errors)),
             )

@@ -6,7 +6,7 @@ use app::api::backend::BackendError;
 use app::model::DatasetInfo;
 use uuid::Uuid;
 
-use super::{internal, invalid, StoreBackend};
+use super::{internal, StoreBackend};
 use crate::datasets::DatasetError;
 use crate::engine;
 
@@ -26,11 +26,13 @@ pub(super) async fn import(
         .insert(&name, None, &series)
         .await
         .map_err(|e| match e {
-            DatasetError::NameTaken(name) => invalid(
+            DatasetError::NameTaken(name) => BackendError::invalid(
                 "name",
                 format!("a dataset named {name:?} already exists; choose another name"),
             ),
-            DatasetError::TooShort => invalid("csv", "a dataset needs at least 2 bars"),
+            DatasetError::TooShort => {
+                BackendError::invalid("csv", "a dataset needs at least 2 bars")
+            }
             other => internal(&other),
         })
 }
@@ -42,7 +44,7 @@ pub(super) async fn delete(backend: &StoreBackend, id: Uuid) -> Result<(), Backe
         ));
     }
     backend.datasets.delete(id).await.map_err(|e| match e {
-        DatasetError::NotFound(id) => invalid("id", format!("no such dataset: {id}")),
+        DatasetError::NotFound(id) => BackendError::invalid("id", format!("no such dataset: {id}")),
         DatasetError::InUse { jobs } => BackendError::Conflict(format!(
             "{jobs} queued or running job(s) use this dataset; cancel them or wait, then delete it"
         )),
@@ -55,7 +57,7 @@ pub(super) async fn chart(
     id: Uuid,
 ) -> Result<app::model::DatasetChart, BackendError> {
     let not_found = |e: DatasetError| match e {
-        DatasetError::NotFound(id) => invalid("id", format!("no such dataset: {id}")),
+        DatasetError::NotFound(id) => BackendError::invalid("id", format!("no such dataset: {id}")),
         other => internal(&other),
     };
     let info = backend.datasets.info(id).await.map_err(not_found)?;
