@@ -11,10 +11,10 @@
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-use app::model::research::{Limits, Metric, OptimizeRequest, ParamRange, StrategyKind};
+use app::model::research::{Limits, Metric, OptimizeRequest, ParamRange, RuleRef, StrategyKind};
 use criterion::{criterion_group, criterion_main, Criterion};
 use server::engine::optimize::run_optimize_resumable;
-use server::engine::rules::{check, run_rule_optimize, RuleOptimizeRequest};
+use server::engine::rules::{check, run_rule_optimize};
 use server::engine::{sample_series, NoProgress};
 
 /// The built-in `sma_cross` in the rule language (it re-enters on every crossover).
@@ -68,8 +68,12 @@ fn builtin_request(metric: Metric) -> OptimizeRequest {
     req
 }
 
-fn rule_request(req: &OptimizeRequest) -> RuleOptimizeRequest {
-    RuleOptimizeRequest::of(req)
+/// The same search of the rule-language SMA cross (its parameters share the built-in's names).
+fn rule_request(req: &OptimizeRequest) -> OptimizeRequest {
+    OptimizeRequest {
+        rules: Some(RuleRef::inline(SMA_CROSS)),
+        ..req.clone()
+    }
 }
 
 fn rules(c: &mut Criterion) {
@@ -81,7 +85,7 @@ fn rules(c: &mut Criterion) {
             .result
     };
     // The rule job includes checking the source, as a job would.
-    let rule = |req: &RuleOptimizeRequest| {
+    let rule = |req: &OptimizeRequest| {
         let program = check(SMA_CROSS).expect("the program checks");
         run_rule_optimize(&series, &program, req, None, &mut NoProgress, &limits)
             .expect("optimize")

@@ -9,7 +9,7 @@ pub mod strategies;
 
 pub use dataset::{CsvIssue, DatasetChart, DatasetInfo, DatasetPage, ImportResult};
 pub use job::{JobKind, JobState, JobStatus};
-pub use requests::{DemoRequest, FieldError, JobRequest};
+pub use requests::{CheckedRequest, DemoRequest, FieldError, JobRequest};
 
 use serde::{Deserialize, Serialize};
 

@@ -2,7 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::research::{BacktestRequest, Limits, OptimizeRequest, TrainRequest, WalkForwardRequest};
+use super::research::{
+    BacktestRequest, GridSpec, Limits, OptimizeRequest, TrainRequest, WalkForwardRequest,
+};
 use super::JobKind;
 
 /// Most steps a demo job may take.
@@ -125,21 +127,44 @@ impl JobRequest {
     /// Checks every field that does not depend on the data; the first problem is returned
     /// with its field named. Cheap: the browser calls it as the user types.
     pub fn validate(&self, limits: &Limits) -> Result<(), FieldError> {
-        match self {
-            JobRequest::Backtest(r) => r.validate(limits),
-            JobRequest::Optimize(r) => r.validate(limits),
-            JobRequest::WalkForward(r) => r.validate(limits),
-            JobRequest::Train(r) => r.validate(limits),
-            JobRequest::Demo(d) => d.validate(limits),
-        }
+        self.check(limits).map(drop)
     }
 
+    /// [`validate`](Self::validate), keeping what the checks built for the checks against the
+    /// data ([`CheckedRequest::against_bars`]): a built-in search's grid is expanded once.
+    pub fn check(&self, limits: &Limits) -> Result<CheckedRequest<'_>, FieldError> {
+        let grid = match self {
+            JobRequest::Optimize(r) if r.rules.is_none() => Some(r.grid_spec(limits)?),
+            JobRequest::WalkForward(r) if r.rules.is_none() => Some(r.grid_spec(limits)?),
+            JobRequest::Backtest(r) => r.validate(limits).map(|()| None)?,
+            JobRequest::Optimize(r) => r.validate(limits).map(|()| None)?,
+            JobRequest::WalkForward(r) => r.validate(limits).map(|()| None)?,
+            JobRequest::Train(r) => r.validate(limits).map(|()| None)?,
+            JobRequest::Demo(d) => d.validate(limits).map(|()| None)?,
+        };
+        Ok(CheckedRequest {
+            request: self,
+            grid,
+        })
+    }
+}
+
+/// A request that passed the checks needing no data ([`JobRequest::check`]), with the grid a
+/// built-in search expanded to, so the checks against the dataset do not build it again.
+#[derive(Debug)]
+pub struct CheckedRequest<'r> {
+    request: &'r JobRequest,
+    grid: Option<GridSpec>,
+}
+
+impl CheckedRequest<'_> {
     /// Checks what depends on the dataset's length (warm-up windows, folds that must fit).
-    pub fn validate_against_bars(&self, n_bars: usize, limits: &Limits) -> Result<(), FieldError> {
-        match self {
+    pub fn against_bars(&self, n_bars: usize) -> Result<(), FieldError> {
+        let grid = self.grid.as_ref();
+        match self.request {
             JobRequest::Backtest(r) => r.validate_against_bars(n_bars),
-            JobRequest::Optimize(r) => r.validate_against_bars(n_bars, limits),
-            JobRequest::WalkForward(r) => r.validate_against_bars(n_bars, limits),
+            JobRequest::Optimize(r) => grid.map_or(Ok(()), |g| r.check_warmup(g, n_bars)),
+            JobRequest::WalkForward(r) => r.fit(grid, n_bars).map(drop),
             JobRequest::Train(r) => r.validate_against_bars(n_bars),
             JobRequest::Demo(_) => Ok(()),
         }
@@ -320,5 +345,40 @@ mod tests {
         let e = terminal.validate(&off).unwrap_err();
         assert_eq!(e.field, "fail_terminally_at");
         assert!(terminal.validate(&on).is_ok());
+    }
+
+    #[test]
+    fn a_checked_request_checks_the_dataset_length_with_the_grid_it_expanded() {
+        let grid = serde_json::json!({
+            "n1": {"range": {"start": 5, "stop": 10, "step": 5}},
+            "n2": {"list": [20, 60]}
+        });
+        let optimize: JobRequest = serde_json::from_value(serde_json::json!({
+            "kind": "optimize", "dataset_id": "d", "strategy": "sma_cross", "grid": grid
+        }))
+        .unwrap();
+        let checked = optimize.check(&Limits::default()).unwrap();
+        let e = checked.against_bars(40).unwrap_err();
+        assert_eq!(e.field, "grid.n2", "{e}");
+        assert!(e.message.contains("61 bars"), "{e}");
+        assert!(checked.against_bars(400).is_ok());
+
+        let walk_forward: JobRequest = serde_json::from_value(serde_json::json!({
+            "kind": "walk_forward", "dataset_id": "d", "strategy": "sma_cross", "grid": grid,
+            "folds": 4, "in_sample_bars": 300, "out_of_sample_bars": 50
+        }))
+        .unwrap();
+        let checked = walk_forward.check(&Limits::default()).unwrap();
+        // 300 + 4 × 50 = 500 bars: the folds do not fit in fewer.
+        let e = checked.against_bars(499).unwrap_err();
+        assert_eq!(e.field, "folds", "{e}");
+        assert!(e.message.contains("500"), "{e}");
+        assert!(checked.against_bars(500).is_ok());
+        // What the checks need no data for fails before any dataset is looked at.
+        let mut bad = walk_forward;
+        if let JobRequest::WalkForward(r) = &mut bad {
+            r.folds = 0;
+        }
+        assert_eq!(bad.check(&Limits::default()).unwrap_err().field, "folds");
     }
 }

@@ -6,7 +6,7 @@ mod sim;
 
 pub use sim::{py_floordiv, Sim, SimBars, SimTrade, StopRule, FULL_EQUITY};
 
-use app::model::research::{BacktestReport, BacktestRequest, EquityPoint, Limits, Trade};
+use app::model::research::{BacktestReport, BacktestRequest, EquityPoint, Trade};
 
 use super::data::Series;
 use super::metrics::{self, TimeInfo};
@@ -220,9 +220,7 @@ fn checked_run<'a>(
         field: "dataset_id".into(),
         message: m,
     })?;
-    req.validate(&Limits::default())?;
-    req.validate_against_bars(series.len())?;
-    let values = req.strategy.resolve_params(&req.params, "params")?;
+    let values = req.resolve(Some(series.len()))?;
     let spec = RunSpec {
         series,
         a: 0,

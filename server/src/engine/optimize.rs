@@ -32,6 +32,7 @@ use super::data::Series;
 use super::metrics::TimeInfo;
 use super::progress::ProgressSink;
 use super::robustness::plateau_scores;
+use super::rules::Program;
 use super::search_robustness::{robust_best_index, search_robustness};
 use super::EngineError;
 
@@ -188,17 +189,21 @@ pub fn run_optimize_resumable(
     sink: &mut dyn ProgressSink,
     limits: &Limits,
 ) -> Result<Resumed<OptimizeResult>, EngineError> {
-    series.check().map_err(|m| EngineError::InvalidInput {
-        field: "dataset_id".into(),
-        message: m,
-    })?;
-    let grid = req.grid_spec(limits)?;
-    req.validate_against_bars(series.len(), limits)?;
-    let money = Money {
-        cash: req.cash,
-        commission: req.commission,
-        long_only: req.long_only,
-    };
+    let plan = SearchPlan::check(series, ChunkJob::Optimize(req), None, limits)?;
+    optimize_planned(series, req, None, &plan, resume, sink)
+}
+
+/// The grid search of `req` (of `program`, when it runs one) as checked into `plan`: what a
+/// job's handler runs, having checked the job once. With `resume`, continues from the
+/// checkpoint.
+pub fn optimize_planned(
+    series: &Series,
+    req: &OptimizeRequest,
+    program: Option<&Program>,
+    plan: &SearchPlan,
+    resume: Option<OptimizeCheckpoint>,
+    sink: &mut dyn ProgressSink,
+) -> Result<Resumed<OptimizeResult>, EngineError> {
     // A checkpoint with every metric (a fanned-out job's assembled chunks, or a rescue after
     // the last block) leaves nothing to sweep: the few runs still simulated (top runs,
     // robustness trials) compute their own indicators instead of filling the whole cache.
@@ -206,7 +211,7 @@ pub fn run_optimize_resumable(
         .as_ref()
         .is_some_and(|cp| cp.next_index == cp.total_runs && cp.total_runs > 0);
     let budget = if complete { 0 } else { CACHE_BUDGET_BYTES };
-    let sweep = Sweep::with_cache_budget(series, &grid, req.constraint.as_ref(), money, budget);
+    let sweep = plan.sweep(series, ChunkJob::Optimize(req), program, budget)?;
     optimize_sweep(
         series,
         &sweep,
@@ -347,12 +352,14 @@ pub(crate) fn optimize_sweep(
 }
 
 mod chunk;
+mod plan;
 mod sweep;
 mod views;
 pub use chunk::{
-    chunk_run_count, merge_summaries, run_chunk, run_walkforward_from_metrics, with_chunk_eval,
-    ChunkEval, ChunkJob, ChunkOutput, ChunkSummary, ChunkTop,
+    merge_summaries, run_chunk, run_walkforward_from_metrics, with_chunk_eval, ChunkEval, ChunkJob,
+    ChunkOutput, ChunkSummary, ChunkTop,
 };
+pub use plan::SearchPlan;
 pub use sweep::{Money, Sweep};
 
 #[cfg(test)]

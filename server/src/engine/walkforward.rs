@@ -18,15 +18,18 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use app::model::research::{
-    EquityPoint, FoldResult, Limits, Robustness, WalkForwardRequest, WalkForwardResult,
-    WalkForwardRobustness,
+    EquityPoint, FoldResult, FoldWindows, Limits, Robustness, WalkForwardRequest,
+    WalkForwardResult, WalkForwardRobustness,
 };
 
 use super::backtest::equity_points;
 use super::data::Series;
 use super::metrics::TimeInfo;
-use super::optimize::{best_index, Money, Resumed, Sweep};
+use super::optimize::{
+    best_index, ChunkJob, Money, Resumed, SearchPlan, Sweep, CACHE_BUDGET_BYTES,
+};
 use super::progress::{Flow, ProgressSink};
+use super::rules::Program;
 use super::search_robustness::{bootstrap_figure, returns_of, search_robustness};
 use super::EngineError;
 
@@ -76,14 +79,24 @@ pub fn run_walkforward_resumable(
     sink: &mut dyn ProgressSink,
     limits: &Limits,
 ) -> Result<Resumed<WalkForwardResult>, EngineError> {
-    series.check().map_err(|m| EngineError::InvalidInput {
-        field: "dataset_id".into(),
-        message: m,
-    })?;
-    let grid = req.grid_spec(limits)?;
-    req.validate_against_bars(series.len(), limits)?;
-    let sweep = Sweep::new(series, &grid, req.constraint.as_ref(), money_of(req));
-    walkforward_sweep(series, &sweep, req, resume, sink)
+    let plan = SearchPlan::check(series, ChunkJob::WalkForward(req), None, limits)?;
+    walkforward_planned(series, req, None, &plan, resume, sink)
+}
+
+/// The walk-forward of `req` (of `program`, when it runs one) as checked into `plan`: what a
+/// job's handler runs, having checked the job once. With `resume`, skips the checkpoint's
+/// finished folds.
+pub fn walkforward_planned(
+    series: &Series,
+    req: &WalkForwardRequest,
+    program: Option<&Program>,
+    plan: &SearchPlan,
+    resume: Option<WalkForwardCheckpoint>,
+    sink: &mut dyn ProgressSink,
+) -> Result<Resumed<WalkForwardResult>, EngineError> {
+    let job = ChunkJob::WalkForward(req);
+    let sweep = plan.sweep(series, job, program, CACHE_BUDGET_BYTES)?;
+    walkforward_sweep_with(series, &sweep, req, plan.folds(), resume, sink, None)
 }
 
 /// The request's cash, commission and long-only mode.
@@ -95,29 +108,19 @@ pub(crate) fn money_of(req: &WalkForwardRequest) -> Money {
     }
 }
 
-/// The walk-forward of a built sweep (a built-in's or a rule program's; the request's grid has
-/// been checked and expanded into it): the folds, their robustness, the stitched curve.
-pub(crate) fn walkforward_sweep(
-    series: &Series,
-    sweep: &Sweep<'_>,
-    req: &WalkForwardRequest,
-    resume: Option<WalkForwardCheckpoint>,
-    sink: &mut dyn ProgressSink,
-) -> Result<Resumed<WalkForwardResult>, EngineError> {
-    walkforward_sweep_with(series, sweep, req, resume, sink, None)
-}
-
-/// [`walkforward_sweep`], taking each fold's in-sample metrics from `known` (computed by a
-/// fanned-out job's chunks) instead of evaluating them.
+/// The walk-forward of a built sweep (a built-in's or a rule program's) over the checked
+/// `windows` (the folds): the folds, their robustness, the stitched curve. Each fold's
+/// in-sample metrics come from `known` (computed by a fanned-out job's chunks) when given,
+/// instead of being evaluated.
 pub(crate) fn walkforward_sweep_with(
     series: &Series,
     sweep: &Sweep<'_>,
     req: &WalkForwardRequest,
+    windows: &[FoldWindows],
     resume: Option<WalkForwardCheckpoint>,
     sink: &mut dyn ProgressSink,
     known: Option<&[Vec<f64>]>,
 ) -> Result<Resumed<WalkForwardResult>, EngineError> {
-    let windows = req.windows(series.len())?;
     let p_total = sweep.len() as u64;
     let f_total = windows.len();
 
@@ -238,7 +241,7 @@ pub(crate) fn walkforward_sweep_with(
     let mut ts = Vec::new();
     let mut eq = Vec::new();
     let mut level = req.cash;
-    for ((fold, curve), w) in per_fold.iter().zip(&windows) {
+    for ((fold, curve), w) in per_fold.iter().zip(windows) {
         let _ = fold;
         let scale = level / req.cash;
         for (k, e) in curve.iter().enumerate() {

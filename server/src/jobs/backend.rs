@@ -124,7 +124,8 @@ impl JobBackend for StoreBackend {
         let field = |e: app::model::FieldError| {
             BackendError::invalid(format!("request.{}", e.field), e.message)
         };
-        request.validate(&self.limits).map_err(field)?;
+        // Checked once: the checks against the dataset reuse what these built (the grid).
+        let checked = request.check(&self.limits).map_err(field)?;
         let mut dataset_hash = None;
         let mut n_bars = None;
         if let Some(dataset_id) = request.dataset_id() {
@@ -140,9 +141,7 @@ impl JobBackend for StoreBackend {
                 }
                 other => internal(&other),
             })?;
-            request
-                .validate_against_bars(info.bars as usize, &self.limits)
-                .map_err(field)?;
+            checked.against_bars(info.bars as usize).map_err(field)?;
             n_bars = Some(info.bars as usize);
             // Recorded with the job: what exactly it ran on (computed now for a dataset
             // imported before hashes were kept).

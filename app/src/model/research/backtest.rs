@@ -51,25 +51,35 @@ impl BacktestRequest {
     /// Checks everything that does not need the data.
     pub fn validate(&self, _limits: &Limits) -> Result<(), FieldError> {
         check_dataset(&self.dataset_id)?;
-        check_money(self.cash, self.commission)?;
         match &self.rules {
             // The program's parameters are checked by the server (the parser is server-only).
-            Some(rules) => rules.validate("rules")?,
-            None => {
-                self.strategy.resolve_params(&self.params, "params")?;
+            Some(rules) => {
+                check_money(self.cash, self.commission)?;
+                rules.validate("rules")
             }
+            None => self.resolve(None).map(drop),
         }
-        Ok(())
+    }
+
+    /// The parameter values of a built-in's backtest after every check: the money, each value
+    /// and, given `n_bars`, that the indicator windows fit in that many bars. The engine runs
+    /// them as they are.
+    pub fn resolve(&self, n_bars: Option<usize>) -> Result<Vec<f64>, FieldError> {
+        check_money(self.cash, self.commission)?;
+        let values = self.strategy.resolve_params(&self.params, "params")?;
+        if let Some(n) = n_bars {
+            check_warmup(self.strategy, &values, n, "params", "the dataset")?;
+        }
+        Ok(values)
     }
 
     /// Checks that the indicator windows fit in `n_bars` bars (built-ins only: the server
     /// checks a rule program's warm-up).
     pub fn validate_against_bars(&self, n_bars: usize) -> Result<(), FieldError> {
-        if self.rules.is_some() {
-            return Ok(());
+        match self.rules {
+            Some(_) => Ok(()),
+            None => self.resolve(Some(n_bars)).map(drop),
         }
-        let values = self.strategy.resolve_params(&self.params, "params")?;
-        check_warmup(self.strategy, &values, n_bars, "params", "the dataset")
     }
 }
 

@@ -48,4 +48,4 @@ pub use rules::{RuleRef, MAX_RULE_SOURCE_BYTES};
 pub use serde_finite::{finite_or_null, finite_vec_or_null};
 pub use strategy::{strategy_lookback, ParamSpec, StrategyKind};
 pub use train::TrainRequest;
-pub use walk_forward::{FoldWindows, WalkForwardMode, WalkForwardRequest};
+pub use walk_forward::{shortest_in_sample, FoldWindows, WalkForwardMode, WalkForwardRequest};

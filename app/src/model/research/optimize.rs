@@ -54,32 +54,30 @@ impl OptimizeRequest {
     pub fn validate(&self, limits: &Limits) -> Result<(), FieldError> {
         if let Some(rules) = &self.rules {
             // The grid names the program's parameters: the server expands and checks it.
-            check_dataset(&self.dataset_id)?;
-            check_money(self.cash, self.commission)?;
-            self.robustness.validate()?;
-            check_top_n(self.top_n, limits)?;
+            self.check_settings(limits)?;
             return rules.validate("rules");
         }
         self.grid_spec(limits).map(|_| ())
     }
 
-    /// Validates and expands the grid.
+    /// Validates and expands a built-in's grid (and the settings).
     pub fn grid_spec(&self, limits: &Limits) -> Result<GridSpec, FieldError> {
-        check_dataset(&self.dataset_id)?;
-        check_money(self.cash, self.commission)?;
-        self.robustness.validate()?;
-        check_top_n(self.top_n, limits)?;
+        self.check_settings(limits)?;
         GridSpec::build(self.strategy, &self.grid, self.constraint.as_ref(), limits)
     }
 
-    /// Checks that the largest windows in the grid fit in `n_bars` bars.
-    /// Built-ins only: the server checks a rule program's grid against the data.
-    pub fn validate_against_bars(&self, n_bars: usize, limits: &Limits) -> Result<(), FieldError> {
-        if self.rules.is_some() {
-            return Ok(());
-        }
-        let spec = self.grid_spec(limits)?;
-        check_grid_warmup(&spec, n_bars, "the dataset")
+    /// Checks the dataset id, money, robustness and `top_n` (not the grid).
+    pub fn check_settings(&self, limits: &Limits) -> Result<(), FieldError> {
+        check_dataset(&self.dataset_id)?;
+        check_money(self.cash, self.commission)?;
+        self.robustness.validate()?;
+        check_top_n(self.top_n, limits)
+    }
+
+    /// Checks that the largest windows of `spec`, this request's expanded grid (from
+    /// [`grid_spec`](Self::grid_spec)), fit in `n_bars` bars.
+    pub fn check_warmup(&self, spec: &GridSpec, n_bars: usize) -> Result<(), FieldError> {
+        check_grid_warmup(spec, n_bars, "the dataset")
     }
 }
 

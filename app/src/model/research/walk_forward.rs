@@ -129,7 +129,7 @@ impl WalkForwardRequest {
     }
 
     /// Checks the dataset id, money, robustness and fold settings (not the grid).
-    fn check_settings(&self, limits: &Limits) -> Result<(), FieldError> {
+    pub fn check_settings(&self, limits: &Limits) -> Result<(), FieldError> {
         check_dataset(&self.dataset_id)?;
         check_money(self.cash, self.commission)?;
         self.robustness.validate()?;
@@ -220,28 +220,35 @@ impl WalkForwardRequest {
             .collect())
     }
 
-    /// Checks that the folds and the grid's windows fit in `n_bars` bars (for a rule program,
-    /// the folds only: the server checks the program's warm-up against the shortest in-sample
-    /// window).
-    pub fn validate_against_bars(&self, n_bars: usize, limits: &Limits) -> Result<(), FieldError> {
-        if self.rules.is_some() {
-            return self.windows(n_bars).map(|_| ());
+    /// The fold windows over `n_bars` bars, checked: the folds fit and, given `spec` (this
+    /// request's expanded built-in grid, from [`grid_spec`](Self::grid_spec)), the grid's
+    /// largest windows warm up within the shortest in-sample window. A rule program's warm-up
+    /// is checked by the server, against [`shortest_in_sample`].
+    pub fn fit(
+        &self,
+        spec: Option<&GridSpec>,
+        n_bars: usize,
+    ) -> Result<Vec<FoldWindows>, FieldError> {
+        let folds = self.windows(n_bars)?;
+        if let Some(spec) = spec {
+            check_grid_warmup(
+                spec,
+                shortest_in_sample(&folds),
+                "the first in-sample window",
+            )
+            .map_err(|e| FieldError::new("folds", e.to_string()))?;
         }
-        let spec = self.grid_spec(limits)?;
-        let shortest = self.shortest_in_sample(n_bars)?;
-        check_grid_warmup(&spec, shortest, "the first in-sample window")
-            .map_err(|e| FieldError::new("folds", e.to_string()))
+        Ok(folds)
     }
+}
 
-    /// Bars in the shortest in-sample window over `n_bars` bars (the folds must fit).
-    pub fn shortest_in_sample(&self, n_bars: usize) -> Result<usize, FieldError> {
-        Ok(self
-            .windows(n_bars)?
-            .iter()
-            .map(|w| w.in_sample.1 - w.in_sample.0)
-            .min()
-            .unwrap_or(0))
-    }
+/// Bars in the shortest in-sample window of `folds` (0 without folds).
+pub fn shortest_in_sample(folds: &[FoldWindows]) -> usize {
+    folds
+        .iter()
+        .map(|w| w.in_sample.1 - w.in_sample.0)
+        .min()
+        .unwrap_or(0)
 }
 
 fn default_folds() -> usize {
@@ -275,13 +282,11 @@ mod tests {
             long_only: false,
             robustness: Default::default(),
         };
-        assert!(req.validate(&Limits::default()).is_ok());
-        let e = req
-            .validate_against_bars(1000, &Limits::default())
-            .unwrap_err();
+        let spec = req.grid_spec(&Limits::default()).unwrap();
+        let e = req.fit(Some(&spec), 1000).unwrap_err();
         assert_eq!(e.field, "folds");
         assert!(e.message.contains("1500"), "{}", e.message);
-        assert!(req.validate_against_bars(1500, &Limits::default()).is_ok());
+        assert!(req.fit(Some(&spec), 1500).is_ok());
         let w = req.windows(1500).unwrap();
         assert_eq!(w[0].in_sample, (0, 500));
         assert_eq!(w[9].out_of_sample, (1400, 1500));

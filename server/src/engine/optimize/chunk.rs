@@ -11,7 +11,7 @@ use std::ops::Range;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use app::model::research::{
-    Constraint, GridSpec, Heatmap, Limits, Metric, OptimizeRequest, RunSummary, WalkForwardRequest,
+    Constraint, Heatmap, Limits, Metric, OptimizeRequest, RunSummary, WalkForwardRequest,
     WalkForwardResult,
 };
 use serde::{Deserialize, Serialize};
@@ -19,10 +19,10 @@ use serde::{Deserialize, Serialize};
 use super::super::data::Series;
 use super::super::metrics::TimeInfo;
 use super::super::progress::ProgressSink;
-use super::super::rules::{check_rule_walkforward, Program, RuleGrid};
+use super::super::rules::Program;
 use super::super::walkforward::{money_of, walkforward_sweep_with};
 use super::super::EngineError;
-use super::{Money, Resumed, Sweep};
+use super::{Money, Resumed, SearchPlan, CACHE_BUDGET_BYTES};
 
 /// Evaluates ranges of one optimization's runs: `eval(range, sink)` gives the metric of runs
 /// `range` (in the grid's run order, over the whole dataset, reporting "Run i/m" for the
@@ -117,7 +117,7 @@ pub enum ChunkJob<'r> {
 }
 
 impl<'r> ChunkJob<'r> {
-    fn money(self) -> Money {
+    pub(super) fn money(self) -> Money {
         match self {
             ChunkJob::Optimize(r) => Money {
                 cash: r.cash,
@@ -128,14 +128,14 @@ impl<'r> ChunkJob<'r> {
         }
     }
 
-    fn metric(self) -> Metric {
+    pub(super) fn metric(self) -> Metric {
         match self {
             ChunkJob::Optimize(r) => r.metric,
             ChunkJob::WalkForward(r) => r.metric,
         }
     }
 
-    fn constraint(self) -> Option<&'r Constraint> {
+    pub(super) fn constraint(self) -> Option<&'r Constraint> {
         match self {
             ChunkJob::Optimize(r) => r.constraint.as_ref(),
             ChunkJob::WalkForward(r) => r.constraint.as_ref(),
@@ -143,104 +143,19 @@ impl<'r> ChunkJob<'r> {
     }
 }
 
-/// A job's grid after the checks the job itself makes: a built-in's or a program's.
-enum CheckedGrid {
-    Builtin(GridSpec),
-    Rules(RuleGrid),
-}
-
-impl CheckedGrid {
-    fn of(
-        series: &Series,
-        job: ChunkJob<'_>,
-        program: Option<&Program>,
-        limits: &Limits,
-    ) -> Result<CheckedGrid, EngineError> {
-        check_series(series)?;
-        Ok(match (job, program) {
-            (ChunkJob::Optimize(req), None) => {
-                let grid = req.grid_spec(limits)?;
-                req.validate_against_bars(series.len(), limits)?;
-                CheckedGrid::Builtin(grid)
-            }
-            (ChunkJob::Optimize(req), Some(program)) => {
-                req.validate(limits)?;
-                let grid = program.grid(&req.grid, req.constraint.as_ref(), limits)?;
-                grid.check_warmup(series.len(), "grid", "the dataset")?;
-                CheckedGrid::Rules(grid)
-            }
-            (ChunkJob::WalkForward(req), None) => {
-                let grid = req.grid_spec(limits)?;
-                req.validate_against_bars(series.len(), limits)?;
-                CheckedGrid::Builtin(grid)
-            }
-            (ChunkJob::WalkForward(req), Some(program)) => CheckedGrid::Rules(
-                check_rule_walkforward(program, req, Some(series.len()), limits)?,
-            ),
-        })
-    }
-
-    fn runs(&self) -> u64 {
-        match self {
-            CheckedGrid::Builtin(g) => g.runs,
-            CheckedGrid::Rules(g) => g.runs,
-        }
-    }
-}
-
-/// The windows a job's runs are evaluated over: the whole dataset, or each fold's in-sample.
-fn windows_of(series: &Series, job: ChunkJob<'_>) -> Result<Vec<(usize, usize)>, EngineError> {
-    Ok(match job {
-        ChunkJob::Optimize(_) => vec![(0, series.len())],
-        ChunkJob::WalkForward(req) => req
-            .windows(series.len())?
-            .iter()
-            .map(|w| w.in_sample)
-            .collect(),
-    })
-}
-
-/// The number of units of `job` (of `program` when it runs one), after the same checks the
-/// job makes: what the parent splits into chunks.
-pub fn chunk_run_count(
-    series: &Series,
-    job: ChunkJob<'_>,
-    program: Option<&Program>,
-    limits: &Limits,
-) -> Result<u64, EngineError> {
-    let grid = CheckedGrid::of(series, job, program, limits)?;
-    Ok(grid.runs() * windows_of(series, job)?.len() as u64)
-}
-
-/// Checks `job`, builds its sweep (its runs and indicator cache) and hands it to `body`.
-fn with_sweep<R>(
-    series: &Series,
-    job: ChunkJob<'_>,
-    program: Option<&Program>,
-    limits: &Limits,
-    body: impl FnOnce(&Sweep<'_>) -> R,
-) -> Result<R, EngineError> {
-    let grid = CheckedGrid::of(series, job, program, limits)?;
-    let sweep = match (&grid, program) {
-        (CheckedGrid::Builtin(spec), _) => Sweep::new(series, spec, job.constraint(), job.money()),
-        (CheckedGrid::Rules(g), Some(program)) => Sweep::for_rules(series, program, g, job.money()),
-        (CheckedGrid::Rules(_), None) => unreachable!("a rule grid comes from a program"),
-    };
-    Ok(body(&sweep))
-}
-
-/// Builds the job's sweep once and hands `body` an evaluator for any ranges of its units: a
-/// process that runs several chunks of one job pays for the sweep once. The values are exactly
-/// those a single-process optimization or walk-forward computes.
+/// Builds the sweep of `job` (checked into `plan`) once and hands `body` an evaluator for any
+/// ranges of its units: a process that runs several chunks of one job pays for the sweep once.
+/// The values are exactly those a single-process optimization or walk-forward computes.
 pub fn with_chunk_eval<R>(
     series: &Series,
     job: ChunkJob<'_>,
     program: Option<&Program>,
-    limits: &Limits,
+    plan: &SearchPlan,
     body: impl FnOnce(&ChunkEval<'_>) -> R,
 ) -> Result<R, EngineError> {
-    let windows = windows_of(series, job)?;
-    with_sweep(series, job, program, limits, |sweep| {
+    let windows = plan.windows();
+    let sweep = plan.sweep(series, job, program, CACHE_BUDGET_BYTES)?;
+    {
         let per_window = sweep.len() as u64;
         let n = per_window * windows.len() as u64;
         let times: Vec<TimeInfo> = windows
@@ -290,12 +205,12 @@ pub fn with_chunk_eval<R>(
             };
             Ok(ChunkOutput { metrics, summary })
         };
-        body(&eval)
-    })
+        Ok(body(&eval))
+    }
 }
 
 /// Units `range` of `job`, reporting "Run i/m" for the chunk's `m` units: one chunk, as a
-/// worker runs it.
+/// worker runs it (the job is checked first, as its parent was).
 pub fn run_chunk(
     series: &Series,
     job: ChunkJob<'_>,
@@ -305,29 +220,30 @@ pub fn run_chunk(
     sink: &mut dyn ProgressSink,
 ) -> Result<ChunkOutput, EngineError> {
     let sink: &dyn ProgressSink = sink;
-    with_chunk_eval(series, job, program, limits, |eval| eval(range, sink))?
+    let plan = SearchPlan::check(series, job, program, limits)?;
+    with_chunk_eval(series, job, program, &plan, |eval| eval(range, sink))?
 }
 
 /// A walk-forward whose in-sample metrics are known (`fold_metrics[f]`: fold `f`'s runs in
-/// grid order, from its chunks): each fold's choice, robustness, out-of-sample trading and the
-/// stitched curve, exactly as the job computes them itself.
+/// grid order, from its chunks), checked into `plan`: each fold's choice, robustness,
+/// out-of-sample trading and the stitched curve, exactly as the job computes them itself.
 pub fn run_walkforward_from_metrics(
     series: &Series,
     req: &WalkForwardRequest,
     program: Option<&Program>,
+    plan: &SearchPlan,
     fold_metrics: &[Vec<f64>],
     sink: &mut dyn ProgressSink,
-    limits: &Limits,
 ) -> Result<Resumed<WalkForwardResult>, EngineError> {
     let job = ChunkJob::WalkForward(req);
-    with_sweep(series, job, program, limits, |sweep| {
-        walkforward_sweep_with(series, sweep, req, None, sink, Some(fold_metrics))
-    })?
-}
-
-fn check_series(series: &Series) -> Result<(), EngineError> {
-    series.check().map_err(|m| EngineError::InvalidInput {
-        field: "dataset_id".into(),
-        message: m,
-    })
+    let sweep = plan.sweep(series, job, program, CACHE_BUDGET_BYTES)?;
+    walkforward_sweep_with(
+        series,
+        &sweep,
+        req,
+        plan.folds(),
+        None,
+        sink,
+        Some(fold_metrics),
+    )
 }

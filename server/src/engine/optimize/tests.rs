@@ -335,11 +335,12 @@ fn merged_chunk_summaries_are_the_final_heatmap_and_top_runs() {
     req.top_n = 5;
     let limits = Limits::default();
     let whole = run_optimize(&s, &req, None, &mut NoProgress).unwrap();
-    let n = chunk_run_count(&s, ChunkJob::Optimize(&req), None, &limits).unwrap();
+    let plan = SearchPlan::check(&s, ChunkJob::Optimize(&req), None, &limits).unwrap();
+    let n = plan.units();
     // Uneven chunks, and the summaries merged in any order.
     let cuts = [0, 1, 7, 8, 20, n];
     let mut summaries: Vec<ChunkSummary> =
-        with_chunk_eval(&s, ChunkJob::Optimize(&req), None, &limits, |eval| {
+        with_chunk_eval(&s, ChunkJob::Optimize(&req), None, &plan, |eval| {
             cuts.windows(2)
                 .map(|w| eval(w[0]..w[1], &NoProgress).unwrap().summary.unwrap())
                 .collect()

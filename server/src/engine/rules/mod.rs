@@ -97,7 +97,7 @@ pub use grid::RuleGrid;
 pub use plan::{ColumnCache, RunBuffers};
 pub use run::{
     check_rule_walkforward, rule_backtest_equity, run_rule_backtest, run_rule_optimize,
-    run_rule_walkforward, RuleBacktestRequest, RuleOptimizeRequest,
+    run_rule_walkforward, RuleBacktestRequest,
 };
 
 /// Largest source, in bytes (64 KiB).

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use app::model::research::{
-    BacktestReport, Constraint, Limits, Metric, OptimizeResult, ParamRange, RobustnessConfig,
+    shortest_in_sample, BacktestReport, FoldWindows, Limits, OptimizeRequest, OptimizeResult,
     WalkForwardRequest, WalkForwardResult, MAX_CASH, MAX_COMMISSION,
 };
 use app::model::FieldError;
@@ -12,9 +12,9 @@ use super::super::backtest::{
     full_report, simulate_actions, simulate_actions_reporting, RunSpec, Scratch, SimOutcome,
 };
 use super::super::data::Series;
-use super::super::optimize::{optimize_sweep, Money, OptimizeCheckpoint, Resumed, Sweep, SweepJob};
+use super::super::optimize::{optimize_planned, ChunkJob, OptimizeCheckpoint, Resumed, SearchPlan};
 use super::super::progress::{report, ProgressSink};
-use super::super::walkforward::{money_of, walkforward_sweep, WalkForwardCheckpoint};
+use super::super::walkforward::{walkforward_planned, WalkForwardCheckpoint};
 use super::super::EngineError;
 use super::{ColumnCache, Program, RuleGrid};
 
@@ -104,44 +104,6 @@ impl RuleBacktestRequest {
     }
 }
 
-/// An optimization of a rule program (the program itself is passed beside it).
-#[derive(Clone, Debug, PartialEq)]
-pub struct RuleOptimizeRequest {
-    /// Values to try per parameter; parameters left out stay at their default.
-    pub grid: BTreeMap<String, ParamRange>,
-    /// An extra constraint between two parameters.
-    pub constraint: Option<Constraint>,
-    /// Metric to maximize.
-    pub metric: Metric,
-    /// How many of the best runs get full statistics.
-    pub top_n: usize,
-    /// Starting cash.
-    pub cash: f64,
-    /// Commission rate.
-    pub commission: f64,
-    /// Long-only mode.
-    pub long_only: bool,
-    /// The robustness step.
-    pub robustness: RobustnessConfig,
-}
-
-impl RuleOptimizeRequest {
-    /// The rule optimization an [`OptimizeRequest`](app::model::research::OptimizeRequest)
-    /// with `rules` asks for (its grid names the program's parameters).
-    pub fn of(req: &app::model::research::OptimizeRequest) -> RuleOptimizeRequest {
-        RuleOptimizeRequest {
-            grid: req.grid.clone(),
-            constraint: req.constraint.clone(),
-            metric: req.metric,
-            top_n: req.top_n,
-            cash: req.cash,
-            commission: req.commission,
-            long_only: req.long_only,
-            robustness: req.robustness.clone(),
-        }
-    }
-}
-
 /// Runs one backtest of `program`: as [`run_backtest`](super::super::run_backtest) for the
 /// built-ins (progress "Bar i/N" every 1,024 bars and at the end; validation first).
 pub fn run_rule_backtest(
@@ -219,67 +181,44 @@ fn checked_rule_run<'a>(
     Ok((values, spec))
 }
 
-/// Runs a grid search of `program`: as `run_optimize_resumable` for the built-ins (same
-/// progress, checkpoints, ranking, heatmap, full grid, plateaus, robustness).
+/// Runs a grid search of `program` (`req.grid` names its parameters): as
+/// `run_optimize_resumable` for the built-ins (same progress, checkpoints, ranking, heatmap,
+/// full grid, plateaus, robustness).
 pub fn run_rule_optimize(
     series: &Series,
     program: &Program,
-    req: &RuleOptimizeRequest,
+    req: &OptimizeRequest,
     resume: Option<OptimizeCheckpoint>,
     sink: &mut dyn ProgressSink,
     limits: &Limits,
 ) -> Result<Resumed<OptimizeResult>, EngineError> {
-    check_series(series)?;
-    check_money(req.cash, req.commission).map_err(invalid)?;
-    req.robustness.validate().map_err(invalid)?;
-    if req.top_n == 0 || req.top_n > limits.max_top_n {
-        return Err(invalid(FieldError::new(
-            "top_n",
-            format!("must be between 1 and {}", limits.max_top_n),
-        )));
-    }
-    let grid = program
-        .grid(&req.grid, req.constraint.as_ref(), limits)
-        .map_err(invalid)?;
-    grid.check_warmup(series.len(), "grid", "the dataset")
-        .map_err(invalid)?;
-    let money = Money {
-        cash: req.cash,
-        commission: req.commission,
-        long_only: req.long_only,
-    };
-    let sweep = Sweep::for_rules(series, program, &grid, money);
-    optimize_sweep(
-        series,
-        &sweep,
-        &SweepJob {
-            metric: req.metric,
-            top_n: req.top_n,
-            robustness: &req.robustness,
-        },
-        resume,
-        sink,
-    )
+    let plan = SearchPlan::check(series, ChunkJob::Optimize(req), Some(program), limits)?;
+    optimize_planned(series, req, Some(program), &plan, resume, sink)
 }
 
 /// Checks a walk-forward of `program` (the request's `rules` name it): the settings, the grid
 /// against the declared parameters, the total runs across folds and, given the dataset's
-/// length, that the folds fit and the largest windows warm up within the shortest in-sample
-/// window. The one check of both submit and run.
+/// length, that the folds fit (returned) and the largest windows warm up within the shortest
+/// in-sample window. The one check of both submit and run.
 pub fn check_rule_walkforward(
     program: &Program,
     req: &WalkForwardRequest,
     n_bars: Option<usize>,
     limits: &Limits,
-) -> Result<RuleGrid, FieldError> {
-    req.validate(limits)?;
+) -> Result<(RuleGrid, Vec<FoldWindows>), FieldError> {
+    req.check_settings(limits)?;
     let grid = program.grid(&req.grid, req.constraint.as_ref(), limits)?;
     req.check_total_runs(grid.runs, limits)?;
+    let mut folds = Vec::new();
     if let Some(n) = n_bars {
-        let shortest = req.shortest_in_sample(n)?;
-        grid.check_warmup(shortest, "folds", "the first in-sample window")?;
+        folds = req.fit(None, n)?;
+        grid.check_warmup(
+            shortest_in_sample(&folds),
+            "folds",
+            "the first in-sample window",
+        )?;
     }
-    Ok(grid)
+    Ok((grid, folds))
 }
 
 /// Runs a walk-forward analysis of `program`: as `run_walkforward_resumable` for the built-ins
@@ -293,8 +232,6 @@ pub fn run_rule_walkforward(
     sink: &mut dyn ProgressSink,
     limits: &Limits,
 ) -> Result<Resumed<WalkForwardResult>, EngineError> {
-    check_series(series)?;
-    let grid = check_rule_walkforward(program, req, Some(series.len()), limits).map_err(invalid)?;
-    let sweep = Sweep::for_rules(series, program, &grid, money_of(req));
-    walkforward_sweep(series, &sweep, req, resume, sink)
+    let plan = SearchPlan::check(series, ChunkJob::WalkForward(req), Some(program), limits)?;
+    walkforward_planned(series, req, Some(program), &plan, resume, sink)
 }

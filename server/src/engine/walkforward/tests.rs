@@ -40,7 +40,7 @@ fn request(folds: usize, mode: WalkForwardMode) -> WalkForwardRequest {
 #[test]
 fn a_walk_forward_from_its_chunks_metrics_equals_the_whole_run() {
     use crate::engine::optimize::{
-        chunk_run_count, run_walkforward_from_metrics, with_chunk_eval, ChunkJob,
+        run_walkforward_from_metrics, with_chunk_eval, ChunkJob, SearchPlan,
     };
     let s = sample_series(1500, 21);
     let limits = Limits::default();
@@ -49,9 +49,10 @@ fn a_walk_forward_from_its_chunks_metrics_equals_the_whole_run() {
         let whole = run_walkforward(&s, &req, None, &mut NoProgress).unwrap();
         let job = ChunkJob::WalkForward(&req);
         // 4 folds × 78 runs; chunks of 50 units, most of them crossing into the next fold.
-        let n = chunk_run_count(&s, job, None, &limits).unwrap();
+        let plan = SearchPlan::check(&s, job, None, &limits).unwrap();
+        let n = plan.units();
         assert_eq!(n, 4 * 78);
-        let metrics: Vec<f64> = with_chunk_eval(&s, job, None, &limits, |eval| {
+        let metrics: Vec<f64> = with_chunk_eval(&s, job, None, &plan, |eval| {
             (0..n)
                 .step_by(50)
                 .flat_map(|a| eval(a..(a + 50).min(n), &NoProgress).unwrap().metrics)
@@ -60,7 +61,7 @@ fn a_walk_forward_from_its_chunks_metrics_equals_the_whole_run() {
         .unwrap();
         let folds: Vec<Vec<f64>> = metrics.chunks(78).map(<[f64]>::to_vec).collect();
         let from =
-            run_walkforward_from_metrics(&s, &req, None, &folds, &mut NoProgress, &limits).unwrap();
+            run_walkforward_from_metrics(&s, &req, None, &plan, &folds, &mut NoProgress).unwrap();
         let json = |r: &WalkForwardResult| serde_json::to_value(r).unwrap();
         assert_eq!(json(&from.result), json(&whole));
         assert!(
@@ -69,7 +70,7 @@ fn a_walk_forward_from_its_chunks_metrics_equals_the_whole_run() {
         );
         // A fold without its metrics is refused, not guessed.
         let short =
-            run_walkforward_from_metrics(&s, &req, None, &folds[..3], &mut NoProgress, &limits);
+            run_walkforward_from_metrics(&s, &req, None, &plan, &folds[..3], &mut NoProgress);
         assert!(
             matches!(short, Err(EngineError::BadCheckpoint(_))),
             "{short:?}"

@@ -8,14 +8,14 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use app::model::research::{Limits, OptimizeRequest, RuleRef, WalkForwardRequest};
+use app::model::research::{OptimizeRequest, RuleRef, WalkForwardRequest};
 use async_trait::async_trait;
 use serde_json::Value;
 use uuid::Uuid;
 
 use super::research::{compute, limits, load, parse};
 use super::{blocking, Handler, HandlerDeps, HandlerError};
-use crate::engine::optimize::{run_chunk, with_chunk_eval, ChunkJob};
+use crate::engine::optimize::{run_chunk, with_chunk_eval, ChunkJob, SearchPlan};
 use crate::engine::progress::{Flow, ProgressSink};
 use crate::engine::rules::Program;
 use crate::engine::{EngineError, Series};
@@ -233,7 +233,7 @@ pub async fn fan_out(
     req: &Arc<ParentRequest>,
     ranges: &[(u64, u64)],
     (runs, units): (u64, Units),
-    limits: &Limits,
+    plan: &Arc<SearchPlan>,
 ) -> Result<Vec<f64>, HandlerError> {
     let db = |e: StoreError| HandlerError::Retryable(format!("the chunks' database: {e}"));
     let added = deps
@@ -277,7 +277,7 @@ pub async fn fan_out(
             break;
         }
         // Every queued chunk of ours, run here with one built sweep; then wait for the others.
-        let ran = run_own_chunks(job, deps, reporter, input, req, (runs, units), limits).await?;
+        let ran = run_own_chunks(job, deps, reporter, input, req, (runs, units), plan).await?;
         if ran.is_empty() {
             tokio::time::sleep(WAIT).await;
         }
@@ -303,15 +303,14 @@ async fn run_own_chunks(
     input: &Arc<JobInput>,
     req: &Arc<ParentRequest>,
     (runs, units): (u64, Units),
-    limits: &Limits,
+    plan: &Arc<SearchPlan>,
 ) -> Result<BTreeMap<u32, ChunkResult>, HandlerError> {
     let runtime = tokio::runtime::Handle::current();
     let (store, parent) = (deps.store.clone(), job.id);
     let worker_id = format!("{}:fan-out", deps.instance_id);
     let node_id = deps.node_id.clone();
     let every = ReporterConfig::for_kind(JobKind::Chunk).heartbeat_interval;
-    let (input, req, limits, reporter) =
-        (input.clone(), req.clone(), limits.clone(), reporter.clone());
+    let (input, req, plan, reporter) = (input.clone(), req.clone(), plan.clone(), reporter.clone());
     blocking(move || {
         let claim = || match runtime.block_on(store.claim_chunk(parent, &worker_id, &node_id)) {
             Ok(chunk) => chunk,
@@ -341,7 +340,7 @@ async fn run_own_chunks(
         };
         let series = &input.series;
         let program = input.program.as_ref();
-        let ran = with_chunk_eval(series, req.job(), program, &limits, |eval| {
+        let ran = with_chunk_eval(series, req.job(), program, &plan, |eval| {
             let mut ran = BTreeMap::new();
             let mut pending: Option<Pending> = None;
             // Runs done by the time the last chunk here ended (its end may not be written yet).

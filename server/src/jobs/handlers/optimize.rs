@@ -11,7 +11,7 @@
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use app::model::research::{FullGrid, Limits, OptimizeRequest, OptimizeResult};
+use app::model::research::{FullGrid, OptimizeRequest, OptimizeResult};
 use async_trait::async_trait;
 use serde_json::Value;
 
@@ -19,11 +19,8 @@ use super::chunk::{fan_out, JobInput, ParentRequest, SharedReporter, Units};
 use super::research::{compute, compute_resumable, limits, parse, Provenance, WithProvenance};
 use super::{blocking, Handler, HandlerDeps, HandlerError};
 use crate::engine::optimize::{
-    chunk_run_count, run_optimize_resumable, ChunkJob, OptimizeCheckpoint, Resumed,
+    optimize_planned, ChunkJob, OptimizeCheckpoint, Resumed, SearchPlan,
 };
-use crate::engine::progress::ProgressSink;
-use crate::engine::rules::{run_rule_optimize, RuleOptimizeRequest};
-use crate::engine::EngineError;
 use crate::grids::{GridError, GridStore};
 use crate::jobs::chunks::plan;
 use crate::jobs::progress::Reporter;
@@ -53,22 +50,34 @@ impl Handler for OptimizeHandler {
         // over from a discarded checkpoint).
         let slot: Arc<Mutex<Option<FullGrid>>> = Arc::default();
         let taken = slot.clone();
-        // Large enough to share: split into chunks that every worker process runs.
-        let runs = {
-            let (input, req, limits) = (input.clone(), req.clone(), limits.clone());
-            blocking(move || {
-                let job = ChunkJob::Optimize(&req);
-                chunk_run_count(&input.series, job, input.program.as_ref(), &limits)
-                    .map_err(|e| HandlerError::Terminal(e.to_string()))
-            })
-            .await?
+        // The job's one check: the grid, expanded once, serves the sweep and the chunks.
+        let checked = {
+            let (input, req) = (input.clone(), req.clone());
+            Arc::new(
+                blocking(move || {
+                    let job = ChunkJob::Optimize(&req);
+                    SearchPlan::check(&input.series, job, input.program.as_ref(), &limits)
+                        .map_err(|e| HandlerError::Terminal(e.to_string()))
+                })
+                .await?,
+            )
         };
+        // Large enough to share: split into chunks that every worker process runs.
+        let runs = checked.units();
         let ranges = plan(runs, input.series.len() as u64, &deps.fanout);
         let result = match ranges {
             None => {
                 let mut reporter = reporter;
                 compute_resumable(job, deps, move |resume: Option<OptimizeCheckpoint>| {
-                    let done = optimize(&input, &req, resume, &mut reporter, &limits)?;
+                    let program = input.program.as_ref();
+                    let done = optimize_planned(
+                        &input.series,
+                        &req,
+                        program,
+                        &checked,
+                        resume,
+                        &mut reporter,
+                    )?;
                     Ok(take_grid(done, &taken))
                 })
                 .await?
@@ -78,7 +87,7 @@ impl Handler for OptimizeHandler {
                 let parent = Arc::new(ParentRequest::Optimize(req.clone()));
                 let units = (runs, Units::Runs);
                 let metrics = fan_out(
-                    job, deps, &reporter, &input, &parent, &ranges, units, &limits,
+                    job, deps, &reporter, &input, &parent, &ranges, units, &checked,
                 )
                 .await?;
                 // Every run's metric is known: the engine ranks and finishes as a resumed run.
@@ -90,7 +99,15 @@ impl Handler for OptimizeHandler {
                 let (attempt, chunks) = (job.attempt, ranges.len() as u64);
                 compute(move || {
                     let mut sink = SharedReporter(reporter);
-                    let done = optimize(&input, &req, Some(full), &mut sink, &limits)?;
+                    let program = input.program.as_ref();
+                    let done = optimize_planned(
+                        &input.series,
+                        &req,
+                        program,
+                        &checked,
+                        Some(full),
+                        &mut sink,
+                    )?;
                     Ok(WithProvenance {
                         result: take_grid(done, &taken).result,
                         provenance: Provenance {
@@ -108,24 +125,6 @@ impl Handler for OptimizeHandler {
             store_grid(job, deps, &grid).await;
         }
         Ok(result)
-    }
-}
-
-/// The optimization of `input`: a built-in's, or the rule-language program the job recorded,
-/// swept by the same engine.
-fn optimize(
-    input: &JobInput,
-    req: &OptimizeRequest,
-    resume: Option<OptimizeCheckpoint>,
-    sink: &mut dyn ProgressSink,
-    limits: &Limits,
-) -> Result<Resumed<OptimizeResult>, EngineError> {
-    match &input.program {
-        Some(program) => {
-            let rule_req = RuleOptimizeRequest::of(req);
-            run_rule_optimize(&input.series, program, &rule_req, resume, sink, limits)
-        }
-        None => run_optimize_resumable(&input.series, req, resume, sink, limits),
     }
 }
 

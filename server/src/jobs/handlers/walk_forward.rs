@@ -16,9 +16,8 @@ use serde_json::Value;
 use super::chunk::{fan_out, JobInput, ParentRequest, SharedReporter, Units};
 use super::research::{compute, compute_resumable, limits, parse, Provenance, WithProvenance};
 use super::{blocking, Handler, HandlerDeps, HandlerError};
-use crate::engine::optimize::{chunk_run_count, run_walkforward_from_metrics, ChunkJob};
-use crate::engine::rules::run_rule_walkforward;
-use crate::engine::walkforward::run_walkforward_resumable;
+use crate::engine::optimize::{run_walkforward_from_metrics, ChunkJob, SearchPlan};
+use crate::engine::walkforward::walkforward_planned;
 use crate::engine::WalkForwardCheckpoint;
 use crate::jobs::chunks::plan;
 use crate::jobs::progress::Reporter;
@@ -38,46 +37,35 @@ impl Handler for WalkForwardHandler {
         let req: WalkForwardRequest = parse(&job.args)?;
         let input = Arc::new(JobInput::load(deps, &req.dataset_id, req.rules.as_ref()).await?);
         let limits = limits(deps.max_grid);
-        // Folds × runs, and the in-sample bars a run reads on average: the job's work.
-        let (units, folds, bars) = {
-            let (input, req, limits) = (input.clone(), req.clone(), limits.clone());
-            blocking(move || {
-                let job = ChunkJob::WalkForward(&req);
-                let terminal = |e: String| HandlerError::Terminal(e);
-                let units = chunk_run_count(&input.series, job, input.program.as_ref(), &limits)
-                    .map_err(|e| terminal(e.to_string()))?;
-                let windows = req
-                    .windows(input.series.len())
-                    .map_err(|e| terminal(e.to_string()))?;
-                let folds = windows.len() as u64;
-                let bars: u64 = windows
-                    .iter()
-                    .map(|w| (w.in_sample.1 - w.in_sample.0) as u64)
-                    .sum();
-                Ok((units, folds, bars / folds.max(1)))
-            })
-            .await?
+        // The job's one check: the grid and the folds serve the sweep, the chunks and the folds.
+        let checked = {
+            let (input, req) = (input.clone(), req.clone());
+            Arc::new(
+                blocking(move || {
+                    let job = ChunkJob::WalkForward(&req);
+                    SearchPlan::check(&input.series, job, input.program.as_ref(), &limits)
+                        .map_err(|e| HandlerError::Terminal(e.to_string()))
+                })
+                .await?,
+            )
         };
+        // Folds × runs, and the in-sample bars a run reads on average: the job's work.
+        let units = checked.units();
+        let folds = checked.folds().len() as u64;
+        let bars: u64 = checked.windows().iter().map(|&(a, b)| (b - a) as u64).sum();
+        let bars = bars / folds.max(1);
         let Some(ranges) = plan(units, bars, &deps.fanout) else {
             let mut reporter = reporter;
             return compute_resumable(job, deps, move |resume: Option<WalkForwardCheckpoint>| {
-                match &input.program {
-                    Some(program) => run_rule_walkforward(
-                        &input.series,
-                        program,
-                        &req,
-                        resume,
-                        &mut reporter,
-                        &limits,
-                    ),
-                    None => run_walkforward_resumable(
-                        &input.series,
-                        &req,
-                        resume,
-                        &mut reporter,
-                        &limits,
-                    ),
-                }
+                let program = input.program.as_ref();
+                walkforward_planned(
+                    &input.series,
+                    &req,
+                    program,
+                    &checked,
+                    resume,
+                    &mut reporter,
+                )
             })
             .await;
         };
@@ -86,7 +74,7 @@ impl Handler for WalkForwardHandler {
         let runs = units / folds.max(1);
         let progress = (units, Units::Folds { runs, folds });
         let metrics = fan_out(
-            job, deps, &reporter, &input, &parent, &ranges, progress, &limits,
+            job, deps, &reporter, &input, &parent, &ranges, progress, &checked,
         )
         .await?;
         // Every fold's in-sample metrics are known: the engine finishes each fold from them.
@@ -102,9 +90,9 @@ impl Handler for WalkForwardHandler {
                 &input.series,
                 &req,
                 program,
+                &checked,
                 &fold_metrics,
                 &mut sink,
-                &limits,
             )?;
             Ok(WithProvenance {
                 result: done.result,

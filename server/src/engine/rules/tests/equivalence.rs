@@ -292,9 +292,10 @@ fn rule_optimization_equals_the_builtin_optimization_whole() {
     let mut rec_a = Recorder::default();
     let a = run_optimize_resumable(&s, &req, None, &mut rec_a, &limits).unwrap();
     let p = program(SMA_CROSS);
-    let rreq = RuleOptimizeRequest {
+    let rreq = OptimizeRequest {
         grid,
-        ..RuleOptimizeRequest::of(&req)
+        rules: Some(app::model::research::RuleRef::inline(SMA_CROSS)),
+        ..req.clone()
     };
     let mut rec_b = Recorder::default();
     let b = run_rule_optimize(&s, &p, &rreq, None, &mut rec_b, &limits).unwrap();
