@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use app::model::research::{OptimizeRequest, RuleRef, WalkForwardRequest};
+use app::model::research::{Limits, OptimizeRequest, RuleRef, WalkForwardRequest};
 use async_trait::async_trait;
 use serde_json::Value;
 use uuid::Uuid;
@@ -54,6 +54,22 @@ impl JobInput {
             None => None,
         };
         Ok(JobInput { series, program })
+    }
+
+    /// The job's one check ([`SearchPlan::check`], on the blocking pool): the plan its sweep,
+    /// chunks and folds then take. A search its data refuses fails terminally.
+    pub async fn plan(
+        self: &Arc<Self>,
+        req: &Arc<ParentRequest>,
+        limits: Limits,
+    ) -> Result<Arc<SearchPlan>, HandlerError> {
+        let (input, req) = (self.clone(), req.clone());
+        blocking(move || {
+            SearchPlan::check(&input.series, req.job(), input.program.as_ref(), &limits)
+                .map(Arc::new)
+                .map_err(|e| HandlerError::Terminal(e.to_string()))
+        })
+        .await
     }
 }
 

@@ -17,10 +17,10 @@ use serde_json::Value;
 
 use super::chunk::{fan_out, JobInput, ParentRequest, SharedReporter, Units};
 use super::research::{compute, compute_resumable, limits, parse, Provenance, WithProvenance};
-use super::{blocking, Handler, HandlerDeps, HandlerError};
-use crate::engine::optimize::{
-    optimize_planned, ChunkJob, OptimizeCheckpoint, Resumed, SearchPlan,
-};
+use super::{Handler, HandlerDeps, HandlerError};
+use crate::engine::optimize::{optimize_planned, OptimizeCheckpoint, Resumed, SearchPlan};
+use crate::engine::progress::ProgressSink;
+use crate::engine::EngineError;
 use crate::grids::{GridError, GridStore};
 use crate::jobs::chunks::plan;
 use crate::jobs::progress::Reporter;
@@ -51,17 +51,8 @@ impl Handler for OptimizeHandler {
         let slot: Arc<Mutex<Option<FullGrid>>> = Arc::default();
         let taken = slot.clone();
         // The job's one check: the grid, expanded once, serves the sweep and the chunks.
-        let checked = {
-            let (input, req) = (input.clone(), req.clone());
-            Arc::new(
-                blocking(move || {
-                    let job = ChunkJob::Optimize(&req);
-                    SearchPlan::check(&input.series, job, input.program.as_ref(), &limits)
-                        .map_err(|e| HandlerError::Terminal(e.to_string()))
-                })
-                .await?,
-            )
-        };
+        let parent = Arc::new(ParentRequest::Optimize(req.clone()));
+        let checked = input.plan(&parent, limits).await?;
         // Large enough to share: split into chunks that every worker process runs.
         let runs = checked.units();
         let ranges = plan(runs, input.series.len() as u64, &deps.fanout);
@@ -69,22 +60,13 @@ impl Handler for OptimizeHandler {
             None => {
                 let mut reporter = reporter;
                 compute_resumable(job, deps, move |resume: Option<OptimizeCheckpoint>| {
-                    let program = input.program.as_ref();
-                    let done = optimize_planned(
-                        &input.series,
-                        &req,
-                        program,
-                        &checked,
-                        resume,
-                        &mut reporter,
-                    )?;
+                    let done = optimize(&input, &req, &checked, resume, &mut reporter)?;
                     Ok(take_grid(done, &taken))
                 })
                 .await?
             }
             Some(ranges) => {
                 let reporter = Arc::new(reporter);
-                let parent = Arc::new(ParentRequest::Optimize(req.clone()));
                 let units = (runs, Units::Runs);
                 let metrics = fan_out(
                     job, deps, &reporter, &input, &parent, &ranges, units, &checked,
@@ -99,15 +81,7 @@ impl Handler for OptimizeHandler {
                 let (attempt, chunks) = (job.attempt, ranges.len() as u64);
                 compute(move || {
                     let mut sink = SharedReporter(reporter);
-                    let program = input.program.as_ref();
-                    let done = optimize_planned(
-                        &input.series,
-                        &req,
-                        program,
-                        &checked,
-                        Some(full),
-                        &mut sink,
-                    )?;
+                    let done = optimize(&input, &req, &checked, Some(full), &mut sink)?;
                     Ok(WithProvenance {
                         result: take_grid(done, &taken).result,
                         provenance: Provenance {
@@ -126,6 +100,25 @@ impl Handler for OptimizeHandler {
         }
         Ok(result)
     }
+}
+
+/// The optimization of `input` (a built-in's, or the rule-language program the job recorded) as
+/// checked into `plan`.
+fn optimize(
+    input: &JobInput,
+    req: &OptimizeRequest,
+    plan: &SearchPlan,
+    resume: Option<OptimizeCheckpoint>,
+    sink: &mut dyn ProgressSink,
+) -> Result<Resumed<OptimizeResult>, EngineError> {
+    optimize_planned(
+        &input.series,
+        req,
+        input.program.as_ref(),
+        plan,
+        resume,
+        sink,
+    )
 }
 
 /// Takes the full grid out of the result into `slot` (it is stored beside the result).

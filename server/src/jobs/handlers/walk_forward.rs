@@ -15,8 +15,8 @@ use serde_json::Value;
 
 use super::chunk::{fan_out, JobInput, ParentRequest, SharedReporter, Units};
 use super::research::{compute, compute_resumable, limits, parse, Provenance, WithProvenance};
-use super::{blocking, Handler, HandlerDeps, HandlerError};
-use crate::engine::optimize::{run_walkforward_from_metrics, ChunkJob, SearchPlan};
+use super::{Handler, HandlerDeps, HandlerError};
+use crate::engine::optimize::run_walkforward_from_metrics;
 use crate::engine::walkforward::walkforward_planned;
 use crate::engine::WalkForwardCheckpoint;
 use crate::jobs::chunks::plan;
@@ -38,17 +38,8 @@ impl Handler for WalkForwardHandler {
         let input = Arc::new(JobInput::load(deps, &req.dataset_id, req.rules.as_ref()).await?);
         let limits = limits(deps.max_grid);
         // The job's one check: the grid and the folds serve the sweep, the chunks and the folds.
-        let checked = {
-            let (input, req) = (input.clone(), req.clone());
-            Arc::new(
-                blocking(move || {
-                    let job = ChunkJob::WalkForward(&req);
-                    SearchPlan::check(&input.series, job, input.program.as_ref(), &limits)
-                        .map_err(|e| HandlerError::Terminal(e.to_string()))
-                })
-                .await?,
-            )
-        };
+        let parent = Arc::new(ParentRequest::WalkForward(req.clone()));
+        let checked = input.plan(&parent, limits).await?;
         // Folds × runs, and the in-sample bars a run reads on average: the job's work.
         let units = checked.units();
         let folds = checked.folds().len() as u64;
@@ -70,7 +61,6 @@ impl Handler for WalkForwardHandler {
             .await;
         };
         let reporter = Arc::new(reporter);
-        let parent = Arc::new(ParentRequest::WalkForward(req.clone()));
         let runs = units / folds.max(1);
         let progress = (units, Units::Folds { runs, folds });
         let metrics = fan_out(
