@@ -216,10 +216,7 @@ fn checked_run<'a>(
     series: &'a Series,
     req: &BacktestRequest,
 ) -> Result<(Vec<f64>, RunSpec<'a>), EngineError> {
-    series.check().map_err(|m| EngineError::InvalidInput {
-        field: "dataset_id".into(),
-        message: m,
-    })?;
+    series.checked()?;
     let values = req.resolve(Some(series.len()))?;
     let spec = RunSpec {
         series,

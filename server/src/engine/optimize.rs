@@ -146,29 +146,14 @@ pub fn best_index(metrics: &[f64]) -> usize {
     best
 }
 
-/// Runs a grid search with the default [`Limits`]; see [`run_optimize_with_limits`].
+/// Runs a grid search with the default [`Limits`]; see [`run_optimize_resumable`].
 pub fn run_optimize(
     series: &Series,
     req: &OptimizeRequest,
     resume: Option<OptimizeCheckpoint>,
     sink: &mut dyn ProgressSink,
 ) -> Result<OptimizeResult, EngineError> {
-    run_optimize_with_limits(series, req, resume, sink, &Limits::default())
-}
-
-/// Runs a grid search over the whole series.
-///
-/// Progress "Run i/N" after every run; a checkpoint after each of the first [`BLOCKS`]` - 1`
-/// blocks. With `resume`, continues from the checkpoint (which must come from the same request
-/// and data).
-pub fn run_optimize_with_limits(
-    series: &Series,
-    req: &OptimizeRequest,
-    resume: Option<OptimizeCheckpoint>,
-    sink: &mut dyn ProgressSink,
-    limits: &Limits,
-) -> Result<OptimizeResult, EngineError> {
-    run_optimize_resumable(series, req, resume, sink, limits).map(|r| r.result)
+    run_optimize_resumable(series, req, resume, sink, &Limits::default()).map(|r| r.result)
 }
 
 /// A result, and how much of the work the run that produced it found already done.
@@ -180,8 +165,12 @@ pub struct Resumed<T> {
     pub resumed_from: u64,
 }
 
-/// [`run_optimize_with_limits`], also saying where the run started: the number of runs the
-/// checkpoint already held (0 without one).
+/// Runs a grid search over the whole series, and says where the run started: the number of
+/// runs the checkpoint already held (0 without one).
+///
+/// Progress "Run i/N" after every run; a checkpoint after each of the first [`BLOCKS`]` - 1`
+/// blocks. With `resume`, continues from the checkpoint (which must come from the same request
+/// and data).
 pub fn run_optimize_resumable(
     series: &Series,
     req: &OptimizeRequest,

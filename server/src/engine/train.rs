@@ -36,10 +36,7 @@ pub fn run_train(
     req: &TrainRequest,
     sink: &mut dyn ProgressSink,
 ) -> Result<TrainResult, EngineError> {
-    series.check().map_err(|m| EngineError::InvalidInput {
-        field: "dataset_id".into(),
-        message: m,
-    })?;
+    series.checked()?;
     req.validate(&Limits::default())?;
     req.validate_against_bars(series.len())?;
     let c = &series.close;

@@ -49,29 +49,19 @@ pub struct WalkForwardCheckpoint {
     pub robustness: Vec<Option<Robustness>>,
 }
 
-/// Runs a walk-forward analysis with the default [`Limits`].
+/// Runs a walk-forward analysis with the default [`Limits`]; see [`run_walkforward_resumable`].
 pub fn run_walkforward(
     series: &Series,
     req: &WalkForwardRequest,
     resume: Option<WalkForwardCheckpoint>,
     sink: &mut dyn ProgressSink,
 ) -> Result<WalkForwardResult, EngineError> {
-    run_walkforward_with_limits(series, req, resume, sink, &Limits::default())
+    run_walkforward_resumable(series, req, resume, sink, &Limits::default()).map(|r| r.result)
 }
 
-/// Runs a walk-forward analysis; see the module docs.
-pub fn run_walkforward_with_limits(
-    series: &Series,
-    req: &WalkForwardRequest,
-    resume: Option<WalkForwardCheckpoint>,
-    sink: &mut dyn ProgressSink,
-    limits: &Limits,
-) -> Result<WalkForwardResult, EngineError> {
-    run_walkforward_resumable(series, req, resume, sink, limits).map(|r| r.result)
-}
-
-/// [`run_walkforward_with_limits`], also saying where the run started: the runs of the folds
-/// the checkpoint had finished (finished folds × runs per fold; 0 without a checkpoint).
+/// Runs a walk-forward analysis (see the module docs), and says where the run started: the
+/// runs of the folds the checkpoint had finished (finished folds × runs per fold; 0 without a
+/// checkpoint).
 pub fn run_walkforward_resumable(
     series: &Series,
     req: &WalkForwardRequest,

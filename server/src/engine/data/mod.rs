@@ -62,6 +62,14 @@ impl Series {
         }
     }
 
+    /// [`check`](Self::check), as the engine reports it: an invalid `dataset_id`.
+    pub fn checked(&self) -> Result<(), super::EngineError> {
+        self.check().map_err(|m| super::EngineError::InvalidInput {
+            field: "dataset_id".into(),
+            message: m,
+        })
+    }
+
     /// Checks the invariants the engine relies on (equal lengths, finite positive prices,
     /// increasing times between [`MIN_TIMESTAMP`] and [`MAX_TIMESTAMP`]). Data from
     /// [`parse_csv`] always passes, and so does [`sample_series`] up to ~40,000 bars.

@@ -37,10 +37,7 @@ impl SearchPlan {
         program: Option<&Program>,
         limits: &Limits,
     ) -> Result<SearchPlan, EngineError> {
-        series.check().map_err(|m| EngineError::InvalidInput {
-            field: "dataset_id".into(),
-            message: m,
-        })?;
+        series.checked()?;
         let n = series.len();
         let (grid, folds) = match (job, program) {
             (ChunkJob::Optimize(req), None) => {

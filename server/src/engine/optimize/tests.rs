@@ -227,7 +227,7 @@ fn refuses_bad_grids_with_field_names() {
         max_grid: 10,
         ..Limits::default()
     };
-    let e = run_optimize_with_limits(
+    let e = run_optimize_resumable(
         &s,
         &sma_request(Metric::Sharpe),
         None,

@@ -71,13 +71,6 @@ fn invalid(e: FieldError) -> EngineError {
     e.into()
 }
 
-fn check_series(series: &Series) -> Result<(), EngineError> {
-    series.check().map_err(|m| EngineError::InvalidInput {
-        field: "dataset_id".into(),
-        message: m,
-    })
-}
-
 /// A backtest of a rule program (the program itself is passed beside it).
 #[derive(Clone, Debug, PartialEq)]
 pub struct RuleBacktestRequest {
@@ -162,7 +155,7 @@ fn checked_rule_run<'a>(
     program: &Program,
     req: &RuleBacktestRequest,
 ) -> Result<(Vec<f64>, RunSpec<'a>), EngineError> {
-    check_series(series)?;
+    series.checked()?;
     check_money(req.cash, req.commission).map_err(invalid)?;
     let values = program
         .resolve_params(&req.params, "params")
