@@ -60,8 +60,8 @@ fn row(
 
 /// The table with its Delete buttons (an island: the buttons call the server and hide rows).
 #[island(lazy)]
-fn Table(list: DatasetPage) -> impl IntoView {
-    crate::ready::island_hydrated();
+fn DatasetTable(list: DatasetPage) -> impl IntoView {
+    crate::ready::island("dataset_table");
     let deleted = RwSignal::new(Vec::<String>::new());
     let error = RwSignal::new(None::<String>);
     let pages = page_count(list.total, PER_PAGE);
@@ -104,7 +104,7 @@ pub fn DatasetsPage() -> impl IntoView {
         <Transition fallback=|| view! { <p class="muted">"Loading datasets…"</p> }>
             {move || Suspend::new(async move {
                 match list.await {
-                    Ok(l) => view! { <Table list=l /> }.into_any(),
+                    Ok(l) => view! { <DatasetTable list=l /> }.into_any(),
                     Err(e) => view! { <p class="alert alert--error">{e.to_string()}</p> }.into_any(),
                 }
             })}

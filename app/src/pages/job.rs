@@ -80,7 +80,7 @@ pub fn JobLive(
     here: String,
     children: Children,
 ) -> impl IntoView {
-    crate::ready::island_hydrated();
+    crate::ready::island("job_live");
     view! { <LiveJob first=first data=data here=here extras=Some(children().into_any()) /> }
 }
 

@@ -135,7 +135,7 @@ pub fn JobsPage() -> impl IntoView {
 /// The table, polled every 2 s while any job on the page is live (an island).
 #[island(lazy)]
 fn LiveList(first: JobList, query: JobsPageQuery) -> impl IntoView {
-    crate::ready::island_hydrated();
+    crate::ready::island("live_list");
     let any_live = |l: &JobList| l.jobs.iter().any(|j| j.state.is_live());
     let live = any_live(&first);
     let list = RwSignal::new(first);

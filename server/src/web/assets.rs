@@ -11,6 +11,7 @@ use axum::http::header::{self, HeaderValue};
 use axum::middleware::Next;
 use axum::response::Response;
 use leptos::prelude::LeptosOptions;
+use std::collections::HashMap;
 
 /// The `href` of the site's stylesheet, for pages rendered outside Leptos (the sign-in page).
 #[derive(Clone, Debug)]
@@ -20,16 +21,59 @@ pub struct Stylesheet(pub String);
 pub fn pkg_href(options: &LeptosOptions, ext: &str) -> String {
     let mut name = options.output_name.to_string();
     if options.hash_files {
-        let hashes = std::env::current_exe()
-            .ok()
-            .and_then(|exe| exe.parent().map(|dir| dir.join(options.hash_file.as_ref())))
-            .and_then(|path| std::fs::read_to_string(path).ok())
-            .unwrap_or_default();
+        let hashes = read_hashes(options);
         if let Some(hash) = hash_for(&hashes, ext) {
             name = format!("{name}.{hash}");
         }
     }
     format!("/{}/{name}.{ext}", options.site_pkg_dir)
+}
+
+/// The `.wasm` chunks of each lazy island (`new_run` → `/pkg/chunk_7.<hash>.wasm`, …), from
+/// the split manifest cargo-leptos writes with `--split`; empty without one.
+pub fn island_chunks(options: &LeptosOptions) -> app::ready::IslandChunks {
+    let mut name = "__wasm_split_manifest".to_string();
+    if options.hash_files {
+        if let Some(hash) = hash_for(&read_hashes(options), "manifest") {
+            name = format!("{name}.{hash}");
+        }
+    }
+    let path = std::path::Path::new(options.site_root.as_ref())
+        .join(options.site_pkg_dir.as_ref())
+        .join(format!("{name}.json"));
+    let manifest = std::fs::read_to_string(&path).unwrap_or_default();
+    let chunks = app::ready::IslandChunks::new(chunks_by_island(&manifest, &options.site_pkg_dir));
+    if chunks.islands() == 0 {
+        tracing::info!(manifest = %path.display(), "no split manifest: island chunks are not preloaded");
+    }
+    chunks
+}
+
+/// A split manifest (`{"new_run_loader_7370…": ["chunk_7.<hash>", …], …}`) as chunk URLs by
+/// island name. What is not such a map gives none.
+fn chunks_by_island(manifest: &str, pkg_dir: &str) -> HashMap<String, Vec<String>> {
+    let loaders: HashMap<String, Vec<String>> = serde_json::from_str(manifest).unwrap_or_default();
+    loaders
+        .into_iter()
+        .filter_map(|(loader, files)| {
+            let (island, n) = loader.rsplit_once("_loader_")?;
+            n.bytes().all(|b| b.is_ascii_digit()).then_some(())?;
+            let hrefs = files
+                .iter()
+                .map(|file| format!("/{pkg_dir}/{file}.wasm"))
+                .collect();
+            Some((island.to_string(), hrefs))
+        })
+        .collect()
+}
+
+/// `hash.txt`, next to the server binary (empty when it cannot be read).
+fn read_hashes(options: &LeptosOptions) -> String {
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(|dir| dir.join(options.hash_file.as_ref())))
+        .and_then(|path| std::fs::read_to_string(path).ok())
+        .unwrap_or_default()
 }
 
 /// The hash of `kind` in a `hash.txt` (`js: …`, `wasm: …`, `css: …` lines).
@@ -140,5 +184,25 @@ mod tests {
         assert_eq!(hash_for(file, "wasm"), Some("9f8e7d6c5b"));
         assert_eq!(hash_for(file, "css"), Some("0a0b0c0d0e"));
         assert_eq!(hash_for("", "css"), None);
+    }
+
+    #[test]
+    fn the_split_manifest_gives_each_island_its_chunk_urls() {
+        let manifest = r#"{
+            "new_run_loader_7370488814592758179": ["chunk_7.aaaa", "split_new_run_loader_7370488814592758179.bbbb"],
+            "dataset_table_loader_2023053320744024932": ["chunk_7.aaaa"],
+            "not_a_loader": ["chunk_9.cccc"]
+        }"#;
+        let chunks = chunks_by_island(manifest, "pkg");
+        assert_eq!(
+            chunks["new_run"],
+            [
+                "/pkg/chunk_7.aaaa.wasm",
+                "/pkg/split_new_run_loader_7370488814592758179.bbbb.wasm"
+            ]
+        );
+        assert_eq!(chunks["dataset_table"], ["/pkg/chunk_7.aaaa.wasm"]);
+        assert_eq!(chunks.len(), 2, "{chunks:?}");
+        assert!(chunks_by_island("not json", "pkg").is_empty());
     }
 }

@@ -37,9 +37,11 @@ pub fn router_with(options: LeptosOptions, backend: SharedBackend, security: Sec
     // Every page and server function gets the backend and the stylesheet's hashed name.
     let context = {
         let href = app::StylesheetHref(stylesheet.0.clone());
+        let chunks = assets::island_chunks(&options);
         move || {
             provide_context::<SharedBackend>(backend.clone());
             provide_context(href.clone());
+            provide_context(chunks.for_request());
             record_nonce();
         }
     };

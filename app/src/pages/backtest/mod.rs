@@ -92,7 +92,7 @@ fn NewRun(
     data: FormData,
     children: Children,
 ) -> impl IntoView {
-    crate::ready::island_hydrated();
+    crate::ready::island("new_run");
     let retired = RwSignal::new(false);
     // Built in the body (not in a closure run at render), so the panel's own reads hydrate.
     let initial = first.map(|(status, live)| {

@@ -62,7 +62,7 @@ pub fn StrategyEditorPage() -> impl IntoView {
 /// (an island: it checks as you type and saves).
 #[island(lazy)]
 fn Editor(saved: Option<(String, i32)>, source: String) -> impl IntoView {
-    crate::ready::island_hydrated();
+    crate::ready::island("editor");
     let source = RwSignal::new(source);
     let checked = RwSignal::new(None::<Result<StrategyCheck, ApiError>>);
     let saved_as = RwSignal::new(saved);

@@ -48,8 +48,8 @@ fn row(
 
 /// The table with its Delete buttons (an island: the buttons call the server and hide rows).
 #[island(lazy)]
-fn Table(list: StrategyList) -> impl IntoView {
-    crate::ready::island_hydrated();
+fn StrategyTable(list: StrategyList) -> impl IntoView {
+    crate::ready::island("strategy_table");
     let deleted = RwSignal::new(Vec::<String>::new());
     let error = RwSignal::new(None::<String>);
     let pages = page_count(list.total, PER_PAGE);
@@ -103,7 +103,7 @@ pub fn StrategiesPage() -> impl IntoView {
         <Transition fallback=|| view! { <p class="muted">"Loading strategies…"</p> }>
             {move || Suspend::new(async move {
                 match list.await {
-                    Ok(l) => view! { <Table list=l /> }.into_any(),
+                    Ok(l) => view! { <StrategyTable list=l /> }.into_any(),
                     Err(e) => view! { <p class="alert alert--error">{e.to_string()}</p> }.into_any(),
                 }
             })}

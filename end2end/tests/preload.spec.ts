@@ -1,0 +1,34 @@
+// Each lazy island's .wasm chunks are preloaded from the page's <head> (ready.rs, from the split
+// manifest), so the browser fetches them alongside the main module instead of after it has
+// started. Every chunk a page loads must have been preloaded, each must be fetched once (a
+// preload the loader's fetch cannot use, e.g. for a credentials mismatch, means a second
+// request), and Chromium must not warn about a preload left unused.
+import { test, expect } from "@playwright/test";
+import { watchConsole } from "./console";
+
+for (const path of ["/", "/jobs", "/datasets", "/strategies", "/strategies/new"]) {
+  test(`${path}: the island chunks it loads were preloaded from its head, and fetched once`, async ({ page }) => {
+    const problems = watchConsole(page);
+    const requests = new Map<string, number>();
+    page.on("request", (req) => {
+      const { pathname } = new URL(req.url());
+      if (/^\/pkg\/(chunk|split)_[^/]*\.wasm$/.test(pathname)) {
+        requests.set(pathname, (requests.get(pathname) ?? 0) + 1);
+      }
+    });
+    await page.goto(path);
+    await expect(page.locator("body[data-hydrated]")).toBeAttached();
+    const preloaded = await page
+      .locator('head link[rel="preload"][as="fetch"][type="application/wasm"]')
+      .evaluateAll((links) => links.map((l) => new URL((l as HTMLLinkElement).href).pathname));
+    expect(preloaded.filter((p) => /\/(chunk|split)_/.test(p)).length).toBeGreaterThan(0);
+    expect(requests.size).toBeGreaterThan(0);
+    for (const [chunk, times] of requests) {
+      expect(preloaded, `${chunk} was loaded without a preload`).toContain(chunk);
+      expect(times, `${chunk} was requested ${times} times`).toBe(1);
+    }
+    // Chromium warns a few seconds after load about a preload nobody used.
+    await page.waitForTimeout(3500);
+    expect(problems).toEqual([]);
+  });
+}
