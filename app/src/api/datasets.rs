@@ -30,12 +30,7 @@ pub async fn import_dataset(name: String, csv: String) -> Result<DatasetInfo, Ap
 /// Every stored dataset, newest first: `{}`.
 #[server(prefix = "/api", endpoint = "list_datasets", input = Json, output = Json)]
 pub async fn list_datasets() -> Result<Vec<DatasetInfo>, ApiError> {
-    use super::with_status;
-    let backend = super::backend::backend().map_err(with_status)?;
-    backend
-        .list_datasets()
-        .await
-        .map_err(|e| with_status(e.into()))
+    super::call(|b| async move { b.list_datasets().await }).await
 }
 
 /// Most datasets per page of [`dataset_page`].
@@ -71,35 +66,21 @@ pub async fn dataset_page(
     }
     // Page numbers beyond a million are clamped, like the jobs list's.
     let page = page.unwrap_or(1).clamp(1, 1_000_000);
-    let backend = super::backend::backend().map_err(with_status)?;
-    backend
-        .dataset_page(page, per_page)
-        .await
-        .map_err(|e| with_status(e.into()))
+    super::call(|b| async move { b.dataset_page(page, per_page).await }).await
 }
 
 /// Deletes a dataset: `{"id": "<uuid>"}`; `409` while a queued or running job uses it (and
 /// for the built-in sample). Finished jobs keep their results.
 #[server(prefix = "/api", endpoint = "delete_dataset", input = Json, output = Json)]
 pub async fn delete_dataset(id: String) -> Result<(), ApiError> {
-    use super::with_status;
     let id = dataset_id(&id)?;
-    let backend = super::backend::backend().map_err(with_status)?;
-    backend
-        .delete_dataset(id)
-        .await
-        .map_err(|e| with_status(e.into()))
+    super::call(|b| async move { b.delete_dataset(id).await }).await
 }
 
 /// A dataset's info and its close price, downsampled to at most ~2,000 points with min/max
 /// buckets: `{"id": "<uuid>"}`.
 #[server(prefix = "/api", endpoint = "dataset_chart", input = Json, output = Json)]
 pub async fn get_dataset_chart(id: String) -> Result<crate::model::DatasetChart, ApiError> {
-    use super::with_status;
     let id = dataset_id(&id)?;
-    let backend = super::backend::backend().map_err(with_status)?;
-    backend
-        .dataset_chart(id)
-        .await
-        .map_err(|e| with_status(e.into()))
+    super::call(|b| async move { b.dataset_chart(id).await }).await
 }

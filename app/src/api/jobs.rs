@@ -8,6 +8,8 @@
 use leptos::prelude::*;
 use server_fn::codec::Json;
 
+#[cfg(feature = "ssr")]
+use super::call;
 use super::ApiError;
 use crate::model::job::{Comparison, Reproducibility};
 use crate::model::research::PartialOptimize;
@@ -19,17 +21,6 @@ pub const MAX_PER_PAGE: u32 = 200;
 pub const DEFAULT_LOG_LINES: u32 = 200;
 /// Most lines of log returned.
 pub const MAX_LOG_LINES: u32 = 1_000;
-
-/// Runs a backend call, mapping its error and setting the response status.
-#[cfg(feature = "ssr")]
-async fn call<T, F, Fut>(f: F) -> Result<T, ApiError>
-where
-    F: FnOnce(super::backend::SharedBackend) -> Fut,
-    Fut: std::future::Future<Output = Result<T, super::backend::BackendError>>,
-{
-    let backend = super::backend::backend().map_err(super::with_status)?;
-    f(backend).await.map_err(|e| super::with_status(e.into()))
-}
 
 #[cfg(feature = "ssr")]
 fn job_id(input: &str) -> Result<uuid::Uuid, ApiError> {

@@ -17,23 +17,14 @@
 use leptos::prelude::*;
 use server_fn::codec::Json;
 
+#[cfg(feature = "ssr")]
+use super::call;
 use super::ApiError;
 #[cfg(feature = "ssr")]
 use crate::model::strategies::MAX_STRATEGIES_PER_PAGE;
 use crate::model::strategies::{
     DeletedStrategy, SavedStrategy, StrategyCheck, StrategyList, StrategySource,
 };
-
-/// Runs a backend call, mapping its error and setting the response status.
-#[cfg(feature = "ssr")]
-async fn call<T, F, Fut>(f: F) -> Result<T, ApiError>
-where
-    F: FnOnce(super::backend::SharedBackend) -> Fut,
-    Fut: std::future::Future<Output = Result<T, super::backend::BackendError>>,
-{
-    let backend = super::backend::backend().map_err(super::with_status)?;
-    f(backend).await.map_err(|e| super::with_status(e.into()))
-}
 
 #[cfg(feature = "ssr")]
 fn bad(field: &str, message: String) -> ApiError {
