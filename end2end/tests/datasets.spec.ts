@@ -74,8 +74,13 @@ test("the Delete button removes a dataset from the list (the 409 while a job use
   await page.goto("/datasets");
   await expect(page.locator("body[data-hydrated]")).toBeAttached();
   const row = page.getByTestId("dataset-row").filter({ hasText: name });
+  const pager = page.locator(".pager .muted");
+  const count = async () => Number((await pager.innerText()).match(/· ([\d,]+) datasets/)![1].replace(/,/g, ""));
+  const before = await count();
   await row.getByTestId("delete-dataset").click();
   await expect(row).toBeHidden();
+  // The pager's count follows without a reload.
+  await expect.poll(count).toBe(before - 1);
   const after = await page.request.post("/api/dataset_chart", { data: { id } });
   expect(after.status()).toBe(400);
 });

@@ -71,9 +71,10 @@ pub struct TableFrame {
 }
 
 /// The table around `rows` (each with a [`delete_button`]), the error of the last refused
-/// delete above it, and the pager below.
+/// delete above it, and the pager below (its count less the rows `deleted` since).
 pub fn deletable_table(
     frame: TableFrame,
+    deleted: RwSignal<Vec<String>>,
     error: RwSignal<Option<String>>,
     rows: impl IntoView + 'static,
 ) -> impl IntoView {
@@ -106,6 +107,12 @@ pub fn deletable_table(
                 <tbody>{rows}</tbody>
             </table>
         </div>
-        <crate::components::Pager base=base page=page pages=pages total=total noun=noun />
+        <crate::components::Pager
+            base=base
+            page=page
+            pages=pages
+            total=Signal::derive(move || total - deleted.with(Vec::len) as i64)
+            noun=noun
+        />
     }
 }

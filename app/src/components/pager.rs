@@ -11,8 +11,9 @@ pub fn Pager(
     base: &'static str,
     page: u32,
     pages: u32,
-    /// Rows over all pages.
-    total: i64,
+    /// Rows over all pages (less those deleted from this page since it was rendered).
+    #[prop(into)]
+    total: Signal<i64>,
     /// What the rows are, plural (`"datasets"`).
     noun: &'static str,
 ) -> impl IntoView {
@@ -20,7 +21,7 @@ pub fn Pager(
         <nav class="pager" aria-label="Pages">
             {(page > 1).then(|| view! { <a href=format!("{base}?page={}", page - 1)>"Previous"</a> })}
             <span class="muted">
-                {format!("Page {page} of {pages} · {} {noun}", fmt_thousands(total as f64, 0))}
+                {move || format!("Page {page} of {pages} · {} {noun}", fmt_thousands(total.get() as f64, 0))}
             </span>
             {(page < pages).then(|| view! { <a href=format!("{base}?page={}", page + 1)>"Next"</a> })}
         </nav>

@@ -86,7 +86,7 @@ fn DatasetTable(list: DatasetPage) -> impl IntoView {
         total: list.total,
         noun: "datasets",
     };
-    deletable_table(frame, error, rows)
+    deletable_table(frame, deleted, error, rows)
 }
 
 #[component]

@@ -80,7 +80,7 @@ fn StrategyTable(list: StrategyList) -> impl IntoView {
         total: list.total,
         noun: "strategies",
     };
-    deletable_table(frame, error, rows).into_any()
+    deletable_table(frame, deleted, error, rows).into_any()
 }
 
 #[component]
