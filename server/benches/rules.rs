@@ -8,62 +8,19 @@
 //! Run: `cargo bench -p server --bench rules` (`-- nomatch` prints the figures and skips
 //! criterion's own timing).
 
-use std::collections::BTreeMap;
-use std::time::Instant;
-
-use app::model::research::{Limits, Metric, OptimizeRequest, ParamRange, RuleRef, StrategyKind};
+use app::model::research::{Limits, Metric, OptimizeRequest, RuleRef};
 use criterion::{criterion_group, criterion_main, Criterion};
+use search::{best_of, readme_request};
 use server::engine::optimize::run_optimize_resumable;
+use server::engine::rules::examples::SMA_CROSS;
 use server::engine::rules::{check, run_rule_optimize};
 use server::engine::{sample_series, NoProgress};
 
-/// The built-in `sma_cross` in the rule language (it re-enters on every crossover).
-const SMA_CROSS: &str = r#"strategy "SMA cross"
-param n1: int 2..1000 = 10
-param n2: int 2..1000 = 20
-constraint n1 < n2
-reenter: true
-long entry:  crosses_above(sma(close, n1), sma(close, n2))
-long exit:   crosses_below(sma(close, n1), sma(close, n2))
-short entry: crosses_below(sma(close, n1), sma(close, n2))
-short exit:  crosses_above(sma(close, n1), sma(close, n2))
-"#;
+mod search;
 
-/// Best of `n` timed runs, in seconds (after one warm-up run).
-fn best_of(n: usize, mut f: impl FnMut()) -> f64 {
-    f();
-    (0..n)
-        .map(|_| {
-            let t = Instant::now();
-            f();
-            t.elapsed().as_secs_f64()
-        })
-        .fold(f64::MAX, f64::min)
-}
-
-fn grid() -> BTreeMap<String, ParamRange> {
-    let range = ParamRange::Range {
-        start: 2.0,
-        stop: 200.0,
-        step: 1.0,
-    };
-    BTreeMap::from([("n1".to_string(), range.clone()), ("n2".to_string(), range)])
-}
-
+/// The README's search of the built-in, without the robustness step.
 fn builtin_request(metric: Metric) -> OptimizeRequest {
-    let mut req = OptimizeRequest {
-        dataset_id: "bench".into(),
-        strategy: StrategyKind::SmaCross,
-        rules: None,
-        grid: grid(),
-        constraint: None,
-        metric,
-        top_n: 10,
-        cash: 10_000.0,
-        commission: 0.002,
-        long_only: false,
-        robustness: Default::default(),
-    };
+    let mut req = readme_request(metric);
     req.robustness.enabled = false;
     req
 }

@@ -6,45 +6,12 @@
 //! Run: `cargo bench -p server --bench sweep` (`-- nomatch` prints the figures and skips
 //! criterion's own timing).
 
-use std::collections::BTreeMap;
-use std::time::Instant;
-
-use app::model::research::{Metric, OptimizeRequest, ParamRange, StrategyKind};
+use app::model::research::{Metric, OptimizeRequest};
 use criterion::{criterion_group, criterion_main, Criterion};
+use search::{best_of, readme_request};
 use server::engine::{run_optimize, sample_series, NoProgress};
 
-/// Best of `n` timed runs, in seconds (after one warm-up run).
-fn best_of(n: usize, mut f: impl FnMut()) -> f64 {
-    f();
-    (0..n)
-        .map(|_| {
-            let t = Instant::now();
-            f();
-            t.elapsed().as_secs_f64()
-        })
-        .fold(f64::MAX, f64::min)
-}
-
-fn request(metric: Metric) -> OptimizeRequest {
-    let range = ParamRange::Range {
-        start: 2.0,
-        stop: 200.0,
-        step: 1.0,
-    };
-    OptimizeRequest {
-        dataset_id: "bench".into(),
-        strategy: StrategyKind::SmaCross,
-        rules: None,
-        grid: BTreeMap::from([("n1".to_string(), range.clone()), ("n2".to_string(), range)]),
-        constraint: None, // n1 < n2 is the strategy's own constraint
-        metric,
-        top_n: 10,
-        cash: 10_000.0,
-        commission: 0.002,
-        long_only: false,
-        robustness: Default::default(),
-    }
-}
+mod search;
 
 /// Peak resident set size in MB, from /proc/self/status (Linux).
 fn peak_mb() -> Option<f64> {
@@ -57,7 +24,7 @@ fn peak_mb() -> Option<f64> {
 fn sweep(c: &mut Criterion) {
     let series = sample_series(2000, 42);
     for metric in [Metric::Sharpe, Metric::ReturnPct, Metric::Sqn] {
-        let mut req = request(metric);
+        let mut req = readme_request(metric);
         req.robustness.enabled = false;
         // Warm up once, then take the best of 5 timed runs.
         let res = run_optimize(&series, &req, None, &mut NoProgress).expect("optimize");
@@ -77,7 +44,7 @@ fn sweep(c: &mut Criterion) {
             res.top[0].metric,
         );
     }
-    let with = request(Metric::Sharpe);
+    let with = readme_request(Metric::Sharpe);
     let mut without = with.clone();
     without.robustness.enabled = false;
     let run = |req: &OptimizeRequest| {

@@ -4,22 +4,11 @@
 
 use serde_json::{json, Value};
 use server::datasets::{DatasetStore, SAMPLE_DATASET_ID};
+use server::engine::rules::examples::SMA_CROSS as SMA;
 use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::helpers::*;
-
-/// The built-in `sma_cross`, restated in the rule language (docs/rules.md, example 1).
-const SMA: &str = r#"strategy "SMA cross"
-param n1: int 2..1000 = 10
-param n2: int 2..1000 = 20
-constraint n1 < n2
-reenter: true
-long entry:  crosses_above(sma(close, n1), sma(close, n2))
-long exit:   crosses_below(sma(close, n1), sma(close, n2))
-short entry: crosses_below(sma(close, n1), sma(close, n2))
-short exit:  crosses_above(sma(close, n1), sma(close, n2))
-"#;
 
 async fn app(pool: PgPool) -> TestApp {
     DatasetStore::new(pool.clone())
@@ -85,7 +74,8 @@ async fn a_check_returns_the_params_and_lookback_or_the_errors_at_their_line(poo
     assert_eq!(errs["ok"], false);
     assert_eq!(errs["params"], json!([]));
     let first = &errs["errors"][0];
-    assert_eq!(first["line"], 6, "{errs}");
+    // Line 8: the example's two comment lines count.
+    assert_eq!(first["line"], 8, "{errs}");
     assert_eq!(first["column"], 44, "{errs}");
     assert!(
         first["message"].as_str().unwrap().contains("smaa"),

@@ -4,9 +4,10 @@
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+use super::bounds::{check_grid_product, check_grid_runs, ParamBounds};
 use super::constraint::Constraint;
-use super::limits::{check_value, check_warmup, Limits};
-use super::strategy::{strategy_lookback, ParamSpec, StrategyKind};
+use super::limits::{check_warmup, Limits};
+use super::strategy::{strategy_lookback, StrategyKind};
 use crate::model::FieldError;
 
 /// Values to try for one parameter.
@@ -30,6 +31,11 @@ pub enum ParamRange {
 const MAX_VALUES_PER_PARAM: f64 = 1_000_000.0;
 
 impl ParamRange {
+    /// `start, start + step, …` up to `stop`.
+    pub fn range(start: f64, stop: f64, step: f64) -> ParamRange {
+        ParamRange::Range { start, stop, step }
+    }
+
     /// Number of values; 0 for an invalid range.
     pub fn len(&self) -> usize {
         match self {
@@ -69,7 +75,10 @@ impl ParamRange {
         }
     }
 
-    fn validate(&self, spec: &ParamSpec, field: &str) -> Result<usize, FieldError> {
+    /// Checks the range against what its parameter accepts (every value within bounds, whole
+    /// steps for whole numbers, at most 1,000,000 values) and returns how many values it has.
+    /// `field` (`grid.n1`) prefixes the errors.
+    pub fn validate(&self, spec: &ParamBounds, field: &str) -> Result<usize, FieldError> {
         match self {
             ParamRange::Range { start, stop, step } => {
                 for (name, v) in [("start", start), ("stop", stop), ("step", step)] {
@@ -95,7 +104,7 @@ impl ParamRange {
                         format!("stop ({stop}) must be ≥ start ({start})"),
                     ));
                 }
-                check_value(spec, *start, &format!("{field}.start"))?;
+                spec.check(*start, &format!("{field}.start"))?;
                 let n = self.len();
                 if n == usize::MAX {
                     return Err(FieldError::new(
@@ -104,7 +113,7 @@ impl ParamRange {
                     ));
                 }
                 let last = start + (n - 1) as f64 * step;
-                check_value(spec, last, &format!("{field}.stop"))?;
+                spec.check(last, &format!("{field}.stop"))?;
                 Ok(n)
             }
             ParamRange::List(values) => {
@@ -112,7 +121,7 @@ impl ParamRange {
                     return Err(FieldError::new(field, "list has no values"));
                 }
                 for (i, v) in values.iter().enumerate() {
-                    check_value(spec, *v, &format!("{field}[{i}]"))?;
+                    spec.check(*v, &format!("{field}[{i}]"))?;
                 }
                 Ok(values.len())
             }
@@ -137,10 +146,6 @@ pub struct GridSpec {
     pub runs: u64,
 }
 
-/// Largest product of axis lengths enumerated when counting the runs a constraint admits
-/// (a few milliseconds, also in the browser); larger grids are refused outright.
-const MAX_ENUMERATED: u64 = 2_000_000;
-
 impl GridSpec {
     /// Validates and expands a grid. Parameters the grid leaves out are fixed at their default.
     pub fn build(
@@ -149,55 +154,19 @@ impl GridSpec {
         constraint: Option<&Constraint>,
         limits: &Limits,
     ) -> Result<GridSpec, FieldError> {
-        if grid.is_empty() {
-            return Err(FieldError::new(
-                "grid",
-                "the grid is empty: give at least one parameter a range or list",
-            ));
-        }
-        for name in grid.keys() {
-            if strategy.param(name).is_none() {
-                return Err(FieldError::new(
-                    format!("grid.{name}"),
-                    format!(
-                        "unknown parameter for {} (expected one of {})",
-                        strategy.label(),
-                        strategy.param_names()
-                    ),
-                ));
-            }
-        }
+        strategy.owner().check_grid(grid)?;
         if let Some(c) = constraint {
             c.validate(strategy)?;
         }
-        let mut lens = Vec::new();
         let mut product: u64 = 1;
         for spec in strategy.params() {
             let n = match grid.get(spec.name) {
-                Some(r) => r.validate(spec, &format!("grid.{}", spec.name))?,
+                Some(r) => r.validate(&spec.bounds(), &format!("grid.{}", spec.name))?,
                 None => 1,
             };
-            lens.push(n);
             product = product.saturating_mul(n as u64);
         }
-        let too_many = |runs: u64| {
-            FieldError::new(
-                "grid",
-                format!(
-                    "the grid has {runs} runs, more than the limit of {}",
-                    limits.max_grid
-                ),
-            )
-        };
-        if product > MAX_ENUMERATED.max(limits.max_grid) {
-            return Err(FieldError::new(
-                "grid",
-                format!(
-                    "the grid has {product} combinations, more than the limit of {}",
-                    limits.max_grid
-                ),
-            ));
-        }
+        check_grid_product(product, limits)?;
         let axes: Vec<Vec<f64>> = strategy
             .params()
             .iter()
@@ -225,9 +194,7 @@ impl GridSpec {
                 format!("no combination in the grid satisfies {what}"),
             ));
         }
-        if runs > limits.max_grid {
-            return Err(too_many(runs));
-        }
+        check_grid_runs(runs, limits)?;
         spec.runs = runs;
         Ok(spec)
     }
@@ -236,7 +203,7 @@ impl GridSpec {
     /// two parameters (a built-in's own, with or without the user's on that pair), they are
     /// counted from the sorted axis without enumerating the grid: cheap enough for the browser
     /// on every keystroke. Otherwise the combinations are enumerated (the product is capped by
-    /// [`MAX_ENUMERATED`] before this is called).
+    /// [`MAX_ENUMERATED`](super::bounds::MAX_ENUMERATED) before this is called).
     fn count_admissible(&self, constraints: &[Constraint]) -> u64 {
         let kind = self.strategy;
         let pair = |c: &Constraint| (kind.index_of(c.a()), kind.index_of(c.b()));

@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::strategy::{strategy_lookback, ParamSpec, StrategyKind};
+use super::strategy::{strategy_lookback, StrategyKind};
 use crate::model::FieldError;
 
 /// Configurable limits that requests are checked against.
@@ -100,30 +100,6 @@ pub(super) fn shown(v: f64) -> String {
     }
 }
 
-pub(super) fn check_value(spec: &ParamSpec, v: f64, field: &str) -> Result<(), FieldError> {
-    if !v.is_finite() {
-        return Err(FieldError::new(field, "must be a finite number"));
-    }
-    if spec.integer && v.fract() != 0.0 {
-        return Err(FieldError::new(
-            field,
-            format!("must be a whole number, got {}", shown(v)),
-        ));
-    }
-    if v < spec.min || v > spec.max {
-        return Err(FieldError::new(
-            field,
-            format!(
-                "must be between {} and {}, got {}",
-                spec.min,
-                spec.max,
-                shown(v)
-            ),
-        ));
-    }
-    Ok(())
-}
-
 pub(super) fn check_warmup(
     kind: StrategyKind,
     values: &[f64],
@@ -158,17 +134,7 @@ mod tests {
     use crate::model::research::{BacktestRequest, TrainRequest};
 
     fn train_request() -> TrainRequest {
-        TrainRequest {
-            dataset_id: "d".into(),
-            lags: 5,
-            epochs: 200,
-            learning_rate: 0.1,
-            l2: 0.0,
-            validation_fraction: 0.3,
-            cash: 10_000.0,
-            commission: 0.0,
-            long_only: false,
-        }
+        TrainRequest::new("d")
     }
 
     #[test]

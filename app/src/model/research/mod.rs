@@ -7,12 +7,13 @@
 //! A request field that fails validation is reported as a [`FieldError`](crate::model::FieldError).
 //!
 //! One concern per file, all re-exported here: `strategy` (the catalog and its parameters),
-//! `limits` (configurable limits and the shared field checks), `constraint` and `grid`
+//! `limits` (configurable limits and the shared field checks), `bounds` (what a parameter accepts, for built-ins and programs alike), `constraint` and `grid`
 //! (parameter ranges, constraints, grid expansion), `metric` (what an optimization maximizes),
 //! the four requests (`backtest`, `optimize`, `walk_forward`, `train`), `results` (what the
 //! engine reports), `robustness` (is the optimum real: settings, figures, readings) and `serde_finite` (JSON for non-finite numbers).
 
 mod backtest;
+mod bounds;
 mod constraint;
 mod grid;
 pub mod grid_fold;
@@ -30,6 +31,7 @@ mod train;
 mod walk_forward;
 
 pub use backtest::BacktestRequest;
+pub use bounds::{check_grid_product, check_grid_runs, ParamBounds, ParamOwner, MAX_ENUMERATED};
 pub use constraint::Constraint;
 pub use grid::{GridSpec, ParamRange};
 pub use limits::{Limits, MAX_CASH, MAX_COMMISSION, MAX_L2, MAX_LEARNING_RATE};
@@ -44,7 +46,7 @@ pub use robustness::{
     BootstrapFigure, DeflatedSharpeFigure, PboFigure, Robustness, RobustnessConfig,
     WalkForwardRobustness, DOCS_URL as ROBUSTNESS_DOCS_URL,
 };
-pub use rules::{RuleRef, MAX_RULE_SOURCE_BYTES};
+pub use rules::{RuleRef, MAX_RULE_SOURCE_BYTES, RULE_FUNCTIONS};
 pub use serde_finite::{finite_or_null, finite_vec_or_null};
 pub use strategy::{strategy_lookback, ParamSpec, StrategyKind};
 pub use train::TrainRequest;

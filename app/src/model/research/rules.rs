@@ -10,6 +10,29 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::FieldError;
 
+/// The rule language's functions, in the order its errors list them: the indicators over one
+/// series and a window (`sma(close, n)`, …), then the rest. The server's checker and the
+/// editor's highlighter both read this list.
+pub const RULE_FUNCTIONS: [&str; 17] = [
+    "sma",
+    "ema",
+    "wma",
+    "rsi",
+    "stdev",
+    "zscore",
+    "highest",
+    "lowest",
+    "roc",
+    "atr",
+    "macd",
+    "bollinger",
+    "crosses_above",
+    "crosses_below",
+    "min",
+    "max",
+    "abs",
+];
+
 /// Largest program source, in bytes (64 KiB; the engine's limit too).
 pub const MAX_RULE_SOURCE_BYTES: usize = 64 * 1024;
 

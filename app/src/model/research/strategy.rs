@@ -5,8 +5,8 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
 
+use super::bounds::{ParamBounds, ParamOwner};
 use super::constraint::Constraint;
-use super::limits::check_value;
 use crate::model::FieldError;
 
 /// The strategies the engine knows. Serialized in snake_case (`"sma_cross"`).
@@ -40,6 +40,18 @@ pub struct ParamSpec {
     pub default: f64,
     /// Whether only whole numbers are allowed (window lengths).
     pub integer: bool,
+}
+
+impl ParamSpec {
+    /// What the parameter accepts.
+    pub fn bounds(&self) -> ParamBounds<'static> {
+        ParamBounds {
+            name: self.name,
+            integer: self.integer,
+            min: self.min,
+            max: self.max,
+        }
+    }
 }
 
 const SMA_PARAMS: [ParamSpec; 2] = [
@@ -183,22 +195,11 @@ impl StrategyKind {
         params: &BTreeMap<String, f64>,
         field: &str,
     ) -> Result<Vec<f64>, FieldError> {
-        for name in params.keys() {
-            if self.param(name).is_none() {
-                return Err(FieldError::new(
-                    format!("{field}.{name}"),
-                    format!(
-                        "unknown parameter for {} (expected one of {})",
-                        self.label(),
-                        self.param_names()
-                    ),
-                ));
-            }
-        }
+        self.owner().check_names(params.keys(), field)?;
         let mut values = Vec::with_capacity(self.params().len());
         for spec in self.params() {
             let v = params.get(spec.name).copied().unwrap_or(spec.default);
-            check_value(spec, v, &format!("{field}.{}", spec.name))?;
+            spec.bounds().check(v, &format!("{field}.{}", spec.name))?;
             values.push(v);
         }
         if let Some(c) = self.required_constraint() {
@@ -212,12 +213,12 @@ impl StrategyKind {
         Ok(values)
     }
 
-    pub(super) fn param_names(self) -> String {
-        self.params()
-            .iter()
-            .map(|p| p.name)
-            .collect::<Vec<_>>()
-            .join(", ")
+    /// The strategy as the parameter checks name it.
+    pub(super) fn owner(self) -> ParamOwner<'static> {
+        ParamOwner {
+            label: self.label(),
+            names: self.params().iter().map(|p| p.name).collect(),
+        }
     }
 
     pub(super) fn index_of(self, name: &str) -> Option<usize> {

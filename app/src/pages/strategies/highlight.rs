@@ -3,6 +3,8 @@
 //! the program — the server's checker does, as you type — so it stays small in the WASM bundle
 //! and cannot disagree with the parser about what is valid.
 
+use crate::model::research::RULE_FUNCTIONS;
+
 /// What a run of characters is, for its colour.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Tok {
@@ -57,35 +59,15 @@ const KEYWORDS: [&str; 18] = [
     "false",
 ];
 
-const FUNCTIONS: [&str; 20] = [
-    "sma",
-    "ema",
-    "wma",
-    "rsi",
-    "atr",
-    "stdev",
-    "zscore",
-    "highest",
-    "lowest",
-    "roc",
-    "macd",
-    "bollinger",
-    "crosses_above",
-    "crosses_below",
-    "min",
-    "max",
-    "abs",
-    "line",
-    "signal",
-    "hist",
-];
+/// The parts of a multi-line indicator (`macd(…).signal`), coloured as its functions.
+const FIELDS: [&str; 3] = ["line", "signal", "hist"];
 
 const SERIES: [&str; 5] = ["open", "high", "low", "close", "volume"];
 
 fn word_kind(word: &str) -> Tok {
     if SERIES.contains(&word) {
         Tok::Series
-    } else if FUNCTIONS.contains(&word) {
+    } else if RULE_FUNCTIONS.contains(&word) || FIELDS.contains(&word) {
         Tok::Function
     } else if KEYWORDS.contains(&word) {
         Tok::Keyword

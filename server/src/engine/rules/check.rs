@@ -3,6 +3,8 @@
 //! sections, stops and constraints. Every error carries its byte offset; the caller turns
 //! offsets into lines and columns.
 
+use app::model::research::RULE_FUNCTIONS;
+
 use super::plan::{Builder, Field, Ind, NodeId, Op, Plan, Roots, Win};
 use super::syntax::{self, BinOp, Expr, ExprKind, Line, RuleKind, Side, Span, Stmt, StopKind};
 use super::{ConstraintDecl, ParamDecl, ParamKind, MAX_PARAMS, MAX_WINDOW};
@@ -38,25 +40,12 @@ const WINDOWED: [(&str, Ind, u32); 9] = [
     ("roc", Ind::Roc, 1),
 ];
 
-const OTHER_FUNCTIONS: [&str; 8] = [
-    "atr",
-    "macd",
-    "bollinger",
-    "crosses_above",
-    "crosses_below",
-    "min",
-    "max",
-    "abs",
-];
-
 fn is_function(name: &str) -> bool {
-    WINDOWED.iter().any(|w| w.0 == name) || OTHER_FUNCTIONS.contains(&name)
+    RULE_FUNCTIONS.contains(&name)
 }
 
 fn function_list() -> String {
-    let mut v: Vec<&str> = WINDOWED.iter().map(|w| w.0).collect();
-    v.extend(OTHER_FUNCTIONS);
-    v.join(", ")
+    RULE_FUNCTIONS.join(", ")
 }
 
 /// Names a parameter cannot take.
@@ -391,4 +380,12 @@ pub(crate) fn check_lines(
         stops,
         plan,
     })
+}
+
+#[cfg(test)]
+#[test]
+fn the_windowed_indicators_are_listed_functions() {
+    for (name, _, _) in WINDOWED {
+        assert!(is_function(name), "{name} is missing from RULE_FUNCTIONS");
+    }
 }

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use app::model::research::{Constraint, Limits, ParamRange};
+use app::model::research::{check_grid_product, check_grid_runs, Constraint, Limits, ParamRange};
 use app::model::FieldError;
 
 use super::Program;
@@ -38,9 +38,6 @@ impl RuleGrid {
     }
 }
 
-/// Largest product of axis lengths enumerated (as for the built-ins' grids).
-const MAX_ENUMERATED: u64 = 2_000_000;
-
 impl Program {
     /// Validates and expands a grid (as `GridSpec::build` does for the built-ins): parameters
     /// left out are fixed at their default; runs are the combinations (last parameter fastest)
@@ -51,24 +48,7 @@ impl Program {
         constraint: Option<&Constraint>,
         limits: &Limits,
     ) -> Result<RuleGrid, FieldError> {
-        if grid.is_empty() {
-            return Err(FieldError::new(
-                "grid",
-                "the grid is empty: give at least one parameter a range or list",
-            ));
-        }
-        for name in grid.keys() {
-            if self.param_index(name).is_none() {
-                return Err(FieldError::new(
-                    format!("grid.{name}"),
-                    format!(
-                        "unknown parameter for {} (expected one of {})",
-                        self.name,
-                        self.names()
-                    ),
-                ));
-            }
-        }
+        self.owner().check_grid(grid)?;
         if let Some(c) = constraint {
             for name in [c.a(), c.b()] {
                 if self.param_index(name).is_none() {
@@ -88,55 +68,17 @@ impl Program {
         let mut axes = Vec::with_capacity(self.params.len());
         let mut product: u64 = 1;
         for p in &self.params {
-            let field = format!("grid.{}", p.name);
             let values = match grid.get(&p.name) {
                 None => vec![p.default],
                 Some(r) => {
-                    if let ParamRange::Range { start, stop, step } = r {
-                        if !(start.is_finite() && stop.is_finite() && step.is_finite()) {
-                            return Err(FieldError::new(&field, "must be finite numbers"));
-                        }
-                        if *step <= 0.0 {
-                            return Err(FieldError::new(
-                                format!("{field}.step"),
-                                "step must be > 0",
-                            ));
-                        }
-                        if stop < start {
-                            return Err(FieldError::new(
-                                format!("{field}.stop"),
-                                format!("stop ({stop}) must be ≥ start ({start})"),
-                            ));
-                        }
-                        if r.len() == usize::MAX {
-                            return Err(FieldError::new(
-                                format!("{field}.step"),
-                                "step is too small: more than 1,000,000 values",
-                            ));
-                        }
-                    }
-                    let values = r.values();
-                    if values.is_empty() {
-                        return Err(FieldError::new(&field, "list has no values"));
-                    }
-                    for (i, v) in values.iter().enumerate() {
-                        self.check_value(p, *v, &format!("{field}[{i}]"))?;
-                    }
-                    values
+                    r.validate(&p.bounds(), &format!("grid.{}", p.name))?;
+                    r.values()
                 }
             };
             product = product.saturating_mul(values.len() as u64);
             axes.push(values);
         }
-        if product > MAX_ENUMERATED.max(limits.max_grid) {
-            return Err(FieldError::new(
-                "grid",
-                format!(
-                    "the grid has {product} combinations, more than the limit of {}",
-                    limits.max_grid
-                ),
-            ));
-        }
+        check_grid_product(product, limits)?;
         let mut runs = 0u64;
         let mut max_lookback = 0usize;
         let mut lb = Vec::new();
@@ -152,15 +94,7 @@ impl Program {
                 "no combination in the grid satisfies the constraints",
             ));
         }
-        if runs > limits.max_grid {
-            return Err(FieldError::new(
-                "grid",
-                format!(
-                    "the grid has {runs} runs, more than the limit of {}",
-                    limits.max_grid
-                ),
-            ));
-        }
+        check_grid_runs(runs, limits)?;
         Ok(RuleGrid {
             axes,
             product,

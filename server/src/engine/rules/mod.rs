@@ -78,6 +78,7 @@
 //! [`MAX_SOURCE_BYTES`] bytes, so a run costs O(bars × nodes).
 
 mod check;
+pub mod examples;
 mod grid;
 mod plan;
 mod run;
@@ -89,7 +90,7 @@ mod tests;
 use std::collections::BTreeMap;
 use std::fmt;
 
-use app::model::research::Constraint;
+use app::model::research::{Constraint, ParamBounds, ParamOwner};
 use app::model::FieldError;
 
 pub(crate) use grid::for_each_combination;
@@ -156,6 +157,18 @@ pub struct ParamDecl {
     pub max: f64,
     /// Value used when a request leaves the parameter out.
     pub default: f64,
+}
+
+impl ParamDecl {
+    /// What the parameter accepts.
+    pub fn bounds(&self) -> ParamBounds<'_> {
+        ParamBounds {
+            name: &self.name,
+            integer: self.kind == ParamKind::Int,
+            min: self.min,
+            max: self.max,
+        }
+    }
 }
 
 /// A declared constraint, as written.
@@ -280,31 +293,12 @@ impl Program {
         }
     }
 
-    fn names(&self) -> String {
-        self.params
-            .iter()
-            .map(|p| p.name.as_str())
-            .collect::<Vec<_>>()
-            .join(", ")
-    }
-
-    fn check_value(&self, p: &ParamDecl, v: f64, field: &str) -> Result<(), FieldError> {
-        if !v.is_finite() {
-            return Err(FieldError::new(field, "must be a finite number"));
+    /// The program as the parameter checks name it.
+    fn owner(&self) -> ParamOwner<'_> {
+        ParamOwner {
+            label: &self.name,
+            names: self.params.iter().map(|p| p.name.as_str()).collect(),
         }
-        if p.kind == ParamKind::Int && v.fract() != 0.0 {
-            return Err(FieldError::new(
-                field,
-                format!("must be a whole number, got {v}"),
-            ));
-        }
-        if v < p.min || v > p.max {
-            return Err(FieldError::new(
-                field,
-                format!("must be between {} and {}, got {v}", p.min, p.max),
-            ));
-        }
-        Ok(())
     }
 
     /// Resolves a `params` map into values in declaration order (missing → default), checking
@@ -314,22 +308,11 @@ impl Program {
         params: &BTreeMap<String, f64>,
         field: &str,
     ) -> Result<Vec<f64>, FieldError> {
-        for name in params.keys() {
-            if self.param_index(name).is_none() {
-                return Err(FieldError::new(
-                    format!("{field}.{name}"),
-                    format!(
-                        "unknown parameter for {} (expected one of {})",
-                        self.name,
-                        self.names()
-                    ),
-                ));
-            }
-        }
+        self.owner().check_names(params.keys(), field)?;
         let mut values = Vec::with_capacity(self.params.len());
         for p in &self.params {
             let v = params.get(&p.name).copied().unwrap_or(p.default);
-            self.check_value(p, v, &format!("{field}.{}", p.name))?;
+            p.bounds().check(v, &format!("{field}.{}", p.name))?;
             values.push(v);
         }
         if let Some(c) = self

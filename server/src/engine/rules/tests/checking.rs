@@ -365,7 +365,7 @@ fn resolve_params_and_grid_check_ranges_kinds_and_constraints() {
             &limits,
         )
         .unwrap_err();
-    assert_eq!(e.field, "grid.period[0]");
+    assert_eq!(e.field, "grid.period.start");
     let c = Constraint::LessThan {
         a: "upper".into(),
         b: "lower".into(),
