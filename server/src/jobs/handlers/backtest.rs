@@ -3,10 +3,9 @@
 
 use app::model::research::BacktestRequest;
 use async_trait::async_trait;
-use serde_json::Value;
 
 use super::research::{compute, load, parse};
-use super::{Handler, HandlerDeps, HandlerError};
+use super::{Handled, Handler, HandlerDeps};
 use crate::engine;
 use crate::engine::rules::{run_rule_backtest, RuleBacktestRequest};
 use crate::jobs::progress::Reporter;
@@ -18,12 +17,7 @@ pub struct BacktestHandler;
 
 #[async_trait]
 impl Handler for BacktestHandler {
-    async fn run(
-        &self,
-        job: &ClaimedJob,
-        deps: &HandlerDeps,
-        mut reporter: Reporter,
-    ) -> Result<Value, HandlerError> {
+    async fn run(&self, job: &ClaimedJob, deps: &HandlerDeps, mut reporter: Reporter) -> Handled {
         let req: BacktestRequest = parse(&job.args)?;
         let series = load(deps, &req.dataset_id).await?;
         if let Some(rules) = &req.rules {

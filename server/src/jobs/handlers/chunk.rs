@@ -8,13 +8,13 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use app::model::research::{Limits, OptimizeRequest, RuleRef, WalkForwardRequest};
+use app::model::research::{OptimizeRequest, RuleRef, WalkForwardRequest};
 use async_trait::async_trait;
 use serde_json::Value;
 use uuid::Uuid;
 
 use super::research::{compute, limits, load, parse};
-use super::{blocking, Handler, HandlerDeps, HandlerError};
+use super::{blocking, Handled, Handler, HandlerDeps, HandlerError};
 use crate::engine::optimize::{run_chunk, with_chunk_eval, ChunkJob, SearchPlan};
 use crate::engine::progress::{Flow, ProgressSink};
 use crate::engine::rules::Program;
@@ -56,20 +56,25 @@ impl JobInput {
         Ok(JobInput { series, program })
     }
 
-    /// The job's one check ([`SearchPlan::check`], on the blocking pool): the plan its sweep,
-    /// chunks and folds then take. A search its data refuses fails terminally.
-    pub async fn plan(
-        self: &Arc<Self>,
+    /// Loads `req`'s dataset and program, and makes the job's one check
+    /// ([`SearchPlan::check`], on the blocking pool): the plan its sweep, chunks and folds then
+    /// take. A search its data refuses fails terminally.
+    pub async fn checked(
+        deps: &HandlerDeps,
         req: &Arc<ParentRequest>,
-        limits: Limits,
-    ) -> Result<Arc<SearchPlan>, HandlerError> {
-        let (input, req) = (self.clone(), req.clone());
-        blocking(move || {
-            SearchPlan::check(&input.series, req.job(), input.program.as_ref(), &limits)
+    ) -> Result<(Arc<Self>, Arc<SearchPlan>), HandlerError> {
+        let (dataset_id, rules) = req.input_of();
+        let input = Arc::new(JobInput::load(deps, dataset_id, rules).await?);
+        let limits = limits(deps.max_grid);
+        let (checking, req) = (input.clone(), req.clone());
+        let plan = blocking(move || {
+            let (series, program) = (&checking.series, checking.program.as_ref());
+            SearchPlan::check(series, req.job(), program, &limits)
                 .map(Arc::new)
                 .map_err(|e| HandlerError::Terminal(e.to_string()))
         })
-        .await
+        .await?;
+        Ok((input, plan))
     }
 }
 
@@ -155,12 +160,7 @@ impl ChunkHandler {
 
 #[async_trait]
 impl Handler for ChunkHandler {
-    async fn run(
-        &self,
-        job: &ClaimedJob,
-        deps: &HandlerDeps,
-        mut reporter: Reporter,
-    ) -> Result<Value, HandlerError> {
+    async fn run(&self, job: &ClaimedJob, deps: &HandlerDeps, mut reporter: Reporter) -> Handled {
         let args: ChunkArgs = parse(&job.args)?;
         let req = parent_request(deps, &args).await?;
         let input = self.input(deps, args.parent_id, &req).await?;

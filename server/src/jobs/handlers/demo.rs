@@ -9,7 +9,9 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::{blocking, decode_checkpoint, CheckpointWarning, Handler, HandlerDeps, HandlerError};
+use super::{
+    blocking, decode_checkpoint, CheckpointWarning, Handled, Handler, HandlerDeps, HandlerError,
+};
 use crate::jobs::progress::{Flow, Reporter};
 use crate::jobs::store::ClaimedJob;
 
@@ -39,12 +41,7 @@ pub struct DemoHandler;
 
 #[async_trait]
 impl Handler for DemoHandler {
-    async fn run(
-        &self,
-        job: &ClaimedJob,
-        deps: &HandlerDeps,
-        reporter: Reporter,
-    ) -> Result<Value, HandlerError> {
+    async fn run(&self, job: &ClaimedJob, deps: &HandlerDeps, reporter: Reporter) -> Handled {
         let args: DemoRequest = serde_json::from_value(job.args.clone())
             .map_err(|e| HandlerError::Terminal(format!("invalid demo arguments: {e}")))?;
         let warn = CheckpointWarning::new(job, deps);

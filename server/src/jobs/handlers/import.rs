@@ -4,9 +4,8 @@
 //! back by hand), it fails at once with a message that says to upload again.
 
 use async_trait::async_trait;
-use serde_json::Value;
 
-use super::{Handler, HandlerDeps, HandlerError};
+use super::{Handled, Handler, HandlerDeps, HandlerError};
 use crate::jobs::progress::Reporter;
 use crate::jobs::store::ClaimedJob;
 
@@ -15,12 +14,7 @@ pub struct ImportHandler;
 
 #[async_trait]
 impl Handler for ImportHandler {
-    async fn run(
-        &self,
-        _job: &ClaimedJob,
-        _deps: &HandlerDeps,
-        _reporter: Reporter,
-    ) -> Result<Value, HandlerError> {
+    async fn run(&self, _job: &ClaimedJob, _deps: &HandlerDeps, _reporter: Reporter) -> Handled {
         Err(HandlerError::Terminal(
             "an import runs inside its upload request, which has ended: upload the file again"
                 .into(),

@@ -68,17 +68,15 @@ impl HandlerDeps {
     }
 }
 
+/// What a handler returns: the job's result, or why it has none.
+pub type Handled = Result<Value, HandlerError>;
+
 /// Runs one kind of job.
 #[async_trait]
 pub trait Handler: Send + Sync + 'static {
     /// Runs the job, resuming from `job.checkpoint` if present. Compute-heavy work must run off
     /// the async runtime (`spawn_blocking`), taking the reporter with it.
-    async fn run(
-        &self,
-        job: &ClaimedJob,
-        deps: &HandlerDeps,
-        reporter: Reporter,
-    ) -> Result<Value, HandlerError>;
+    async fn run(&self, job: &ClaimedJob, deps: &HandlerDeps, reporter: Reporter) -> Handled;
 }
 
 /// The handler for each kind.

@@ -13,11 +13,10 @@ use std::time::Duration;
 
 use app::model::research::{FullGrid, OptimizeRequest, OptimizeResult};
 use async_trait::async_trait;
-use serde_json::Value;
 
 use super::chunk::{fan_out, JobInput, ParentRequest, SharedReporter, Units};
-use super::research::{compute, compute_resumable, limits, parse, Provenance, WithProvenance};
-use super::{Handler, HandlerDeps, HandlerError};
+use super::research::{compute, compute_resumable, parse, WithProvenance};
+use super::{Handled, Handler, HandlerDeps};
 use crate::engine::optimize::{optimize_planned, OptimizeCheckpoint, Resumed, SearchPlan};
 use crate::engine::progress::ProgressSink;
 use crate::engine::EngineError;
@@ -37,22 +36,15 @@ pub struct OptimizeHandler;
 
 #[async_trait]
 impl Handler for OptimizeHandler {
-    async fn run(
-        &self,
-        job: &ClaimedJob,
-        deps: &HandlerDeps,
-        reporter: Reporter,
-    ) -> Result<Value, HandlerError> {
+    async fn run(&self, job: &ClaimedJob, deps: &HandlerDeps, reporter: Reporter) -> Handled {
         let req: OptimizeRequest = parse(&job.args)?;
-        let input = Arc::new(JobInput::load(deps, &req.dataset_id, req.rules.as_ref()).await?);
-        let limits = limits(deps.max_grid);
+        // The job's one check: the grid, expanded once, serves the sweep and the chunks.
+        let parent = Arc::new(ParentRequest::Optimize(req.clone()));
+        let (input, checked) = JobInput::checked(deps, &parent).await?;
         // The engine's full grid, taken out of its result (the last run's, should the run start
         // over from a discarded checkpoint).
         let slot: Arc<Mutex<Option<FullGrid>>> = Arc::default();
         let taken = slot.clone();
-        // The job's one check: the grid, expanded once, serves the sweep and the chunks.
-        let parent = Arc::new(ParentRequest::Optimize(req.clone()));
-        let checked = input.plan(&parent, limits).await?;
         // Large enough to share: split into chunks that every worker process runs.
         let runs = checked.units();
         let ranges = plan(runs, input.series.len() as u64, &deps.fanout);
@@ -82,14 +74,8 @@ impl Handler for OptimizeHandler {
                 compute(move || {
                     let mut sink = SharedReporter(reporter);
                     let done = optimize(&input, &req, &checked, Some(full), &mut sink)?;
-                    Ok(WithProvenance {
-                        result: take_grid(done, &taken).result,
-                        provenance: Provenance {
-                            attempt,
-                            chunks: Some(chunks),
-                            ..Provenance::default()
-                        },
-                    })
+                    let result = take_grid(done, &taken).result;
+                    Ok(WithProvenance::fanned_out(result, attempt, chunks))
                 })
                 .await?
             }

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::{blocking, decode_checkpoint, CheckpointWarning, HandlerDeps, HandlerError};
+use super::{blocking, decode_checkpoint, CheckpointWarning, Handled, HandlerDeps, HandlerError};
 use crate::datasets::DatasetError;
 use crate::engine::optimize::Resumed;
 use crate::engine::{EngineError, Series};
@@ -47,6 +47,19 @@ pub struct WithProvenance<T> {
     pub provenance: Provenance,
 }
 
+impl<T> WithProvenance<T> {
+    /// `result`, computed by attempt `attempt` from the metrics of `chunks` chunks that the
+    /// worker processes shared.
+    pub fn fanned_out(result: T, attempt: i32, chunks: u64) -> Self {
+        let provenance = Provenance {
+            attempt,
+            chunks: Some(chunks),
+            ..Provenance::default()
+        };
+        WithProvenance { result, provenance }
+    }
+}
+
 /// The engine limits that follow from the server's configuration.
 pub fn limits(max_grid: usize) -> Limits {
     Limits {
@@ -60,11 +73,7 @@ pub fn limits(max_grid: usize) -> Limits {
 /// Runs a resumable engine entry point (`run(checkpoint)`) on the blocking pool, like
 /// [`compute`], from the job's saved checkpoint when there is one that fits: see
 /// [`resume_or_restart`]. The stored result carries its [`Provenance`].
-pub async fn compute_resumable<C, T, F>(
-    job: &ClaimedJob,
-    deps: &HandlerDeps,
-    run: F,
-) -> Result<Value, HandlerError>
+pub async fn compute_resumable<C, T, F>(job: &ClaimedJob, deps: &HandlerDeps, run: F) -> Handled
 where
     C: DeserializeOwned + Send + 'static,
     T: Serialize + Send + 'static,
@@ -128,7 +137,7 @@ pub async fn load(deps: &HandlerDeps, dataset_id: &str) -> Result<Series, Handle
 }
 
 /// Runs the engine on the blocking pool and maps its outcome.
-pub async fn compute<T, F>(f: F) -> Result<Value, HandlerError>
+pub async fn compute<T, F>(f: F) -> Handled
 where
     T: Serialize + Send + 'static,
     F: FnOnce() -> Result<T, EngineError> + Send + 'static,

@@ -2,10 +2,9 @@
 
 use app::model::research::TrainRequest;
 use async_trait::async_trait;
-use serde_json::Value;
 
 use super::research::{compute, load, parse};
-use super::{Handler, HandlerDeps, HandlerError};
+use super::{Handled, Handler, HandlerDeps};
 use crate::engine;
 use crate::jobs::progress::Reporter;
 use crate::jobs::store::ClaimedJob;
@@ -15,12 +14,7 @@ pub struct TrainHandler;
 
 #[async_trait]
 impl Handler for TrainHandler {
-    async fn run(
-        &self,
-        job: &ClaimedJob,
-        deps: &HandlerDeps,
-        mut reporter: Reporter,
-    ) -> Result<Value, HandlerError> {
+    async fn run(&self, job: &ClaimedJob, deps: &HandlerDeps, mut reporter: Reporter) -> Handled {
         let req: TrainRequest = parse(&job.args)?;
         let series = load(deps, &req.dataset_id).await?;
         compute(move || engine::run_train(&series, &req, &mut reporter)).await

@@ -11,11 +11,10 @@ use std::sync::Arc;
 
 use app::model::research::WalkForwardRequest;
 use async_trait::async_trait;
-use serde_json::Value;
 
 use super::chunk::{fan_out, JobInput, ParentRequest, SharedReporter, Units};
-use super::research::{compute, compute_resumable, limits, parse, Provenance, WithProvenance};
-use super::{Handler, HandlerDeps, HandlerError};
+use super::research::{compute, compute_resumable, parse, WithProvenance};
+use super::{Handled, Handler, HandlerDeps};
 use crate::engine::optimize::run_walkforward_from_metrics;
 use crate::engine::walkforward::walkforward_planned;
 use crate::engine::WalkForwardCheckpoint;
@@ -28,18 +27,11 @@ pub struct WalkForwardHandler;
 
 #[async_trait]
 impl Handler for WalkForwardHandler {
-    async fn run(
-        &self,
-        job: &ClaimedJob,
-        deps: &HandlerDeps,
-        reporter: Reporter,
-    ) -> Result<Value, HandlerError> {
+    async fn run(&self, job: &ClaimedJob, deps: &HandlerDeps, reporter: Reporter) -> Handled {
         let req: WalkForwardRequest = parse(&job.args)?;
-        let input = Arc::new(JobInput::load(deps, &req.dataset_id, req.rules.as_ref()).await?);
-        let limits = limits(deps.max_grid);
         // The job's one check: the grid and the folds serve the sweep, the chunks and the folds.
         let parent = Arc::new(ParentRequest::WalkForward(req.clone()));
-        let checked = input.plan(&parent, limits).await?;
+        let (input, checked) = JobInput::checked(deps, &parent).await?;
         // Folds × runs, and the in-sample bars a run reads on average: the job's work.
         let units = checked.units();
         let folds = checked.folds().len() as u64;
@@ -84,14 +76,7 @@ impl Handler for WalkForwardHandler {
                 &fold_metrics,
                 &mut sink,
             )?;
-            Ok(WithProvenance {
-                result: done.result,
-                provenance: Provenance {
-                    attempt,
-                    chunks: Some(chunks),
-                    ..Provenance::default()
-                },
-            })
+            Ok(WithProvenance::fanned_out(done.result, attempt, chunks))
         })
         .await
     }
