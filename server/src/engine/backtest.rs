@@ -46,6 +46,20 @@ pub struct RunSpec<'a> {
     pub long_only: bool,
 }
 
+impl<'a> RunSpec<'a> {
+    /// A run over every bar of `series`.
+    pub fn whole(series: &'a Series, cash: f64, commission: f64, long_only: bool) -> Self {
+        RunSpec {
+            series,
+            a: 0,
+            b: series.len(),
+            cash,
+            commission,
+            long_only,
+        }
+    }
+}
+
 /// Output of a simulation besides the buffers.
 #[derive(Clone, Copy, Debug)]
 pub struct SimOutcome {
@@ -112,16 +126,25 @@ pub fn simulate_actions(
     }
 }
 
-/// [`simulate_run`], calling `on_bars(done, total)` after every [`BARS_PER_REPORT`] bars (not
+/// [`simulate_run`], reporting "Bar i/N" to `sink` after every [`BARS_PER_REPORT`] bars (not
 /// after the last: the caller reports the end once its report is built).
 pub fn simulate_run_reporting(
     spec: &RunSpec<'_>,
     prepared: &super::strategy::Prepared<'_>,
     scratch: &mut Scratch,
-    on_bars: &mut dyn FnMut(usize, usize) -> Result<(), EngineError>,
+    sink: &dyn ProgressSink,
 ) -> Result<SimOutcome, EngineError> {
     let start = prepared.actions(spec.long_only, spec.a, spec.b, &mut scratch.actions);
-    simulate_actions_reporting(spec, start, StopRule::NONE, scratch, on_bars)
+    simulate_actions_reporting(spec, start, StopRule::NONE, scratch, sink)
+}
+
+/// Reports "Bar done/total": a backtest's progress.
+pub(crate) fn report_bars(
+    sink: &dyn ProgressSink,
+    done: u64,
+    total: u64,
+) -> Result<(), EngineError> {
+    report(sink, done, total, format_args!("Bar {done}/{total}"))
 }
 
 /// [`simulate_actions`] with the progress calls of [`simulate_run_reporting`].
@@ -130,14 +153,14 @@ pub fn simulate_actions_reporting(
     start: usize,
     stops: StopRule,
     scratch: &mut Scratch,
-    on_bars: &mut dyn FnMut(usize, usize) -> Result<(), EngineError>,
+    sink: &dyn ProgressSink,
 ) -> Result<SimOutcome, EngineError> {
     let mut sim = sim_of(spec, start, stops, scratch);
     let n = sim.len();
     let mut to = BARS_PER_REPORT;
     while to < n {
         sim.run_to(to);
-        on_bars(to, n)?;
+        report_bars(sink, to as u64, n as u64)?;
         to += BARS_PER_REPORT;
     }
     Ok(SimOutcome {
@@ -184,18 +207,11 @@ pub fn run_backtest(
     let cache = IndicatorCache::for_params(series, req.strategy, &values);
     let prepared = cache.prepare(series, req.strategy, &values);
     let n = series.len() as u64;
-    report(sink, 0, n, format_args!("Bar 0/{n}"))?;
+    report_bars(sink, 0, n)?;
     let mut scratch = Scratch::default();
-    let outcome = simulate_run_reporting(&spec, &prepared, &mut scratch, &mut |done, total| {
-        report(
-            sink,
-            done as u64,
-            total as u64,
-            format_args!("Bar {done}/{total}"),
-        )
-    })?;
+    let outcome = simulate_run_reporting(&spec, &prepared, &mut scratch, sink)?;
     let report_ = full_report(&spec, &scratch, &outcome);
-    report(sink, n, n, format_args!("Bar {n}/{n}"))?;
+    report_bars(sink, n, n)?;
     Ok(report_)
 }
 
@@ -218,14 +234,7 @@ fn checked_run<'a>(
 ) -> Result<(Vec<f64>, RunSpec<'a>), EngineError> {
     series.checked()?;
     let values = req.resolve(Some(series.len()))?;
-    let spec = RunSpec {
-        series,
-        a: 0,
-        b: series.len(),
-        cash: req.cash,
-        commission: req.commission,
-        long_only: req.long_only,
-    };
+    let spec = RunSpec::whole(series, req.cash, req.commission, req.long_only);
     Ok((values, spec))
 }
 

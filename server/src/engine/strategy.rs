@@ -167,6 +167,31 @@ fn crossover(a: &[f64], b: &[f64], i: usize) -> bool {
     a[i - 1] < b[i - 1] && a[i] > b[i]
 }
 
+/// A strategy with a position state, starting flat: on each bar of `bars` where
+/// `signal(i)` = (go long, go down) asks for a position other than the one held, writes that
+/// action (`Action::Long`, or `down`: short, or flat when long-only) into `out[i - a]`.
+#[inline(always)]
+fn on_change(
+    out: &mut [Action],
+    a: usize,
+    bars: std::ops::Range<usize>,
+    signal: impl Fn(usize) -> (bool, bool),
+    down: Action,
+) {
+    let mut state = Action::Flat;
+    for i in bars {
+        let want = match signal(i) {
+            (true, _) => Action::Long,
+            (false, true) => down,
+            (false, false) => continue,
+        };
+        if want != state {
+            out[i - a] = want;
+            state = want;
+        }
+    }
+}
+
 impl Prepared<'_> {
     /// Fills `out` with the actions for bars `[a, b)` (`out[k]` is bar `a + k`) and returns the
     /// first bar, relative to `a`, on which the strategy runs.
@@ -198,20 +223,13 @@ impl Prepared<'_> {
             }
             Logic::Rsi { rsi, lower, upper } => {
                 // Oversold (RSI < lower) → long; overbought (RSI > upper) → short / flat.
-                let mut state = Action::Flat;
-                for i in start..end {
-                    let want = if rsi[i] < lower {
-                        Action::Long
-                    } else if rsi[i] > upper {
-                        down
-                    } else {
-                        continue;
-                    };
-                    if want != state {
-                        out[i - a] = want;
-                        state = want;
-                    }
-                }
+                on_change(
+                    out,
+                    a,
+                    start..end,
+                    |i| (rsi[i] < lower, rsi[i] > upper),
+                    down,
+                );
             }
             Logic::Donchian {
                 close,
@@ -220,20 +238,13 @@ impl Prepared<'_> {
             } => {
                 // Close above the previous upper_n bars' high → long; below the previous
                 // lower_n bars' low → short / flat.
-                let mut state = Action::Flat;
-                for i in start..end {
-                    let want = if close[i] > upper[i] {
-                        Action::Long
-                    } else if close[i] < lower[i] {
-                        down
-                    } else {
-                        continue;
-                    };
-                    if want != state {
-                        out[i - a] = want;
-                        state = want;
-                    }
-                }
+                on_change(
+                    out,
+                    a,
+                    start..end,
+                    |i| (close[i] > upper[i], close[i] < lower[i]),
+                    down,
+                );
             }
         }
         start - a

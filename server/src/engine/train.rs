@@ -175,15 +175,10 @@ mod tests {
 
     fn request(epochs: usize) -> TrainRequest {
         TrainRequest {
-            dataset_id: "d".into(),
             lags: 3,
             epochs,
             learning_rate: 0.5,
-            l2: 0.0,
-            validation_fraction: 0.3,
-            cash: 10_000.0,
-            commission: 0.0,
-            long_only: false,
+            ..TrainRequest::new("d")
         }
     }
 

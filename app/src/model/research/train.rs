@@ -54,6 +54,22 @@ fn default_val_fraction() -> f64 {
 }
 
 impl TrainRequest {
+    /// A request with every setting at its default (5 lags, 200 epochs, rate 0.1, no L2, 30 %
+    /// validation).
+    pub fn new(dataset_id: impl Into<String>) -> Self {
+        TrainRequest {
+            dataset_id: dataset_id.into(),
+            lags: default_lags(),
+            epochs: default_epochs(),
+            learning_rate: default_lr(),
+            l2: 0.0,
+            validation_fraction: default_val_fraction(),
+            cash: default_cash(),
+            commission: 0.0,
+            long_only: false,
+        }
+    }
+
     /// Checks everything that does not need the data.
     pub fn validate(&self, limits: &Limits) -> Result<(), FieldError> {
         check_dataset(&self.dataset_id)?;

@@ -263,24 +263,34 @@ mod tests {
     use super::*;
     use crate::model::research::test_support::{r, sma_grid};
 
-    #[test]
-    fn folds_that_do_not_fit_are_refused() {
-        let req = WalkForwardRequest {
+    /// A rolling 5-fold SMA-cross request over `grid` (n1, n2), windows split 3:1.
+    fn sma_request(grid: BTreeMap<String, ParamRange>) -> WalkForwardRequest {
+        WalkForwardRequest {
             dataset_id: "d".into(),
             strategy: StrategyKind::SmaCross,
             rules: None,
-            grid: sma_grid(r(5.0, 10.0, 5.0), r(20.0, 40.0, 10.0)).grid,
+            grid,
             constraint: None,
             metric: Metric::Sharpe,
-            folds: 10,
+            folds: 5,
             mode: WalkForwardMode::Rolling,
             in_sample_fraction: 0.75,
-            in_sample_bars: Some(500),
-            out_of_sample_bars: Some(100),
+            in_sample_bars: None,
+            out_of_sample_bars: None,
             cash: 10_000.0,
             commission: 0.0,
             long_only: false,
             robustness: Default::default(),
+        }
+    }
+
+    #[test]
+    fn folds_that_do_not_fit_are_refused() {
+        let req = WalkForwardRequest {
+            folds: 10,
+            in_sample_bars: Some(500),
+            out_of_sample_bars: Some(100),
+            ..sma_request(sma_grid(r(5.0, 10.0, 5.0), r(20.0, 40.0, 10.0)).grid)
         };
         let spec = req.grid_spec(&Limits::default()).unwrap();
         let e = req.fit(Some(&spec), 1000).unwrap_err();
@@ -295,21 +305,9 @@ mod tests {
     #[test]
     fn fraction_split_covers_the_data() {
         let req = WalkForwardRequest {
-            dataset_id: "d".into(),
-            strategy: StrategyKind::SmaCross,
-            rules: None,
-            grid: sma_grid(r(5.0, 10.0, 5.0), r(20.0, 40.0, 10.0)).grid,
-            constraint: None,
-            metric: Metric::Sharpe,
             folds: 4,
             mode: WalkForwardMode::Anchored,
-            in_sample_fraction: 0.75,
-            in_sample_bars: None,
-            out_of_sample_bars: None,
-            cash: 10_000.0,
-            commission: 0.0,
-            long_only: false,
-            robustness: Default::default(),
+            ..sma_request(sma_grid(r(5.0, 10.0, 5.0), r(20.0, 40.0, 10.0)).grid)
         };
         // OOS = floor(1000 / (4 + 3)) = 142, IS = 1000 - 4·142 = 432.
         let w = req.windows(1000).unwrap();
@@ -321,23 +319,10 @@ mod tests {
 
     #[test]
     fn walk_forward_total_runs_are_limited_across_folds() {
+        // 100 × 100 values, 4,950 admissible runs per fold (n1 < n2).
         let req = WalkForwardRequest {
-            dataset_id: "d".into(),
-            strategy: StrategyKind::SmaCross,
-            rules: None,
-            // 100 × 100 values, 4,950 admissible runs per fold (n1 < n2).
-            grid: sma_grid(r(2.0, 101.0, 1.0), r(2.0, 101.0, 1.0)).grid,
-            constraint: None,
-            metric: Metric::Sharpe,
             folds: 50,
-            mode: WalkForwardMode::Rolling,
-            in_sample_fraction: 0.75,
-            in_sample_bars: None,
-            out_of_sample_bars: None,
-            cash: 10_000.0,
-            commission: 0.0,
-            long_only: false,
-            robustness: Default::default(),
+            ..sma_request(sma_grid(r(2.0, 101.0, 1.0), r(2.0, 101.0, 1.0)).grid)
         };
         let limits = Limits {
             max_walk_forward_runs: 200_000,

@@ -16,6 +16,34 @@ fn approx(a: f64, b: f64) {
     assert!((a - b).abs() < 1e-9, "{a} != {b}");
 }
 
+/// Simulates `actions` from bar `start` with 1000 in cash and commission `rate`: (equity,
+/// closed trades, the trade still open).
+fn simulate(
+    open: &[f64],
+    close: &[f64],
+    actions: &[Action],
+    start: usize,
+    rate: f64,
+) -> (Vec<f64>, Vec<SimTrade>, Option<SimTrade>) {
+    let (mut eq, mut tr) = (Vec::new(), Vec::new());
+    let sim = Sim::new(
+        bars(open, close, actions),
+        start,
+        1000.0,
+        rate,
+        &mut eq,
+        &mut tr,
+    );
+    let open = sim.finish();
+    (eq, tr, open)
+}
+
+/// Checks a trade's exit price and its profit.
+fn exits_at(trade: &SimTrade, price: f64, pnl: f64) {
+    approx(trade.exit_price, price);
+    approx(trade.pnl, pnl);
+}
+
 #[test]
 fn py_floordiv_matches_python() {
     // Python: 10 // 3 = 3.0; 9999.999999999998 // 100.2 = 99.0; 1 // 0.1 = 9.0.
@@ -48,16 +76,8 @@ fn fills_and_commission_on_a_tiny_series() {
         Action::Hold,
         Action::Hold,
     ];
-    let (mut eq, mut tr) = (Vec::new(), Vec::new());
-    let sim = Sim::new(
-        bars(&open, &close, &actions),
-        1,
-        1000.0,
-        0.01,
-        &mut eq,
-        &mut tr,
-    );
-    let open_trade = sim.finish().unwrap();
+    let (eq, tr, finished) = simulate(&open, &close, &actions, 1, 0.01);
+    let open_trade = finished.unwrap();
     assert_eq!(tr.len(), 1);
     let t = tr[0];
     assert_eq!((t.size, t.entry_bar, t.exit_bar), (9, 2, 4));
@@ -79,16 +99,8 @@ fn order_too_big_for_cash_is_cancelled() {
     let open = [100.0, 2000.0, 2000.0];
     let close = [100.0, 2000.0, 2000.0];
     let actions = [Action::Long, Action::Hold, Action::Hold];
-    let (mut eq, mut tr) = (Vec::new(), Vec::new());
-    let sim = Sim::new(
-        bars(&open, &close, &actions),
-        0,
-        1000.0,
-        0.0,
-        &mut eq,
-        &mut tr,
-    );
-    assert!(sim.finish().is_none());
+    let (eq, _, finished) = simulate(&open, &close, &actions, 0, 0.0);
+    assert!(finished.is_none());
     assert_eq!(eq, vec![1000.0; 3]);
 }
 
@@ -98,16 +110,8 @@ fn going_broke_closes_and_zeroes_equity() {
     let open = [100.0, 100.0, 200.0, 300.0];
     let close = [100.0, 100.0, 250.0, 300.0];
     let actions = [Action::Short, Action::Hold, Action::Hold, Action::Hold];
-    let (mut eq, mut tr) = (Vec::new(), Vec::new());
-    let sim = Sim::new(
-        bars(&open, &close, &actions),
-        0,
-        1000.0,
-        0.0,
-        &mut eq,
-        &mut tr,
-    );
-    assert!(sim.finish().is_none());
+    let (eq, tr, finished) = simulate(&open, &close, &actions, 0, 0.0);
+    assert!(finished.is_none());
     assert_eq!(eq, vec![1000.0, 1000.0, 0.0, 0.0]);
     assert_eq!(tr.len(), 1);
     assert_eq!(tr[0].exit_bar, 2);
@@ -207,8 +211,7 @@ fn stop_loss_fills_at_the_stop_or_at_a_gapped_open() {
     assert!(open.is_none());
     assert_eq!(tr.len(), 1);
     assert_eq!((tr[0].size, tr[0].entry_bar, tr[0].exit_bar), (9, 1, 4));
-    approx(tr[0].exit_price, 97.0);
-    approx(tr[0].pnl, -27.0);
+    exits_at(&tr[0], 97.0, -27.0);
     for (e, want) in eq
         .iter()
         .zip([1000.0, 1000.0, 1018.0, 991.0, 973.0, 973.0, 973.0])
@@ -218,8 +221,7 @@ fn stop_loss_fills_at_the_stop_or_at_a_gapped_open() {
     b.open[4] = 96.0;
     let (eq, tr, _) = with_stops(&b, &long_then_hold(7), sl(0.03), 0.0);
     assert_eq!(tr[0].exit_bar, 4);
-    approx(tr[0].exit_price, 96.0);
-    approx(tr[0].pnl, -36.0);
+    exits_at(&tr[0], 96.0, -36.0);
     approx(eq[6], 964.0);
 }
 
@@ -239,14 +241,12 @@ fn take_profit_fills_at_the_target_or_at_a_gapped_open() {
     };
     let (eq, tr, _) = with_stops(&b, &long_then_hold(5), tp, 0.0);
     assert_eq!((tr[0].entry_bar, tr[0].exit_bar), (1, 3));
-    approx(tr[0].exit_price, 105.0);
-    approx(tr[0].pnl, 45.0);
+    exits_at(&tr[0], 105.0, 45.0);
     approx(eq[2], 1027.0);
     approx(eq[4], 1045.0);
     b.open[3] = 106.0;
     let (_, tr, _) = with_stops(&b, &long_then_hold(5), tp, 0.0);
-    approx(tr[0].exit_price, 106.0);
-    approx(tr[0].pnl, 54.0);
+    exits_at(&tr[0], 106.0, 54.0);
 }
 
 /// Trailing stop 5 % from an entry at 100: level 95 on the entry bar, then raised after
@@ -269,8 +269,7 @@ fn trailing_stop_follows_the_best_close() {
     let (eq, tr, open) = with_stops(&b, &long_then_hold(6), rule, 0.0);
     assert!(open.is_none());
     assert_eq!((tr[0].entry_bar, tr[0].exit_bar), (1, 4));
-    approx(tr[0].exit_price, 104.5);
-    approx(tr[0].pnl, 40.5);
+    exits_at(&tr[0], 104.5, 40.5);
     approx(eq[3], 1072.0);
     approx(eq[4], 1040.5);
     approx(eq[5], 1040.5);
@@ -306,16 +305,14 @@ fn short_stops_mirror_the_long_ones() {
     };
     let (eq, tr, _) = with_stops(&b, &actions, rule, 0.0);
     assert_eq!((tr[0].size, tr[0].exit_bar), (-9, 3));
-    approx(tr[0].exit_price, 103.0);
-    approx(tr[0].pnl, -27.0);
+    exits_at(&tr[0], 103.0, -27.0);
     approx(eq[2], 1000.0);
     approx(eq[3], 973.0);
     b.open[3] = 95.0;
     b.low[3] = 94.0;
     b.high[3] = 96.0;
     let (_, tr, _) = with_stops(&b, &actions, rule, 0.0);
-    approx(tr[0].exit_price, 95.0);
-    approx(tr[0].pnl, 45.0);
+    exits_at(&tr[0], 95.0, 45.0);
     b.open[3] = 100.0;
     b.high[3] = 104.0;
     b.low[3] = 95.0;

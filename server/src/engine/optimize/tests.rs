@@ -72,13 +72,10 @@ fn sweep_metric_equals_full_backtest_metric_for_random_params() {
             params.insert(spec.name.to_string(), *v);
         }
         let req = BacktestRequest {
-            dataset_id: "d".into(),
-            strategy: kind,
-            rules: None,
             params: params.clone(),
-            cash: 10_000.0,
             commission,
             long_only,
+            ..BacktestRequest::new("d", kind)
         };
         let full = run_backtest(&s, &req, &mut NoProgress).unwrap();
         let grid = GridSpec::build(

@@ -9,11 +9,12 @@ use app::model::research::{
 use app::model::FieldError;
 
 use super::super::backtest::{
-    full_report, simulate_actions, simulate_actions_reporting, RunSpec, Scratch, SimOutcome,
+    full_report, report_bars, simulate_actions, simulate_actions_reporting, RunSpec, Scratch,
+    SimOutcome,
 };
 use super::super::data::Series;
 use super::super::optimize::{optimize_planned, ChunkJob, OptimizeCheckpoint, Resumed, SearchPlan};
-use super::super::progress::{report, ProgressSink};
+use super::super::progress::ProgressSink;
 use super::super::walkforward::{walkforward_planned, WalkForwardCheckpoint};
 use super::super::EngineError;
 use super::{ColumnCache, Program, RuleGrid};
@@ -109,7 +110,7 @@ pub fn run_rule_backtest(
     let (values, spec) = checked_rule_run(series, program, req)?;
     let cache = program.cache_for(series, &values);
     let n = series.len() as u64;
-    report(sink, 0, n, format_args!("Bar 0/{n}"))?;
+    report_bars(sink, 0, n)?;
     let mut scratch = Scratch::default();
     let (start, stops) = program.plan.actions(
         series,
@@ -121,17 +122,9 @@ pub fn run_rule_backtest(
         &mut scratch.rules,
         &mut scratch.actions,
     );
-    let outcome =
-        simulate_actions_reporting(&spec, start, stops, &mut scratch, &mut |done, total| {
-            report(
-                sink,
-                done as u64,
-                total as u64,
-                format_args!("Bar {done}/{total}"),
-            )
-        })?;
+    let outcome = simulate_actions_reporting(&spec, start, stops, &mut scratch, sink)?;
     let rep = full_report(&spec, &scratch, &outcome);
-    report(sink, n, n, format_args!("Bar {n}/{n}"))?;
+    report_bars(sink, n, n)?;
     Ok(rep)
 }
 
@@ -163,14 +156,7 @@ fn checked_rule_run<'a>(
     program
         .validate_against_bars(&values, series.len(), "params")
         .map_err(invalid)?;
-    let spec = RunSpec {
-        series,
-        a: 0,
-        b: series.len(),
-        cash: req.cash,
-        commission: req.commission,
-        long_only: req.long_only,
-    };
+    let spec = RunSpec::whole(series, req.cash, req.commission, req.long_only);
     Ok((values, spec))
 }
 

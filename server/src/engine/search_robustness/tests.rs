@@ -54,22 +54,8 @@ fn sweep_500() -> OptimizeRequest {
         strategy: StrategyKind::SmaCross,
         rules: None,
         grid: [
-            (
-                "n1".to_string(),
-                ParamRange::Range {
-                    start: 2.0,
-                    stop: 21.0,
-                    step: 1.0,
-                },
-            ),
-            (
-                "n2".to_string(),
-                ParamRange::Range {
-                    start: 25.0,
-                    stop: 49.0,
-                    step: 1.0,
-                },
-            ),
+            ("n1".to_string(), ParamRange::range(2.0, 21.0, 1.0)),
+            ("n2".to_string(), ParamRange::range(25.0, 49.0, 1.0)),
         ]
         .into_iter()
         .collect(),

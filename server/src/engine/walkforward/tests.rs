@@ -11,14 +11,7 @@ fn request(folds: usize, mode: WalkForwardMode) -> WalkForwardRequest {
         strategy: StrategyKind::SmaCross,
         rules: None,
         grid: [
-            (
-                "n1".to_string(),
-                ParamRange::Range {
-                    start: 5.0,
-                    stop: 30.0,
-                    step: 1.0,
-                },
-            ),
+            ("n1".to_string(), ParamRange::range(5.0, 30.0, 1.0)),
             ("n2".to_string(), ParamRange::List(vec![40.0, 60.0, 80.0])),
         ]
         .into_iter()

@@ -256,7 +256,8 @@ impl Plan {
                 if o.len() < end {
                     o.resize(end, 0);
                 }
-                self.eval_bool(n.op, &mut o, start..end, buf, series, cache);
+                let arg = |c: NodeId| self.arg(c, buf, series, cache);
+                self.eval_bool(n.op, &mut o, start..end, buf, arg);
                 buf.bools[slot as usize] = o;
                 Src::Bool(slot)
             } else {
@@ -265,7 +266,8 @@ impl Plan {
                 if o.len() < end {
                     o.resize(end, f64::NAN);
                 }
-                self.eval_num(n.op, &mut o, r0..end, buf, series, cache);
+                let arg = |c: NodeId| self.arg(c, buf, series, cache);
+                self.eval_num(n.op, &mut o, r0..end, arg);
                 buf.nums[slot as usize] = o;
                 Src::Num(slot)
             };
@@ -317,18 +319,7 @@ impl Plan {
 
     #[inline]
     fn scalar_in_order(&self, op: Op, scal: &[f64], values: &[f64]) -> f64 {
-        let s = |c: NodeId| scal[c as usize];
-        match op {
-            Op::Const(b) => f64::from_bits(b),
-            Op::Param(p) => values.get(p as usize).copied().unwrap_or(f64::NAN),
-            Op::Neg(a) => -s(a),
-            Op::Abs(a) => s(a).abs(),
-            Op::Not(a) => f64::from(s(a) == 0.0),
-            Op::Min(a, b) => nan_min(s(a), s(b)),
-            Op::Max(a, b) => nan_max(s(a), s(b)),
-            Op::Bin(op, a, b) => Self::scalar_bin(op, s(a), s(b)),
-            _ => f64::NAN,
-        }
+        Self::scalar_op(op, values, |c| scal[c as usize])
     }
 
     fn arg<'x>(
@@ -360,16 +351,14 @@ impl Plan {
         }
     }
 
-    fn eval_num(
+    /// Number column operation `op` over bars `r` into `out`, its operands read through `arg`.
+    fn eval_num<'x>(
         &self,
         op: Op,
         out: &mut [f64],
         r: std::ops::Range<usize>,
-        buf: &RunBuffers,
-        s: &Series,
-        cache: &ColumnCache,
+        arg: impl Fn(NodeId) -> Arg<'x>,
     ) {
-        let arg = |c: NodeId| self.arg(c, buf, s, cache);
         match op {
             Op::Neg(x) => zip_num(out, r, arg(x), Arg::S(0.0), |x, _| -x),
             Op::Abs(x) => zip_num(out, r, arg(x), Arg::S(0.0), |x, _| x.abs()),
@@ -383,16 +372,16 @@ impl Plan {
         }
     }
 
-    fn eval_bool(
+    /// Condition column operation `op` over bars `r` into `out`: comparisons read their
+    /// operands through `arg`, `and`/`or` their condition columns in `buf`.
+    fn eval_bool<'x>(
         &self,
         op: Op,
         out: &mut [u8],
         r: std::ops::Range<usize>,
         buf: &RunBuffers,
-        s: &Series,
-        cache: &ColumnCache,
+        arg: impl Fn(NodeId) -> Arg<'x>,
     ) {
-        let arg = |c: NodeId| self.arg(c, buf, s, cache);
         match op {
             Op::CrossAbove(a, b) => crossing(out, r, arg(a), arg(b), true),
             Op::CrossBelow(a, b) => crossing(out, r, arg(a), arg(b), false),

@@ -35,9 +35,15 @@ impl Plan {
 
     /// Value of scalar node `id` (conditions as 1 / 0).
     pub fn scalar(&self, id: NodeId, values: &[f64]) -> f64 {
-        let n = self.nodes[id as usize];
-        let s = |c: NodeId| self.scalar(c, values);
-        match n.op {
+        let op = self.nodes[id as usize].op;
+        Self::scalar_op(op, values, |c| self.scalar(c, values))
+    }
+
+    /// Value of scalar operation `op` of a run with parameter `values`, its operands' values
+    /// read through `s`.
+    #[inline]
+    pub(super) fn scalar_op(op: Op, values: &[f64], s: impl Fn(NodeId) -> f64) -> f64 {
+        match op {
             Op::Const(b) => f64::from_bits(b),
             Op::Param(p) => values.get(p as usize).copied().unwrap_or(f64::NAN),
             Op::Neg(a) => -s(a),

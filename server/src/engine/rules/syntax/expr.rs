@@ -88,17 +88,7 @@ fn left_assoc(
         };
         let _ = i.next_token();
         let r = cut_err(operand).parse_next(i)?;
-        let span = l.span.to(r.span);
-        l = node(
-            i,
-            ExprKind::Bin {
-                op,
-                op_span: t.span,
-                l: Box::new(l),
-                r: Box::new(r),
-            },
-            span,
-        )?;
+        l = binary(i, op, t.span, l, r)?;
     }
 }
 
@@ -111,18 +101,29 @@ fn and_expr(i: &mut In<'_>) -> PResult<Expr> {
 }
 
 fn not_expr(i: &mut In<'_>) -> PResult<Expr> {
-    let mut nots = Vec::new();
-    while let Some(t) = opt(word("not")).parse_next(i)? {
-        nots.push(t.span);
+    prefixed(i, word("not"), cmp_expr, ExprKind::Not)
+}
+
+/// Any number of `op` tokens (`not`, `-`) before an `operand`, each wrapping what follows it
+/// (`not not a` is `Not(Not(a))`); after an operator the operand is required.
+fn prefixed<'t>(
+    i: &mut In<'t>,
+    mut op: impl Parser<In<'t>, &'t Token, ErrMode<PErr>>,
+    operand: fn(&mut In<'t>) -> PResult<Expr>,
+    wrap: fn(Box<Expr>) -> ExprKind,
+) -> PResult<Expr> {
+    let mut ops = Vec::new();
+    while let Some(t) = opt(op.by_ref()).parse_next(i)? {
+        ops.push(t.span);
     }
-    let mut e = if nots.is_empty() {
-        cmp_expr(i)?
+    let mut e = if ops.is_empty() {
+        operand(i)?
     } else {
-        cut_err(cmp_expr).parse_next(i)?
+        cut_err(operand).parse_next(i)?
     };
-    for s in nots.into_iter().rev() {
+    for s in ops.into_iter().rev() {
         let span = s.to(e.span);
-        e = node(i, ExprKind::Not(Box::new(e)), span)?;
+        e = node(i, wrap(Box::new(e)), span)?;
     }
     Ok(e)
 }
@@ -152,17 +153,19 @@ fn cmp_expr(i: &mut In<'_>) -> PResult<Expr> {
             "comparisons cannot be chained: write 'a < b and b < c'",
         ));
     }
+    binary(i, op, t.span, l, r)
+}
+
+/// The node `l op r` (`op_span`: where the operator is written).
+fn binary(i: &mut In<'_>, op: BinOp, op_span: Span, l: Expr, r: Expr) -> PResult<Expr> {
     let span = l.span.to(r.span);
-    node(
-        i,
-        ExprKind::Bin {
-            op,
-            op_span: t.span,
-            l: Box::new(l),
-            r: Box::new(r),
-        },
-        span,
-    )
+    let kind = ExprKind::Bin {
+        op,
+        op_span,
+        l: Box::new(l),
+        r: Box::new(r),
+    };
+    node(i, kind, span)
 }
 
 fn sum_expr(i: &mut In<'_>) -> PResult<Expr> {
@@ -184,20 +187,7 @@ fn product_expr(i: &mut In<'_>) -> PResult<Expr> {
 }
 
 fn unary_expr(i: &mut In<'_>) -> PResult<Expr> {
-    let mut negs = Vec::new();
-    while let Some(t) = opt(p("-")).parse_next(i)? {
-        negs.push(t.span);
-    }
-    let mut e = if negs.is_empty() {
-        postfix_expr(i)?
-    } else {
-        cut_err(postfix_expr).parse_next(i)?
-    };
-    for s in negs.into_iter().rev() {
-        let span = s.to(e.span);
-        e = node(i, ExprKind::Neg(Box::new(e)), span)?;
-    }
-    Ok(e)
+    prefixed(i, p("-"), postfix_expr, ExprKind::Neg)
 }
 
 fn postfix_expr(i: &mut In<'_>) -> PResult<Expr> {

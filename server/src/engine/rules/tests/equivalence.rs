@@ -198,13 +198,10 @@ fn same_sweeps_and_backtests(
             // And the single-backtest entry points agree too.
             let params = builtin.params(k);
             let req = BacktestRequest {
-                dataset_id: "d".into(),
-                strategy: kind,
-                rules: None,
                 params: params.clone(),
-                cash: 10_000.0,
                 commission,
                 long_only,
+                ..BacktestRequest::new("d", kind)
             };
             let one = run_backtest(s, &req, &mut NoProgress).unwrap();
             let rreq = RuleBacktestRequest {
@@ -476,14 +473,7 @@ fn a_rule_run_uses_the_shared_scratch() {
     let p = program(SMA_CROSS);
     let mut cache = ColumnCache::default();
     cache.fill(&p.plan, &s, [&[5.0, 30.0][..], &[8.0, 12.0][..]]);
-    let spec = RunSpec {
-        series: &s,
-        a: 0,
-        b: s.len(),
-        cash: 10_000.0,
-        commission: 0.0,
-        long_only: false,
-    };
+    let spec = RunSpec::whole(&s, 10_000.0, 0.0, false);
     let mut shared = Scratch::default();
     p.simulate(&cache, &[5.0, 30.0], &spec, &mut shared);
     let o = p.simulate(&cache, &[8.0, 12.0], &spec, &mut shared);
