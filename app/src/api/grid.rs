@@ -65,7 +65,8 @@ pub async fn get_grid_view(
     #[server(default)] fold: Option<String>,
     #[server(default)] at: BTreeMap<String, f64>,
 ) -> Result<GridView, ApiError> {
-    grid_view_in_page(id, x, y, fold, at)
+    use crate::model::research::grid_fold::ViewRequest;
+    grid_view_in_page(id, ViewRequest { x, y, fold, at })
         .await
         .map_err(super::with_status)
 }
@@ -75,14 +76,10 @@ pub async fn get_grid_view(
 #[cfg(feature = "ssr")]
 pub async fn grid_view_in_page(
     id: String,
-    x: Option<String>,
-    y: Option<String>,
-    fold: Option<String>,
-    at: BTreeMap<String, f64>,
+    asked: crate::model::research::grid_fold::ViewRequest,
 ) -> Result<GridView, ApiError> {
-    use crate::model::research::grid_fold::ViewRequest;
     let id = super::parse_job_id(&id)?;
-    ssr::grid_view(id, ViewRequest { x, y, fold, at }).await
+    ssr::grid_view(id, asked).await
 }
 
 #[cfg(feature = "ssr")]

@@ -88,12 +88,7 @@ pub fn deletable_table(
         total,
         noun,
     } = frame;
-    let headings = headings
-        .iter()
-        .map(|(label, numeric)| {
-            view! { <th class:num=*numeric scope="col">{*label}</th> }
-        })
-        .collect_view();
+    let headings = crate::components::results::tables::head_cells(headings);
     view! {
         {move || error.get().map(|e| view! { <p class="alert alert--error" data-testid=error_testid>{e}</p> })}
         <div class="table-wrap">

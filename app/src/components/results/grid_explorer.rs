@@ -13,8 +13,6 @@
 //! Outside a job's page (the backtest page's active job) there is no `id` route parameter: the
 //! stored heatmap is shown, with a link to the job's page.
 
-use std::collections::BTreeMap;
-
 use leptos::prelude::*;
 use leptos_router::hooks::{use_location, use_query_map};
 use leptos_router::params::ParamsMap;
@@ -26,12 +24,12 @@ use super::line_chart::MetricLineChart;
 #[cfg(not(feature = "ssr"))]
 use crate::api::get_grid_view;
 use crate::api::{ApiError, GridView};
-use crate::model::research::grid_fold::{Fold, NO_Y};
+use crate::model::research::grid_fold::{Fold, ViewRequest, NO_Y};
 use crate::model::research::Heatmap;
 use crate::url::encode;
 
 mod view_url;
-pub use view_url::{is_view_key, Choice, ViewQuery, AT_PREFIX, FOLD_KEY, X_KEY, Y_KEY};
+pub use view_url::{is_view_key, Choice, AT_PREFIX, FOLD_KEY, X_KEY, Y_KEY};
 
 /// What the explorer fetched: the view asked for, or the error and (when the job has a grid)
 /// its default view, so the controls stay usable.
@@ -43,27 +41,22 @@ struct Loaded {
 
 /// The view from `/api/grid_view`; on the server (rendering the page) the same answer without
 /// touching the page's status: a bad view in the URL is shown as an error inside the page.
-async fn fetch(
-    id: String,
-    x: Option<String>,
-    y: Option<String>,
-    fold: Option<String>,
-    at: BTreeMap<String, f64>,
-) -> Result<GridView, ApiError> {
+async fn fetch(id: String, asked: ViewRequest) -> Result<GridView, ApiError> {
     #[cfg(feature = "ssr")]
     {
-        crate::api::grid_view_in_page(id, x, y, fold, at).await
+        crate::api::grid_view_in_page(id, asked).await
     }
     #[cfg(not(feature = "ssr"))]
     {
+        let ViewRequest { x, y, fold, at } = asked;
         get_grid_view(id, x, y, fold, at).await
     }
 }
 
-async fn load(id: String, query: Result<ViewQuery, ApiError>) -> Loaded {
+async fn load(id: String, query: Result<ViewRequest, ApiError>) -> Loaded {
     let asked = match query {
-        Ok(q) if q == ViewQuery::default() => {
-            return match fetch(id, None, None, None, BTreeMap::new()).await {
+        Ok(q) if q == ViewRequest::default() => {
+            return match fetch(id, ViewRequest::default()).await {
                 Ok(view) => Loaded {
                     view: Some(view),
                     error: None,
@@ -74,7 +67,7 @@ async fn load(id: String, query: Result<ViewQuery, ApiError>) -> Loaded {
                 },
             };
         }
-        Ok(q) => fetch(id.clone(), q.x, q.y, q.fold, q.at).await,
+        Ok(q) => fetch(id.clone(), q).await,
         Err(e) => Err(e),
     };
     match asked {
@@ -85,7 +78,7 @@ async fn load(id: String, query: Result<ViewQuery, ApiError>) -> Loaded {
         Err(error) => {
             let fallback = match error {
                 ApiError::InvalidRequest { .. } | ApiError::Conflict { .. } => {
-                    fetch(id, None, None, None, BTreeMap::new()).await.ok()
+                    fetch(id, ViewRequest::default()).await.ok()
                 }
                 _ => None,
             };
@@ -150,7 +143,7 @@ pub fn GridExplorer(heatmap: Heatmap, #[prop(into)] metric_label: String) -> imp
 #[component]
 fn Explorer(id: String, heatmap: Heatmap, metric_label: String) -> impl IntoView {
     let query = use_query_map();
-    let asked = query.with_untracked(ViewQuery::from_map);
+    let asked = query.with_untracked(ViewRequest::from_map);
     let path = use_location().pathname.get_untracked();
     let keep: Vec<(String, String)> = query.with_untracked(|q| {
         q.into_iter()
@@ -273,6 +266,23 @@ fn describe(view: &GridView, label: &str, others: &[&str]) -> String {
 
 /// The controls: a GET form (x, y, fold, the slice values) with a submit button. Each option
 /// names the URL of its view (`data-href`): with the WASM a change swaps the view at once.
+/// A labelled `<select>` of the controls (its id is also its test id).
+fn select_field(
+    id: &'static str,
+    label: &'static str,
+    name: &'static str,
+    options: impl IntoView,
+) -> impl IntoView {
+    view! {
+        <div class="field">
+            <label for=id>{label}</label>
+            <select id=id name=name data-testid=id>
+                {options}
+            </select>
+        </div>
+    }
+}
+
 #[component]
 fn Controls(
     view: GridView,
@@ -348,25 +358,12 @@ fn Controls(
     view! {
         <form method="get" action=path class=class data-testid="grid-controls">
             {hidden}
-            <div class="field">
-                <label for="grid-x">"X axis"</label>
-                <select id="grid-x" name=X_KEY data-testid="grid-x">
-                    {x_options}
-                </select>
-            </div>
-            <div class="field">
-                <label for="grid-y">"Y axis"</label>
-                <select id="grid-y" name=Y_KEY data-testid="grid-y">
-                    {y_options}
-                    <option value=NO_Y selected=view.y.is_none() data-href=no_y>"none (line)"</option>
-                </select>
-            </div>
-            <div class="field">
-                <label for="grid-fold">"Other parameters"</label>
-                <select id="grid-fold" name=FOLD_KEY data-testid="grid-fold">
-                    {fold_options}
-                </select>
-            </div>
+            {select_field("grid-x", "X axis", X_KEY, x_options)}
+            {select_field("grid-y", "Y axis", Y_KEY, view! {
+                {y_options}
+                <option value=NO_Y selected=view.y.is_none() data-href=no_y>"none (line)"</option>
+            })}
+            {select_field("grid-fold", "Other parameters", FOLD_KEY, fold_options)}
             {slice}
             <button type="submit" class="button button--secondary" data-testid="grid-apply">
                 "Show"

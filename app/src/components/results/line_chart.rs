@@ -138,28 +138,20 @@ pub fn line_svg(h: &Heatmap, metric_label: &str) -> Option<ChartSvg> {
     );
     if n <= LC_MARKERS_UP_TO {
         for (a, v) in (0..n).filter_map(point) {
-            let (cx, cy) = px((a, v));
-            let _ = write!(
-                b,
-                r#"<circle class="chart__dot chart__dot--metric" cx="{cx:.1}" cy="{cy:.1}" r="3"><title>{}</title></circle>"#,
-                escape_xml(&format!(
-                    "{x_name} = {}: {metric_label} {}",
-                    fmt_param(a),
-                    fmt_metric(v)
-                ))
+            let title = format!(
+                "{x_name} = {}: {metric_label} {}",
+                fmt_param(a),
+                fmt_metric(v)
             );
+            dot(&mut b, "metric", 3, px((a, v)), &title);
         }
     }
-    let (bx, by) = px((best_x, best_v));
-    let _ = write!(
-        b,
-        r#"<circle class="chart__dot chart__dot--best" cx="{bx:.1}" cy="{by:.1}" r="5"><title>{}</title></circle>"#,
-        escape_xml(&format!(
-            "best: {x_name} = {}: {metric_label} {}",
-            fmt_param(best_x),
-            fmt_metric(best_v)
-        ))
+    let title = format!(
+        "best: {x_name} = {}: {metric_label} {}",
+        fmt_param(best_x),
+        fmt_metric(best_v)
     );
+    dot(&mut b, "best", 5, px((best_x, best_v)), &title);
 
     let mut label = format!(
         "Line chart of {metric_label} over {x_name} ({n} values); best {} at {x_name} = {}",
@@ -176,6 +168,16 @@ pub fn line_svg(h: &Heatmap, metric_label: &str) -> Option<ChartSvg> {
         body: b,
         label,
     })
+}
+
+/// Writes a dot of kind `kind` (`chart__dot--{kind}`), radius `r`, at `(cx, cy)` with a
+/// hover `title`.
+fn dot(b: &mut String, kind: &str, r: u32, (cx, cy): (f64, f64), title: &str) {
+    let _ = write!(
+        b,
+        r#"<circle class="chart__dot chart__dot--{kind}" cx="{cx:.1}" cy="{cy:.1}" r="{r}"><title>{}</title></circle>"#,
+        escape_xml(title)
+    );
 }
 
 /// The metric over one parameter as a line.

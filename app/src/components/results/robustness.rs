@@ -5,7 +5,9 @@
 use leptos::prelude::*;
 
 use super::format::{escape_xml, fmt_thousands};
-use crate::model::research::{Robustness, WalkForwardRobustness, ROBUSTNESS_DOCS_URL as DOCS_URL};
+use crate::model::research::{
+    BootstrapFigure, Robustness, WalkForwardRobustness, ROBUSTNESS_DOCS_URL as DOCS_URL,
+};
 
 /// Width and height of the logit histogram.
 const HIST_W: f64 = 240.0;
@@ -118,16 +120,7 @@ pub fn RobustnessPanel(robustness: Robustness) -> impl IntoView {
             <div class="robustness__chart" inner_html=svg></div>
         }
     });
-    let boot = bootstrap.map(|b| {
-        let reading = b.reading();
-        figure(
-            "Bootstrap p-value",
-            fmt_thousands(b.p_value, 3),
-            reading,
-            "bootstrap-significance-of-the-best-run",
-            "robustness-bootstrap",
-        )
-    });
+    let boot = bootstrap.map(|b| bootstrap_figure(&b, "Bootstrap p-value", "robustness-bootstrap"));
     let trials_note = if sampled {
         format!(
             "PBO and the trial-Sharpe variance use {} of the {} runs, evenly spaced over the grid.",
@@ -140,10 +133,7 @@ pub fn RobustnessPanel(robustness: Robustness) -> impl IntoView {
             fmt_thousands(trials_total as f64, 0)
         )
     };
-    let notes = notes
-        .into_iter()
-        .map(|n| view! { <li>{n}</li> })
-        .collect_view();
+    let notes = note_items(notes);
     view! {
         <div class="robustness" data-testid="robustness">
             <dl class="robustness__figures">{dsr} {pbo_view} {boot}</dl>
@@ -151,6 +141,29 @@ pub fn RobustnessPanel(robustness: Robustness) -> impl IntoView {
             <ul class="muted robustness__notes">{notes}</ul>
         </div>
     }
+}
+
+/// The bootstrap test's figure, under `label`.
+fn bootstrap_figure(
+    b: &BootstrapFigure,
+    label: &'static str,
+    testid: &'static str,
+) -> impl IntoView {
+    figure(
+        label,
+        fmt_thousands(b.p_value, 3),
+        b.reading(),
+        "bootstrap-significance-of-the-best-run",
+        testid,
+    )
+}
+
+/// The panel's notes, one list item each.
+fn note_items(notes: Vec<String>) -> impl IntoView {
+    notes
+        .into_iter()
+        .map(|n| view! { <li>{n}</li> })
+        .collect_view()
 }
 
 /// A walk-forward's summary: the medians of its folds' figures and the out-of-sample test.
@@ -164,19 +177,13 @@ pub fn WalkForwardRobustnessPanel(robustness: WalkForwardRobustness) -> impl Int
     } = robustness;
     let opt_share = |v: Option<f64>| v.map_or_else(|| "—".into(), share);
     let boot = oos_bootstrap.map(|b| {
-        let reading = b.reading();
-        figure(
+        bootstrap_figure(
+            &b,
             "Out-of-sample bootstrap p-value",
-            fmt_thousands(b.p_value, 3),
-            reading,
-            "bootstrap-significance-of-the-best-run",
             "robustness-oos-bootstrap",
         )
     });
-    let notes = notes
-        .into_iter()
-        .map(|n| view! { <li>{n}</li> })
-        .collect_view();
+    let notes = note_items(notes);
     view! {
         <div class="robustness" data-testid="robustness">
             <dl class="robustness__figures">

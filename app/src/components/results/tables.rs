@@ -98,22 +98,34 @@ pub fn showing_note(shown: usize, total: usize, what: &str) -> Option<String> {
     })
 }
 
-/// The trade table's header row (shared with the paged list).
-pub(crate) fn trade_table_head() -> impl IntoView {
+/// Column headings, `(label, numeric)`: a numeric column is right-aligned.
+pub(crate) fn head_cells(headings: &[(&'static str, bool)]) -> impl IntoView {
+    headings
+        .iter()
+        .map(|&(label, numeric)| view! { <th class:num=numeric scope="col">{label}</th> })
+        .collect_view()
+}
+
+/// Right-aligned column headings.
+fn num_heads(labels: &[&'static str]) -> impl IntoView {
+    labels
+        .iter()
+        .map(|&label| view! { <th class="num" scope="col">{label}</th> })
+        .collect_view()
+}
+
+/// A results table in its scrolling wrapper: `head`'s cells over `rows`; `name` is its class
+/// and its test id.
+fn results_table(name: &'static str, head: impl IntoView, rows: impl IntoView) -> impl IntoView {
     view! {
-        <thead>
-            <tr>
-                <th class="num" scope="col">"#"</th>
-                <th scope="col">"Side"</th>
-                <th class="num" scope="col">"Size"</th>
-                <th scope="col">"Entry"</th>
-                <th class="num" scope="col">"Entry price"</th>
-                <th scope="col">"Exit"</th>
-                <th class="num" scope="col">"Exit price"</th>
-                <th class="num" scope="col">"PnL"</th>
-                <th class="num" scope="col">"Return"</th>
-            </tr>
-        </thead>
+        <div class="table-wrap">
+            <table class=name data-testid=name>
+                <thead>
+                    <tr>{head}</tr>
+                </thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </div>
     }
 }
 
@@ -139,16 +151,20 @@ pub(crate) fn trade_row(n: usize, t: Trade, open: bool) -> impl IntoView {
     }
 }
 
-/// The trade table around `body` (its rows).
+/// The trade table around `body` (its rows; shared with the paged list).
 pub(super) fn trade_table(body: impl IntoView) -> impl IntoView {
-    view! {
-        <div class="table-wrap">
-            <table class="trade-table" data-testid="trade-table">
-                {trade_table_head()}
-                <tbody>{body}</tbody>
-            </table>
-        </div>
-    }
+    let head = head_cells(&[
+        ("#", true),
+        ("Side", false),
+        ("Size", true),
+        ("Entry", false),
+        ("Entry price", true),
+        ("Exit", false),
+        ("Exit price", true),
+        ("PnL", true),
+        ("Return", true),
+    ]);
+    results_table("trade-table", head, body)
 }
 
 /// The trade list, the first [`MAX_TRADE_ROWS`] rows, plus the trade still open at the end.
@@ -258,33 +274,20 @@ pub fn TopRunsTable(top: Vec<RunSummary>, #[prop(into)] metric_label: String) ->
             }
         })
         .collect_view();
-    view! {
-        <div class="table-wrap">
-            <table class="top-runs" data-testid="top-runs">
-                <thead>
-                    <tr>
-                        <th class="num" scope="col">"Rank"</th>
-                        {head}
-                        <th class="num" scope="col">{metric_label}</th>
-                        <th
-                            class="num"
-                            scope="col"
-                            title="The metric averaged over the run's ±1 grid neighbourhood"
-                        >
-                            "Plateau"
-                        </th>
-                        <th class="num" scope="col">"Return"</th>
-                        <th class="num" scope="col">"Sharpe"</th>
-                        <th class="num" scope="col">"Max. DD"</th>
-                        <th class="num" scope="col">"Win rate"</th>
-                        <th class="num" scope="col">"Trades"</th>
-                    </tr>
-                </thead>
-                <tbody>{rows}</tbody>
-            </table>
-        </div>
-    }
-    .into_any()
+    let head = view! {
+        <th class="num" scope="col">"Rank"</th>
+        {head}
+        <th class="num" scope="col">{metric_label}</th>
+        <th
+            class="num"
+            scope="col"
+            title="The metric averaged over the run's ±1 grid neighbourhood"
+        >
+            "Plateau"
+        </th>
+        {num_heads(&["Return", "Sharpe", "Max. DD", "Win rate", "Trades"])}
+    };
+    results_table("top-runs", head, rows).into_any()
 }
 
 /// `2020-01-01` over `– 2020-06-30`, two short lines to keep the fold table narrow.
@@ -338,31 +341,14 @@ pub fn FoldTable(
             }
         })
         .collect_view();
-    view! {
-        <div class="table-wrap">
-            <table class="fold-table" data-testid="fold-table">
-                <thead>
-                    <tr>
-                        <th class="num" scope="col">"Fold"</th>
-                        <th scope="col">"In sample"</th>
-                        <th scope="col">"Out of sample"</th>
-                        <th scope="col">"Best params (IS)"</th>
-                        <th class="num" scope="col">{metric_head}</th>
-                        <th class="num" scope="col">"IS return"</th>
-                        <th class="num" scope="col">"OOS return"</th>
-                        <th class="num" scope="col">"IS Sharpe"</th>
-                        <th class="num" scope="col">"OOS Sharpe"</th>
-                        <th class="num" scope="col">"IS trades"</th>
-                        <th class="num" scope="col">"OOS trades"</th>
-                        <th class="num" scope="col" title="Deflated Sharpe Ratio of the fold's in-sample best">"IS DSR"</th>
-                        <th class="num" scope="col" title="Probability of backtest overfitting of the fold's in-sample search">"IS PBO"</th>
-                    </tr>
-                </thead>
-                <tbody>{rows}</tbody>
-            </table>
-        </div>
-    }
-    .into_any()
+    let head = view! {
+        {head_cells(&[("Fold", true), ("In sample", false), ("Out of sample", false), ("Best params (IS)", false)])}
+        <th class="num" scope="col">{metric_head}</th>
+        {num_heads(&["IS return", "OOS return", "IS Sharpe", "OOS Sharpe", "IS trades", "OOS trades"])}
+        <th class="num" scope="col" title="Deflated Sharpe Ratio of the fold's in-sample best">"IS DSR"</th>
+        <th class="num" scope="col" title="Probability of backtest overfitting of the fold's in-sample search">"IS PBO"</th>
+    };
+    results_table("fold-table", head, rows).into_any()
 }
 
 #[cfg(test)]

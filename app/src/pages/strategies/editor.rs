@@ -11,6 +11,7 @@ use leptos_router::hooks::use_params_map;
 use super::highlight::highlight_line;
 use crate::api::{get_strategy, save_strategy, ApiError};
 use crate::components::results::format::fmt_thousands;
+use crate::components::results::tables::head_cells;
 use crate::model::strategies::{SavedStrategy, StrategyCheck};
 
 /// Quiet time after the last keystroke before the program is checked.
@@ -265,13 +266,7 @@ fn check_summary(c: &StrategyCheck) -> impl IntoView {
         <table class="jobs-table" data-testid="declared-params">
             <caption>"Declared parameters"</caption>
             <thead>
-                <tr>
-                    <th scope="col">"Name"</th>
-                    <th scope="col">"Type"</th>
-                    <th class="num" scope="col">"Min"</th>
-                    <th class="num" scope="col">"Max"</th>
-                    <th class="num" scope="col">"Default"</th>
-                </tr>
+                <tr>{head_cells(&[("Name", false), ("Type", false), ("Min", true), ("Max", true), ("Default", true)])}</tr>
             </thead>
             <tbody>{rows}</tbody>
         </table>

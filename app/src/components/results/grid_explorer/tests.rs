@@ -1,5 +1,7 @@
 //! Tests of `grid_explorer.rs`.
 
+use std::collections::BTreeMap;
+
 use super::*;
 
 fn choice() -> Choice {
@@ -13,7 +15,7 @@ fn choice() -> Choice {
 
 #[test]
 fn the_query_reads_the_explorer_keys_and_refuses_bad_numbers() {
-    let q = ViewQuery::from_pairs([
+    let q = ViewRequest::from_pairs([
         ("x", "period"),
         ("y", "none"),
         ("fold", "slice"),
@@ -31,13 +33,13 @@ fn the_query_reads_the_explorer_keys_and_refuses_bad_numbers() {
         q.at,
         BTreeMap::from([("upper".to_string(), 70.0), ("lower".to_string(), 25.5)])
     );
-    let e = ViewQuery::from_pairs([("at_upper", "seventy")]).unwrap_err();
+    let e = ViewRequest::from_pairs([("at_upper", "seventy")]).unwrap_err();
     assert_eq!(
         e,
         ApiError::invalid("at.upper", "not a number: \"seventy\"")
     );
-    assert!(ViewQuery::from_pairs([("at_upper", "inf")]).is_err());
-    assert_eq!(ViewQuery::from_pairs([]).unwrap(), ViewQuery::default());
+    assert!(ViewRequest::from_pairs([("at_upper", "inf")]).is_err());
+    assert_eq!(ViewRequest::from_pairs([]).unwrap(), ViewRequest::default());
     assert!(is_view_key("at_x") && is_view_key("fold") && !is_view_key("job"));
 }
 
@@ -68,7 +70,7 @@ fn the_url_names_the_view_and_keeps_the_other_keys() {
         .split('&')
         .map(|kv| kv.split_once('=').unwrap())
         .collect();
-    let q = ViewQuery::from_pairs(pairs).unwrap();
+    let q = ViewRequest::from_pairs(pairs).unwrap();
     assert_eq!(q.at, BTreeMap::from([("upper".to_string(), 72.5)]));
 }
 

@@ -1,4 +1,4 @@
-//! The explorer's view in the URL: the query keys, the view asked for ([`ViewQuery`], read
+//! The explorer's view in the URL: the query keys, the view asked for ([`ViewRequest`], read
 //! from the query) and the view shown ([`Choice`], written back as the URL of each option).
 
 use std::collections::BTreeMap;
@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use leptos_router::params::ParamsMap;
 
 use crate::api::{ApiError, GridView};
-use crate::model::research::grid_fold::{Fold, NO_Y};
+use crate::model::research::grid_fold::{Fold, ViewRequest, NO_Y};
 use crate::url::encode;
 
 /// Query key of the x parameter.
@@ -23,22 +23,14 @@ pub fn is_view_key(key: &str) -> bool {
     key == X_KEY || key == Y_KEY || key == FOLD_KEY || key.starts_with(AT_PREFIX)
 }
 
-/// The explorer's part of the URL query, as asked (checked by the server).
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct ViewQuery {
-    pub x: Option<String>,
-    pub y: Option<String>,
-    pub fold: Option<String>,
-    pub at: BTreeMap<String, f64>,
-}
-
-impl ViewQuery {
+/// The explorer's part of the URL query: the view asked for (checked by the server).
+impl ViewRequest {
     /// Reads the explorer's keys from query pairs (empty values count as absent); an `at_`
     /// value that is not a number is refused naming `at.<name>`.
     pub fn from_pairs<'a>(
         pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
-    ) -> Result<ViewQuery, ApiError> {
-        let mut q = ViewQuery::default();
+    ) -> Result<ViewRequest, ApiError> {
+        let mut q = ViewRequest::default();
         for (key, value) in pairs {
             let value = value.trim();
             if value.is_empty() {
@@ -71,8 +63,8 @@ impl ViewQuery {
         Ok(q)
     }
 
-    pub(super) fn from_map(map: &ParamsMap) -> Result<ViewQuery, ApiError> {
-        ViewQuery::from_pairs(map.into_iter().map(|(k, v)| (k.as_ref(), v)))
+    pub(super) fn from_map(map: &ParamsMap) -> Result<ViewRequest, ApiError> {
+        ViewRequest::from_pairs(map.into_iter().map(|(k, v)| (k.as_ref(), v)))
     }
 }
 
