@@ -15,10 +15,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use app::api::backend::{BackendError, ImportUpload};
+use app::components::results::format::fmt_thousands;
 use app::model::{ImportResult, JobKind, JobStatus};
 use serde_json::json;
-use uuid::Uuid;
 
+use super::backend::internal;
 use super::store::{JobStore, NewJob, ProgressUpdate, StoreError};
 use crate::datasets::{DatasetError, DatasetStore};
 use crate::engine::data::parse_csv_reader;
@@ -99,21 +100,10 @@ impl<R: Read> Read for GzipWords<R> {
     }
 }
 
-fn internal(e: &dyn std::fmt::Display) -> BackendError {
-    let reference = Uuid::new_v4().simple().to_string()[..8].to_string();
-    tracing::error!(reference, "import failed: {e}");
-    BackendError::Internal(reference)
-}
-
 /// "Row 450,000 · 24.1 MB read".
 fn message(rows: u64, bytes: u64) -> String {
-    let mut r = rows.to_string();
-    let mut i = r.len() as isize - 3;
-    while i > 0 {
-        r.insert(i as usize, ',');
-        i -= 3;
-    }
-    format!("Row {r} · {:.1} MB read", bytes as f64 / 1e6)
+    let rows = fmt_thousands(rows as f64, 0);
+    format!("Row {rows} · {:.1} MB read", bytes as f64 / 1e6)
 }
 
 impl Importer<'_> {

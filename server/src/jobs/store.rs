@@ -187,6 +187,39 @@ mod sql {
     pub const START_INLINE: &str = statement(include_str!("../../queries/jobs/start_inline.sql"));
 }
 
+/// Checks the header of query file `name` (for the tests of each store's files): it starts
+/// `-- {name}: {owner}`, names the index it uses and what it guards, documents every `$n` (or
+/// says "No parameters."), and the statement sent holds no comment.
+#[cfg(test)]
+pub(crate) fn check_sql_header(name: &str, file: &'static str, owner: &str) {
+    let body = statement(file);
+    let header = &file[..file.len() - body.len()];
+    assert!(
+        header.starts_with(&format!("-- {name}: {owner}")),
+        "{name}.sql: {header}"
+    );
+    assert!(header.contains("\n-- Index: "), "{name}.sql names no index");
+    assert!(
+        header.contains("\n-- Guards: "),
+        "{name}.sql says nothing it guards"
+    );
+    assert!(
+        !body.starts_with("--") && !body.contains("\n--"),
+        "{name}.sql: {body}"
+    );
+    match (1..=20).filter(|n| body.contains(&format!("${n}"))).max() {
+        None => assert!(header.contains("No parameters."), "{name}.sql"),
+        Some(last) => {
+            for n in 1..=last {
+                assert!(
+                    header.contains(&format!("-- ${n} = ")),
+                    "{name}.sql does not document ${n}"
+                );
+            }
+        }
+    }
+}
+
 /// The statement of a `.sql` file without its header: the leading `--` comment lines (and blank
 /// lines) document the statement for readers; Postgres receives, and `pg_stat_activity` shows,
 /// the statement itself (e.g. the claim as `WITH next AS (…`). Evaluated at compile time; a file

@@ -30,36 +30,12 @@ fn every_strategies_sql_file_documents_its_parameters_and_index_and_sends_only_t
     let on_disk = std::fs::read_dir(&dir).unwrap().count();
     assert_eq!(on_disk, FILES.len(), "every file in {dir:?} is listed here");
     for (name, file) in FILES {
-        let body = statement(file);
-        let header = &file[..file.len() - body.len()];
-        assert!(
-            header.starts_with(&format!("-- {name}: StrategyStore::")),
-            "{name}.sql: {header}"
-        );
-        assert!(header.contains("\n-- Index: "), "{name}.sql names no index");
-        assert!(
-            header.contains("\n-- Guards: "),
-            "{name}.sql guards nothing"
-        );
+        crate::jobs::store::check_sql_header(name, file, "StrategyStore::");
+        let header = &file[..file.len() - statement(file).len()];
         assert!(
             header.contains("\n-- Returns "),
             "{name}.sql returns nothing"
         );
-        assert!(
-            !body.starts_with("--") && !body.contains("\n--"),
-            "{name}.sql: {body}"
-        );
-        match (1..=20).filter(|n| body.contains(&format!("${n}"))).max() {
-            None => assert!(header.contains("No parameters."), "{name}.sql"),
-            Some(last) => {
-                for n in 1..=last {
-                    assert!(
-                        header.contains(&format!("-- ${n} = ")),
-                        "{name}.sql does not document ${n}"
-                    );
-                }
-            }
-        }
     }
 }
 

@@ -140,7 +140,7 @@ fn unauthorized(target: &str, why: &str) -> Response {
         );
         return response;
     }
-    let next = urlencode(target);
+    let next = app::url::encode_path(target);
     Redirect::to(&format!("/signin?next={next}")).into_response()
 }
 
@@ -324,17 +324,6 @@ fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
 
 fn now_secs() -> i64 {
     chrono::Utc::now().timestamp()
-}
-
-fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 #[cfg(test)]

@@ -131,33 +131,7 @@ fn the_trigger_notifies_on_queue_channel() {
 #[test]
 fn every_sql_file_documents_its_parameters_and_index_and_sends_only_the_statement() {
     for (name, file) in FILES {
-        let body = statement(file);
-        let header = &file[..file.len() - body.len()];
-        assert!(
-            header.starts_with(&format!("-- {name}: ")),
-            "{name}.sql: {header}"
-        );
-        assert!(header.contains("\n-- Index: "), "{name}.sql names no index");
-        assert!(
-            header.contains("\n-- Guards: "),
-            "{name}.sql says nothing it guards"
-        );
-        assert!(
-            !body.starts_with("--") && !body.contains("\n--"),
-            "{name}.sql: {body}"
-        );
-        let params = (1..=20).filter(|n| body.contains(&format!("${n}"))).max();
-        match params {
-            None => assert!(header.contains("No parameters."), "{name}.sql"),
-            Some(last) => {
-                for n in 1..=last {
-                    assert!(
-                        header.contains(&format!("-- ${n} = ")),
-                        "{name}.sql does not document ${n}"
-                    );
-                }
-            }
-        }
+        check_sql_header(name, file, "");
     }
     // What pg_stat_activity shows for a claim.
     assert!(sql::CLAIM.starts_with("WITH next AS ("));
