@@ -31,7 +31,6 @@ use server::engine::sample_series;
 use server::jobs::chunks::FanOut;
 use server::jobs::store::NewJob;
 use server::jobs::JobStore;
-use sqlx::postgres::PgPoolOptions;
 use sqlx::PgPool;
 
 const DB: &str = "runboard_bench_fanout";
@@ -43,10 +42,7 @@ const CHUNK_WORK: u64 = 200_000_000;
 const ROUNDS: usize = 9;
 
 fn main() -> anyhow::Result<()> {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
-    rt.block_on(run())
+    common::block_on(run())
 }
 
 /// A worker process on `node`; killed when dropped.
@@ -99,12 +95,7 @@ async fn listening(pool: &PgPool) -> anyhow::Result<i64> {
 async fn run() -> anyhow::Result<()> {
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     assert!(RUNS * BARS as u64 >= server::jobs::chunks::DEFAULT_FANOUT_WORK);
-    let url = common::fresh_database(DB).await?;
-    let pool = PgPoolOptions::new()
-        .max_connections(8)
-        .connect(&url)
-        .await?;
-    server::db::MIGRATOR.run(&pool).await?;
+    let (url, pool) = common::migrated_database(DB, 8).await?;
     // Hourly bars from 2015-01-02: 65,000 daily ones would run past the year 2200.
     let mut series = sample_series(BARS, 7);
     for (i, t) in series.ts.iter_mut().enumerate() {

@@ -31,7 +31,6 @@ use server::jobs::backend::StoreBackend;
 use server::jobs::status_cache::{StatusCache, DEFAULT_STATUS_TTL};
 use server::jobs::store::NewJob;
 use server::jobs::JobStore;
-use sqlx::postgres::PgPoolOptions;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -43,10 +42,7 @@ const SECONDS: u64 = 10;
 const WARM_UP: Duration = Duration::from_secs(2);
 
 fn main() -> anyhow::Result<()> {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
-    rt.block_on(run())
+    common::block_on(run())
 }
 
 async fn run() -> anyhow::Result<()> {
@@ -55,12 +51,7 @@ async fn run() -> anyhow::Result<()> {
     let tps = common::pgbench(PGBENCH_DB, &["-S", "-M", "prepared"], SECONDS).await?;
     println!("pgbench -S -M prepared, 16 clients: {tps:.0} tps");
 
-    let url = common::fresh_database(DB).await?;
-    let pool = PgPoolOptions::new()
-        .max_connections(32)
-        .connect(&url)
-        .await?;
-    server::db::MIGRATOR.run(&pool).await?;
+    let (_, pool) = common::migrated_database(DB, 32).await?;
     let store = JobStore::new(
         pool.clone(),
         std::env::temp_dir().join("runboard-bench-poll"),

@@ -24,25 +24,16 @@ use server::jobs::pulse::Pulse;
 use server::jobs::store::NewJob;
 use server::jobs::worker::{Worker, WorkerConfig};
 use server::jobs::JobStore;
-use sqlx::postgres::PgPoolOptions;
 use tokio_util::sync::CancellationToken;
 
 const DB: &str = "runboard_bench";
 
 fn main() -> anyhow::Result<()> {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
-    rt.block_on(run())
+    common::block_on(run())
 }
 
 async fn run() -> anyhow::Result<()> {
-    let url = common::fresh_database(DB).await?;
-    let pool = PgPoolOptions::new()
-        .max_connections(20)
-        .connect(&url)
-        .await?;
-    server::db::MIGRATOR.run(&pool).await?;
+    let (_, pool) = common::migrated_database(DB, 20).await?;
     let runs = std::env::temp_dir().join("runboard-bench-runs");
     let store = JobStore::new(pool.clone(), &runs);
     let cores = std::thread::available_parallelism()
@@ -177,22 +168,8 @@ async fn run() -> anyhow::Result<()> {
         strategy: StrategyKind::SmaCross,
         rules: None,
         grid: [
-            (
-                "n1".to_string(),
-                ParamRange::Range {
-                    start: 2.0,
-                    stop: 200.0,
-                    step: 1.0,
-                },
-            ),
-            (
-                "n2".to_string(),
-                ParamRange::Range {
-                    start: 2.0,
-                    stop: 200.0,
-                    step: 1.0,
-                },
-            ),
+            ("n1".to_string(), ParamRange::range(2.0, 200.0, 1.0)),
+            ("n2".to_string(), ParamRange::range(2.0, 200.0, 1.0)),
         ]
         .into_iter()
         .collect(),

@@ -1,7 +1,30 @@
 //! What the benches that need PostgreSQL share: a fresh database per run on the cluster
 //! `DATABASE_URL` names (scripts/bench.sh starts a private one).
 
-use sqlx::{Connection, PgConnection};
+use std::future::Future;
+
+use sqlx::postgres::PgPoolOptions;
+use sqlx::{Connection, PgConnection, PgPool};
+
+/// Runs a bench's async body on a multi-threaded runtime.
+pub fn block_on(run: impl Future<Output = anyhow::Result<()>>) -> anyhow::Result<()> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(run)
+}
+
+/// A fresh database `name` ([`fresh_database`]) with Runboard's schema: its URL, and a pool of
+/// `connections` to it.
+pub async fn migrated_database(name: &str, connections: u32) -> anyhow::Result<(String, PgPool)> {
+    let url = fresh_database(name).await?;
+    let pool = PgPoolOptions::new()
+        .max_connections(connections)
+        .connect(&url)
+        .await?;
+    server::db::MIGRATOR.run(&pool).await?;
+    Ok((url, pool))
+}
 
 /// Creates (after dropping any leftover) database `name` next to `DATABASE_URL`'s and returns
 /// its URL.

@@ -414,6 +414,11 @@ pub async fn within<T>(timeout: Duration, what: &str, task: tokio::task::JoinHan
         .expect("the task panicked")
 }
 
+/// `task`'s output within ten seconds: the spawned side of a race test.
+pub async fn joined<T>(what: &str, task: tokio::task::JoinHandle<T>) -> T {
+    within(Duration::from_secs(10), what, task).await
+}
+
 /// How many backends of the client named `application_name` (see [`named_store`]) are waiting
 /// on a row or transaction lock (waits at a [`RowBarrier`] do not count).
 pub async fn lock_waiters(pool: &PgPool, application_name: &str) -> i64 {
@@ -453,29 +458,21 @@ pub struct RowBarrier {
 
 impl RowBarrier {
     pub async fn install(pool: &PgPool, condition: &str) -> RowBarrier {
-        let holder = Self::hold(pool).await;
-        sqlx::raw_sql(&format!(
+        let sql = format!(
             "CREATE OR REPLACE FUNCTION test_barrier() RETURNS trigger LANGUAGE plpgsql AS $$ \
              BEGIN PERFORM pg_advisory_xact_lock_shared({BARRIER_KEY}); RETURN NEW; END $$; \
              DROP TRIGGER IF EXISTS test_barrier ON jobs; \
              CREATE TRIGGER test_barrier BEFORE UPDATE ON jobs FOR EACH ROW \
                  WHEN ({condition}) EXECUTE FUNCTION test_barrier();"
-        ))
-        .execute(pool)
-        .await
-        .unwrap();
-        RowBarrier {
-            holder,
-            pool: pool.clone(),
-        }
+        );
+        Self::with_trigger(pool, &sql).await
     }
 
     /// A barrier for every `UPDATE` of `jobs` sent by the client named `application_name`
     /// (see [`named_store`]): it waits at the start of the statement, before it has read or
     /// locked any row, so the rest of the world can change the row under it meanwhile.
     pub async fn for_client(pool: &PgPool, application_name: &str) -> RowBarrier {
-        let holder = Self::hold(pool).await;
-        sqlx::raw_sql(&format!(
+        let sql = format!(
             "CREATE OR REPLACE FUNCTION test_client_barrier() RETURNS trigger LANGUAGE plpgsql AS $$ \
              BEGIN \
                  IF current_setting('application_name') = '{application_name}' THEN \
@@ -486,10 +483,14 @@ impl RowBarrier {
              DROP TRIGGER IF EXISTS test_client_barrier ON jobs; \
              CREATE TRIGGER test_client_barrier BEFORE UPDATE ON jobs FOR EACH STATEMENT \
                  EXECUTE FUNCTION test_client_barrier();"
-        ))
-        .execute(pool)
-        .await
-        .unwrap();
+        );
+        Self::with_trigger(pool, &sql).await
+    }
+
+    /// Holds the barrier's lock, then installs the trigger `sql` creates.
+    async fn with_trigger(pool: &PgPool, sql: &str) -> RowBarrier {
+        let holder = Self::hold(pool).await;
+        sqlx::raw_sql(sql).execute(pool).await.unwrap();
         RowBarrier {
             holder,
             pool: pool.clone(),

@@ -48,6 +48,43 @@ fn walk_forward_json() -> Value {
     })
 }
 
+/// Submits `json`'s optimize or walk-forward job and returns the result the engine computes
+/// for the same request run straight through, as JSON: what a resumed job must match.
+async fn submit_with_reference(pool: &PgPool, b: &StoreBackend, json: Value) -> Value {
+    let req = request(json);
+    let series = DatasetStore::new(pool.clone())
+        .load(SAMPLE_DATASET_ID)
+        .await
+        .unwrap();
+    let reference = match &req {
+        JobRequest::Optimize(r) => serde_json::to_value(
+            engine::run_optimize(&series, r, None, &mut engine::NoProgress).unwrap(),
+        ),
+        JobRequest::WalkForward(r) => serde_json::to_value(
+            engine::run_walkforward(&series, r, None, &mut engine::NoProgress).unwrap(),
+        ),
+        other => panic!("no reference run for {other:?}"),
+    };
+    b.submit_job(req).await.unwrap();
+    reference.unwrap()
+}
+
+/// The provenance of a single-process attempt.
+fn attempt_provenance(attempt: i32, resumed_from: u64, checkpoint_discarded: bool) -> Provenance {
+    Provenance {
+        attempt,
+        resumed_from,
+        checkpoint_discarded,
+        chunks: None,
+    }
+}
+
+/// Asserts job `id`'s log has a line holding `needle`.
+fn assert_logged(store: &server::jobs::JobStore, id: uuid::Uuid, needle: &str) {
+    let log = joblog::tail(&store.log_file(id), 1000).unwrap();
+    assert!(log.iter().any(|l| l.contains(needle)), "{needle}: {log:#?}");
+}
+
 /// Runs the one queued job in this process and returns its id.
 async fn run_queued(store: &server::jobs::JobStore) -> uuid::Uuid {
     let job = store
@@ -592,15 +629,7 @@ async fn an_optimization_killed_after_a_checkpoint_resumes_at_the_checkpointed_r
     pool: PgPool,
 ) {
     let b = backend(&pool).await;
-    let JobRequest::Optimize(req) = request(optimize_json()) else {
-        unreachable!()
-    };
-    let series = DatasetStore::new(pool.clone())
-        .load(SAMPLE_DATASET_ID)
-        .await
-        .unwrap();
-    let uninterrupted = engine::run_optimize(&series, &req, None, &mut engine::NoProgress).unwrap();
-    b.submit_job(JobRequest::Optimize(req)).await.unwrap();
+    let uninterrupted = submit_with_reference(&pool, &b, optimize_json()).await;
 
     let (id, checkpoint) = first_attempt_dies_after_a_checkpoint(&pool, &b.store).await;
     let next_index = checkpoint["next_index"].as_u64().unwrap();
@@ -609,15 +638,10 @@ async fn an_optimization_killed_after_a_checkpoint_resumes_at_the_checkpointed_r
     let (result, provenance) = second_attempt_succeeds(&b.store, id, &checkpoint).await;
     assert_eq!(
         provenance,
-        Provenance {
-            attempt: 2,
-            resumed_from: next_index,
-            checkpoint_discarded: false,
-            chunks: None,
-        },
+        attempt_provenance(2, next_index, false),
         "the second attempt started at run {next_index}, not at zero"
     );
-    assert_eq!(result, serde_json::to_value(&uninterrupted).unwrap());
+    assert_eq!(result, uninterrupted);
     let row = row_json(&pool, id).await;
     assert_eq!(row["state"], "SUCCEEDED");
     assert_eq!(row["attempt"], 2);
@@ -630,16 +654,7 @@ async fn a_walk_forward_killed_after_a_checkpoint_resumes_after_its_finished_fol
     pool: PgPool,
 ) {
     let b = backend(&pool).await;
-    let JobRequest::WalkForward(req) = request(walk_forward_json()) else {
-        unreachable!()
-    };
-    let series = DatasetStore::new(pool.clone())
-        .load(SAMPLE_DATASET_ID)
-        .await
-        .unwrap();
-    let uninterrupted =
-        engine::run_walkforward(&series, &req, None, &mut engine::NoProgress).unwrap();
-    b.submit_job(JobRequest::WalkForward(req)).await.unwrap();
+    let uninterrupted = submit_with_reference(&pool, &b, walk_forward_json()).await;
 
     let (id, checkpoint) = first_attempt_dies_after_a_checkpoint(&pool, &b.store).await;
     let folds_done = checkpoint["best_runs"].as_array().unwrap().len() as u64;
@@ -650,15 +665,10 @@ async fn a_walk_forward_killed_after_a_checkpoint_resumes_after_its_finished_fol
     let (result, provenance) = second_attempt_succeeds(&b.store, id, &checkpoint).await;
     assert_eq!(
         provenance,
-        Provenance {
-            attempt: 2,
-            resumed_from: folds_done * runs_per_fold,
-            checkpoint_discarded: false,
-            chunks: None,
-        },
+        attempt_provenance(2, folds_done * runs_per_fold, false),
         "the second attempt skipped the {folds_done} finished fold(s)"
     );
-    assert_eq!(result, serde_json::to_value(&uninterrupted).unwrap());
+    assert_eq!(result, uninterrupted);
     let row = row_json(&pool, id).await;
     assert_eq!(row["state"], "SUCCEEDED");
     assert_eq!(row["attempt"], 2);
@@ -678,35 +688,17 @@ async fn plant_checkpoint(pool: &PgPool, checkpoint: Value) {
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn an_undecodable_optimize_checkpoint_is_discarded_with_a_warning_and_counted(pool: PgPool) {
     let b = backend(&pool).await;
-    let JobRequest::Optimize(req) = request(optimize_json()) else {
-        unreachable!()
-    };
-    let series = DatasetStore::new(pool.clone())
-        .load(SAMPLE_DATASET_ID)
-        .await
-        .unwrap();
-    let uninterrupted = engine::run_optimize(&series, &req, None, &mut engine::NoProgress).unwrap();
-    b.submit_job(JobRequest::Optimize(req)).await.unwrap();
+    let uninterrupted = submit_with_reference(&pool, &b, optimize_json()).await;
     plant_checkpoint(&pool, json!({"next_index": "garbage", "metrics_so_far": 7})).await;
 
     let id = run_queued(&b.store).await;
     let (result, provenance) = split_provenance(&b.store, id).await;
-    assert_eq!(
-        provenance,
-        Provenance {
-            attempt: 1,
-            resumed_from: 0,
-            checkpoint_discarded: true,
-            chunks: None,
-        }
-    );
-    assert_eq!(result, serde_json::to_value(&uninterrupted).unwrap());
-    let log = joblog::tail(&b.store.log_file(id), 1000).unwrap();
-    assert!(
-        log.iter().any(
-            |l| l.contains("warning: the saved checkpoint was discarded (it cannot be decoded")
-        ),
-        "{log:#?}"
+    assert_eq!(provenance, attempt_provenance(1, 0, true));
+    assert_eq!(result, uninterrupted);
+    assert_logged(
+        &b.store,
+        id,
+        "warning: the saved checkpoint was discarded (it cannot be decoded",
     );
 }
 
@@ -725,21 +717,11 @@ async fn a_walk_forward_checkpoint_from_another_request_is_discarded_with_a_warn
 
     let id = run_queued(&b.store).await;
     let (result, provenance) = split_provenance(&b.store, id).await;
-    assert_eq!(
-        provenance,
-        Provenance {
-            attempt: 1,
-            resumed_from: 0,
-            checkpoint_discarded: true,
-            chunks: None,
-        }
-    );
+    assert_eq!(provenance, attempt_provenance(1, 0, true));
     assert_eq!(result["folds"].as_array().unwrap().len(), 4);
-    let log = joblog::tail(&b.store.log_file(id), 1000).unwrap();
-    assert!(
-        log.iter().any(|l| l.contains(
-            "warning: the saved checkpoint was discarded (checkpoint is for 7 folds of 9 runs"
-        )),
-        "{log:#?}"
+    assert_logged(
+        &b.store,
+        id,
+        "warning: the saved checkpoint was discarded (checkpoint is for 7 folds of 9 runs",
     );
 }

@@ -9,6 +9,28 @@ use sqlx::PgPool;
 
 use crate::helpers::*;
 
+/// A claimed demo job whose heartbeat is a minute old: a run the rescuer takes for dead.
+async fn silent_run(pool: &PgPool, store: &server::jobs::JobStore) -> uuid::Uuid {
+    let id = store.enqueue(demo(1, 0)).await.unwrap().id;
+    store.claim("w:1:0", "test").await.unwrap().unwrap();
+    age_heartbeat(pool, id, 60).await;
+    id
+}
+
+/// Checks job `id` ended CANCELLED, with a finish time, and no claim can take it; returns its
+/// row for further checks.
+async fn ended_cancelled(
+    pool: &PgPool,
+    store: &server::jobs::JobStore,
+    id: uuid::Uuid,
+) -> serde_json::Value {
+    assert!(store.claim("w:1:0", "test").await.unwrap().is_none());
+    let row = row_json(pool, id).await;
+    assert_eq!(row["state"], "CANCELLED");
+    assert!(row["finished_at"].is_string());
+    row
+}
+
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn two_claimers_racing_over_1000_jobs_claim_each_exactly_once(pool: PgPool) {
     let store = store(&pool);
@@ -233,10 +255,10 @@ async fn a_cancel_that_waits_on_a_committing_completion_is_refused_and_the_job_s
     assert!(!cancel.is_finished(), "the cancel waits for the completion");
     barrier.release().await;
 
-    within(Duration::from_secs(10), "complete", complete)
+    joined("complete", complete)
         .await
         .expect("the completion commits");
-    let err = within(Duration::from_secs(10), "request_cancel", cancel)
+    let err = joined("request_cancel", cancel)
         .await
         .expect_err("the cancel re-reads the row and finds it SUCCEEDED");
     assert!(
@@ -257,7 +279,6 @@ async fn a_cancel_that_waits_on_a_committing_completion_is_refused_and_the_job_s
     );
     assert_eq!(row["result"], serde_json::json!({"n": 1}));
     assert_eq!(row["lease"], serde_json::Value::Null);
-    assert!(row["finished_at"].is_string());
 }
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
@@ -285,15 +306,13 @@ async fn a_completion_that_waits_on_a_committing_cancel_request_still_succeeds_w
     );
     barrier.release().await;
 
-    let status = within(Duration::from_secs(10), "request_cancel", cancel)
-        .await
-        .unwrap();
+    let status = joined("request_cancel", cancel).await.unwrap();
     assert_eq!(
         (status.state, status.cancel_requested),
         (JobState::Running, true),
         "a running job is only flagged"
     );
-    within(Duration::from_secs(10), "complete", complete)
+    joined("complete", complete)
         .await
         .expect("a cancel *request* does not take the finished work away");
     let row = row_json(&pool, id).await;
@@ -321,13 +340,11 @@ async fn a_cancel_that_waits_on_a_committing_claim_flags_the_run_and_the_run_sto
     assert!(!cancel.is_finished(), "the cancel waits for the claim");
     barrier.release().await;
 
-    let job = within(Duration::from_secs(10), "claim", claim)
+    let job = joined("claim", claim)
         .await
         .unwrap()
         .expect("the claim got the job");
-    let status = within(Duration::from_secs(10), "request_cancel", cancel)
-        .await
-        .unwrap();
+    let status = joined("request_cancel", cancel).await.unwrap();
     // The cancel re-read the row: RUNNING now, so it flags it instead of ending it under the
     // worker's feet.
     assert_eq!(
@@ -368,32 +385,23 @@ async fn a_claim_during_a_cancel_skips_the_job_and_it_ends_cancelled_without_run
     // While the cancel holds the row, a claim neither waits nor takes it (SKIP LOCKED).
     let s = store.clone();
     let claim = tokio::spawn(async move { s.claim("w:1:0", "test").await });
-    let claimed = within(Duration::from_secs(10), "claim", claim)
-        .await
-        .unwrap();
+    let claimed = joined("claim", claim).await.unwrap();
     assert!(claimed.is_none(), "{claimed:?}");
     assert!(!cancel.is_finished(), "the cancel is still paused");
     barrier.release().await;
 
-    let status = within(Duration::from_secs(10), "request_cancel", cancel)
-        .await
-        .unwrap();
+    let status = joined("request_cancel", cancel).await.unwrap();
     assert_eq!(status.state, JobState::Cancelled);
-    assert!(store.claim("w:1:0", "test").await.unwrap().is_none());
-    let row = row_json(&pool, id).await;
-    assert_eq!(row["state"], "CANCELLED");
+    let row = ended_cancelled(&pool, &store, id).await;
     assert_eq!(row["attempt"], 0, "never ran");
     assert_eq!(row["started_at"], serde_json::Value::Null);
     assert_eq!(row["worker_id"], serde_json::Value::Null);
-    assert!(row["finished_at"].is_string());
 }
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn a_cancel_that_waits_on_a_committing_rescue_ends_the_requeued_job_cancelled(pool: PgPool) {
     let store = store(&pool);
-    let id = store.enqueue(demo(1, 0)).await.unwrap().id;
-    store.claim("w:1:0", "test").await.unwrap().unwrap();
-    age_heartbeat(&pool, id, 60).await;
+    let id = silent_run(&pool, &store).await;
 
     let barrier = RowBarrier::install(&pool, WHEN_RESCUING).await;
     let s = store.clone();
@@ -405,29 +413,20 @@ async fn a_cancel_that_waits_on_a_committing_rescue_ends_the_requeued_job_cancel
     assert!(!cancel.is_finished(), "the cancel waits for the rescue");
     barrier.release().await;
 
-    let report = within(Duration::from_secs(10), "rescue", rescue)
-        .await
-        .unwrap();
+    let report = joined("rescue", rescue).await.unwrap();
     assert_eq!(report.requeued, vec![id]);
     // The cancel re-read the row: QUEUED now, so it ends it at once.
-    let status = within(Duration::from_secs(10), "request_cancel", cancel)
-        .await
-        .unwrap();
+    let status = joined("request_cancel", cancel).await.unwrap();
     assert_eq!(status.state, JobState::Cancelled);
-    assert!(store.claim("w:1:0", "test").await.unwrap().is_none());
-    let row = row_json(&pool, id).await;
-    assert_eq!(row["state"], "CANCELLED");
+    let row = ended_cancelled(&pool, &store, id).await;
     assert_eq!(row["cancel_requested"], true);
     assert_eq!(row["lease"], serde_json::Value::Null);
-    assert!(row["finished_at"].is_string());
 }
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn a_rescue_during_a_cancel_request_skips_the_run_then_ends_it_cancelled(pool: PgPool) {
     let store = store(&pool);
-    let id = store.enqueue(demo(1, 0)).await.unwrap().id;
-    store.claim("w:1:0", "test").await.unwrap().unwrap();
-    age_heartbeat(&pool, id, 60).await;
+    let id = silent_run(&pool, &store).await;
 
     let barrier = RowBarrier::install(&pool, WHEN_CANCELLING).await;
     let s = store.clone();
@@ -436,14 +435,10 @@ async fn a_rescue_during_a_cancel_request_skips_the_run_then_ends_it_cancelled(p
     // While the cancel holds the row, the rescuer neither waits nor touches it.
     let s = store.clone();
     let rescue = tokio::spawn(async move { s.rescue_stuck(Duration::from_secs(30), None).await });
-    let report = within(Duration::from_secs(10), "rescue", rescue)
-        .await
-        .unwrap();
+    let report = joined("rescue", rescue).await.unwrap();
     assert_eq!(report, Default::default());
     barrier.release().await;
-    let status = within(Duration::from_secs(10), "request_cancel", cancel)
-        .await
-        .unwrap();
+    let status = joined("request_cancel", cancel).await.unwrap();
     assert_eq!(
         (status.state, status.cancel_requested),
         (JobState::Running, true)
@@ -455,12 +450,9 @@ async fn a_rescue_during_a_cancel_request_skips_the_run_then_ends_it_cancelled(p
         .await
         .unwrap();
     assert_eq!((report.cancelled, report.requeued), (vec![id], vec![]));
-    assert!(store.claim("w:1:0", "test").await.unwrap().is_none());
-    let row = row_json(&pool, id).await;
-    assert_eq!(row["state"], "CANCELLED");
+    let row = ended_cancelled(&pool, &store, id).await;
     assert_eq!(row["attempt"], 1);
     assert_eq!(row["lease"], serde_json::Value::Null);
-    assert!(row["finished_at"].is_string());
 }
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
@@ -485,11 +477,9 @@ async fn a_hand_back_that_waits_on_a_committing_rescue_is_refused_as_stale(pool:
     assert!(!release.is_finished(), "the hand-back waits for the rescue");
     barrier.release().await;
 
-    let report = within(Duration::from_secs(10), "rescue", rescue)
-        .await
-        .unwrap();
+    let report = joined("rescue", rescue).await.unwrap();
     assert_eq!(report.requeued, vec![id]);
-    let err = within(Duration::from_secs(10), "release", release)
+    let err = joined("release", release)
         .await
         .expect_err("the old lease is gone");
     assert!(matches!(err, StoreError::Stale { .. }), "{err:?}");
@@ -785,7 +775,7 @@ async fn a_log_line_being_written_does_not_hide_a_job_from_claims(pool: PgPool) 
 
     let s = store.clone();
     let claim = tokio::spawn(async move { s.claim("w:1:0", "test").await });
-    let claimed = within(Duration::from_secs(10), "claim", claim)
+    let claimed = joined("claim", claim)
         .await
         .unwrap()
         .expect("the claim takes the job whose log line is in flight");
@@ -795,9 +785,7 @@ async fn a_log_line_being_written_does_not_hide_a_job_from_claims(pool: PgPool) 
         s.claim_batch(&["w:1:1".to_string(), "w:1:2".to_string()], "test")
             .await
     });
-    let batch = within(Duration::from_secs(10), "claim_batch", batch)
-        .await
-        .unwrap();
+    let batch = joined("claim_batch", batch).await.unwrap();
     let ids: Vec<_> = batch.iter().map(|(_, job)| job.id).collect();
     assert_eq!(ids, vec![second], "the batch claim takes it too");
     shipper.commit().await.unwrap();

@@ -307,7 +307,7 @@ async fn a_worker_whose_job_is_rescued_underneath_it_gets_stale_stops_and_overwr
     barrier.release().await;
 
     // That write is refused (Stale) and the handler stops, long before its 30 s.
-    let outcome = within(Duration::from_secs(10), "the old run", run).await;
+    let outcome = joined("the old run", run).await;
     assert_eq!(outcome, RunOutcome::LeaseLost);
     let log = joblog::tail(&store.log_file(id), 1000).unwrap();
     assert!(
