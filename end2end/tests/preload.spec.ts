@@ -5,10 +5,20 @@
 // request), and Chromium must not warn about a preload left unused.
 import { test, expect } from "@playwright/test";
 import { watchConsole } from "./console";
+import { insertRunningJob } from "./db";
 
-for (const path of ["/", "/jobs", "/datasets", "/strategies", "/strategies/new"]) {
-  test(`${path}: the island chunks it loads were preloaded from its head, and fetched once`, async ({ page }) => {
+// Each page by name, and how to reach it (a job page needs a job first).
+const pages: [string, () => Promise<string>][] = [
+  ...["/", "/jobs", "/datasets", "/strategies", "/strategies/new"].map(
+    (path): [string, () => Promise<string>] => [path, async () => path],
+  ),
+  ["a running job's page", async () => `/jobs/${await insertRunningJob(0.2, "Run 20/100")}`],
+];
+
+for (const [name, reach] of pages) {
+  test(`${name}: the island chunks it loads were preloaded from its head, and fetched once`, async ({ page }) => {
     const problems = watchConsole(page);
+    const path = await reach();
     const requests = new Map<string, number>();
     page.on("request", (req) => {
       const { pathname } = new URL(req.url());
