@@ -25,15 +25,21 @@ fn simulate(
     start: usize,
     rate: f64,
 ) -> (Vec<f64>, Vec<SimTrade>, Option<SimTrade>) {
+    simulate_with(bars(open, close, actions), start, rate, None)
+}
+
+/// [`simulate`] of `bars`, with the stops of `stops` (high, low, rule) when given.
+fn simulate_with(
+    bars: SimBars<'_>,
+    start: usize,
+    rate: f64,
+    stops: Option<(&[f64], &[f64], StopRule)>,
+) -> (Vec<f64>, Vec<SimTrade>, Option<SimTrade>) {
     let (mut eq, mut tr) = (Vec::new(), Vec::new());
-    let sim = Sim::new(
-        bars(open, close, actions),
-        start,
-        1000.0,
-        rate,
-        &mut eq,
-        &mut tr,
-    );
+    let mut sim = Sim::new(bars, start, 1000.0, rate, &mut eq, &mut tr);
+    if let Some((high, low, rule)) = stops {
+        sim = sim.with_stops(high, low, rule);
+    }
     let open = sim.finish();
     (eq, tr, open)
 }
@@ -164,18 +170,8 @@ fn with_stops(
     rule: StopRule,
     rate: f64,
 ) -> (Vec<f64>, Vec<SimTrade>, Option<SimTrade>) {
-    let (mut eq, mut tr) = (Vec::new(), Vec::new());
-    let sim = Sim::new(
-        bars(&b.open, &b.close, actions),
-        0,
-        1000.0,
-        rate,
-        &mut eq,
-        &mut tr,
-    )
-    .with_stops(&b.high, &b.low, rule);
-    let open = sim.finish();
-    (eq, tr, open)
+    let stops = Some((&b.high[..], &b.low[..], rule));
+    simulate_with(bars(&b.open, &b.close, actions), 0, rate, stops)
 }
 
 fn sl(x: f64) -> StopRule {
