@@ -11,10 +11,12 @@
 //! Run: `cargo bench -p server --bench queue`.
 
 mod common;
+#[allow(dead_code)] // the README's request, not the timer
+mod search;
 
 use std::time::{Duration, Instant};
 
-use app::model::research::{Metric, OptimizeRequest, ParamRange, StrategyKind};
+use app::model::research::{Metric, OptimizeRequest};
 use app::model::{DemoRequest, JobKind, JobState};
 use server::engine::{self, sample_series, NoProgress};
 use server::jobs::handlers::{HandlerDeps, Registry};
@@ -165,21 +167,7 @@ async fn run() -> anyhow::Result<()> {
     let series = sample_series(2_000, 42);
     let req = OptimizeRequest {
         dataset_id: "00000000-0000-4000-8000-000000000000".into(),
-        strategy: StrategyKind::SmaCross,
-        rules: None,
-        grid: [
-            ("n1".to_string(), ParamRange::range(2.0, 200.0, 1.0)),
-            ("n2".to_string(), ParamRange::range(2.0, 200.0, 1.0)),
-        ]
-        .into_iter()
-        .collect(),
-        constraint: None,
-        metric: Metric::Sharpe,
-        top_n: 10,
-        cash: 10_000.0,
-        commission: 0.002,
-        long_only: false,
-        robustness: Default::default(),
+        ..search::readme_request(Metric::Sharpe)
     };
     // Paired rounds, alternating which of the two goes first: the overhead is the median of
     // the rounds' ratios, with a 95 % confidence interval from the order statistics (binomial,

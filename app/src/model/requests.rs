@@ -283,6 +283,37 @@ mod tests {
     }
 
     #[test]
+    fn the_account_stays_at_the_top_level_of_every_request() {
+        // `Account` is flattened: `cash`, `commission` and `long_only` sit beside the other
+        // fields, in what clients send and in what is stored, for every kind.
+        let flat = serde_json::json!({"cash": 5000, "commission": 0.002, "long_only": true});
+        let grid = serde_json::json!({"n1": {"list": [5]}, "n2": {"list": [20]}});
+        for mut body in [
+            serde_json::json!({"kind": "backtest", "dataset_id": "d"}),
+            serde_json::json!({"kind": "optimize", "dataset_id": "d", "grid": grid}),
+            serde_json::json!({"kind": "walk_forward", "dataset_id": "d", "grid": grid}),
+            serde_json::json!({"kind": "train", "dataset_id": "d"}),
+        ] {
+            let defaults: JobRequest = serde_json::from_value(body.clone()).unwrap();
+            let stored = serde_json::to_value(&defaults).unwrap();
+            assert_eq!(stored["cash"], 10_000.0, "{body}");
+            assert_eq!(stored["long_only"], false, "{body}");
+            assert!(stored.get("account").is_none(), "{stored}");
+            for (k, v) in flat.as_object().unwrap() {
+                body[k] = v.clone();
+            }
+            let given: JobRequest = serde_json::from_value(body.clone()).unwrap();
+            let stored = serde_json::to_value(&given).unwrap();
+            for (k, v) in flat.as_object().unwrap() {
+                assert_eq!(stored[k].as_f64(), v.as_f64(), "{k} in {stored}");
+            }
+            assert_eq!(stored["long_only"], true);
+            let again: JobRequest = serde_json::from_value(stored).unwrap();
+            assert_eq!(again, given);
+        }
+    }
+
+    #[test]
     fn bad_demo_fields_are_named() {
         let r = DemoRequest {
             steps: 0,

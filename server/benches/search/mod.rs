@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-use app::model::research::{Metric, OptimizeRequest, ParamRange, StrategyKind};
+use app::model::research::{Account, Metric, OptimizeRequest, ParamRange, StrategyKind};
 
 /// Best of `n` timed runs, in seconds (after one warm-up run).
 pub fn best_of(n: usize, mut f: impl FnMut()) -> f64 {
@@ -29,9 +29,11 @@ pub fn readme_request(metric: Metric) -> OptimizeRequest {
         constraint: None,
         metric,
         top_n: 10,
-        cash: 10_000.0,
-        commission: 0.002,
-        long_only: false,
+        account: Account {
+            cash: 10_000.0,
+            commission: 0.002,
+            long_only: false,
+        },
         robustness: Default::default(),
     }
 }

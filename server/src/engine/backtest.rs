@@ -6,7 +6,7 @@ mod sim;
 
 pub use sim::{py_floordiv, Sim, SimBars, SimTrade, StopRule, FULL_EQUITY};
 
-use app::model::research::{BacktestReport, BacktestRequest, EquityPoint, Trade};
+use app::model::research::{Account, BacktestReport, BacktestRequest, EquityPoint, Trade};
 
 use super::data::Series;
 use super::metrics::{self, TimeInfo};
@@ -29,7 +29,7 @@ pub struct Scratch {
     pub rules: super::rules::RunBuffers,
 }
 
-/// Where and how to simulate: bars `[a, b)` of a series, with money settings.
+/// Where and how to simulate: bars `[a, b)` of a series, with the account's settings.
 #[derive(Clone, Copy, Debug)]
 pub struct RunSpec<'a> {
     /// The whole series (indicators look back before `a`).
@@ -38,24 +38,18 @@ pub struct RunSpec<'a> {
     pub a: usize,
     /// End of the window (exclusive).
     pub b: usize,
-    /// Starting cash.
-    pub cash: f64,
-    /// Commission rate.
-    pub commission: f64,
-    /// Long-only mode.
-    pub long_only: bool,
+    /// Starting cash, commission rate and long-only mode.
+    pub account: Account,
 }
 
 impl<'a> RunSpec<'a> {
     /// A run over every bar of `series`.
-    pub fn whole(series: &'a Series, cash: f64, commission: f64, long_only: bool) -> Self {
+    pub fn whole(series: &'a Series, account: Account) -> Self {
         RunSpec {
             series,
             a: 0,
             b: series.len(),
-            cash,
-            commission,
-            long_only,
+            account,
         }
     }
 }
@@ -92,8 +86,8 @@ fn sim_of<'s>(
     Sim::new(
         bars,
         start,
-        spec.cash,
-        spec.commission,
+        spec.account.cash,
+        spec.account.commission,
         &mut scratch.equity,
         &mut scratch.trades,
     )
@@ -107,7 +101,7 @@ pub fn simulate_run(
     prepared: &super::strategy::Prepared<'_>,
     scratch: &mut Scratch,
 ) -> SimOutcome {
-    let start = prepared.actions(spec.long_only, spec.a, spec.b, &mut scratch.actions);
+    let start = prepared.actions(spec.account.long_only, spec.a, spec.b, &mut scratch.actions);
     simulate_actions(spec, start, StopRule::NONE, scratch)
 }
 
@@ -134,7 +128,7 @@ pub fn simulate_run_reporting(
     scratch: &mut Scratch,
     sink: &dyn ProgressSink,
 ) -> Result<SimOutcome, EngineError> {
-    let start = prepared.actions(spec.long_only, spec.a, spec.b, &mut scratch.actions);
+    let start = prepared.actions(spec.account.long_only, spec.a, spec.b, &mut scratch.actions);
     simulate_actions_reporting(spec, start, StopRule::NONE, scratch, sink)
 }
 
@@ -234,7 +228,7 @@ fn checked_run<'a>(
 ) -> Result<(Vec<f64>, RunSpec<'a>), EngineError> {
     series.checked()?;
     let values = req.resolve(Some(series.len()))?;
-    let spec = RunSpec::whole(series, req.cash, req.commission, req.long_only);
+    let spec = RunSpec::whole(series, req.account);
     Ok((values, spec))
 }
 

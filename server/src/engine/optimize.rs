@@ -349,7 +349,7 @@ pub use chunk::{
     ChunkOutput, ChunkSummary, ChunkTop,
 };
 pub use plan::SearchPlan;
-pub use sweep::{Money, Sweep};
+pub use sweep::Sweep;
 
 #[cfg(test)]
 mod tests;

@@ -119,7 +119,7 @@ pub fn run_train(
     let mut ups = 0usize;
     let mut actions = vec![Action::Hold; n - v0];
     let mut state = Action::Flat;
-    let down = if req.long_only {
+    let down = if req.account.long_only {
         Action::Flat
     } else {
         Action::Short
@@ -145,7 +145,14 @@ pub fn run_train(
         close: &series.close[v0..],
         actions: &actions,
     };
-    let sim = Sim::new(bars, 0, req.cash, req.commission, &mut equity, &mut trades);
+    let sim = Sim::new(
+        bars,
+        0,
+        req.account.cash,
+        req.account.commission,
+        &mut equity,
+        &mut trades,
+    );
     sim.finish();
     let ts = &series.ts[v0..];
     let stats = compute_stats(

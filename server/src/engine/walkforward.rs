@@ -25,9 +25,7 @@ use app::model::research::{
 use super::backtest::equity_points;
 use super::data::Series;
 use super::metrics::TimeInfo;
-use super::optimize::{
-    best_index, ChunkJob, Money, Resumed, SearchPlan, Sweep, CACHE_BUDGET_BYTES,
-};
+use super::optimize::{best_index, ChunkJob, Resumed, SearchPlan, Sweep, CACHE_BUDGET_BYTES};
 use super::progress::{Flow, ProgressSink};
 use super::rules::Program;
 use super::search_robustness::{bootstrap_figure, returns_of, search_robustness};
@@ -87,15 +85,6 @@ pub fn walkforward_planned(
     let job = ChunkJob::WalkForward(req);
     let sweep = plan.sweep(series, job, program, CACHE_BUDGET_BYTES)?;
     walkforward_sweep_with(series, &sweep, req, plan.folds(), resume, sink, None)
-}
-
-/// The request's cash, commission and long-only mode.
-pub(crate) fn money_of(req: &WalkForwardRequest) -> Money {
-    Money {
-        cash: req.cash,
-        commission: req.commission,
-        long_only: req.long_only,
-    }
 }
 
 /// The walk-forward of a built sweep (a built-in's or a rule program's) over the checked
@@ -230,10 +219,10 @@ pub(crate) fn walkforward_sweep_with(
     // Chain the out-of-sample curves.
     let mut ts = Vec::new();
     let mut eq = Vec::new();
-    let mut level = req.cash;
+    let mut level = req.account.cash;
     for ((fold, curve), w) in per_fold.iter().zip(windows) {
         let _ = fold;
-        let scale = level / req.cash;
+        let scale = level / req.account.cash;
         for (k, e) in curve.iter().enumerate() {
             ts.push(series.ts[w.out_of_sample.0 + k]);
             eq.push(e * scale);
@@ -269,7 +258,7 @@ pub(crate) fn walkforward_sweep_with(
     .filter(|e| e.is_finite());
     let oos_return_pct = eq
         .last()
-        .map(|l| (l / req.cash - 1.0) * 100.0)
+        .map(|l| (l / req.account.cash - 1.0) * 100.0)
         .filter(|v| v.is_finite());
     let folds: Vec<FoldResult> = per_fold.into_iter().map(|(f, _)| f).collect();
     let robustness = if req.robustness.enabled {

@@ -274,9 +274,9 @@ fn engine_agrees_with_backtesting_py_on_every_statistic() {
         let mut req = BacktestRequest::new("golden", StrategyKind::SmaCross);
         req.params.insert("n1".into(), n1);
         req.params.insert("n2".into(), n2);
-        req.commission = commission;
-        req.long_only = long_only;
-        req.cash = reference["backtest"]["cash"].as_f64().expect("cash");
+        req.account.commission = commission;
+        req.account.long_only = long_only;
+        req.account.cash = reference["backtest"]["cash"].as_f64().expect("cash");
         let s = series
             .get(dataset)
             .unwrap_or_else(|| panic!("{label}: unknown dataset"));

@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use app::model::research::{BacktestRequest, FullGrid, Metric, StrategyKind};
+use app::model::research::{Account, BacktestRequest, FullGrid, Metric, StrategyKind};
 use app::model::JobState;
 use serde_json::{json, Value};
 use server::datasets::{DatasetStore, SAMPLE_DATASET_ID};
@@ -61,9 +61,11 @@ fn backtest_metric(series: &Series, period: f64, lower: f64, upper: f64) -> f64 
             ("lower".to_string(), lower),
             ("upper".to_string(), upper),
         ]),
-        cash: 10_000.0,
-        commission: 0.001,
-        long_only: false,
+        account: Account {
+            cash: 10_000.0,
+            commission: 0.001,
+            long_only: false,
+        },
     };
     let report = run_backtest(series, &req, &mut NoProgress).unwrap();
     Metric::Sharpe.of(&report.stats).unwrap_or(f64::NAN)

@@ -3,7 +3,8 @@
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-use super::limits::{check_dataset, check_money, check_warmup, default_cash, Limits};
+use super::account::Account;
+use super::limits::{check_dataset, check_warmup, Limits};
 use super::rules::RuleRef;
 use super::strategy::StrategyKind;
 use crate::model::FieldError;
@@ -23,15 +24,9 @@ pub struct BacktestRequest {
     /// Parameter values by name; missing ones take the declared default.
     #[serde(default)]
     pub params: BTreeMap<String, f64>,
-    /// Starting cash (default 10,000).
-    #[serde(default = "default_cash")]
-    pub cash: f64,
-    /// Commission rate charged on the value of every fill, entry and exit (default 0).
-    #[serde(default)]
-    pub commission: f64,
-    /// Never go short: the "short" signals only close a long position.
-    #[serde(default)]
-    pub long_only: bool,
+    /// The simulated account: starting cash, commission rate, long-only mode.
+    #[serde(flatten)]
+    pub account: Account,
 }
 
 impl BacktestRequest {
@@ -42,9 +37,7 @@ impl BacktestRequest {
             strategy,
             rules: None,
             params: strategy.default_params(),
-            cash: default_cash(),
-            commission: 0.0,
-            long_only: false,
+            account: Account::default(),
         }
     }
 
@@ -54,7 +47,7 @@ impl BacktestRequest {
         match &self.rules {
             // The program's parameters are checked by the server (the parser is server-only).
             Some(rules) => {
-                check_money(self.cash, self.commission)?;
+                self.account.validate()?;
                 rules.validate("rules")
             }
             None => self.resolve(None).map(drop),
@@ -65,7 +58,7 @@ impl BacktestRequest {
     /// and, given `n_bars`, that the indicator windows fit in that many bars. The engine runs
     /// them as they are.
     pub fn resolve(&self, n_bars: Option<usize>) -> Result<Vec<f64>, FieldError> {
-        check_money(self.cash, self.commission)?;
+        self.account.validate()?;
         let values = self.strategy.resolve_params(&self.params, "params")?;
         if let Some(n) = n_bars {
             check_warmup(self.strategy, &values, n, "params", "the dataset")?;

@@ -47,10 +47,6 @@ impl Default for Limits {
     }
 }
 
-pub(super) fn default_cash() -> f64 {
-    10_000.0
-}
-
 /// Largest starting cash (one trillion): beyond it the simulation's sums lose their meaning.
 pub const MAX_CASH: f64 = 1e12;
 /// Commission rates must be below this (10%).
@@ -59,29 +55,6 @@ pub const MAX_COMMISSION: f64 = 0.1;
 pub const MAX_LEARNING_RATE: f64 = 10.0;
 /// Largest training L2 penalty.
 pub const MAX_L2: f64 = 1e3;
-
-pub(super) fn check_money(cash: f64, commission: f64) -> Result<(), FieldError> {
-    // `!(a && b)` also refuses NaN, which fails every comparison.
-    if !(cash.is_finite() && cash > 0.0 && cash <= MAX_CASH) {
-        return Err(FieldError::new(
-            "cash",
-            format!(
-                "starting cash must be > 0 and at most 1e12, got {}",
-                shown(cash)
-            ),
-        ));
-    }
-    if !(commission.is_finite() && (0.0..MAX_COMMISSION).contains(&commission)) {
-        return Err(FieldError::new(
-            "commission",
-            format!(
-                "commission rate must be at least 0 and below 0.1 (10%), got {}",
-                shown(commission)
-            ),
-        ));
-    }
-    Ok(())
-}
 
 pub(super) fn check_dataset(dataset_id: &str) -> Result<(), FieldError> {
     if dataset_id.trim().is_empty() {
@@ -143,23 +116,23 @@ mod tests {
         let bad_cash = [0.0, -1.0, 1.000_001e12, 1e300, f64::NAN, f64::INFINITY];
         for cash in bad_cash {
             let mut req = BacktestRequest::new("d", StrategyKind::SmaCross);
-            req.cash = cash;
+            req.account.cash = cash;
             let e = req.validate(&limits).unwrap_err();
             assert_eq!(e.field, "cash", "{cash}");
             assert!(e.message.contains("1e12"), "{}", e.message);
         }
         let mut req = BacktestRequest::new("d", StrategyKind::SmaCross);
-        req.cash = 1e300;
+        req.account.cash = 1e300;
         assert_eq!(
             req.validate(&limits).unwrap_err().message,
             "starting cash must be > 0 and at most 1e12, got 1e300"
         );
         let mut ok = BacktestRequest::new("d", StrategyKind::SmaCross);
-        ok.cash = MAX_CASH;
+        ok.account.cash = MAX_CASH;
         assert!(ok.validate(&limits).is_ok());
         for commission in [-0.001, 0.1, 5.0, f64::NAN, f64::NEG_INFINITY] {
             let mut req = sma_grid(r(2.0, 3.0, 1.0), r(5.0, 6.0, 1.0));
-            req.commission = commission;
+            req.account.commission = commission;
             let e = req.validate(&limits).unwrap_err();
             assert_eq!(e.field, "commission", "{commission}");
             assert!(e.message.contains("0.1"), "{}", e.message);
@@ -182,7 +155,7 @@ mod tests {
                 |t| t.validation_fraction = 1.0,
                 "between 0 and 1",
             ),
-            ("cash", |t| t.cash = f64::MAX, "1e12"),
+            ("cash", |t| t.account.cash = f64::MAX, "1e12"),
         ];
         for (field, set, bound) in train_cases {
             let mut req = train_request();

@@ -7,11 +7,12 @@
 //! A request field that fails validation is reported as a [`FieldError`](crate::model::FieldError).
 //!
 //! One concern per file, all re-exported here: `strategy` (the catalog and its parameters),
-//! `limits` (configurable limits and the shared field checks), `bounds` (what a parameter accepts, for built-ins and programs alike), `constraint` and `grid`
+//! `account` (the simulated account: cash, commission, long-only), `limits` (configurable limits and the shared field checks), `bounds` (what a parameter accepts, for built-ins and programs alike), `constraint` and `grid`
 //! (parameter ranges, constraints, grid expansion), `metric` (what an optimization maximizes),
 //! the four requests (`backtest`, `optimize`, `walk_forward`, `train`), `results` (what the
 //! engine reports), `robustness` (is the optimum real: settings, figures, readings) and `serde_finite` (JSON for non-finite numbers).
 
+mod account;
 mod backtest;
 mod bounds;
 mod constraint;
@@ -30,6 +31,7 @@ mod test_support;
 mod train;
 mod walk_forward;
 
+pub use account::Account;
 pub use backtest::BacktestRequest;
 pub use bounds::{check_grid_product, check_grid_runs, ParamBounds, ParamOwner, MAX_ENUMERATED};
 pub use constraint::Constraint;

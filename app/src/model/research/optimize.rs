@@ -3,9 +3,10 @@
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+use super::account::Account;
 use super::constraint::Constraint;
 use super::grid::{check_grid_warmup, GridSpec, ParamRange};
-use super::limits::{check_dataset, check_money, default_cash, Limits};
+use super::limits::{check_dataset, Limits};
 use super::metric::Metric;
 use super::robustness::RobustnessConfig;
 use super::rules::RuleRef;
@@ -35,15 +36,9 @@ pub struct OptimizeRequest {
     /// How many of the best runs get full stats in the result (default 10).
     #[serde(default = "default_top_n")]
     pub top_n: usize,
-    /// Starting cash.
-    #[serde(default = "default_cash")]
-    pub cash: f64,
-    /// Commission rate.
-    #[serde(default)]
-    pub commission: f64,
-    /// Never go short.
-    #[serde(default)]
-    pub long_only: bool,
+    /// The account every run trades with.
+    #[serde(flatten)]
+    pub account: Account,
     /// Robustness settings (defaults: the standard figures).
     #[serde(default)]
     pub robustness: RobustnessConfig,
@@ -69,7 +64,7 @@ impl OptimizeRequest {
     /// Checks the dataset id, money, robustness and `top_n` (not the grid).
     pub fn check_settings(&self, limits: &Limits) -> Result<(), FieldError> {
         check_dataset(&self.dataset_id)?;
-        check_money(self.cash, self.commission)?;
+        self.account.validate()?;
         self.robustness.validate()?;
         check_top_n(self.top_n, limits)
     }

@@ -16,9 +16,7 @@ pub(super) fn sma_grid(n1: ParamRange, n2: ParamRange) -> OptimizeRequest {
         }),
         metric: Metric::Sharpe,
         top_n: 5,
-        cash: 10_000.0,
-        commission: 0.0,
-        long_only: false,
+        account: Default::default(),
         robustness: Default::default(),
     }
 }

@@ -3,9 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::limits::{
-    check_dataset, check_money, default_cash, shown, Limits, MAX_L2, MAX_LEARNING_RATE,
-};
+use super::account::Account;
+use super::limits::{check_dataset, shown, Limits, MAX_L2, MAX_LEARNING_RATE};
 use crate::model::FieldError;
 
 /// Train a logistic-regression model that predicts the next bar's direction from lagged
@@ -29,15 +28,9 @@ pub struct TrainRequest {
     /// Share of samples (the most recent ones) kept for validation (default 0.3).
     #[serde(default = "default_val_fraction")]
     pub validation_fraction: f64,
-    /// Starting cash for the validation backtest.
-    #[serde(default = "default_cash")]
-    pub cash: f64,
-    /// Commission rate for the validation backtest.
-    #[serde(default)]
-    pub commission: f64,
-    /// Never go short in the validation backtest.
-    #[serde(default)]
-    pub long_only: bool,
+    /// The account of the validation backtest.
+    #[serde(flatten)]
+    pub account: Account,
 }
 
 fn default_lags() -> usize {
@@ -64,16 +57,14 @@ impl TrainRequest {
             learning_rate: default_lr(),
             l2: 0.0,
             validation_fraction: default_val_fraction(),
-            cash: default_cash(),
-            commission: 0.0,
-            long_only: false,
+            account: Account::default(),
         }
     }
 
     /// Checks everything that does not need the data.
     pub fn validate(&self, limits: &Limits) -> Result<(), FieldError> {
         check_dataset(&self.dataset_id)?;
-        check_money(self.cash, self.commission)?;
+        self.account.validate()?;
         if self.lags == 0 || self.lags > limits.max_lags {
             return Err(FieldError::new(
                 "lags",

@@ -4,9 +4,10 @@
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+use super::account::Account;
 use super::constraint::Constraint;
 use super::grid::{check_grid_warmup, GridSpec, ParamRange};
-use super::limits::{check_dataset, check_money, default_cash, shown, Limits};
+use super::limits::{check_dataset, shown, Limits};
 use super::metric::Metric;
 use super::robustness::RobustnessConfig;
 use super::rules::RuleRef;
@@ -63,15 +64,9 @@ pub struct WalkForwardRequest {
     /// Explicit out-of-sample length in bars (with `in_sample_bars`).
     #[serde(default)]
     pub out_of_sample_bars: Option<usize>,
-    /// Starting cash of every window.
-    #[serde(default = "default_cash")]
-    pub cash: f64,
-    /// Commission rate.
-    #[serde(default)]
-    pub commission: f64,
-    /// Never go short.
-    #[serde(default)]
-    pub long_only: bool,
+    /// The account every window starts with.
+    #[serde(flatten)]
+    pub account: Account,
     /// Robustness settings (defaults: the standard figures).
     #[serde(default)]
     pub robustness: RobustnessConfig,
@@ -131,7 +126,7 @@ impl WalkForwardRequest {
     /// Checks the dataset id, money, robustness and fold settings (not the grid).
     pub fn check_settings(&self, limits: &Limits) -> Result<(), FieldError> {
         check_dataset(&self.dataset_id)?;
-        check_money(self.cash, self.commission)?;
+        self.account.validate()?;
         self.robustness.validate()?;
         if self.folds == 0 || self.folds > limits.max_folds {
             return Err(FieldError::new(
@@ -277,9 +272,7 @@ mod tests {
             in_sample_fraction: 0.75,
             in_sample_bars: None,
             out_of_sample_bars: None,
-            cash: 10_000.0,
-            commission: 0.0,
-            long_only: false,
+            account: Account::default(),
             robustness: Default::default(),
         }
     }

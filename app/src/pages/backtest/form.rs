@@ -4,8 +4,8 @@
 use std::collections::BTreeMap;
 
 use crate::model::research::{
-    BacktestRequest, Limits, Metric, OptimizeRequest, ParamRange, RuleRef, StrategyKind,
-    TrainRequest, WalkForwardMode, WalkForwardRequest,
+    Account, BacktestRequest, Limits, Metric, OptimizeRequest, ParamBounds, ParamRange, RuleRef,
+    StrategyKind, TrainRequest, WalkForwardMode, WalkForwardRequest,
 };
 use crate::model::strategies::StrategyParam;
 use crate::model::{FieldError, JobRequest};
@@ -88,6 +88,19 @@ pub struct FormParam {
     pub max: f64,
     pub default: f64,
     pub integer: bool,
+}
+
+impl FormParam {
+    /// The declared range, which the browser checks values against as the server does (the
+    /// server checks everything again, with the program).
+    fn bounds(&self) -> ParamBounds<'_> {
+        ParamBounds {
+            name: &self.name,
+            integer: self.integer,
+            min: self.min,
+            max: self.max,
+        }
+    }
 }
 
 impl StrategyChoice {
@@ -192,29 +205,6 @@ fn fmt_num(x: f64) -> String {
     }
 }
 
-/// Checks a saved strategy's value against its declared range (the server checks everything
-/// again, with the program).
-fn check_declared(p: &FormParam, field: &str, x: f64) -> Result<(), FieldError> {
-    if x < p.min || x > p.max {
-        return Err(FieldError::new(
-            field,
-            format!(
-                "{} must be between {} and {}",
-                p.name,
-                fmt_num(p.min),
-                fmt_num(p.max)
-            ),
-        ));
-    }
-    if p.integer && x.fract() != 0.0 {
-        return Err(FieldError::new(
-            field,
-            format!("{} is a whole number", p.name),
-        ));
-    }
-    Ok(())
-}
-
 /// Everything on the form, as typed.
 #[derive(Clone, Debug, PartialEq)]
 pub struct FormInput {
@@ -277,8 +267,11 @@ impl FormInput {
             return Err(FieldError::new("dataset_id", "choose a dataset"));
         }
         let dataset_id = self.dataset_id.clone();
-        let cash = num("cash", &self.cash)?;
-        let commission = num("commission", &self.commission)?;
+        let account = Account {
+            cash: num("cash", &self.cash)?,
+            commission: num("commission", &self.commission)?,
+            long_only: self.long_only,
+        };
         let values = || -> Result<BTreeMap<String, f64>, FieldError> {
             self.params
                 .iter()
@@ -316,11 +309,11 @@ impl FormInput {
             };
             if self.job_type == JobType::Backtest {
                 let field = format!("params.{}", p.name);
-                check_declared(p, &field, num(&field, &input.value)?)?;
+                p.bounds().check(num(&field, &input.value)?, &field)?;
             } else if self.job_type != JobType::Train {
                 for (part, text) in [("start", &input.start), ("stop", &input.stop)] {
                     let field = format!("grid.{}.{part}", p.name);
-                    check_declared(p, &field, num(&field, text)?)?;
+                    p.bounds().check(num(&field, text)?, &field)?;
                 }
             }
         }
@@ -330,9 +323,7 @@ impl FormInput {
                 strategy,
                 rules: rules.clone(),
                 params: values()?,
-                cash,
-                commission,
-                long_only: self.long_only,
+                account,
             }),
             JobType::Optimize => JobRequest::Optimize(OptimizeRequest {
                 dataset_id,
@@ -342,9 +333,7 @@ impl FormInput {
                 constraint: None,
                 metric: self.metric,
                 top_n: 10,
-                cash,
-                commission,
-                long_only: self.long_only,
+                account,
                 robustness: Default::default(),
             }),
             JobType::WalkForward => JobRequest::WalkForward(WalkForwardRequest {
@@ -359,9 +348,7 @@ impl FormInput {
                 in_sample_fraction: num("in_sample_fraction", &self.in_sample_fraction)?,
                 in_sample_bars: None,
                 out_of_sample_bars: None,
-                cash,
-                commission,
-                long_only: self.long_only,
+                account,
                 robustness: Default::default(),
             }),
             JobType::Train => JobRequest::Train(TrainRequest {
@@ -371,9 +358,7 @@ impl FormInput {
                 learning_rate: num("learning_rate", &self.learning_rate)?,
                 l2: 0.0,
                 validation_fraction: 0.3,
-                cash,
-                commission,
-                long_only: self.long_only,
+                account,
             }),
         };
         request.validate(limits)?;

@@ -11,7 +11,7 @@ use std::ops::Range;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use app::model::research::{
-    Constraint, Heatmap, Limits, Metric, OptimizeRequest, RunSummary, WalkForwardRequest,
+    Account, Constraint, Heatmap, Limits, Metric, OptimizeRequest, RunSummary, WalkForwardRequest,
     WalkForwardResult,
 };
 use serde::{Deserialize, Serialize};
@@ -20,9 +20,9 @@ use super::super::data::Series;
 use super::super::metrics::TimeInfo;
 use super::super::progress::ProgressSink;
 use super::super::rules::Program;
-use super::super::walkforward::{money_of, walkforward_sweep_with};
+use super::super::walkforward::walkforward_sweep_with;
 use super::super::EngineError;
-use super::{Money, Resumed, SearchPlan, CACHE_BUDGET_BYTES};
+use super::{Resumed, SearchPlan, CACHE_BUDGET_BYTES};
 
 /// Evaluates ranges of one optimization's runs: `eval(range, sink)` gives the metric of runs
 /// `range` (in the grid's run order, over the whole dataset, reporting "Run i/m" for the
@@ -117,14 +117,10 @@ pub enum ChunkJob<'r> {
 }
 
 impl<'r> ChunkJob<'r> {
-    pub(super) fn money(self) -> Money {
+    pub(super) fn account(self) -> Account {
         match self {
-            ChunkJob::Optimize(r) => Money {
-                cash: r.cash,
-                commission: r.commission,
-                long_only: r.long_only,
-            },
-            ChunkJob::WalkForward(r) => money_of(r),
+            ChunkJob::Optimize(r) => r.account,
+            ChunkJob::WalkForward(r) => r.account,
         }
     }
 

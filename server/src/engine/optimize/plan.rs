@@ -106,11 +106,15 @@ impl SearchPlan {
         cache_budget: usize,
     ) -> Result<Sweep<'a>, EngineError> {
         Ok(match (&self.grid, program) {
-            (PlanGrid::Builtin(spec), _) => {
-                Sweep::with_cache_budget(series, spec, job.constraint(), job.money(), cache_budget)
-            }
+            (PlanGrid::Builtin(spec), _) => Sweep::with_cache_budget(
+                series,
+                spec,
+                job.constraint(),
+                job.account(),
+                cache_budget,
+            ),
             (PlanGrid::Rules(grid), Some(program)) => {
-                Sweep::for_rules(series, program, grid, job.money())
+                Sweep::for_rules(series, program, grid, job.account())
             }
             (PlanGrid::Rules(_), None) => {
                 return Err(EngineError::InvalidInput {

@@ -7,7 +7,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use rayon::prelude::*;
 
-use app::model::research::{BacktestReport, Constraint, GridSpec, Metric, Stats, StrategyKind};
+use app::model::research::{
+    Account, BacktestReport, Constraint, GridSpec, Metric, Stats, StrategyKind,
+};
 
 use super::CACHE_BUDGET_BYTES;
 use crate::engine::backtest::{full_report, simulate_run, RunSpec, Scratch, SimOutcome};
@@ -17,17 +19,6 @@ use crate::engine::progress::Flow;
 use crate::engine::rules::{for_each_combination, ColumnCache, Program, RuleGrid};
 use crate::engine::strategy::{indicator_keys, IndicatorCache, IndicatorKey};
 use crate::engine::EngineError;
-
-/// Money settings shared by every run of a sweep.
-#[derive(Clone, Copy, Debug)]
-pub struct Money {
-    /// Starting cash.
-    pub cash: f64,
-    /// Commission rate.
-    pub commission: f64,
-    /// Long-only mode.
-    pub long_only: bool,
-}
 
 /// An expanded grid bound to a series: the admissible runs and the shared indicator cache.
 ///
@@ -45,7 +36,7 @@ pub struct Sweep<'a> {
     /// Combination number (before constraints) of each admissible run, in run order.
     pub(super) runs: Vec<u64>,
     pub(super) source: Source<'a>,
-    pub(super) money: Money,
+    pub(super) account: Account,
 }
 
 /// What a sweep runs.
@@ -70,9 +61,9 @@ impl<'a> Sweep<'a> {
         series: &'a Series,
         grid: &'a GridSpec,
         user_constraint: Option<&Constraint>,
-        money: Money,
+        account: Account,
     ) -> Self {
-        Sweep::with_cache_budget(series, grid, user_constraint, money, CACHE_BUDGET_BYTES)
+        Sweep::with_cache_budget(series, grid, user_constraint, account, CACHE_BUDGET_BYTES)
     }
 
     /// [`Sweep::new`] with another cache budget (tests use a tiny one).
@@ -80,7 +71,7 @@ impl<'a> Sweep<'a> {
         series: &'a Series,
         grid: &'a GridSpec,
         user_constraint: Option<&Constraint>,
-        money: Money,
+        account: Account,
         budget_bytes: usize,
     ) -> Self {
         let constraints = grid.constraints(user_constraint);
@@ -121,7 +112,7 @@ impl<'a> Sweep<'a> {
                 cache,
                 batch_keys,
             },
-            money,
+            account,
         }
     }
 
@@ -131,7 +122,7 @@ impl<'a> Sweep<'a> {
         series: &'a Series,
         program: &'a Program,
         grid: &'a RuleGrid,
-        money: Money,
+        account: Account,
     ) -> Self {
         let mut runs = Vec::with_capacity(grid.runs as usize);
         let mut raw = 0u64;
@@ -150,7 +141,7 @@ impl<'a> Sweep<'a> {
             product: grid.product,
             runs,
             source: Source::Rules { program, cache },
-            money,
+            account,
         }
     }
 
@@ -181,9 +172,7 @@ impl<'a> Sweep<'a> {
             series: self.series,
             a,
             b,
-            cash: self.money.cash,
-            commission: self.money.commission,
-            long_only: self.money.long_only,
+            account: self.account,
         }
     }
 
@@ -223,16 +212,21 @@ impl<'a> Sweep<'a> {
         metric: Metric,
         on_run: &(dyn Fn() -> Flow + Sync),
     ) -> Result<Vec<f64>, EngineError> {
+        let spec = self.spec(a, b);
+        let scoring = Scoring {
+            metric,
+            time,
+            on_run,
+            stop: AtomicBool::new(false),
+        };
         if let Source::Builtin {
             kind,
             batch_keys: Some(max_keys),
             ..
         } = &self.source
         {
-            return self.evaluate_in_batches(*kind, *max_keys, range, a, b, time, metric, on_run);
+            return self.evaluate_in_batches(*kind, *max_keys, range, &spec, &scoring);
         }
-        let spec = self.spec(a, b);
-        let stop = AtomicBool::new(false);
         let mut out = Vec::with_capacity(range.len());
         range
             .into_par_iter()
@@ -240,16 +234,16 @@ impl<'a> Sweep<'a> {
             .map_init(
                 || (Scratch::default(), Vec::new()),
                 |(scratch, values), k| {
-                    if stop.load(Ordering::Relaxed) {
+                    if scoring.stopped() {
                         return f64::NAN;
                     }
                     self.values(k, values);
                     self.run(values, &spec, scratch);
-                    finish_run(scratch, metric, time, on_run, &stop)
+                    scoring.finish(scratch)
                 },
             )
             .collect_into_vec(&mut out);
-        if stop.into_inner() {
+        if scoring.stopped() {
             return Err(EngineError::Stopped);
         }
         Ok(out)
@@ -258,19 +252,14 @@ impl<'a> Sweep<'a> {
     /// [`Sweep::evaluate`] when the series do not all fit: the runs of `range`, sorted by their
     /// series (last parameter's first, so neighbours share them), in greedy batches needing at
     /// most `max_keys` series, each batch's series computed, used in parallel and dropped.
-    #[allow(clippy::too_many_arguments)]
     fn evaluate_in_batches(
         &self,
         kind: StrategyKind,
         max_keys: usize,
         range: std::ops::Range<usize>,
-        a: usize,
-        b: usize,
-        time: &TimeInfo,
-        metric: Metric,
-        on_run: &(dyn Fn() -> Flow + Sync),
+        spec: &RunSpec<'_>,
+        scoring: &Scoring<'_>,
     ) -> Result<Vec<f64>, EngineError> {
-        let spec = self.spec(a, b);
         let start = range.start;
         let mut out = vec![f64::NAN; range.len()];
         let mut values = Vec::new();
@@ -283,7 +272,6 @@ impl<'a> Sweep<'a> {
             })
             .collect();
         order.sort_unstable();
-        let stop = AtomicBool::new(false);
         let mut i = 0;
         while i < order.len() {
             let mut keys: HashSet<IndicatorKey> = HashSet::new();
@@ -304,20 +292,20 @@ impl<'a> Sweep<'a> {
                 .map_init(
                     || (Scratch::default(), Vec::new()),
                     |(scratch, values), (_, k)| {
-                        if stop.load(Ordering::Relaxed) {
+                        if scoring.stopped() {
                             return (*k, f64::NAN);
                         }
                         self.values(*k, values);
                         let prepared = cache.prepare(self.series, kind, values);
-                        simulate_run(&spec, &prepared, scratch);
-                        (*k, finish_run(scratch, metric, time, on_run, &stop))
+                        simulate_run(spec, &prepared, scratch);
+                        (*k, scoring.finish(scratch))
                     },
                 )
                 .collect();
             for (k, m) in batch {
                 out[k - start] = m;
             }
-            if stop.load(Ordering::Relaxed) {
+            if scoring.stopped() {
                 return Err(EngineError::Stopped);
             }
             i = j;
@@ -363,27 +351,36 @@ impl<'a> Sweep<'a> {
     }
 }
 
-/// The metric of the run just simulated into `scratch`; tells `on_run` it finished, and sets
-/// `stop` once it answers [`Flow::Stop`].
-#[inline]
-fn finish_run(
-    scratch: &mut Scratch,
+/// How [`Sweep::evaluate`] scores the runs of one call: the metric, and the stop flag that
+/// `on_run` (called as each run finishes) raises by returning [`Flow::Stop`].
+struct Scoring<'e> {
     metric: Metric,
-    time: &TimeInfo,
-    on_run: &(dyn Fn() -> Flow + Sync),
-    stop: &AtomicBool,
-) -> f64 {
-    let m = metric_value(
-        metric,
-        &scratch.equity,
-        &scratch.trades,
-        time,
-        &mut scratch.buf,
-    );
-    if on_run() == Flow::Stop {
-        stop.store(true, Ordering::Relaxed);
+    time: &'e TimeInfo,
+    on_run: &'e (dyn Fn() -> Flow + Sync),
+    stop: AtomicBool,
+}
+
+impl Scoring<'_> {
+    /// The metric of the run just simulated into `scratch`; tells `on_run` it finished, and
+    /// raises the stop flag once it answers [`Flow::Stop`].
+    #[inline]
+    fn finish(&self, scratch: &mut Scratch) -> f64 {
+        let m = metric_value(
+            self.metric,
+            &scratch.equity,
+            &scratch.trades,
+            self.time,
+            &mut scratch.buf,
+        );
+        if (self.on_run)() == Flow::Stop {
+            self.stop.store(true, Ordering::Relaxed);
+        }
+        m
     }
-    m
+
+    fn stopped(&self) -> bool {
+        self.stop.load(Ordering::Relaxed)
+    }
 }
 
 /// Decodes combination number `raw` (0-based, before constraints) of `axes` into values, last

@@ -6,7 +6,7 @@ use crate::engine::backtest::run_backtest;
 use crate::engine::data::{sample_series, SplitMix64};
 use crate::engine::progress::Flow;
 use crate::engine::progress::{NoProgress, Recorder};
-use app::model::research::{BacktestRequest, GridSpec, Heatmap, ParamRange, StrategyKind};
+use app::model::research::{Account, BacktestRequest, GridSpec, Heatmap, ParamRange, StrategyKind};
 use std::collections::BTreeMap;
 
 fn range(start: f64, stop: f64, step: f64) -> ParamRange {
@@ -27,9 +27,11 @@ fn sma_request(metric: Metric) -> OptimizeRequest {
         constraint: None,
         metric,
         top_n: 3,
-        cash: 10_000.0,
-        commission: 0.002,
-        long_only: false,
+        account: Account {
+            cash: 10_000.0,
+            commission: 0.002,
+            long_only: false,
+        },
         robustness: Default::default(),
     }
 }
@@ -71,10 +73,14 @@ fn sweep_metric_equals_full_backtest_metric_for_random_params() {
         for (spec, v) in kind.params().iter().zip(&values) {
             params.insert(spec.name.to_string(), *v);
         }
-        let req = BacktestRequest {
-            params: params.clone(),
+        let account = Account {
+            cash: 10_000.0,
             commission,
             long_only,
+        };
+        let req = BacktestRequest {
+            params: params.clone(),
+            account,
             ..BacktestRequest::new("d", kind)
         };
         let full = run_backtest(&s, &req, &mut NoProgress).unwrap();
@@ -88,12 +94,7 @@ fn sweep_metric_equals_full_backtest_metric_for_random_params() {
             &Limits::default(),
         )
         .unwrap();
-        let money = Money {
-            cash: 10_000.0,
-            commission,
-            long_only,
-        };
-        let sweep = Sweep::new(&s, &grid, None, money);
+        let sweep = Sweep::new(&s, &grid, None, account);
         let fast = sweep
             .evaluate(0..1, 0, s.len(), &time, metric, &|| Flow::Continue)
             .unwrap()[0];
@@ -261,14 +262,13 @@ fn a_sweep_whose_series_do_not_fit_runs_in_batches_with_identical_results() {
             &Limits::default(),
         )
         .unwrap();
-        let money = Money {
-            cash: 10_000.0,
+        let account = Account {
             commission: 0.001,
-            long_only: false,
+            ..Account::default()
         };
-        let whole = Sweep::new(&s, &grid, None, money);
+        let whole = Sweep::new(&s, &grid, None, account);
         // Room for 6 series of 700 bars: every batch recomputes its own.
-        let batched = Sweep::with_cache_budget(&s, &grid, None, money, 6 * 700 * 8);
+        let batched = Sweep::with_cache_budget(&s, &grid, None, account, 6 * 700 * 8);
         assert!(matches!(
             batched.source,
             Source::Builtin {

@@ -3,8 +3,8 @@
 use std::collections::BTreeMap;
 
 use app::model::research::{
-    shortest_in_sample, BacktestReport, FoldWindows, Limits, OptimizeRequest, OptimizeResult,
-    WalkForwardRequest, WalkForwardResult, MAX_CASH, MAX_COMMISSION,
+    shortest_in_sample, Account, BacktestReport, FoldWindows, Limits, OptimizeRequest,
+    OptimizeResult, WalkForwardRequest, WalkForwardResult,
 };
 use app::model::FieldError;
 
@@ -42,7 +42,7 @@ impl Program {
             spec.series,
             cache,
             values,
-            spec.long_only,
+            spec.account.long_only,
             self.reenter,
             (spec.a, spec.b),
             &mut scratch.rules,
@@ -50,22 +50,6 @@ impl Program {
         );
         simulate_actions(spec, start, stops, scratch)
     }
-}
-
-fn check_money(cash: f64, commission: f64) -> Result<(), FieldError> {
-    if !(cash.is_finite() && cash > 0.0 && cash <= MAX_CASH) {
-        return Err(FieldError::new(
-            "cash",
-            format!("starting cash must be > 0 and at most 1e12, got {cash}"),
-        ));
-    }
-    if !(commission.is_finite() && (0.0..MAX_COMMISSION).contains(&commission)) {
-        return Err(FieldError::new(
-            "commission",
-            format!("commission rate must be at least 0 and below 0.1 (10%), got {commission}"),
-        ));
-    }
-    Ok(())
 }
 
 fn invalid(e: FieldError) -> EngineError {
@@ -77,12 +61,8 @@ fn invalid(e: FieldError) -> EngineError {
 pub struct RuleBacktestRequest {
     /// Parameter values by name; missing ones take their default.
     pub params: BTreeMap<String, f64>,
-    /// Starting cash.
-    pub cash: f64,
-    /// Commission rate.
-    pub commission: f64,
-    /// Long-only mode.
-    pub long_only: bool,
+    /// Starting cash, commission rate and long-only mode.
+    pub account: Account,
 }
 
 impl RuleBacktestRequest {
@@ -91,9 +71,7 @@ impl RuleBacktestRequest {
     pub fn of(req: &app::model::research::BacktestRequest) -> RuleBacktestRequest {
         RuleBacktestRequest {
             params: req.params.clone(),
-            cash: req.cash,
-            commission: req.commission,
-            long_only: req.long_only,
+            account: req.account,
         }
     }
 }
@@ -116,7 +94,7 @@ pub fn run_rule_backtest(
         series,
         &cache,
         &values,
-        req.long_only,
+        req.account.long_only,
         program.reenter,
         (0, series.len()),
         &mut scratch.rules,
@@ -149,14 +127,14 @@ fn checked_rule_run<'a>(
     req: &RuleBacktestRequest,
 ) -> Result<(Vec<f64>, RunSpec<'a>), EngineError> {
     series.checked()?;
-    check_money(req.cash, req.commission).map_err(invalid)?;
+    req.account.validate().map_err(invalid)?;
     let values = program
         .resolve_params(&req.params, "params")
         .map_err(invalid)?;
     program
         .validate_against_bars(&values, series.len(), "params")
         .map_err(invalid)?;
-    let spec = RunSpec::whole(series, req.cash, req.commission, req.long_only);
+    let spec = RunSpec::whole(series, req.account);
     Ok((values, spec))
 }
 

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use app::model::research::{
-    BacktestRequest, Constraint, GridSpec, Limits, Metric, OptimizeRequest, ParamRange,
+    Account, BacktestRequest, Constraint, GridSpec, Limits, Metric, OptimizeRequest, ParamRange,
     RobustnessConfig, StrategyKind,
 };
 
@@ -13,7 +13,7 @@ use super::*;
 use crate::engine::backtest::{full_report, simulate_run, RunSpec, Scratch};
 use crate::engine::data::{sample_series, Series};
 use crate::engine::metrics::TimeInfo;
-use crate::engine::optimize::{run_optimize_resumable, Money, Sweep};
+use crate::engine::optimize::{run_optimize_resumable, Sweep};
 use crate::engine::progress::{Flow, NoProgress, Recorder};
 use crate::engine::run_backtest;
 use crate::engine::strategy::{Action, IndicatorCache};

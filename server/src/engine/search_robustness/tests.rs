@@ -27,7 +27,7 @@ fn sample_is_all_runs_or_evenly_spaced() {
 use crate::engine::data::{Series, SplitMix64};
 use crate::engine::optimize::run_optimize;
 use crate::engine::progress::{NoProgress, Recorder};
-use app::model::research::{Metric, OptimizeRequest, ParamRange, StrategyKind};
+use app::model::research::{Account, Metric, OptimizeRequest, ParamRange, StrategyKind};
 
 /// `n` daily bars of a log random walk with per-bar volatility 1 % and drift `drift(t)`.
 fn walk(n: usize, seed: u64, drift: impl Fn(usize) -> f64) -> Series {
@@ -62,9 +62,7 @@ fn sweep_500() -> OptimizeRequest {
         constraint: None,
         metric: Metric::Sharpe,
         top_n: 5,
-        cash: 10_000.0,
-        commission: 0.0,
-        long_only: false,
+        account: Account::default(),
         robustness: RobustnessConfig::default(),
     }
 }

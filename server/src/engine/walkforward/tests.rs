@@ -3,7 +3,7 @@
 use super::*;
 use crate::engine::data::sample_series;
 use crate::engine::progress::{NoProgress, Recorder};
-use app::model::research::{Metric, ParamRange, StrategyKind, WalkForwardMode};
+use app::model::research::{Account, Metric, ParamRange, StrategyKind, WalkForwardMode};
 
 fn request(folds: usize, mode: WalkForwardMode) -> WalkForwardRequest {
     WalkForwardRequest {
@@ -23,9 +23,11 @@ fn request(folds: usize, mode: WalkForwardMode) -> WalkForwardRequest {
         in_sample_fraction: 0.7,
         in_sample_bars: None,
         out_of_sample_bars: None,
-        cash: 10_000.0,
-        commission: 0.001,
-        long_only: false,
+        account: Account {
+            cash: 10_000.0,
+            commission: 0.001,
+            long_only: false,
+        },
         robustness: Default::default(),
     }
 }

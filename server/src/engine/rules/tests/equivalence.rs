@@ -155,13 +155,13 @@ fn same_sweeps_and_backtests(
             .into_iter()
             .enumerate()
     {
-        let money = Money {
+        let account = Account {
             cash: 10_000.0,
             commission,
             long_only,
         };
-        let builtin = Sweep::new(s, &spec, None, money);
-        let rules = Sweep::for_rules(s, &p, &rgrid, money);
+        let builtin = Sweep::new(s, &spec, None, account);
+        let rules = Sweep::for_rules(s, &p, &rgrid, account);
         assert_eq!(builtin.len(), rules.len());
         for metric in [
             Metric::ALL[case % Metric::ALL.len()],
@@ -199,17 +199,11 @@ fn same_sweeps_and_backtests(
             let params = builtin.params(k);
             let req = BacktestRequest {
                 params: params.clone(),
-                commission,
-                long_only,
+                account,
                 ..BacktestRequest::new("d", kind)
             };
             let one = run_backtest(s, &req, &mut NoProgress).unwrap();
-            let rreq = RuleBacktestRequest {
-                params,
-                cash: 10_000.0,
-                commission,
-                long_only,
-            };
+            let rreq = RuleBacktestRequest { params, account };
             let two = run_rule_backtest(s, &p, &rreq, &mut NoProgress).unwrap();
             assert_eq!(one, two);
             assert_eq!(one, ra);
@@ -277,9 +271,11 @@ fn rule_optimization_equals_the_builtin_optimization_whole() {
         constraint: None,
         metric: Metric::Sharpe,
         top_n: 5,
-        cash: 10_000.0,
-        commission: 0.002,
-        long_only: false,
+        account: Account {
+            cash: 10_000.0,
+            commission: 0.002,
+            long_only: false,
+        },
         robustness: RobustnessConfig {
             enabled: true,
             ..Default::default()
@@ -433,9 +429,11 @@ stop_loss_pct: sl
     assert_eq!(p.stops, [true, false, false]);
     let req = RuleBacktestRequest {
         params: BTreeMap::new(),
-        cash: 10_000.0,
-        commission: 0.001,
-        long_only: true,
+        account: Account {
+            cash: 10_000.0,
+            commission: 0.001,
+            long_only: true,
+        },
     };
     let rep = run_rule_backtest(&s, &p, &req, &mut NoProgress).unwrap();
     let mut stopped = 0;
@@ -473,7 +471,7 @@ fn a_rule_run_uses_the_shared_scratch() {
     let p = program(SMA_CROSS);
     let mut cache = ColumnCache::default();
     cache.fill(&p.plan, &s, [&[5.0, 30.0][..], &[8.0, 12.0][..]]);
-    let spec = RunSpec::whole(&s, 10_000.0, 0.0, false);
+    let spec = RunSpec::whole(&s, Account::default());
     let mut shared = Scratch::default();
     p.simulate(&cache, &[5.0, 30.0], &spec, &mut shared);
     let o = p.simulate(&cache, &[8.0, 12.0], &spec, &mut shared);
