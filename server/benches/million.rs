@@ -254,7 +254,7 @@ async fn measure(pool: &PgPool, path: &std::path::Path, bytes: u64) -> anyhow::R
         "grid": {"n1": {"range": {"start": 2, "stop": 200, "step": 1}},
                  "n2": {"range": {"start": 2, "stop": 200, "step": 1}}}
     }))?;
-    req.robustness.enabled = false;
+    req.search.robustness.enabled = false;
     let t = Instant::now();
     let result = tokio::task::spawn_blocking(move || {
         run_optimize(&series, &req, None, &mut NoProgress).map(|r| (r, series.len()))

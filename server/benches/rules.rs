@@ -21,16 +21,15 @@ mod search;
 /// The README's search of the built-in, without the robustness step.
 fn builtin_request(metric: Metric) -> OptimizeRequest {
     let mut req = readme_request(metric);
-    req.robustness.enabled = false;
+    req.search.robustness.enabled = false;
     req
 }
 
 /// The same search of the rule-language SMA cross (its parameters share the built-in's names).
 fn rule_request(req: &OptimizeRequest) -> OptimizeRequest {
-    OptimizeRequest {
-        rules: Some(RuleRef::inline(SMA_CROSS)),
-        ..req.clone()
-    }
+    let mut rule = req.clone();
+    rule.search.rules = Some(RuleRef::inline(SMA_CROSS));
+    rule
 }
 
 fn rules(c: &mut Criterion) {

@@ -25,7 +25,7 @@ fn sweep(c: &mut Criterion) {
     let series = sample_series(2000, 42);
     for metric in [Metric::Sharpe, Metric::ReturnPct, Metric::Sqn] {
         let mut req = readme_request(metric);
-        req.robustness.enabled = false;
+        req.search.robustness.enabled = false;
         // Warm up once, then take the best of 5 timed runs.
         let res = run_optimize(&series, &req, None, &mut NoProgress).expect("optimize");
         let best = best_of(5, || {
@@ -46,7 +46,7 @@ fn sweep(c: &mut Criterion) {
     }
     let with = readme_request(Metric::Sharpe);
     let mut without = with.clone();
-    without.robustness.enabled = false;
+    without.search.robustness.enabled = false;
     let run = |req: &OptimizeRequest| {
         run_optimize(&series, req, None, &mut NoProgress).expect("optimize");
     };
@@ -62,8 +62,8 @@ fn sweep(c: &mut Criterion) {
         (t_with / t_without - 1.0) * 100.0,
         rob.trials_used,
         rob.trials_total,
-        with.robustness.blocks,
-        with.robustness.draws,
+        with.search.robustness.blocks,
+        with.search.robustness.draws,
         rob.deflated_sharpe.map_or(f64::NAN, |d| d.probability),
         rob.pbo.map_or(f64::NAN, |p| p.pbo),
         rob.bootstrap.map_or(f64::NAN, |b| b.p_value),

@@ -134,8 +134,8 @@ impl JobRequest {
     /// data ([`CheckedRequest::against_bars`]): a built-in search's grid is expanded once.
     pub fn check(&self, limits: &Limits) -> Result<CheckedRequest<'_>, FieldError> {
         let grid = match self {
-            JobRequest::Optimize(r) if r.rules.is_none() => Some(r.grid_spec(limits)?),
-            JobRequest::WalkForward(r) if r.rules.is_none() => Some(r.grid_spec(limits)?),
+            JobRequest::Optimize(r) if r.search.rules.is_none() => Some(r.grid_spec(limits)?),
+            JobRequest::WalkForward(r) if r.search.rules.is_none() => Some(r.grid_spec(limits)?),
             JobRequest::Backtest(r) => r.validate(limits).map(|()| None)?,
             JobRequest::Optimize(r) => r.validate(limits).map(|()| None)?,
             JobRequest::WalkForward(r) => r.validate(limits).map(|()| None)?,
@@ -250,7 +250,7 @@ mod tests {
             panic!("not an optimization")
         };
         assert_eq!(
-            r.rules,
+            r.search.rules,
             Some(super::super::research::RuleRef::saved(id, Some(2)))
         );
         let inline: JobRequest = serde_json::from_value(serde_json::json!({
@@ -283,11 +283,12 @@ mod tests {
     }
 
     #[test]
-    fn the_account_stays_at_the_top_level_of_every_request() {
-        // `Account` is flattened: `cash`, `commission` and `long_only` sit beside the other
-        // fields, in what clients send and in what is stored, for every kind.
+    fn the_account_and_the_search_stay_at_the_top_level_of_every_request() {
+        // `Account` and `Search` are flattened: `cash`, `commission`, `long_only`, `grid`,
+        // `metric`, … sit beside the other fields, in what clients send and in what is
+        // stored, for every kind.
         let flat = serde_json::json!({"cash": 5000, "commission": 0.002, "long_only": true});
-        let grid = serde_json::json!({"n1": {"list": [5]}, "n2": {"list": [20]}});
+        let grid = serde_json::json!({"n1": {"list": [5.0]}, "n2": {"list": [20.0]}});
         for mut body in [
             serde_json::json!({"kind": "backtest", "dataset_id": "d"}),
             serde_json::json!({"kind": "optimize", "dataset_id": "d", "grid": grid}),
@@ -299,6 +300,12 @@ mod tests {
             assert_eq!(stored["cash"], 10_000.0, "{body}");
             assert_eq!(stored["long_only"], false, "{body}");
             assert!(stored.get("account").is_none(), "{stored}");
+            assert!(stored.get("search").is_none(), "{stored}");
+            if body.get("grid").is_some() {
+                assert_eq!(stored["grid"], grid, "{stored}");
+                assert_eq!(stored["metric"], "sharpe", "{stored}");
+                assert_eq!(stored["strategy"], "sma_cross", "{stored}");
+            }
             for (k, v) in flat.as_object().unwrap() {
                 body[k] = v.clone();
             }

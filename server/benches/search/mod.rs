@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-use app::model::research::{Account, Metric, OptimizeRequest, ParamRange, StrategyKind};
+use app::model::research::{Account, Metric, OptimizeRequest, ParamRange, Search, StrategyKind};
 
 /// Best of `n` timed runs, in seconds (after one warm-up run).
 pub fn best_of(n: usize, mut f: impl FnMut()) -> f64 {
@@ -23,17 +23,16 @@ pub fn readme_request(metric: Metric) -> OptimizeRequest {
     let range = ParamRange::range(2.0, 200.0, 1.0);
     OptimizeRequest {
         dataset_id: "bench".into(),
-        strategy: StrategyKind::SmaCross,
-        rules: None,
-        grid: BTreeMap::from([("n1".to_string(), range.clone()), ("n2".to_string(), range)]),
-        constraint: None,
-        metric,
+        search: Search::new(
+            StrategyKind::SmaCross,
+            BTreeMap::from([("n1".to_string(), range.clone()), ("n2".to_string(), range)]),
+            metric,
+        ),
         top_n: 10,
         account: Account {
             cash: 10_000.0,
             commission: 0.002,
             long_only: false,
         },
-        robustness: Default::default(),
     }
 }

@@ -205,9 +205,9 @@ pub fn optimize_planned(
         series,
         &sweep,
         &SweepJob {
-            metric: req.metric,
+            metric: req.search.metric,
             top_n: req.top_n,
-            robustness: &req.robustness,
+            robustness: &req.search.robustness,
         },
         resume,
         sink,

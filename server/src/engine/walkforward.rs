@@ -117,7 +117,7 @@ pub(crate) fn walkforward_sweep_with(
                 || cp.best_runs.len() != cp.best_metric_bits.len()
                 || cp.best_runs.len() > f_total
                 || cp.best_runs.iter().any(|&r| r >= p_total)
-                || (req.robustness.enabled && cp.robustness.len() != cp.best_runs.len())
+                || (req.search.robustness.enabled && cp.robustness.len() != cp.best_runs.len())
             {
                 return Err(EngineError::BadCheckpoint(format!(
                     "checkpoint is for {} folds of {} runs; this job has {f_total} folds of {p_total} runs",
@@ -132,7 +132,7 @@ pub(crate) fn walkforward_sweep_with(
     // With robustness, each fold's progress is its sweep (P units) then its robustness step
     // (scaled to another P units): one bar for the whole job, written at most the usual
     // number of times.
-    let robust = req.robustness.enabled;
+    let robust = req.search.robustness.enabled;
     let fold_units = if robust { 2 * p_total } else { p_total };
     let total_units = fold_units * f_total as u64;
     let resumed_from = cp.best_runs.len() as u64 * p_total;
@@ -150,7 +150,7 @@ pub(crate) fn walkforward_sweep_with(
             )
         };
         let metrics = match known {
-            None => sweep.evaluate(0..p_total as usize, a, b, &time, req.metric, &on_run)?,
+            None => sweep.evaluate(0..p_total as usize, a, b, &time, req.search.metric, &on_run)?,
             Some(known) => {
                 let fold_metrics = known.get(f).filter(|m| m.len() as u64 == p_total);
                 let Some(metrics) = fold_metrics else {
@@ -176,7 +176,14 @@ pub(crate) fn walkforward_sweep_with(
                     format_args!("Robustness {d}/{t}, Fold {fold}/{f_total}"),
                 )
             };
-            let r = search_robustness(sweep, (a, b), &metrics, best, &req.robustness, &report)?;
+            let r = search_robustness(
+                sweep,
+                (a, b),
+                &metrics,
+                best,
+                &req.search.robustness,
+                &report,
+            )?;
             cp.robustness.push(Some(r));
         }
         cp.best_runs.push(best as u64);
@@ -261,14 +268,14 @@ pub(crate) fn walkforward_sweep_with(
         .map(|l| (l / req.account.cash - 1.0) * 100.0)
         .filter(|v| v.is_finite());
     let folds: Vec<FoldResult> = per_fold.into_iter().map(|(f, _)| f).collect();
-    let robustness = if req.robustness.enabled {
+    let robustness = if req.search.robustness.enabled {
         Some(walk_forward_robustness(&folds, &eq, req, sink)?)
     } else {
         None
     };
     Ok(Resumed {
         result: WalkForwardResult {
-            metric: req.metric,
+            metric: req.search.metric,
             folds,
             oos_equity,
             oos_return_pct,
@@ -310,7 +317,7 @@ fn walk_forward_robustness(
     let mut returns = Vec::new();
     returns_of(stitched_equity, &mut returns);
     sink.begin_phase();
-    let total = req.robustness.draws as u64;
+    let total = req.search.robustness.draws as u64;
     let done = AtomicU64::new(0);
     let tick = |units: u64| {
         let d = done.fetch_add(units, Ordering::Relaxed) + units;
@@ -320,7 +327,7 @@ fn walk_forward_robustness(
             format_args!("Robustness {d}/{total}, out of sample"),
         ) == Flow::Continue
     };
-    let oos_bootstrap = bootstrap_figure(&returns, &req.robustness, &tick, &mut notes)?;
+    let oos_bootstrap = bootstrap_figure(&returns, &req.search.robustness, &tick, &mut notes)?;
     Ok(WalkForwardRobustness {
         median_pbo: median(figures(&|r| r.pbo.as_ref().map(|p| p.pbo))),
         median_dsr: median(figures(&|r| {

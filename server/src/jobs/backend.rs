@@ -235,7 +235,7 @@ impl JobBackend for StoreBackend {
             return Ok(None);
         };
         Ok(Some(app::model::research::PartialOptimize {
-            metric: req.metric,
+            metric: req.search.metric,
             chunks_done: done.len() as u32,
             chunks: chunks.len() as u32,
             runs_done: done.iter().map(|c| (c.end - c.start).max(0) as u64).sum(),

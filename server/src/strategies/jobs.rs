@@ -20,8 +20,8 @@ use crate::jobs::handlers::HandlerError;
 pub fn rules_of(request: &JobRequest) -> Option<&RuleRef> {
     match request {
         JobRequest::Backtest(r) => r.rules.as_ref(),
-        JobRequest::Optimize(r) => r.rules.as_ref(),
-        JobRequest::WalkForward(r) => r.rules.as_ref(),
+        JobRequest::Optimize(r) => r.search.rules.as_ref(),
+        JobRequest::WalkForward(r) => r.search.rules.as_ref(),
         JobRequest::Train(_) | JobRequest::Demo(_) => None,
     }
 }
@@ -29,8 +29,8 @@ pub fn rules_of(request: &JobRequest) -> Option<&RuleRef> {
 fn rules_mut(request: &mut JobRequest) -> Option<&mut RuleRef> {
     match request {
         JobRequest::Backtest(r) => r.rules.as_mut(),
-        JobRequest::Optimize(r) => r.rules.as_mut(),
-        JobRequest::WalkForward(r) => r.rules.as_mut(),
+        JobRequest::Optimize(r) => r.search.rules.as_mut(),
+        JobRequest::WalkForward(r) => r.search.rules.as_mut(),
         JobRequest::Train(_) | JobRequest::Demo(_) => None,
     }
 }
@@ -65,8 +65,8 @@ pub async fn prepare_request(
     let usage = match &*request {
         JobRequest::Backtest(r) => Use::Backtest(r.params.clone()),
         JobRequest::Optimize(r) => Use::Optimize {
-            grid: r.grid.clone(),
-            constraint: r.constraint.clone(),
+            grid: r.search.grid.clone(),
+            constraint: r.search.constraint.clone(),
         },
         JobRequest::WalkForward(r) => Use::WalkForward(Box::new(r.clone())),
         // Never: trains and demos carry no rules.

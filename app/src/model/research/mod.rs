@@ -9,7 +9,7 @@
 //! One concern per file, all re-exported here: `strategy` (the catalog and its parameters),
 //! `account` (the simulated account: cash, commission, long-only), `limits` (configurable limits and the shared field checks), `bounds` (what a parameter accepts, for built-ins and programs alike), `constraint` and `grid`
 //! (parameter ranges, constraints, grid expansion), `metric` (what an optimization maximizes),
-//! the four requests (`backtest`, `optimize`, `walk_forward`, `train`), `results` (what the
+//! `search` (what an optimization and a walk-forward explore and rank), the four requests (`backtest`, `optimize`, `walk_forward`, `train`), `results` (what the
 //! engine reports), `robustness` (is the optimum real: settings, figures, readings) and `serde_finite` (JSON for non-finite numbers).
 
 mod account;
@@ -24,6 +24,7 @@ mod optimize;
 mod results;
 mod robustness;
 mod rules;
+mod search;
 mod serde_finite;
 mod strategy;
 #[cfg(test)]
@@ -49,6 +50,7 @@ pub use robustness::{
     WalkForwardRobustness, DOCS_URL as ROBUSTNESS_DOCS_URL,
 };
 pub use rules::{RuleRef, MAX_RULE_SOURCE_BYTES, RULE_FUNCTIONS};
+pub use search::Search;
 pub use serde_finite::{finite_or_null, finite_vec_or_null};
 pub use strategy::{strategy_lookback, ParamSpec, StrategyKind};
 pub use train::TrainRequest;

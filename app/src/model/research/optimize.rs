@@ -1,71 +1,48 @@
-//! [`OptimizeRequest`]: grid search over a strategy's parameters, ranked by a [`Metric`].
+//! [`OptimizeRequest`]: grid search over a strategy's parameters (a [`Search`]), ranked by its
+//! metric.
 
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 
 use super::account::Account;
-use super::constraint::Constraint;
-use super::grid::{check_grid_warmup, GridSpec, ParamRange};
+use super::grid::{check_grid_warmup, GridSpec};
 use super::limits::{check_dataset, Limits};
-use super::metric::Metric;
-use super::robustness::RobustnessConfig;
-use super::rules::RuleRef;
-use super::strategy::StrategyKind;
+use super::search::Search;
 use crate::model::FieldError;
 
-/// Grid search: run every admissible parameter combination and rank by `metric`.
+/// Grid search: run every admissible parameter combination and rank by the search's metric.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct OptimizeRequest {
     /// Dataset id.
     pub dataset_id: String,
-    /// Built-in strategy to optimize (ignored, and may be left out, when `rules` is given).
-    #[serde(default = "super::rules::rules_placeholder")]
-    pub strategy: StrategyKind,
-    /// A rule-language strategy to optimize instead of the built-in: `grid` and `constraint`
-    /// then name its declared parameters (checked by the server).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rules: Option<RuleRef>,
-    /// Values per parameter; parameters left out are fixed at their default.
-    pub grid: BTreeMap<String, ParamRange>,
-    /// Optional extra constraint (the strategy's own, e.g. `n1 < n2`, always applies).
-    #[serde(default)]
-    pub constraint: Option<Constraint>,
-    /// Statistic to maximize.
-    #[serde(default)]
-    pub metric: Metric,
+    /// The strategy, the grid, the metric to maximize and the robustness settings.
+    #[serde(flatten)]
+    pub search: Search,
     /// How many of the best runs get full stats in the result (default 10).
     #[serde(default = "default_top_n")]
     pub top_n: usize,
     /// The account every run trades with.
     #[serde(flatten)]
     pub account: Account,
-    /// Robustness settings (defaults: the standard figures).
-    #[serde(default)]
-    pub robustness: RobustnessConfig,
 }
 
 impl OptimizeRequest {
     /// Checks everything that does not need the data, including the grid-size limit.
     pub fn validate(&self, limits: &Limits) -> Result<(), FieldError> {
-        if let Some(rules) = &self.rules {
-            // The grid names the program's parameters: the server expands and checks it.
-            self.check_settings(limits)?;
-            return rules.validate("rules");
-        }
-        self.grid_spec(limits).map(|_| ())
+        self.check_settings(limits)?;
+        self.search.validate(limits)
     }
 
     /// Validates and expands a built-in's grid (and the settings).
     pub fn grid_spec(&self, limits: &Limits) -> Result<GridSpec, FieldError> {
         self.check_settings(limits)?;
-        GridSpec::build(self.strategy, &self.grid, self.constraint.as_ref(), limits)
+        self.search.grid_spec(limits)
     }
 
-    /// Checks the dataset id, money, robustness and `top_n` (not the grid).
+    /// Checks the dataset id, the account, the robustness settings and `top_n` (not the grid).
     pub fn check_settings(&self, limits: &Limits) -> Result<(), FieldError> {
         check_dataset(&self.dataset_id)?;
         self.account.validate()?;
-        self.robustness.validate()?;
+        self.search.robustness.validate()?;
         check_top_n(self.top_n, limits)
     }
 

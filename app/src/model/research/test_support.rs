@@ -1,23 +1,25 @@
 //! Request builders shared by the research module's unit tests.
 
-use super::{Constraint, Metric, OptimizeRequest, ParamRange, StrategyKind};
+use super::{Constraint, Metric, OptimizeRequest, ParamRange, Search, StrategyKind};
 
 pub(super) fn sma_grid(n1: ParamRange, n2: ParamRange) -> OptimizeRequest {
     OptimizeRequest {
         dataset_id: "d".into(),
-        strategy: StrategyKind::SmaCross,
-        rules: None,
-        grid: [("n1".to_string(), n1), ("n2".to_string(), n2)]
-            .into_iter()
-            .collect(),
-        constraint: Some(Constraint::LessThan {
-            a: "n1".into(),
-            b: "n2".into(),
-        }),
-        metric: Metric::Sharpe,
+        search: Search {
+            strategy: StrategyKind::SmaCross,
+            rules: None,
+            grid: [("n1".to_string(), n1), ("n2".to_string(), n2)]
+                .into_iter()
+                .collect(),
+            constraint: Some(Constraint::LessThan {
+                a: "n1".into(),
+                b: "n2".into(),
+            }),
+            metric: Metric::Sharpe,
+            robustness: Default::default(),
+        },
         top_n: 5,
         account: Default::default(),
-        robustness: Default::default(),
     }
 }
 

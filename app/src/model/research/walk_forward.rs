@@ -2,16 +2,11 @@
 //! limit across folds) and the fold window arithmetic ([`FoldWindows`]).
 
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 
 use super::account::Account;
-use super::constraint::Constraint;
-use super::grid::{check_grid_warmup, GridSpec, ParamRange};
+use super::grid::{check_grid_warmup, GridSpec};
 use super::limits::{check_dataset, shown, Limits};
-use super::metric::Metric;
-use super::robustness::RobustnessConfig;
-use super::rules::RuleRef;
-use super::strategy::StrategyKind;
+use super::search::Search;
 use crate::model::FieldError;
 
 /// How in-sample windows move from fold to fold.
@@ -34,21 +29,9 @@ pub enum WalkForwardMode {
 pub struct WalkForwardRequest {
     /// Dataset id.
     pub dataset_id: String,
-    /// Strategy to optimize.
-    #[serde(default = "super::rules::rules_placeholder")]
-    pub strategy: StrategyKind,
-    /// A rule-language strategy to analyse instead of the built-in: `grid` then names its
-    /// declared parameters (checked by the server, as for an optimization).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rules: Option<RuleRef>,
-    /// Values per parameter.
-    pub grid: BTreeMap<String, ParamRange>,
-    /// Optional extra constraint.
-    #[serde(default)]
-    pub constraint: Option<Constraint>,
-    /// Statistic maximized in sample.
-    #[serde(default)]
-    pub metric: Metric,
+    /// The strategy, the grid, the metric maximized in sample and the robustness settings.
+    #[serde(flatten)]
+    pub search: Search,
     /// Number of folds (default 5).
     #[serde(default = "default_folds")]
     pub folds: usize,
@@ -67,9 +50,6 @@ pub struct WalkForwardRequest {
     /// The account every window starts with.
     #[serde(flatten)]
     pub account: Account,
-    /// Robustness settings (defaults: the standard figures).
-    #[serde(default)]
-    pub robustness: RobustnessConfig,
 }
 
 /// Bar ranges of one fold, half-open `[start, end)`.
@@ -84,24 +64,18 @@ pub struct FoldWindows {
 impl WalkForwardRequest {
     /// Checks everything that does not need the data.
     pub fn validate(&self, limits: &Limits) -> Result<(), FieldError> {
-        if let Some(rules) = &self.rules {
+        if self.search.rules.is_some() {
             // The grid names the program's parameters: the server expands and checks it.
             self.check_settings(limits)?;
-            return rules.validate("rules");
+            return self.search.validate(limits);
         }
         self.grid_spec(limits).map(|_| ())
     }
 
     /// Validates and expands a built-in's grid (and the fold settings).
     pub fn grid_spec(&self, limits: &Limits) -> Result<GridSpec, FieldError> {
-        if self.rules.is_some() {
-            return Err(FieldError::new(
-                "rules",
-                "a rule-language strategy's grid is expanded by the server, against its program",
-            ));
-        }
         self.check_settings(limits)?;
-        let spec = GridSpec::build(self.strategy, &self.grid, self.constraint.as_ref(), limits)?;
+        let spec = self.search.grid_spec(limits)?;
         self.check_total_runs(spec.runs, limits)?;
         Ok(spec)
     }
@@ -127,7 +101,7 @@ impl WalkForwardRequest {
     pub fn check_settings(&self, limits: &Limits) -> Result<(), FieldError> {
         check_dataset(&self.dataset_id)?;
         self.account.validate()?;
-        self.robustness.validate()?;
+        self.search.robustness.validate()?;
         if self.folds == 0 || self.folds > limits.max_folds {
             return Err(FieldError::new(
                 "folds",
@@ -257,23 +231,20 @@ fn default_is_fraction() -> f64 {
 mod tests {
     use super::*;
     use crate::model::research::test_support::{r, sma_grid};
+    use crate::model::research::{Metric, ParamRange, StrategyKind};
+    use std::collections::BTreeMap;
 
     /// A rolling 5-fold SMA-cross request over `grid` (n1, n2), windows split 3:1.
     fn sma_request(grid: BTreeMap<String, ParamRange>) -> WalkForwardRequest {
         WalkForwardRequest {
             dataset_id: "d".into(),
-            strategy: StrategyKind::SmaCross,
-            rules: None,
-            grid,
-            constraint: None,
-            metric: Metric::Sharpe,
+            search: Search::new(StrategyKind::SmaCross, grid, Metric::Sharpe),
             folds: 5,
             mode: WalkForwardMode::Rolling,
             in_sample_fraction: 0.75,
             in_sample_bars: None,
             out_of_sample_bars: None,
             account: Account::default(),
-            robustness: Default::default(),
         }
     }
 
@@ -283,7 +254,7 @@ mod tests {
             folds: 10,
             in_sample_bars: Some(500),
             out_of_sample_bars: Some(100),
-            ..sma_request(sma_grid(r(5.0, 10.0, 5.0), r(20.0, 40.0, 10.0)).grid)
+            ..sma_request(sma_grid(r(5.0, 10.0, 5.0), r(20.0, 40.0, 10.0)).search.grid)
         };
         let spec = req.grid_spec(&Limits::default()).unwrap();
         let e = req.fit(Some(&spec), 1000).unwrap_err();
@@ -300,7 +271,7 @@ mod tests {
         let req = WalkForwardRequest {
             folds: 4,
             mode: WalkForwardMode::Anchored,
-            ..sma_request(sma_grid(r(5.0, 10.0, 5.0), r(20.0, 40.0, 10.0)).grid)
+            ..sma_request(sma_grid(r(5.0, 10.0, 5.0), r(20.0, 40.0, 10.0)).search.grid)
         };
         // OOS = floor(1000 / (4 + 3)) = 142, IS = 1000 - 4·142 = 432.
         let w = req.windows(1000).unwrap();
@@ -315,7 +286,7 @@ mod tests {
         // 100 × 100 values, 4,950 admissible runs per fold (n1 < n2).
         let req = WalkForwardRequest {
             folds: 50,
-            ..sma_request(sma_grid(r(2.0, 101.0, 1.0), r(2.0, 101.0, 1.0)).grid)
+            ..sma_request(sma_grid(r(2.0, 101.0, 1.0), r(2.0, 101.0, 1.0)).search.grid)
         };
         let limits = Limits {
             max_walk_forward_runs: 200_000,

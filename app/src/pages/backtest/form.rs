@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use crate::model::research::{
     Account, BacktestRequest, Limits, Metric, OptimizeRequest, ParamBounds, ParamRange, RuleRef,
-    StrategyKind, TrainRequest, WalkForwardMode, WalkForwardRequest,
+    Search, StrategyKind, TrainRequest, WalkForwardMode, WalkForwardRequest,
 };
 use crate::model::strategies::StrategyParam;
 use crate::model::{FieldError, JobRequest};
@@ -317,6 +317,12 @@ impl FormInput {
                 }
             }
         }
+        let search = || -> Result<Search, FieldError> {
+            Ok(Search {
+                rules: rules.clone(),
+                ..Search::new(strategy, grid()?, self.metric)
+            })
+        };
         let request = match self.job_type {
             JobType::Backtest => JobRequest::Backtest(BacktestRequest {
                 dataset_id,
@@ -327,29 +333,19 @@ impl FormInput {
             }),
             JobType::Optimize => JobRequest::Optimize(OptimizeRequest {
                 dataset_id,
-                strategy,
-                rules: rules.clone(),
-                grid: grid()?,
-                constraint: None,
-                metric: self.metric,
+                search: search()?,
                 top_n: 10,
                 account,
-                robustness: Default::default(),
             }),
             JobType::WalkForward => JobRequest::WalkForward(WalkForwardRequest {
                 dataset_id,
-                strategy,
-                rules: rules.clone(),
-                grid: grid()?,
-                constraint: None,
-                metric: self.metric,
+                search: search()?,
                 folds: whole("folds", &self.folds)?,
                 mode: self.mode,
                 in_sample_fraction: num("in_sample_fraction", &self.in_sample_fraction)?,
                 in_sample_bars: None,
                 out_of_sample_bars: None,
                 account,
-                robustness: Default::default(),
             }),
             JobType::Train => JobRequest::Train(TrainRequest {
                 dataset_id,

@@ -11,7 +11,7 @@ use std::ops::Range;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use app::model::research::{
-    Account, Constraint, Heatmap, Limits, Metric, OptimizeRequest, RunSummary, WalkForwardRequest,
+    Account, Heatmap, Limits, OptimizeRequest, RunSummary, Search, WalkForwardRequest,
     WalkForwardResult,
 };
 use serde::{Deserialize, Serialize};
@@ -117,24 +117,11 @@ pub enum ChunkJob<'r> {
 }
 
 impl<'r> ChunkJob<'r> {
-    pub(super) fn account(self) -> Account {
+    /// The job's search and its account.
+    pub(super) fn parts(self) -> (&'r Search, Account) {
         match self {
-            ChunkJob::Optimize(r) => r.account,
-            ChunkJob::WalkForward(r) => r.account,
-        }
-    }
-
-    pub(super) fn metric(self) -> Metric {
-        match self {
-            ChunkJob::Optimize(r) => r.metric,
-            ChunkJob::WalkForward(r) => r.metric,
-        }
-    }
-
-    pub(super) fn constraint(self) -> Option<&'r Constraint> {
-        match self {
-            ChunkJob::Optimize(r) => r.constraint.as_ref(),
-            ChunkJob::WalkForward(r) => r.constraint.as_ref(),
+            ChunkJob::Optimize(r) => (&r.search, r.account),
+            ChunkJob::WalkForward(r) => (&r.search, r.account),
         }
     }
 }
@@ -187,7 +174,7 @@ pub fn with_chunk_eval<R>(
                     a,
                     b,
                     &times[w],
-                    job.metric(),
+                    job.parts().0.metric,
                     &on_run,
                 )?;
                 metrics.extend(part);

@@ -47,7 +47,8 @@ impl SearchPlan {
             }
             (ChunkJob::Optimize(req), Some(program)) => {
                 req.check_settings(limits)?;
-                let grid = program.grid(&req.grid, req.constraint.as_ref(), limits)?;
+                let grid =
+                    program.grid(&req.search.grid, req.search.constraint.as_ref(), limits)?;
                 grid.check_warmup(n, "grid", "the dataset")?;
                 (PlanGrid::Rules(grid), Vec::new())
             }
@@ -105,16 +106,17 @@ impl SearchPlan {
         program: Option<&'a Program>,
         cache_budget: usize,
     ) -> Result<Sweep<'a>, EngineError> {
+        let (search, account) = job.parts();
         Ok(match (&self.grid, program) {
             (PlanGrid::Builtin(spec), _) => Sweep::with_cache_budget(
                 series,
                 spec,
-                job.constraint(),
-                job.account(),
+                search.constraint.as_ref(),
+                account,
                 cache_budget,
             ),
             (PlanGrid::Rules(grid), Some(program)) => {
-                Sweep::for_rules(series, program, grid, job.account())
+                Sweep::for_rules(series, program, grid, account)
             }
             (PlanGrid::Rules(_), None) => {
                 return Err(EngineError::InvalidInput {

@@ -6,7 +6,9 @@ use crate::engine::backtest::run_backtest;
 use crate::engine::data::{sample_series, SplitMix64};
 use crate::engine::progress::Flow;
 use crate::engine::progress::{NoProgress, Recorder};
-use app::model::research::{Account, BacktestRequest, GridSpec, Heatmap, ParamRange, StrategyKind};
+use app::model::research::{
+    Account, BacktestRequest, GridSpec, Heatmap, ParamRange, Search, StrategyKind,
+};
 use std::collections::BTreeMap;
 
 fn range(start: f64, stop: f64, step: f64) -> ParamRange {
@@ -16,23 +18,22 @@ fn range(start: f64, stop: f64, step: f64) -> ParamRange {
 fn sma_request(metric: Metric) -> OptimizeRequest {
     OptimizeRequest {
         dataset_id: "d".into(),
-        strategy: StrategyKind::SmaCross,
-        rules: None,
-        grid: [
-            ("n1".to_string(), range(5.0, 30.0, 5.0)),
-            ("n2".to_string(), range(10.0, 80.0, 10.0)),
-        ]
-        .into_iter()
-        .collect(),
-        constraint: None,
-        metric,
+        search: Search::new(
+            StrategyKind::SmaCross,
+            [
+                ("n1".to_string(), range(5.0, 30.0, 5.0)),
+                ("n2".to_string(), range(10.0, 80.0, 10.0)),
+            ]
+            .into_iter()
+            .collect(),
+            metric,
+        ),
         top_n: 3,
         account: Account {
             cash: 10_000.0,
             commission: 0.002,
             long_only: false,
         },
-        robustness: Default::default(),
     }
 }
 
@@ -148,8 +149,8 @@ fn optimize_ranks_reports_and_builds_heatmap() {
 fn every_run_is_reported_once_and_a_checkpoint_offered_after_each_block() {
     let s = sample_series(400, 5);
     let mut req = sma_request(Metric::ReturnPct);
-    req.grid.insert("n1".into(), range(2.0, 60.0, 1.0));
-    req.grid.insert("n2".into(), range(3.0, 120.0, 1.0));
+    req.search.grid.insert("n1".into(), range(2.0, 60.0, 1.0));
+    req.search.grid.insert("n2".into(), range(3.0, 120.0, 1.0));
     let mut rec = Recorder::default();
     let res = run_optimize(&s, &req, None, &mut rec).unwrap();
     let n = res.total_runs;
@@ -171,8 +172,8 @@ fn every_run_is_reported_once_and_a_checkpoint_offered_after_each_block() {
 fn resumed_run_ends_identical_to_uninterrupted_run() {
     let s = sample_series(500, 11);
     let mut req = sma_request(Metric::Sqn);
-    req.grid.insert("n1".into(), range(2.0, 40.0, 1.0));
-    req.grid.insert("n2".into(), range(5.0, 90.0, 1.0));
+    req.search.grid.insert("n1".into(), range(2.0, 40.0, 1.0));
+    req.search.grid.insert("n2".into(), range(5.0, 90.0, 1.0));
     let full = run_optimize(&s, &req, None, &mut NoProgress).unwrap();
     let n = full.total_runs;
     let block = n.div_ceil(BLOCKS);
@@ -218,7 +219,9 @@ fn resumed_run_ends_identical_to_uninterrupted_run() {
 fn refuses_bad_grids_with_field_names() {
     let s = sample_series(300, 1);
     let mut req = sma_request(Metric::Sharpe);
-    req.grid.insert("n2".into(), range(10.0, 400.0, 10.0));
+    req.search
+        .grid
+        .insert("n2".into(), range(10.0, 400.0, 10.0));
     let e = run_optimize(&s, &req, None, &mut NoProgress).unwrap_err();
     assert!(matches!(e, EngineError::InvalidInput { ref field, .. } if field == "grid.n2"));
     let limits = Limits {

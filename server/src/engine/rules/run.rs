@@ -164,7 +164,7 @@ pub fn check_rule_walkforward(
     limits: &Limits,
 ) -> Result<(RuleGrid, Vec<FoldWindows>), FieldError> {
     req.check_settings(limits)?;
-    let grid = program.grid(&req.grid, req.constraint.as_ref(), limits)?;
+    let grid = program.grid(&req.search.grid, req.search.constraint.as_ref(), limits)?;
     req.check_total_runs(grid.runs, limits)?;
     let mut folds = Vec::new();
     if let Some(n) = n_bars {

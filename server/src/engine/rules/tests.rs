@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use app::model::research::{
     Account, BacktestRequest, Constraint, GridSpec, Limits, Metric, OptimizeRequest, ParamRange,
-    RobustnessConfig, StrategyKind,
+    RobustnessConfig, Search, StrategyKind,
 };
 
 use super::*;

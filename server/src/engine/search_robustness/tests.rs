@@ -27,7 +27,7 @@ fn sample_is_all_runs_or_evenly_spaced() {
 use crate::engine::data::{Series, SplitMix64};
 use crate::engine::optimize::run_optimize;
 use crate::engine::progress::{NoProgress, Recorder};
-use app::model::research::{Account, Metric, OptimizeRequest, ParamRange, StrategyKind};
+use app::model::research::{Account, Metric, OptimizeRequest, ParamRange, Search, StrategyKind};
 
 /// `n` daily bars of a log random walk with per-bar volatility 1 % and drift `drift(t)`.
 fn walk(n: usize, seed: u64, drift: impl Fn(usize) -> f64) -> Series {
@@ -51,19 +51,18 @@ fn walk(n: usize, seed: u64, drift: impl Fn(usize) -> f64) -> Series {
 fn sweep_500() -> OptimizeRequest {
     OptimizeRequest {
         dataset_id: "d".into(),
-        strategy: StrategyKind::SmaCross,
-        rules: None,
-        grid: [
-            ("n1".to_string(), ParamRange::range(2.0, 21.0, 1.0)),
-            ("n2".to_string(), ParamRange::range(25.0, 49.0, 1.0)),
-        ]
-        .into_iter()
-        .collect(),
-        constraint: None,
-        metric: Metric::Sharpe,
+        search: Search::new(
+            StrategyKind::SmaCross,
+            [
+                ("n1".to_string(), ParamRange::range(2.0, 21.0, 1.0)),
+                ("n2".to_string(), ParamRange::range(25.0, 49.0, 1.0)),
+            ]
+            .into_iter()
+            .collect(),
+            Metric::Sharpe,
+        ),
         top_n: 5,
         account: Account::default(),
-        robustness: RobustnessConfig::default(),
     }
 }
 
@@ -108,8 +107,8 @@ fn a_random_walk_has_no_real_optimum_and_planted_trends_do() {
 fn robustness_reports_its_own_phase_and_stops_when_asked() {
     let s = walk(600, 4, |_| 0.0);
     let mut req = sweep_500();
-    req.robustness.blocks = 4;
-    req.robustness.draws = 200;
+    req.search.robustness.blocks = 4;
+    req.search.robustness.draws = 200;
     let mut rec = Recorder::default();
     let res = run_optimize(&s, &req, None, &mut rec).unwrap();
     assert_eq!(rec.phases(), 1);
@@ -139,7 +138,7 @@ fn robustness_reports_its_own_phase_and_stops_when_asked() {
 fn disabled_robustness_is_absent() {
     let s = walk(600, 5, |_| 0.0);
     let mut req = sweep_500();
-    req.robustness.enabled = false;
+    req.search.robustness.enabled = false;
     let res = run_optimize(&s, &req, None, &mut NoProgress).unwrap();
     assert_eq!(res.robustness, None);
 }

@@ -3,21 +3,21 @@
 use super::*;
 use crate::engine::data::sample_series;
 use crate::engine::progress::{NoProgress, Recorder};
-use app::model::research::{Account, Metric, ParamRange, StrategyKind, WalkForwardMode};
+use app::model::research::{Account, Metric, ParamRange, Search, StrategyKind, WalkForwardMode};
 
 fn request(folds: usize, mode: WalkForwardMode) -> WalkForwardRequest {
     WalkForwardRequest {
         dataset_id: "d".into(),
-        strategy: StrategyKind::SmaCross,
-        rules: None,
-        grid: [
-            ("n1".to_string(), ParamRange::range(5.0, 30.0, 1.0)),
-            ("n2".to_string(), ParamRange::List(vec![40.0, 60.0, 80.0])),
-        ]
-        .into_iter()
-        .collect(),
-        constraint: None,
-        metric: Metric::ReturnPct,
+        search: Search::new(
+            StrategyKind::SmaCross,
+            [
+                ("n1".to_string(), ParamRange::range(5.0, 30.0, 1.0)),
+                ("n2".to_string(), ParamRange::List(vec![40.0, 60.0, 80.0])),
+            ]
+            .into_iter()
+            .collect(),
+            Metric::ReturnPct,
+        ),
         folds,
         mode,
         in_sample_fraction: 0.7,
@@ -28,7 +28,6 @@ fn request(folds: usize, mode: WalkForwardMode) -> WalkForwardRequest {
             commission: 0.001,
             long_only: false,
         },
-        robustness: Default::default(),
     }
 }
 
@@ -108,7 +107,7 @@ fn walk_forward_runs_folds_with_progress_messages() {
 
     // Without robustness a fold is just its runs.
     let mut plain = req.clone();
-    plain.robustness.enabled = false;
+    plain.search.robustness.enabled = false;
     let mut rec = Recorder::default();
     let res = run_walkforward(&s, &plain, None, &mut rec).unwrap();
     assert!(rec.reports().iter().map(|r| r.0).eq(1..=5 * 78));

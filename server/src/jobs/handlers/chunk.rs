@@ -96,8 +96,8 @@ impl ParentRequest {
 
     fn input_of(&self) -> (&str, Option<&RuleRef>) {
         match self {
-            ParentRequest::Optimize(r) => (&r.dataset_id, r.rules.as_ref()),
-            ParentRequest::WalkForward(r) => (&r.dataset_id, r.rules.as_ref()),
+            ParentRequest::Optimize(r) => (&r.dataset_id, r.search.rules.as_ref()),
+            ParentRequest::WalkForward(r) => (&r.dataset_id, r.search.rules.as_ref()),
         }
     }
 }

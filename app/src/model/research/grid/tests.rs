@@ -108,9 +108,9 @@ fn refuses_grid_over_the_limit_saying_how_many() {
 #[test]
 fn refuses_empty_grid_and_unknown_param() {
     let mut req = sma_grid(r(2.0, 3.0, 1.0), r(5.0, 6.0, 1.0));
-    req.grid.clear();
+    req.search.grid.clear();
     assert_eq!(req.validate(&Limits::default()).unwrap_err().field, "grid");
-    req.grid.insert("nX".into(), r(1.0, 2.0, 1.0));
+    req.search.grid.insert("nX".into(), r(1.0, 2.0, 1.0));
     assert_eq!(
         req.validate(&Limits::default()).unwrap_err().field,
         "grid.nX"

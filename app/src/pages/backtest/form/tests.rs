@@ -50,13 +50,13 @@ fn a_saved_strategy_runs_by_id_and_version_with_its_declared_parameters() {
         panic!("not an optimization")
     };
     assert_eq!(
-        r.rules,
+        r.search.rules,
         Some(RuleRef::saved(
             "3f1c0000-0000-4000-8000-000000000001",
             Some(2)
         ))
     );
-    assert_eq!(r.grid.len(), 2);
+    assert_eq!(r.search.grid.len(), 2);
     // Walk-forward too, and a backtest with values; out-of-range values name the field.
     f.job_type = JobType::WalkForward;
     assert!(f.to_request(&Limits::default()).is_ok());

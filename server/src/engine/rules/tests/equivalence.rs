@@ -265,31 +265,31 @@ fn rule_optimization_equals_the_builtin_optimization_whole() {
     ]);
     let req = OptimizeRequest {
         dataset_id: "d".into(),
-        strategy: StrategyKind::SmaCross,
-        rules: None,
-        grid: grid.clone(),
-        constraint: None,
-        metric: Metric::Sharpe,
+        search: Search {
+            strategy: StrategyKind::SmaCross,
+            rules: None,
+            grid: grid.clone(),
+            constraint: None,
+            metric: Metric::Sharpe,
+            robustness: RobustnessConfig {
+                enabled: true,
+                ..Default::default()
+            },
+        },
         top_n: 5,
         account: Account {
             cash: 10_000.0,
             commission: 0.002,
             long_only: false,
         },
-        robustness: RobustnessConfig {
-            enabled: true,
-            ..Default::default()
-        },
     };
     let limits = Limits::default();
     let mut rec_a = Recorder::default();
     let a = run_optimize_resumable(&s, &req, None, &mut rec_a, &limits).unwrap();
     let p = program(SMA_CROSS);
-    let rreq = OptimizeRequest {
-        grid,
-        rules: Some(app::model::research::RuleRef::inline(SMA_CROSS)),
-        ..req.clone()
-    };
+    let mut rreq = req.clone();
+    rreq.search.grid = grid;
+    rreq.search.rules = Some(app::model::research::RuleRef::inline(SMA_CROSS));
     let mut rec_b = Recorder::default();
     let b = run_rule_optimize(&s, &p, &rreq, None, &mut rec_b, &limits).unwrap();
     // Ranking, top runs, heatmap, full grid, plateaus, robust best, robustness: all equal.
