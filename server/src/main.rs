@@ -3,6 +3,8 @@
 //! `server` serves pages, API and workers (per `RUNBOARD_MODE`); `server pg start|stop` only
 //! manages the private PostgreSQL cluster (the test script uses it).
 
+use std::time::Duration;
+
 use anyhow::Context;
 use leptos::prelude::*;
 use server::config::{Config, Mode};
@@ -63,6 +65,10 @@ async fn main() -> anyhow::Result<()> {
     // Whatever ended the server, stop the workers: they put running jobs back in the queue.
     shutdown.cancel();
     let background = server::jobs::join_background(background).await;
+    // The workers' last run-log lines (a job's "succeeded") are still on their way to Postgres.
+    if !store.flush_logs(Duration::from_secs(5)).await {
+        tracing::warn!("the last run-log lines were not all shipped before shutdown");
+    }
     db.close().await;
     served.and(background.map_err(anyhow::Error::from))
 }

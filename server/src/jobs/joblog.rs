@@ -14,7 +14,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use sqlx::PgPool;
-use tokio::sync::mpsc;
+use std::time::Duration;
+use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
 use super::store::statement;
@@ -32,11 +33,20 @@ pub(crate) const TAIL_LINES: &str = statement(include_str!("../../queries/jobs/l
 
 /// Ships run-log lines to Postgres from a background task: each line is queued without
 /// blocking (a full queue keeps the line in the file only, counted in `dropped`), and the task
-/// inserts what has accumulated in one statement, in the order written.
+/// inserts what has accumulated in one statement, in the order written. A graceful shutdown
+/// calls [`flush`](LogShipper::flush) before closing the pool, so the last lines are kept.
 #[derive(Clone, Debug)]
 pub struct LogShipper {
-    tx: mpsc::Sender<(Uuid, String)>,
+    tx: mpsc::Sender<Shipped>,
     dropped: Arc<AtomicU64>,
+}
+
+/// What the shipping task receives: a line, or a request to answer once every line queued
+/// before it is inserted.
+#[derive(Debug)]
+enum Shipped {
+    Line(Uuid, String),
+    Flush(oneshot::Sender<()>),
 }
 
 impl LogShipper {
@@ -53,9 +63,18 @@ impl LogShipper {
 
     fn send(&self, job: Uuid, line: &str) {
         let line: String = line.chars().take(MAX_SHIPPED_CHARS).collect();
-        if self.tx.try_send((job, line)).is_err() {
+        if self.tx.try_send(Shipped::Line(job, line)).is_err() {
             self.dropped.fetch_add(1, Ordering::Relaxed);
         }
+    }
+
+    /// Waits until every line queued so far is inserted (or failed to be), at most `limit`;
+    /// false if it took longer or the task is gone.
+    pub async fn flush(&self, limit: Duration) -> bool {
+        let (done, answer) = oneshot::channel();
+        let asked =
+            async { self.tx.send(Shipped::Flush(done)).await.is_ok() && answer.await.is_ok() };
+        tokio::time::timeout(limit, asked).await.unwrap_or(false)
     }
 
     /// Lines not shipped because the queue was full (they are in the local file).
@@ -64,22 +83,43 @@ impl LogShipper {
     }
 }
 
-async fn ship(pool: PgPool, mut rx: mpsc::Receiver<(Uuid, String)>) {
+async fn ship(pool: PgPool, mut rx: mpsc::Receiver<Shipped>) {
     let mut batch = Vec::with_capacity(SHIP_BATCH);
+    let (mut ids, mut lines) = (Vec::new(), Vec::new());
     while rx.recv_many(&mut batch, SHIP_BATCH).await > 0 {
-        let (ids, lines): (Vec<Uuid>, Vec<String>) = batch.drain(..).unzip();
-        if let Err(e) = insert(&pool, &ids, &lines).await {
-            // One bad line (its job deleted meanwhile) must not lose the others.
-            tracing::debug!(error = %e, "shipping run-log lines failed; trying them one by one");
-            for (id, line) in ids.iter().zip(&lines) {
-                if let Err(e) =
-                    insert(&pool, std::slice::from_ref(id), std::slice::from_ref(line)).await
-                {
-                    tracing::warn!(job = %id, error = %e, "a run-log line was not shipped");
+        for item in batch.drain(..) {
+            match item {
+                Shipped::Line(id, line) => {
+                    ids.push(id);
+                    lines.push(line);
+                }
+                Shipped::Flush(done) => {
+                    ship_batch(&pool, &mut ids, &mut lines).await;
+                    let _ = done.send(());
                 }
             }
         }
+        ship_batch(&pool, &mut ids, &mut lines).await;
     }
+}
+
+/// Inserts `lines` (of jobs `ids`) in one statement, and empties both.
+async fn ship_batch(pool: &PgPool, ids: &mut Vec<Uuid>, lines: &mut Vec<String>) {
+    if ids.is_empty() {
+        return;
+    }
+    if let Err(e) = insert(pool, ids, lines).await {
+        // One bad line (its job deleted meanwhile) must not lose the others.
+        tracing::debug!(error = %e, "shipping run-log lines failed; trying them one by one");
+        for (id, line) in ids.iter().zip(lines.iter()) {
+            if let Err(e) = insert(pool, std::slice::from_ref(id), std::slice::from_ref(line)).await
+            {
+                tracing::warn!(job = %id, error = %e, "a run-log line was not shipped");
+            }
+        }
+    }
+    ids.clear();
+    lines.clear();
 }
 
 async fn insert(pool: &PgPool, ids: &[Uuid], lines: &[String]) -> Result<(), sqlx::Error> {

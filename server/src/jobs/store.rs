@@ -281,6 +281,15 @@ impl JobStore {
         JobLog::open(self.log_file(id)).shipping(id, self.shipper.clone())
     }
 
+    /// Waits (at most `limit`) until the run-log lines written so far are in Postgres: a
+    /// graceful shutdown calls it after the workers stop and before the pool closes.
+    pub async fn flush_logs(&self, limit: Duration) -> bool {
+        match &self.shipper {
+            Some(shipper) => shipper.flush(limit).await,
+            None => true,
+        }
+    }
+
     pub fn pool(&self) -> &PgPool {
         &self.pool
     }

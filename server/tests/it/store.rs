@@ -790,3 +790,23 @@ async fn a_log_line_being_written_does_not_hide_a_job_from_claims(pool: PgPool) 
     assert_eq!(ids, vec![second], "the batch claim takes it too");
     shipper.commit().await.unwrap();
 }
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn a_log_flush_returns_once_every_line_written_before_it_is_in_postgres(pool: PgPool) {
+    // A graceful shutdown flushes the shipper before it closes the pool: the lines written
+    // last (a job's "succeeded") must not be lost with the background task.
+    let store = store(&pool);
+    let id = store.enqueue(demo(1, 0)).await.unwrap().id;
+    let mut log = store.log(id);
+    for i in 0..2_000 {
+        log.line(&format!("line {i}"));
+    }
+    assert!(store.flush_logs(Duration::from_secs(30)).await);
+    let shipped: i64 = sqlx::query_scalar("SELECT count(*) FROM job_logs WHERE job_id = $1")
+        .bind(id)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(shipped, 2_000);
+    std::fs::remove_dir_all(store.log_file(id).parent().unwrap()).ok();
+}
