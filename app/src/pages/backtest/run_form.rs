@@ -8,6 +8,7 @@ use super::fields::{NumberField, ParamInputs};
 use super::form::{default_inputs, FormInput, JobType, SavedChoice, StrategyChoice};
 use super::upload::UploadCsv;
 use crate::api::{get_strategy, list_datasets, list_strategies, submit_job, ApiError};
+use crate::components::results::format::fmt_date;
 use crate::model::research::{Limits, Metric, StrategyKind, WalkForwardMode};
 use crate::model::strategies::{StrategyInfo, StrategySource};
 use crate::model::{DatasetInfo, JobRequest, JobStatus};
@@ -165,8 +166,8 @@ fn RunFormFields(
                                         "{} — {} bars, {} → {}",
                                         d.name,
                                         d.bars,
-                                        day(d.start),
-                                        day(d.end),
+                                        fmt_date(d.start),
+                                        fmt_date(d.end),
                                     );
                                     view! {
                                         <option value=value selected=move || form.read().dataset_id == id>
@@ -347,12 +348,6 @@ fn metric_value(m: Metric) -> String {
     serde_json::to_value(m)
         .ok()
         .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default()
-}
-
-pub(super) fn day(t: i64) -> String {
-    chrono::DateTime::from_timestamp(t, 0)
-        .map(|d| d.format("%Y-%m-%d").to_string())
         .unwrap_or_default()
 }
 

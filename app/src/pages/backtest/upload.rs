@@ -5,8 +5,8 @@
 
 use leptos::prelude::*;
 
-use super::run_form::day;
 use crate::api::ApiError;
+use crate::components::results::format::fmt_date;
 use crate::model::DatasetInfo;
 
 /// The upload's URL.
@@ -92,7 +92,7 @@ pub(super) fn UploadCsv(on_imported: Callback<DatasetInfo>) -> impl IntoView {
             {move || match outcome.get() {
                 Some(Ok(info)) => view! {
                     <p class="notice" data-testid="upload-ok">
-                        {format!("Imported {:?}: {} bars, {} → {}", info.name, info.bars, day(info.start), day(info.end))}
+                        {format!("Imported {:?}: {} bars, {} → {}", info.name, info.bars, fmt_date(info.start), fmt_date(info.end))}
                     </p>
                 }
                 .into_any(),
