@@ -34,8 +34,8 @@ export default defineConfig({
   },
   projects: [{ name: "chromium" }],
   webServer: {
-    // E2E_SERVER_BIN: a copy of the binary `cargo leptos build` made (a later plain cargo
-    // build of the server replaces target/debug/server with one that lacks the site's settings).
+    // E2E_SERVER_BIN: another server binary to test; by default the one `cargo leptos build`
+    // wrote (a plain `cargo build` writes the same one: .cargo/config.toml).
     command: process.env.E2E_SERVER_BIN ?? path.join(root, "target/debug/server"),
     cwd: root,
     url: `http://127.0.0.1:${PORT}/`,

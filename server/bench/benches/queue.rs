@@ -8,7 +8,7 @@
 //! 2. Progress overhead on a CPU-bound job: the 19,701-run SMA sweep with no sink vs the real
 //!    Reporter writing throttled progress and checkpoints to Postgres.
 //!
-//! Run: `cargo bench -p server --bench queue`.
+//! Run: `cargo bench -p runboard-bench --bench queue`.
 
 mod common;
 #[allow(dead_code)] // the README's request, not the timer

@@ -55,11 +55,19 @@ impl Drop for Worker {
     }
 }
 
+/// The server binary the workers run: `RUNBOARD_SERVER_BIN`, the release build scripts/bench.sh
+/// makes first (a bench cannot name another package's binary).
+fn server_bin() -> anyhow::Result<String> {
+    std::env::var("RUNBOARD_SERVER_BIN").map_err(|_| {
+        anyhow::anyhow!("RUNBOARD_SERVER_BIN is not set (run `bash scripts/bench.sh fanout`)")
+    })
+}
+
 /// `chunk_work` `None`: fan-out off.
 fn spawn(url: &str, node: &str, chunk_work: Option<u64>) -> anyhow::Result<Worker> {
     let runs = std::env::temp_dir().join("runboard-bench-fanout-runs");
     Ok(Worker(
-        Command::new(env!("CARGO_BIN_EXE_server"))
+        Command::new(server_bin()?)
             .env("DATABASE_URL", url)
             .env("RUNBOARD_MODE", "worker")
             .env("RUNBOARD_WORKERS", "1")

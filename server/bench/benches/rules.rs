@@ -5,7 +5,7 @@
 //! two jobs give identical results (every run's metric, bit for bit, and the whole result);
 //! then lets criterion time both jobs.
 //!
-//! Run: `cargo bench -p server --bench rules` (`-- nomatch` prints the figures and skips
+//! Run: `cargo bench -p runboard-bench --bench rules` (`-- nomatch` prints the figures and skips
 //! criterion's own timing).
 
 use app::model::research::{Limits, Metric, OptimizeRequest, RuleRef};

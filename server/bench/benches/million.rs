@@ -13,7 +13,7 @@
 //!
 //! Prints wall times and the process's peak RSS (VmHWM) after each step. Needs `DATABASE_URL`
 //! (`scripts/bench.sh` starts a private cluster); each run uses a fresh database. Not a test:
-//! `cargo bench -p server --bench million`.
+//! `cargo bench -p runboard-bench --bench million`.
 
 use std::io::{BufWriter, Read, Write};
 use std::net::SocketAddr;

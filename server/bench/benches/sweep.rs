@@ -3,7 +3,7 @@
 //! the robustness step adds to the whole job (best of 5 with and without it), and peak memory
 //! (VmHWM); then lets criterion time the whole optimization job both ways.
 //!
-//! Run: `cargo bench -p server --bench sweep` (`-- nomatch` prints the figures and skips
+//! Run: `cargo bench -p runboard-bench --bench sweep` (`-- nomatch` prints the figures and skips
 //! criterion's own timing).
 
 use app::model::research::{Metric, OptimizeRequest};
