@@ -6,16 +6,18 @@ use std::fmt::Write;
 use leptos::prelude::*;
 
 use super::format::{escape_xml, fmt_metric, fmt_param};
-use super::scale::{line_path, nice_ticks, Linear};
-use super::svg::{chart_svg, empty_chart, hline, text, vline, ChartSvg};
+use super::scale::{line_path, nice_ticks};
+use super::svg::{chart_svg, empty_chart, text, ChartSvg, Plot};
 use crate::model::research::Heatmap;
 
 const LC_W: f64 = 720.0;
 const LC_H: f64 = 280.0;
-const LC_LEFT: f64 = 64.0;
-const LC_RIGHT: f64 = 704.0;
-const LC_TOP: f64 = 24.0;
-const LC_BOTTOM: f64 = 226.0;
+const PLOT: Plot = Plot {
+    left: 64.0,
+    right: 704.0,
+    top: 24.0,
+    bottom: 226.0,
+};
 /// Up to this many values the line breaks at undefined points and every point gets a marker
 /// with a tooltip; beyond it the defined points are joined and thinned.
 const LC_GAPS_UP_TO: usize = 2_000;
@@ -66,45 +68,14 @@ pub fn line_svg(h: &Heatmap, metric_label: &str) -> Option<ChartSvg> {
     let metric_label = clip(metric_label);
     let yt = nice_ticks(ylo, yhi, 5);
     let xt = nice_ticks(xlo, xhi, 8);
-    let x = Linear::new(xt.domain, (LC_LEFT, LC_RIGHT));
-    let y = Linear::new(yt.domain, (LC_BOTTOM, LC_TOP));
+    let (x, y) = PLOT.scales(&xt, &yt);
 
     let mut b = String::new();
-    for (v, label) in yt.labels() {
-        hline(&mut b, "chart__grid", LC_LEFT, LC_RIGHT, y.map(v));
-        text(
-            &mut b,
-            "chart__tick",
-            LC_LEFT - 6.0,
-            y.map(v) + 4.0,
-            "end",
-            &label,
-        );
-    }
-    for (v, label) in xt.labels() {
-        vline(&mut b, "chart__grid", x.map(v), LC_TOP, LC_BOTTOM);
-        text(
-            &mut b,
-            "chart__tick",
-            x.map(v),
-            LC_BOTTOM + 16.0,
-            "middle",
-            &label,
-        );
-    }
-    hline(&mut b, "chart__axis", LC_LEFT, LC_RIGHT, LC_BOTTOM);
-    text(
-        &mut b,
-        "chart__axis-title",
-        (LC_LEFT + LC_RIGHT) / 2.0,
-        LC_BOTTOM + 38.0,
-        "middle",
-        x_name,
-    );
+    PLOT.axes(&mut b, (&x, &xt), (&y, &yt), x_name);
     text(
         &mut b,
         "chart__panel-label",
-        LC_LEFT,
+        PLOT.left,
         14.0,
         "start",
         metric_label,

@@ -5,16 +5,18 @@ use std::fmt::Write;
 use leptos::prelude::*;
 
 use super::format::MISSING;
-use super::scale::{integer_ticks, line_path, nice_ticks, Linear};
-use super::svg::{chart_svg, empty_chart, hline, text, vline, ChartSvg};
+use super::scale::{integer_ticks, line_path, nice_ticks};
+use super::svg::{chart_svg, empty_chart, text, ChartSvg, Plot};
 use crate::model::research::EpochLoss;
 
 const LOSS_W: f64 = 720.0;
 const LOSS_H: f64 = 270.0;
-const LOSS_LEFT: f64 = 60.0;
-const LOSS_RIGHT: f64 = 704.0;
-const LOSS_TOP: f64 = 34.0;
-const LOSS_BOTTOM: f64 = 220.0;
+const PLOT: Plot = Plot {
+    left: 60.0,
+    right: 704.0,
+    top: 34.0,
+    bottom: 220.0,
+};
 
 /// Train and validation loss per epoch as two lines, with a legend. `None` without epochs.
 pub fn loss_svg(epochs: &[EpochLoss]) -> Option<ChartSvg> {
@@ -29,41 +31,10 @@ pub fn loss_svg(epochs: &[EpochLoss]) -> Option<ChartSvg> {
     }
     let yt = nice_ticks(lo, hi, 5);
     let xt = integer_ticks(first.epoch as f64, last.epoch as f64, 8);
-    let x = Linear::new(xt.domain, (LOSS_LEFT, LOSS_RIGHT));
-    let y = Linear::new(yt.domain, (LOSS_BOTTOM, LOSS_TOP));
+    let (x, y) = PLOT.scales(&xt, &yt);
 
     let mut b = String::new();
-    for (v, label) in yt.labels() {
-        hline(&mut b, "chart__grid", LOSS_LEFT, LOSS_RIGHT, y.map(v));
-        text(
-            &mut b,
-            "chart__tick",
-            LOSS_LEFT - 6.0,
-            y.map(v) + 4.0,
-            "end",
-            &label,
-        );
-    }
-    for (v, label) in xt.labels() {
-        vline(&mut b, "chart__grid", x.map(v), LOSS_TOP, LOSS_BOTTOM);
-        text(
-            &mut b,
-            "chart__tick",
-            x.map(v),
-            LOSS_BOTTOM + 16.0,
-            "middle",
-            &label,
-        );
-    }
-    hline(&mut b, "chart__axis", LOSS_LEFT, LOSS_RIGHT, LOSS_BOTTOM);
-    text(
-        &mut b,
-        "chart__axis-title",
-        (LOSS_LEFT + LOSS_RIGHT) / 2.0,
-        LOSS_BOTTOM + 38.0,
-        "middle",
-        "Epoch",
-    );
+    PLOT.axes(&mut b, (&x, &xt), (&y, &yt), "Epoch");
     for (class, value) in [("train", train_loss as LossOf), ("val", val_loss)] {
         let pts = || {
             epochs
@@ -86,7 +57,7 @@ pub fn loss_svg(epochs: &[EpochLoss]) -> Option<ChartSvg> {
         }
     }
     // Legend, top right.
-    let lx = LOSS_RIGHT - 250.0;
+    let lx = PLOT.right - 250.0;
     for (i, (class, name)) in [("train", "Training loss"), ("val", "Validation loss")]
         .into_iter()
         .enumerate()
@@ -102,7 +73,7 @@ pub fn loss_svg(epochs: &[EpochLoss]) -> Option<ChartSvg> {
     text(
         &mut b,
         "chart__panel-label",
-        LOSS_LEFT,
+        PLOT.left,
         18.0,
         "start",
         "Loss (cross-entropy)",

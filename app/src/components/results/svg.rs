@@ -6,6 +6,7 @@ use std::fmt::Write;
 use leptos::prelude::*;
 
 use super::format::escape_xml;
+use super::scale::{Linear, Ticks};
 
 /// A chart's SVG content, ready to be wrapped by [`chart_svg`].
 #[derive(Clone, Debug, PartialEq)]
@@ -63,6 +64,67 @@ pub(super) fn vline(out: &mut String, class: &str, x: f64, y0: f64, y1: f64) {
         out,
         r#"<line class="{class}" x1="{x:.1}" y1="{y0:.1}" x2="{x:.1}" y2="{y1:.1}"/>"#
     );
+}
+
+/// The plot area of a chart with one value axis and one numeric x axis, in `viewBox` units.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Plot {
+    pub left: f64,
+    pub right: f64,
+    pub top: f64,
+    pub bottom: f64,
+}
+
+impl Plot {
+    /// The scales that map `xt`'s and `yt`'s domains onto this area (y upwards).
+    pub fn scales(&self, xt: &Ticks, yt: &Ticks) -> (Linear, Linear) {
+        (
+            Linear::new(xt.domain, (self.left, self.right)),
+            Linear::new(yt.domain, (self.bottom, self.top)),
+        )
+    }
+
+    /// Grid lines with their tick labels for both axes, the x axis line, and `x_title` under it.
+    pub fn axes(
+        &self,
+        out: &mut String,
+        (x, xt): (&Linear, &Ticks),
+        (y, yt): (&Linear, &Ticks),
+        x_title: &str,
+    ) {
+        for (v, label) in yt.labels() {
+            hline(out, "chart__grid", self.left, self.right, y.map(v));
+            text(
+                out,
+                "chart__tick",
+                self.left - 6.0,
+                y.map(v) + 4.0,
+                "end",
+                &label,
+            );
+        }
+        for (v, label) in xt.labels() {
+            vline(out, "chart__grid", x.map(v), self.top, self.bottom);
+            text(
+                out,
+                "chart__tick",
+                x.map(v),
+                self.bottom + 16.0,
+                "middle",
+                &label,
+            );
+        }
+        hline(out, "chart__axis", self.left, self.right, self.bottom);
+        let middle = (self.left + self.right) / 2.0;
+        text(
+            out,
+            "chart__axis-title",
+            middle,
+            self.bottom + 38.0,
+            "middle",
+            x_title,
+        );
+    }
 }
 
 /// Largest chart markup accepted from any data (the charts' "stays small" tests).
