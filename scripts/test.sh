@@ -12,8 +12,8 @@ start=$(date +%s)
 if [ "${CI:-}" = "true" ]; then export CARGO_INCREMENTAL=0; fi
 step() { printf '\n\033[1m==> %s\033[0m (%ss)\n' "$*" "$(( $(date +%s) - start ))"; }
 
-step "installing what is missing"
-setup_rust
+step "installing what is missing (the leptos tools: below, in the background)"
+setup_wasm_target
 setup_postgres
 setup_chromium
 setup_npm
@@ -23,11 +23,15 @@ cargo fmt --all --check
 
 # The browser bundle has its own target directory (target/front), so it builds alongside the
 # server, clippy and the Rust tests, using the core they leave idle (the tests alone keep
-# about 0.7 of the two cores busy). Its log is printed only if it fails.
-step "building the browser bundle in the background"
+# about 0.7 of the two cores busy). On a fresh machine cargo-leptos and wasm-bindgen-cli are
+# installed first, in the same background job: none of the steps before the site needs them,
+# and the install's long single-threaded stretches (its LTO link) leave a core to those steps.
+# Its log is printed only if it fails.
+step "installing the leptos tools if missing, then building the browser bundle, in the background"
 mkdir -p target
 # setsid: its own process group, so an early exit stops cargo and rustc under it too.
-setsid cargo leptos build --split --frontend-only > target/front-build.log 2>&1 &
+setsid bash -c 'source scripts/setup.sh && setup_leptos_tools && cargo leptos build --split --frontend-only' \
+  > target/front-build.log 2>&1 &
 front_pid=$!
 
 step "building the server (also provides the private PostgreSQL helper)"
@@ -60,7 +64,7 @@ cargo test -p app -p server -p runboard-cli
 step "building the site (server + wasm) for the browser tests"
 if ! wait "$front_pid"; then
   cat target/front-build.log
-  echo "the browser bundle did not build (log above)" >&2
+  echo "the leptos tools did not install or the browser bundle did not build (log above)" >&2
   exit 1
 fi
 # --split: each island is a lazily loaded .wasm chunk of its own (#[island(lazy)]). The
