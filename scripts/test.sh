@@ -30,9 +30,11 @@ cargo fmt --all --check
 step "installing the leptos tools if missing, then building the browser bundle, in the background"
 mkdir -p target
 # setsid: its own process group, so an early exit stops cargo and rustc under it too.
-setsid bash -c 'source scripts/setup.sh && setup_leptos_tools && cargo leptos build --split --frontend-only' \
+# `;`, not `&&`: setup.sh's `set -e` then stops the job at a failed install.
+setsid bash -c 'source scripts/setup.sh; setup_leptos_tools; cargo leptos build --split --frontend-only' \
   > target/front-build.log 2>&1 &
 front_pid=$!
+trap 'kill -- "-$front_pid" 2>/dev/null || true' EXIT
 
 step "building the server (also provides the private PostgreSQL helper)"
 cargo build -p server --bin server
@@ -56,9 +58,11 @@ echo "DATABASE_URL=${DATABASE_URL%%:*}://…@${DATABASE_URL##*@}"   # the passwo
 step "cargo clippy --workspace --all-targets -D warnings"
 cargo clippy --workspace --all-targets -- -D warnings
 
-# app and server only: the same feature set as the server build above, so its compiled
-# dependencies are reused (with the frontend in, leptos would be rebuilt with hydrate too).
-step "cargo test (app, server)"
+# app, server and the CLI (a dev-dependency of the server), not the frontend: the same feature
+# set as the server build above, so its compiled dependencies are reused (with the frontend in,
+# leptos would be rebuilt with hydrate too; the benchmarks are a package of their own for the
+# same reason).
+step "cargo test (app, server, runboard-cli)"
 cargo test -p app -p server -p runboard-cli
 
 step "building the site (server + wasm) for the browser tests"
