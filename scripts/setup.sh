@@ -14,22 +14,11 @@ export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 
 log() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
 
-# Everything Rust needs to build the site: the wasm target and the leptos tools.
 setup_rust() {
-  setup_wasm_target
-  setup_leptos_tools
-}
-
-setup_wasm_target() {
   if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
     log "adding the wasm32-unknown-unknown target"
     rustup target add wasm32-unknown-unknown
   fi
-}
-
-# cargo-leptos and wasm-bindgen-cli: only the site's build needs them (not cargo build, clippy
-# or cargo test), so scripts/test.sh installs them in the background.
-setup_leptos_tools() {
   if [ "$(cargo leptos --version 2>/dev/null | awk '{print $2}')" != "$CARGO_LEPTOS_VERSION" ]; then
     log "installing cargo-leptos $CARGO_LEPTOS_VERSION (about 20 minutes on a fresh machine)"
     cargo install --locked cargo-leptos --version "$CARGO_LEPTOS_VERSION" --features no_downloads
