@@ -242,15 +242,12 @@ async fn the_status_get_answers_304_while_the_status_is_unchanged(pool: PgPool) 
     let id = app
         .submit(json!({"kind": "demo", "steps": 3, "step_ms": 10}))
         .await;
-    let get = |etag: Option<String>| {
-        let mut request =
-            axum::http::Request::get(format!("/api/jobs/{id}/status")).header("host", "127.0.0.1");
-        if let Some(tag) = etag {
-            request = request.header("if-none-match", tag);
-        }
-        app.oneshot(request.body(axum::body::Body::empty()).unwrap())
+    let path = format!("/api/jobs/{id}/status");
+    let status_get = |etag: Option<&str>| {
+        let headers: Vec<_> = etag.map(|tag| ("if-none-match", tag)).into_iter().collect();
+        app.oneshot(get(&path, &headers))
     };
-    let first = get(None).await;
+    let first = status_get(None).await;
     assert_eq!(first.status, 200, "{}", first.body);
     let etag = first.headers["etag"].to_str().unwrap().to_string();
     assert_eq!(first.headers["cache-control"], "no-cache");
@@ -260,32 +257,20 @@ async fn the_status_get_answers_304_while_the_status_is_unchanged(pool: PgPool) 
         (id.to_string(), JobState::Queued)
     );
     // Unchanged: 304, no body.
-    let again = get(Some(etag.clone())).await;
+    let again = status_get(Some(&etag)).await;
     assert_eq!((again.status, again.body.as_str()), (304, ""));
     assert_eq!(again.headers["etag"].to_str().unwrap(), etag);
     // Changed (cancelled): the new status with a new tag.
     app.cancel(id).await;
-    let changed = get(Some(etag.clone())).await;
+    let changed = status_get(Some(&etag)).await;
     assert_eq!(changed.status, 200);
     assert_ne!(changed.headers["etag"].to_str().unwrap(), etag);
     assert!(changed.body.contains("CANCELLED"), "{}", changed.body);
     // Bad and unknown ids.
-    let bad = app
-        .oneshot(
-            axum::http::Request::get("/api/jobs/nope/status")
-                .header("host", "127.0.0.1")
-                .body(axum::body::Body::empty())
-                .unwrap(),
-        )
-        .await;
+    let bad = app.get("/api/jobs/nope/status").await;
     assert_eq!(bad.status, 400);
     let unknown = app
-        .oneshot(
-            axum::http::Request::get(format!("/api/jobs/{}/status", uuid::Uuid::new_v4()))
-                .header("host", "127.0.0.1")
-                .body(axum::body::Body::empty())
-                .unwrap(),
-        )
+        .get(&format!("/api/jobs/{}/status", uuid::Uuid::new_v4()))
         .await;
     assert_eq!(unknown.status, 404);
 }

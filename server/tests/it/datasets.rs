@@ -4,7 +4,7 @@
 use serde_json::json;
 use sqlx::PgPool;
 
-use crate::helpers::TestApp;
+use crate::helpers::{add_sample, TestApp};
 use server::datasets::{DatasetStore, SAMPLE_DATASET_ID};
 
 /// `rows` bars as CSV, with a one-bar spike at `spike`.
@@ -39,10 +39,7 @@ async fn import(app: &TestApp, name: &str, body: String) -> String {
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn datasets_page_delete_safely_and_chart_small(pool: PgPool) {
-    DatasetStore::new(pool.clone())
-        .ensure_sample()
-        .await
-        .unwrap();
+    add_sample(&pool).await;
     let app = TestApp::spawn(pool.clone()).await;
     let mut ids = Vec::new();
     for i in 0..5 {
@@ -112,14 +109,7 @@ async fn datasets_page_delete_safely_and_chart_small(pool: PgPool) {
     assert!(points.iter().any(|p| p["equity"] == 500.0), "the spike");
     assert_eq!(chart["info"]["bars"], 30_000);
     // The page renders on the server with the chart.
-    let page = app
-        .oneshot(
-            axum::http::Request::get(format!("/datasets/{big}"))
-                .header("host", "127.0.0.1")
-                .body(axum::body::Body::empty())
-                .unwrap(),
-        )
-        .await;
+    let page = app.get(&format!("/datasets/{big}")).await;
     assert_eq!(page.status, 200);
     assert!(
         page.body.contains(r#"data-testid="price-chart""#),

@@ -8,7 +8,7 @@ use std::time::Duration;
 use app::api::backend::ListFilter;
 use app::model::{JobKind, JobState};
 use serde_json::{json, Value};
-use server::datasets::{DatasetStore, SAMPLE_DATASET_ID};
+use server::datasets::SAMPLE_DATASET_ID;
 use server::jobs::chunks::{plan, FanOut};
 use server::jobs::handlers::{HandlerDeps, Registry};
 use server::jobs::store::NewJob;
@@ -88,10 +88,7 @@ async fn run_until_done(store: &JobStore, workers: Vec<Worker>, id: uuid::Uuid) 
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn a_fanned_out_optimization_equals_one_process_bit_for_bit(pool: PgPool) {
-    DatasetStore::new(pool.clone())
-        .ensure_sample()
-        .await
-        .unwrap();
+    add_sample(&pool).await;
     let store = store(&pool);
     assert_eq!(plan(RUNS, 2_000, &fanout_in(7)).map(|p| p.len()), Some(7));
 
@@ -343,10 +340,7 @@ async fn a_cancel_locks_the_job_and_its_chunks_in_id_order(pool: PgPool) {
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn a_fanned_out_walk_forward_equals_one_process_bit_for_bit(pool: PgPool) {
-    DatasetStore::new(pool.clone())
-        .ensure_sample()
-        .await
-        .unwrap();
+    add_sample(&pool).await;
     let store = store(&pool);
     // 4 folds × (29 × 3) runs = 348 in-sample runs, robustness included.
     let args = json!({"dataset_id": SAMPLE_DATASET_ID.to_string(), "strategy": "sma_cross",

@@ -144,11 +144,7 @@ async fn every_view_of_a_three_parameter_grid_agrees_with_single_backtests(pool:
     let (_, result) = app.post_json("/api/job_result", json!({"id": id})).await;
     let result = &result["result"];
     assert!(result.get("full_grid").is_none(), "{result}");
-    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM job_grids WHERE job_id = $1")
-        .bind(id)
-        .fetch_one(&pool)
-        .await
-        .unwrap();
+    let stored = rows_of_job(&pool, "job_grids", id).await;
     assert_eq!(stored, 1);
     let grid = GridStore::new(pool.clone())
         .load(id)

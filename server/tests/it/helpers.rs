@@ -152,6 +152,11 @@ impl TestApp {
         }
     }
 
+    /// A GET of `path` through the router in process, as the browser on 127.0.0.1 sends it.
+    pub async fn get(&self, path: &str) -> Answer {
+        self.oneshot(get(path, &[])).await
+    }
+
     /// Sends `request` to the same router in process (`tower::ServiceExt::oneshot`), headers
     /// exactly as given (`Host` included): for the guard's and the token check's tests.
     pub async fn oneshot(&self, request: Request<Body>) -> Answer {
@@ -196,6 +201,15 @@ impl Drop for RunningWorker {
     fn drop(&mut self) {
         self.shutdown.cancel();
     }
+}
+
+/// A GET as the browser on 127.0.0.1 sends it (`Host` set), with `headers` added.
+pub fn get(path: &str, headers: &[(&str, &str)]) -> Request<Body> {
+    let mut builder = Request::get(path).header("host", "127.0.0.1:3000");
+    for (k, v) in headers {
+        builder = builder.header(*k, *v);
+    }
+    builder.body(Body::empty()).unwrap()
 }
 
 /// A response read in full.
@@ -262,6 +276,23 @@ async fn http_post(address: SocketAddr, path: &str, body: &str) -> HttpAnswer {
     }
 }
 
+/// Adds the bundled sample dataset (2,000 daily bars), as a server does at start-up.
+pub async fn add_sample(pool: &PgPool) {
+    server::datasets::DatasetStore::new(pool.clone())
+        .ensure_sample()
+        .await
+        .unwrap();
+}
+
+/// The number of rows of job `id` in `table` (one keyed by `job_id`).
+pub async fn rows_of_job(pool: &PgPool, table: &str, id: Uuid) -> i64 {
+    sqlx::query_scalar(&format!("SELECT count(*) FROM {table} WHERE job_id = $1"))
+        .bind(id)
+        .fetch_one(pool)
+        .await
+        .unwrap()
+}
+
 /// The number of rows in `jobs`.
 pub async fn job_count(pool: &PgPool) -> i64 {
     sqlx::query_scalar("SELECT count(*) FROM jobs")
@@ -321,6 +352,19 @@ pub fn worker_with(store: &JobStore, tweak: impl FnOnce(&mut WorkerConfig)) -> W
     Worker::new(store.clone(), Registry::standard(), deps, config)
 }
 
+/// Waits (up to `timeout`) until job `id` has made at least `fraction` of its progress.
+pub async fn wait_progress(
+    store: &JobStore,
+    id: Uuid,
+    timeout: Duration,
+    fraction: f64,
+) -> JobStatus {
+    wait_for(store, id, timeout, |s| {
+        s.progress.unwrap_or(0.0) >= fraction
+    })
+    .await
+}
+
 /// Polls the job until `pred` holds (or panics after `timeout`).
 pub async fn wait_for(
     store: &JobStore,
@@ -344,6 +388,15 @@ pub async fn wait_for(
 
 pub async fn wait_for_state(store: &JobStore, id: Uuid, state: JobState) -> JobStatus {
     wait_for(store, id, Duration::from_secs(30), |s| s.state == state).await
+}
+
+/// `UPDATE jobs SET <set> WHERE id = <id>`: a row as a crash or an older version left it.
+pub async fn update_job(pool: &PgPool, id: Uuid, set: &str) {
+    sqlx::query(&format!("UPDATE jobs SET {set} WHERE id = $1"))
+        .bind(id)
+        .execute(pool)
+        .await
+        .unwrap();
 }
 
 /// Makes a running job look silent for `secs` seconds (as if its worker had frozen).

@@ -5,7 +5,6 @@
 use axum::body::Body;
 use axum::http::Request;
 use serde_json::{json, Value};
-use server::datasets::DatasetStore;
 use sqlx::PgPool;
 
 use crate::helpers::*;
@@ -381,10 +380,7 @@ async fn answer(app: &TestApp, case: &Case) -> (u16, String) {
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn hostile_inputs_get_clear_answers_and_store_nothing(pool: PgPool) {
-    DatasetStore::new(pool.clone())
-        .ensure_sample()
-        .await
-        .unwrap();
+    add_sample(&pool).await;
     let app = TestApp::spawn_with(
         pool,
         AppOptions {

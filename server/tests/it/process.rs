@@ -61,10 +61,7 @@ async fn a_job_survives_sigkill_of_its_server_and_completes_from_its_checkpoint_
     let id = store.enqueue(demo(40, 100)).await.unwrap().id;
 
     let mut first = spawn_worker(&pool, "kill-test", &runs);
-    wait_for(&store, id, Duration::from_secs(60), |s| {
-        s.progress.unwrap_or(0.0) >= 0.3
-    })
-    .await;
+    wait_progress(&store, id, Duration::from_secs(60), 0.3).await;
     first.kill().unwrap(); // SIGKILL: no clean-up at all
     first.wait().unwrap();
     let orphan = store.status(id).await.unwrap();
@@ -112,10 +109,7 @@ async fn sigterm_puts_the_running_job_back_for_the_next_process(pool: PgPool) {
     let store = server::jobs::JobStore::new(pool.clone(), runs.clone());
     let id = store.enqueue(demo(100, 50)).await.unwrap().id;
     let mut child = spawn_worker(&pool, "term-test", &runs);
-    wait_for(&store, id, Duration::from_secs(60), |s| {
-        s.progress.unwrap_or(0.0) >= 0.1
-    })
-    .await;
+    wait_progress(&store, id, Duration::from_secs(60), 0.1).await;
     signal(&child, libc::SIGTERM);
     assert!(
         wait_exit(&mut child, Duration::from_secs(20)).success(),
@@ -398,10 +392,7 @@ async fn a_running_job_completes_across_a_postgres_restart() {
             .spawn()
             .expect("start the server binary"),
     );
-    wait_for(&store, id, Duration::from_secs(60), |s| {
-        s.progress.unwrap_or(0.0) >= 0.2
-    })
-    .await;
+    wait_progress(&store, id, Duration::from_secs(60), 0.2).await;
     pool.close().await;
     // Every connection is cut; the worker's writes fail until the server is back.
     let restarted = pg_tool("pg_ctl")

@@ -20,10 +20,7 @@ async fn app(pool: PgPool) -> TestApp {
 }
 
 async fn app_with(pool: PgPool, options: AppOptions) -> TestApp {
-    DatasetStore::new(pool.clone())
-        .ensure_sample()
-        .await
-        .unwrap();
+    add_sample(&pool).await;
     TestApp::spawn_with(pool, options).await
 }
 
@@ -50,15 +47,6 @@ fn walk_forward() -> Value {
 
 fn train() -> Value {
     json!({"kind": "train", "dataset_id": ds(), "lags": 3, "epochs": 20})
-}
-
-/// A GET through the router in process, as the browser on 127.0.0.1 sends it.
-fn get(path: &str, headers: &[(&str, &str)]) -> Request<Body> {
-    let mut builder = Request::get(path).header("host", "127.0.0.1:3000");
-    for (k, v) in headers {
-        builder = builder.header(*k, *v);
-    }
-    builder.body(Body::empty()).unwrap()
 }
 
 /// Submits every request, runs them all with a worker pool and returns their ids in order.
@@ -349,11 +337,7 @@ async fn run_again_queues_an_equal_request_through_the_normal_path(pool: PgPool)
         )
     );
     // A stored request that no longer validates is refused, not queued.
-    sqlx::query("UPDATE jobs SET args = '{\"steps\": 0}' WHERE id = $1")
-        .bind(original)
-        .execute(&pool)
-        .await
-        .unwrap();
+    update_job(&pool, original, "args = '{\"steps\": 0}'").await;
     let before = job_count(&pool).await;
     let (code, err) = app
         .post_json("/api/rerun_job", json!({"id": original}))
@@ -380,11 +364,7 @@ async fn run_again_respects_the_active_job_cap_and_validation(pool: PgPool) {
     assert_eq!(job_count(&pool).await, 1);
     app.cancel(first).await;
     // A test hook in the stored request is refused as it would be on submit.
-    sqlx::query("UPDATE jobs SET args = args || '{\"fail_once_at\": 1}' WHERE id = $1")
-        .bind(first)
-        .execute(&pool)
-        .await
-        .unwrap();
+    update_job(&pool, first, "args = args || '{\"fail_once_at\": 1}'").await;
     let (code, err) = app.post_json("/api/rerun_job", json!({"id": first})).await;
     assert_eq!(code, 400, "{err}");
     assert_eq!(err["field"], "request.fail_once_at");

@@ -20,10 +20,7 @@ use tokio_util::sync::CancellationToken;
 use crate::helpers::*;
 
 async fn backend(pool: &PgPool) -> StoreBackend {
-    DatasetStore::new(pool.clone())
-        .ensure_sample()
-        .await
-        .unwrap();
+    add_sample(pool).await;
     StoreBackend::with_max_grid(store(pool), 100_000)
 }
 

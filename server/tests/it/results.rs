@@ -5,17 +5,14 @@
 use serde_json::json;
 use sqlx::PgPool;
 
-use crate::helpers::TestApp;
+use crate::helpers::{add_sample, TestApp};
 use app::components::results::format::fmt_thousands;
 use app::model::JobState;
 use server::datasets::SAMPLE_DATASET_ID;
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn a_backtest_with_many_trades_pages_them_and_downloads_them_all(pool: PgPool) {
-    server::datasets::DatasetStore::new(pool.clone())
-        .ensure_sample()
-        .await
-        .unwrap();
+    add_sample(&pool).await;
     let app = TestApp::spawn(pool).await;
     let worker = app.worker();
     // SMA 2/3 on 2,000 bars trades hundreds of times.
@@ -61,14 +58,7 @@ async fn a_backtest_with_many_trades_pages_them_and_downloads_them_all(pool: PgP
     );
 
     // Every trade in the CSV (header + one line each).
-    let csv = app
-        .oneshot(
-            axum::http::Request::get(format!("/api/jobs/{id}/result.csv"))
-                .header("host", "127.0.0.1")
-                .body(axum::body::Body::empty())
-                .unwrap(),
-        )
-        .await;
+    let csv = app.get(&format!("/api/jobs/{id}/result.csv")).await;
     assert_eq!(csv.status, 200);
     // Header, every closed trade, and the open one when there is one.
     let open = u64::from(!r["result"]["open_trade"].is_null());
@@ -79,11 +69,8 @@ async fn a_backtest_with_many_trades_pages_them_and_downloads_them_all(pool: PgP
     // loads the page), and a page past the end shows the last one.
     let pages = total.div_ceil(100);
     let page = |query: String| {
-        let request = axum::http::Request::get(format!("/jobs/{id}{query}"))
-            .header("host", "127.0.0.1")
-            .body(axum::body::Body::empty())
-            .unwrap();
-        app.oneshot(request)
+        let (app, path) = (&app, format!("/jobs/{id}{query}"));
+        async move { app.get(&path).await }
     };
     let first = page(String::new()).await;
     assert_eq!(first.status, 200);
@@ -118,14 +105,7 @@ async fn a_backtest_with_many_trades_pages_them_and_downloads_them_all(pool: PgP
     )));
 
     // The whole equity curve, every bar, recomputed: 2,000 bars, ending at the final equity.
-    let equity = app
-        .oneshot(
-            axum::http::Request::get(format!("/api/jobs/{id}/equity.csv"))
-                .header("host", "127.0.0.1")
-                .body(axum::body::Body::empty())
-                .unwrap(),
-        )
-        .await;
+    let equity = app.get(&format!("/api/jobs/{id}/equity.csv")).await;
     assert_eq!(equity.status, 200, "{}", equity.body);
     let lines: Vec<&str> = equity.body.lines().collect();
     assert_eq!(lines[0], "time,equity,drawdown_pct");
@@ -143,13 +123,6 @@ async fn a_backtest_with_many_trades_pages_them_and_downloads_them_all(pool: PgP
         .await;
     let (code, e) = app.post_json("/api/job_trades", json!({"id": demo})).await;
     assert_eq!((code, e["field"].as_str()), (400, Some("id")), "{e}");
-    let no_curve = app
-        .oneshot(
-            axum::http::Request::get(format!("/api/jobs/{demo}/equity.csv"))
-                .header("host", "127.0.0.1")
-                .body(axum::body::Body::empty())
-                .unwrap(),
-        )
-        .await;
+    let no_curve = app.get(&format!("/api/jobs/{demo}/equity.csv")).await;
     assert_eq!(no_curve.status, 409, "{}", no_curve.body);
 }

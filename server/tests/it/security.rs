@@ -34,6 +34,11 @@ async fn token_app(pool: PgPool) -> TestApp {
 }
 
 /// A POST with the given headers (content-type JSON unless overridden).
+/// Submits the demo job with the given headers (see [`post`]).
+async fn submit_demo(app: &TestApp, headers: &[(&str, &str)]) -> Answer {
+    app.oneshot(post("/api/submit_job", DEMO, headers)).await
+}
+
 fn post(path: &str, body: &str, headers: &[(&str, &str)]) -> Request<Body> {
     let mut builder = Request::post(path).header("host", "127.0.0.1:3000");
     if !headers
@@ -48,28 +53,18 @@ fn post(path: &str, body: &str, headers: &[(&str, &str)]) -> Request<Body> {
     builder.body(Body::from(body.to_string())).unwrap()
 }
 
-fn get(path: &str, headers: &[(&str, &str)]) -> Request<Body> {
-    let mut builder = Request::get(path).header("host", "127.0.0.1:3000");
-    for (k, v) in headers {
-        builder = builder.header(*k, *v);
-    }
-    builder.body(Body::empty()).unwrap()
-}
-
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn a_page_on_another_origin_cannot_queue_cancel_or_import(pool: PgPool) {
     let app = TestApp::spawn(pool).await;
     // The finding: a "simple" text/plain POST from evil.example queued a job.
-    let answer = app
-        .oneshot(post(
-            "/api/submit_job",
-            DEMO,
-            &[
-                ("content-type", "text/plain"),
-                ("origin", "http://evil.example"),
-            ],
-        ))
-        .await;
+    let answer = submit_demo(
+        &app,
+        &[
+            ("content-type", "text/plain"),
+            ("origin", "http://evil.example"),
+        ],
+    )
+    .await;
     assert_eq!(answer.status, 403, "{}", answer.body);
     assert_eq!(answer.json()["kind"], "forbidden");
     assert!(answer.body.contains("evil.example"), "{}", answer.body);
@@ -97,7 +92,7 @@ async fn a_page_on_another_origin_cannot_queue_cancel_or_import(pool: PgPool) {
         ],
         vec![],
     ] {
-        let answer = app.oneshot(post("/api/submit_job", DEMO, &headers)).await;
+        let answer = submit_demo(&app, &headers).await;
         assert_eq!(answer.status, 200, "{headers:?}: {}", answer.body);
     }
     assert_eq!(job_count(&app.pool).await, 3);
@@ -117,25 +112,13 @@ async fn allowed_origins_may_call_the_api_with_cors(pool: PgPool) {
         },
     )
     .await;
-    let answer = app
-        .oneshot(post(
-            "/api/submit_job",
-            DEMO,
-            &[("origin", "https://lab.example")],
-        ))
-        .await;
+    let answer = submit_demo(&app, &[("origin", "https://lab.example")]).await;
     assert_eq!(answer.status, 200, "{}", answer.body);
     assert_eq!(
         answer.headers["access-control-allow-origin"],
         "https://lab.example"
     );
-    let answer = app
-        .oneshot(post(
-            "/api/submit_job",
-            DEMO,
-            &[("origin", "https://other.example")],
-        ))
-        .await;
+    let answer = submit_demo(&app, &[("origin", "https://other.example")]).await;
     assert_eq!(answer.status, 403);
     assert!(answer.headers.get("access-control-allow-origin").is_none());
 }
@@ -148,24 +131,12 @@ async fn the_api_takes_json_bodies_only(pool: PgPool) {
         "application/x-www-form-urlencoded",
         "multipart/form-data",
     ] {
-        let answer = app
-            .oneshot(post(
-                "/api/submit_job",
-                DEMO,
-                &[("content-type", content_type)],
-            ))
-            .await;
+        let answer = submit_demo(&app, &[("content-type", content_type)]).await;
         assert_eq!(answer.status, 415, "{content_type}: {}", answer.body);
         assert_eq!(answer.json()["kind"], "unsupported_media_type");
         assert!(answer.body.contains("application/json"), "{}", answer.body);
     }
-    let answer = app
-        .oneshot(post(
-            "/api/submit_job",
-            DEMO,
-            &[("content-type", "application/json; charset=utf-8")],
-        ))
-        .await;
+    let answer = submit_demo(&app, &[("content-type", "application/json; charset=utf-8")]).await;
     assert_eq!(answer.status, 200, "{}", answer.body);
     assert_eq!(job_count(&app.pool).await, 1);
 }
@@ -207,16 +178,12 @@ async fn with_a_token_the_api_needs_a_bearer_and_the_read_token_only_reads(pool:
     assert!(answer.headers.contains_key("www-authenticate"));
 
     let wrong = format!("Bearer {TOKEN}x");
-    let answer = app
-        .oneshot(post("/api/submit_job", DEMO, &[("authorization", &wrong)]))
-        .await;
+    let answer = submit_demo(&app, &[("authorization", &wrong)]).await;
     assert_eq!(answer.status, 401);
     assert_eq!(job_count(&app.pool).await, 0);
 
     let full = format!("Bearer {TOKEN}");
-    let answer = app
-        .oneshot(post("/api/submit_job", DEMO, &[("authorization", &full)]))
-        .await;
+    let answer = submit_demo(&app, &[("authorization", &full)]).await;
     assert_eq!(answer.status, 200, "{}", answer.body);
     let id = answer.json()["id"].as_str().unwrap().to_string();
 
@@ -287,13 +254,11 @@ async fn the_browser_signs_in_once_and_then_carries_a_strict_session_cookie(pool
     // The cookie opens pages and server functions alike; a forged one does not.
     let answer = app.oneshot(get("/jobs", &[("cookie", &session)])).await;
     assert_eq!(answer.status, 200, "{}", answer.body);
-    let answer = app
-        .oneshot(post(
-            "/api/submit_job",
-            DEMO,
-            &[("cookie", &session), ("origin", "http://127.0.0.1:3000")],
-        ))
-        .await;
+    let answer = submit_demo(
+        &app,
+        &[("cookie", &session), ("origin", "http://127.0.0.1:3000")],
+    )
+    .await;
     assert_eq!(answer.status, 200, "{}", answer.body);
     let forged = format!("{}0", session);
     let answer = app

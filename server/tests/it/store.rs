@@ -1,16 +1,19 @@
 //! The job store against a real Postgres: claims, guarded writes, cancel, rescue, constraints.
 
 use std::collections::HashSet;
+use std::future::Future;
 use std::time::Duration;
 
 use app::model::JobState;
+use serde_json::{json, Value};
 use server::jobs::store::{FailOutcome, ProgressUpdate, ReleaseOutcome, StoreError};
+use server::jobs::JobStore;
 use sqlx::PgPool;
 
 use crate::helpers::*;
 
 /// A claimed demo job whose heartbeat is a minute old: a run the rescuer takes for dead.
-async fn silent_run(pool: &PgPool, store: &server::jobs::JobStore) -> uuid::Uuid {
+async fn silent_run(pool: &PgPool, store: &JobStore) -> uuid::Uuid {
     let id = store.enqueue(demo(1, 0)).await.unwrap().id;
     store.claim("w:1:0", "test").await.unwrap().unwrap();
     age_heartbeat(pool, id, 60).await;
@@ -19,11 +22,7 @@ async fn silent_run(pool: &PgPool, store: &server::jobs::JobStore) -> uuid::Uuid
 
 /// Checks job `id` ended CANCELLED, with a finish time, and no claim can take it; returns its
 /// row for further checks.
-async fn ended_cancelled(
-    pool: &PgPool,
-    store: &server::jobs::JobStore,
-    id: uuid::Uuid,
-) -> serde_json::Value {
+async fn ended_cancelled(pool: &PgPool, store: &JobStore, id: uuid::Uuid) -> Value {
     assert!(store.claim("w:1:0", "test").await.unwrap().is_none());
     let row = row_json(pool, id).await;
     assert_eq!(row["state"], "CANCELLED");
@@ -109,7 +108,7 @@ async fn progress_after_the_end_or_from_a_stale_lease_changes_nothing(pool: PgPo
 
     // After completion, even the right lease changes nothing.
     store
-        .complete(id, job.lease, &serde_json::json!({"ok": true}))
+        .complete(id, job.lease, &json!({"ok": true}))
         .await
         .unwrap();
     let err = store
@@ -122,10 +121,7 @@ async fn progress_after_the_end_or_from_a_stale_lease_changes_nothing(pool: PgPo
     assert_eq!(status.progress, Some(1.0));
     assert_eq!(status.progress_message.as_deref(), Some("Run 50/100"));
     // And the terminal transitions are guarded too.
-    assert!(store
-        .complete(id, job.lease, &serde_json::json!({}))
-        .await
-        .is_err());
+    assert!(store.complete(id, job.lease, &json!({})).await.is_err());
     assert!(store.fail(id, job.lease, "late", None).await.is_err());
 }
 
@@ -162,7 +158,7 @@ async fn update_progress_preserves_every_other_field_and_saves_checkpoints(pool:
         message: Some("Run 25/100".into()),
         eta_seconds: Some(30.0),
         rate_per_second: Some(2.5),
-        checkpoint: Some(serde_json::json!({"next": 25})),
+        checkpoint: Some(json!({"next": 25})),
     };
     store.update_progress(id, job.lease, &update).await.unwrap();
     // A write without a checkpoint keeps the saved one.
@@ -180,13 +176,12 @@ async fn update_progress_preserves_every_other_field_and_saves_checkpoints(pool:
     assert_eq!(after.attempt, before.attempt);
     assert_eq!(after.created_at, before.created_at);
     assert_eq!(after.progress, Some(0.3));
-    let (cp,): (Option<serde_json::Value>,) =
-        sqlx::query_as("SELECT checkpoint FROM jobs WHERE id = $1")
-            .bind(id)
-            .fetch_one(&pool)
-            .await
-            .unwrap();
-    assert_eq!(cp, Some(serde_json::json!({"next": 25})));
+    let (cp,): (Option<Value>,) = sqlx::query_as("SELECT checkpoint FROM jobs WHERE id = $1")
+        .bind(id)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(cp, Some(json!({"next": 25})));
 }
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
@@ -207,10 +202,7 @@ async fn cancelling_a_queued_job_ends_it_at_once(pool: PgPool) {
     );
     let done = store.enqueue(demo(1, 0)).await.unwrap().id;
     let job = store.claim("w:1:0", "test").await.unwrap().unwrap();
-    store
-        .complete(done, job.lease, &serde_json::json!({}))
-        .await
-        .unwrap();
+    store.complete(done, job.lease, &json!({})).await.unwrap();
     let err = store.request_cancel(done).await.unwrap_err();
     assert!(
         matches!(
@@ -233,6 +225,54 @@ const WHEN_CANCELLING: &str = "NEW.cancel_requested AND NOT OLD.cancel_requested
 const WHEN_RESCUING: &str =
     "OLD.state = 'RUNNING' AND NEW.state = 'QUEUED' AND NEW.attempt = OLD.attempt";
 
+/// What the second call of a [`race`] does while the first holds the row at the barrier.
+enum Second {
+    /// Runs on a client of its own ([`RACER`]) and queues behind the row lock.
+    Waits,
+    /// Runs to its end without waiting (SKIP LOCKED) while the first is still paused.
+    Skips,
+}
+
+/// Races two store calls on one job row: `first` runs until the barrier (`condition`) pauses it
+/// with the row locked, then `second` runs as [`Second`] says, then the barrier lets go.
+/// Returns both results, the first's first.
+async fn race<A, B, FA, FB>(
+    (pool, store): (&PgPool, &JobStore),
+    condition: &str,
+    first: impl FnOnce(JobStore) -> FA,
+    second: impl FnOnce(JobStore) -> FB,
+    how: Second,
+) -> (A, B)
+where
+    FA: Future<Output = A> + Send + 'static,
+    FB: Future<Output = B> + Send + 'static,
+    A: Send + 'static,
+    B: Send + 'static,
+{
+    let barrier = RowBarrier::install(pool, condition).await;
+    let held = tokio::spawn(first(store.clone()));
+    barrier.wait_paused().await;
+    let second = match how {
+        Second::Waits => {
+            let waiting = tokio::spawn(second(named_store(pool, store, RACER).await));
+            wait_until_blocked(pool, RACER).await;
+            assert!(
+                !waiting.is_finished(),
+                "the second call waits for the first"
+            );
+            barrier.release().await;
+            joined("the second call", waiting).await
+        }
+        Second::Skips => {
+            let done = joined("the second call", tokio::spawn(second(store.clone()))).await;
+            assert!(!held.is_finished(), "the first call is still paused");
+            barrier.release().await;
+            done
+        }
+    };
+    (joined("the first call", held).await, second)
+}
+
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn a_cancel_that_waits_on_a_committing_completion_is_refused_and_the_job_succeeds(
     pool: PgPool,
@@ -242,25 +282,16 @@ async fn a_cancel_that_waits_on_a_committing_completion_is_refused_and_the_job_s
     let job = store.claim("w:1:0", "test").await.unwrap().unwrap();
 
     // The completion holds the row; the cancel queues behind it.
-    let barrier = RowBarrier::install(&pool, "NEW.state = 'SUCCEEDED'").await;
-    let s = store.clone();
-    let complete = tokio::spawn(async move {
-        s.complete(id, job.lease, &serde_json::json!({"n": 1}))
-            .await
-    });
-    barrier.wait_paused().await;
-    let s = named_store(&pool, &store, RACER).await;
-    let cancel = tokio::spawn(async move { s.request_cancel(id).await });
-    wait_until_blocked(&pool, RACER).await;
-    assert!(!cancel.is_finished(), "the cancel waits for the completion");
-    barrier.release().await;
-
-    joined("complete", complete)
-        .await
-        .expect("the completion commits");
-    let err = joined("request_cancel", cancel)
-        .await
-        .expect_err("the cancel re-reads the row and finds it SUCCEEDED");
+    let (completed, cancelled) = race(
+        (&pool, &store),
+        "NEW.state = 'SUCCEEDED'",
+        move |s| async move { s.complete(id, job.lease, &json!({"n": 1})).await },
+        move |s| async move { s.request_cancel(id).await },
+        Second::Waits,
+    )
+    .await;
+    completed.expect("the completion commits");
+    let err = cancelled.expect_err("the cancel re-reads the row and finds it SUCCEEDED");
     assert!(
         matches!(
             err,
@@ -277,8 +308,8 @@ async fn a_cancel_that_waits_on_a_committing_completion_is_refused_and_the_job_s
         row["cancel_requested"], false,
         "the refused cancel left no flag"
     );
-    assert_eq!(row["result"], serde_json::json!({"n": 1}));
-    assert_eq!(row["lease"], serde_json::Value::Null);
+    assert_eq!(row["result"], json!({"n": 1}));
+    assert_eq!(row["lease"], Value::Null);
 }
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
@@ -290,35 +321,25 @@ async fn a_completion_that_waits_on_a_committing_cancel_request_still_succeeds_w
     let job = store.claim("w:1:0", "test").await.unwrap().unwrap();
 
     // The cancel request holds the row; the completion queues behind it.
-    let barrier = RowBarrier::install(&pool, WHEN_CANCELLING).await;
-    let s = store.clone();
-    let cancel = tokio::spawn(async move { s.request_cancel(id).await });
-    barrier.wait_paused().await;
-    let s = named_store(&pool, &store, RACER).await;
-    let complete = tokio::spawn(async move {
-        s.complete(id, job.lease, &serde_json::json!({"n": 2}))
-            .await
-    });
-    wait_until_blocked(&pool, RACER).await;
-    assert!(
-        !complete.is_finished(),
-        "the completion waits for the cancel"
-    );
-    barrier.release().await;
-
-    let status = joined("request_cancel", cancel).await.unwrap();
+    let (cancelled, completed) = race(
+        (&pool, &store),
+        WHEN_CANCELLING,
+        move |s| async move { s.request_cancel(id).await },
+        move |s| async move { s.complete(id, job.lease, &json!({"n": 2})).await },
+        Second::Waits,
+    )
+    .await;
+    let status = cancelled.unwrap();
     assert_eq!(
         (status.state, status.cancel_requested),
         (JobState::Running, true),
         "a running job is only flagged"
     );
-    joined("complete", complete)
-        .await
-        .expect("a cancel *request* does not take the finished work away");
+    completed.expect("a cancel *request* does not take the finished work away");
     let row = row_json(&pool, id).await;
     assert_eq!(row["state"], "SUCCEEDED");
     assert_eq!(row["cancel_requested"], true);
-    assert_eq!(row["result"], serde_json::json!({"n": 2}));
+    assert_eq!(row["result"], json!({"n": 2}));
     assert_eq!(row["progress"], 1.0);
 }
 
@@ -329,22 +350,16 @@ async fn a_cancel_that_waits_on_a_committing_claim_flags_the_run_and_the_run_sto
     let store = store(&pool);
     let id = store.enqueue(demo(1, 0)).await.unwrap().id;
 
-    let barrier =
-        RowBarrier::install(&pool, "OLD.state = 'QUEUED' AND NEW.state = 'RUNNING'").await;
-    let s = store.clone();
-    let claim = tokio::spawn(async move { s.claim("w:1:0", "test").await });
-    barrier.wait_paused().await;
-    let s = named_store(&pool, &store, RACER).await;
-    let cancel = tokio::spawn(async move { s.request_cancel(id).await });
-    wait_until_blocked(&pool, RACER).await;
-    assert!(!cancel.is_finished(), "the cancel waits for the claim");
-    barrier.release().await;
-
-    let job = joined("claim", claim)
-        .await
-        .unwrap()
-        .expect("the claim got the job");
-    let status = joined("request_cancel", cancel).await.unwrap();
+    let (claimed, cancelled) = race(
+        (&pool, &store),
+        "OLD.state = 'QUEUED' AND NEW.state = 'RUNNING'",
+        |s| async move { s.claim("w:1:0", "test").await },
+        move |s| async move { s.request_cancel(id).await },
+        Second::Waits,
+    )
+    .await;
+    let job = claimed.unwrap().expect("the claim got the job");
+    let status = cancelled.unwrap();
     // The cancel re-read the row: RUNNING now, so it flags it instead of ending it under the
     // worker's feet.
     assert_eq!(
@@ -378,24 +393,22 @@ async fn a_claim_during_a_cancel_skips_the_job_and_it_ends_cancelled_without_run
     let store = store(&pool);
     let id = store.enqueue(demo(1, 0)).await.unwrap().id;
 
-    let barrier = RowBarrier::install(&pool, WHEN_CANCELLING).await;
-    let s = store.clone();
-    let cancel = tokio::spawn(async move { s.request_cancel(id).await });
-    barrier.wait_paused().await;
     // While the cancel holds the row, a claim neither waits nor takes it (SKIP LOCKED).
-    let s = store.clone();
-    let claim = tokio::spawn(async move { s.claim("w:1:0", "test").await });
-    let claimed = joined("claim", claim).await.unwrap();
+    let (cancelled, claimed) = race(
+        (&pool, &store),
+        WHEN_CANCELLING,
+        move |s| async move { s.request_cancel(id).await },
+        |s| async move { s.claim("w:1:0", "test").await },
+        Second::Skips,
+    )
+    .await;
+    let claimed = claimed.unwrap();
     assert!(claimed.is_none(), "{claimed:?}");
-    assert!(!cancel.is_finished(), "the cancel is still paused");
-    barrier.release().await;
-
-    let status = joined("request_cancel", cancel).await.unwrap();
-    assert_eq!(status.state, JobState::Cancelled);
+    assert_eq!(cancelled.unwrap().state, JobState::Cancelled);
     let row = ended_cancelled(&pool, &store, id).await;
     assert_eq!(row["attempt"], 0, "never ran");
-    assert_eq!(row["started_at"], serde_json::Value::Null);
-    assert_eq!(row["worker_id"], serde_json::Value::Null);
+    assert_eq!(row["started_at"], Value::Null);
+    assert_eq!(row["worker_id"], Value::Null);
 }
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
@@ -403,24 +416,20 @@ async fn a_cancel_that_waits_on_a_committing_rescue_ends_the_requeued_job_cancel
     let store = store(&pool);
     let id = silent_run(&pool, &store).await;
 
-    let barrier = RowBarrier::install(&pool, WHEN_RESCUING).await;
-    let s = store.clone();
-    let rescue = tokio::spawn(async move { s.rescue_stuck(Duration::from_secs(30), None).await });
-    barrier.wait_paused().await;
-    let s = named_store(&pool, &store, RACER).await;
-    let cancel = tokio::spawn(async move { s.request_cancel(id).await });
-    wait_until_blocked(&pool, RACER).await;
-    assert!(!cancel.is_finished(), "the cancel waits for the rescue");
-    barrier.release().await;
-
-    let report = joined("rescue", rescue).await.unwrap();
-    assert_eq!(report.requeued, vec![id]);
+    let (rescued, cancelled) = race(
+        (&pool, &store),
+        WHEN_RESCUING,
+        |s| async move { s.rescue_stuck(Duration::from_secs(30), None).await },
+        move |s| async move { s.request_cancel(id).await },
+        Second::Waits,
+    )
+    .await;
+    assert_eq!(rescued.unwrap().requeued, vec![id]);
     // The cancel re-read the row: QUEUED now, so it ends it at once.
-    let status = joined("request_cancel", cancel).await.unwrap();
-    assert_eq!(status.state, JobState::Cancelled);
+    assert_eq!(cancelled.unwrap().state, JobState::Cancelled);
     let row = ended_cancelled(&pool, &store, id).await;
     assert_eq!(row["cancel_requested"], true);
-    assert_eq!(row["lease"], serde_json::Value::Null);
+    assert_eq!(row["lease"], Value::Null);
 }
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
@@ -428,17 +437,17 @@ async fn a_rescue_during_a_cancel_request_skips_the_run_then_ends_it_cancelled(p
     let store = store(&pool);
     let id = silent_run(&pool, &store).await;
 
-    let barrier = RowBarrier::install(&pool, WHEN_CANCELLING).await;
-    let s = store.clone();
-    let cancel = tokio::spawn(async move { s.request_cancel(id).await });
-    barrier.wait_paused().await;
     // While the cancel holds the row, the rescuer neither waits nor touches it.
-    let s = store.clone();
-    let rescue = tokio::spawn(async move { s.rescue_stuck(Duration::from_secs(30), None).await });
-    let report = joined("rescue", rescue).await.unwrap();
-    assert_eq!(report, Default::default());
-    barrier.release().await;
-    let status = joined("request_cancel", cancel).await.unwrap();
+    let (cancelled, rescued) = race(
+        (&pool, &store),
+        WHEN_CANCELLING,
+        move |s| async move { s.request_cancel(id).await },
+        |s| async move { s.rescue_stuck(Duration::from_secs(30), None).await },
+        Second::Skips,
+    )
+    .await;
+    assert_eq!(rescued.unwrap(), Default::default());
+    let status = cancelled.unwrap();
     assert_eq!(
         (status.state, status.cancel_requested),
         (JobState::Running, true)
@@ -452,7 +461,7 @@ async fn a_rescue_during_a_cancel_request_skips_the_run_then_ends_it_cancelled(p
     assert_eq!((report.cancelled, report.requeued), (vec![id], vec![]));
     let row = ended_cancelled(&pool, &store, id).await;
     assert_eq!(row["attempt"], 1);
-    assert_eq!(row["lease"], serde_json::Value::Null);
+    assert_eq!(row["lease"], Value::Null);
 }
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
@@ -466,22 +475,16 @@ async fn a_hand_back_that_waits_on_a_committing_rescue_is_refused_as_stale(pool:
         .unwrap();
 
     // Start-up recovery of node "dying" requeues the run while its worker hands it back.
-    let barrier = RowBarrier::install(&pool, WHEN_RESCUING).await;
-    let s = store.clone();
-    let rescue =
-        tokio::spawn(async move { s.rescue_stuck(Duration::from_secs(30), Some("dying")).await });
-    barrier.wait_paused().await;
-    let s = named_store(&pool, &store, RACER).await;
-    let release = tokio::spawn(async move { s.release(id, job.lease).await });
-    wait_until_blocked(&pool, RACER).await;
-    assert!(!release.is_finished(), "the hand-back waits for the rescue");
-    barrier.release().await;
-
-    let report = joined("rescue", rescue).await.unwrap();
-    assert_eq!(report.requeued, vec![id]);
-    let err = joined("release", release)
-        .await
-        .expect_err("the old lease is gone");
+    let (rescued, released) = race(
+        (&pool, &store),
+        WHEN_RESCUING,
+        |s| async move { s.rescue_stuck(Duration::from_secs(30), Some("dying")).await },
+        move |s| async move { s.release(id, job.lease).await },
+        Second::Waits,
+    )
+    .await;
+    assert_eq!(rescued.unwrap().requeued, vec![id]);
+    let err = released.expect_err("the old lease is gone");
     assert!(matches!(err, StoreError::Stale { .. }), "{err:?}");
     let row = row_json(&pool, id).await;
     assert_eq!(row["state"], "QUEUED");
@@ -510,7 +513,7 @@ async fn an_old_lease_cannot_release_cancel_complete_fail_or_touch_the_new_run(p
             &ProgressUpdate {
                 progress: 0.5,
                 message: Some("Run 5/10".into()),
-                checkpoint: Some(serde_json::json!({"next": 5})),
+                checkpoint: Some(json!({"next": 5})),
                 ..Default::default()
             },
         )
@@ -527,10 +530,7 @@ async fn an_old_lease_cannot_release_cancel_complete_fail_or_touch_the_new_run(p
         store.finish_cancelled(id, old.lease).await,
         "finish_cancelled",
     );
-    stale(
-        store.complete(id, old.lease, &serde_json::json!({})).await,
-        "complete",
-    );
+    stale(store.complete(id, old.lease, &json!({})).await, "complete");
     stale(
         store.fail(id, old.lease, "old", None).await.map(|_| ()),
         "fail",
@@ -746,11 +746,7 @@ async fn claims_skip_jobs_whose_cancel_was_requested(pool: PgPool) {
     let store = store(&pool);
     let id = store.enqueue(demo(1, 0)).await.unwrap().id;
     // A QUEUED row with a pending cancel (e.g. written by an older version) is never claimed.
-    sqlx::query("UPDATE jobs SET cancel_requested = true WHERE id = $1")
-        .bind(id)
-        .execute(&pool)
-        .await
-        .unwrap();
+    update_job(&pool, id, "cancel_requested = true").await;
     assert!(store.claim("w-1:0", "w").await.unwrap().is_none());
 }
 
@@ -802,11 +798,7 @@ async fn a_log_flush_returns_once_every_line_written_before_it_is_in_postgres(po
         log.line(&format!("line {i}"));
     }
     assert!(store.flush_logs(Duration::from_secs(30)).await);
-    let shipped: i64 = sqlx::query_scalar("SELECT count(*) FROM job_logs WHERE job_id = $1")
-        .bind(id)
-        .fetch_one(&pool)
-        .await
-        .unwrap();
+    let shipped = rows_of_job(&pool, "job_logs", id).await;
     assert_eq!(shipped, 2_000);
     std::fs::remove_dir_all(store.log_file(id).parent().unwrap()).ok();
 }

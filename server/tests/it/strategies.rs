@@ -3,7 +3,7 @@
 //! a saved or inline program end to end, equal to the built-in they restate.
 
 use serde_json::{json, Value};
-use server::datasets::{DatasetStore, SAMPLE_DATASET_ID};
+use server::datasets::SAMPLE_DATASET_ID;
 use server::engine::rules::examples::SMA_CROSS as SMA;
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -11,10 +11,7 @@ use uuid::Uuid;
 use crate::helpers::*;
 
 async fn app(pool: PgPool) -> TestApp {
-    DatasetStore::new(pool.clone())
-        .ensure_sample()
-        .await
-        .unwrap();
+    add_sample(&pool).await;
     TestApp::spawn(pool).await
 }
 
@@ -247,11 +244,7 @@ async fn an_optimization_of_a_saved_rule_sma_cross_equals_the_built_in(pool: PgP
     assert_eq!(rules["best_stats"], builtin["best_stats"]);
     assert!(rules.get("full_grid").is_none());
     // The full grid is stored beside the result, as for the built-ins.
-    let grids: i64 = sqlx::query_scalar("SELECT count(*) FROM job_grids WHERE job_id = $1")
-        .bind(rules_job)
-        .fetch_one(&pool)
-        .await
-        .unwrap();
+    let grids = rows_of_job(&pool, "job_grids", rules_job).await;
     assert_eq!(grids, 1);
     // Its reproducibility record is a request that runs again as is.
     let (code, rerun) = app
@@ -301,14 +294,7 @@ async fn an_inline_program_runs_and_its_backtest_equals_the_built_in(pool: PgPoo
     // The full equity download recomputes the program's curve: every bar, as the built-in's.
     let mut curves = Vec::new();
     for id in [inline, builtin] {
-        let csv = app
-            .oneshot(
-                axum::http::Request::get(format!("/api/jobs/{id}/equity.csv"))
-                    .header("host", "127.0.0.1")
-                    .body(axum::body::Body::empty())
-                    .unwrap(),
-            )
-            .await;
+        let csv = app.get(&format!("/api/jobs/{id}/equity.csv")).await;
         assert_eq!(csv.status, 200, "{}", csv.body);
         curves.push(csv.body);
     }

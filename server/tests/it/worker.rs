@@ -112,10 +112,7 @@ async fn cancelling_a_running_job_stops_it_and_keeps_partial_progress(pool: PgPo
     let shutdown = CancellationToken::new();
     let pool_task = tokio::spawn(worker(&store).run(shutdown.clone()));
 
-    wait_for(&store, id, Duration::from_secs(20), |s| {
-        s.progress.unwrap_or(0.0) >= 0.05
-    })
-    .await;
+    wait_progress(&store, id, Duration::from_secs(20), 0.05).await;
     let status = store.request_cancel(id).await.unwrap();
     assert_eq!(
         status.state,
@@ -185,10 +182,7 @@ async fn shutdown_returns_a_running_job_to_the_queue_with_its_checkpoint(pool: P
     let id = store.enqueue(demo(100, 20)).await.unwrap().id;
     let shutdown = CancellationToken::new();
     let pool_task = tokio::spawn(worker(&store).run(shutdown.clone()));
-    wait_for(&store, id, Duration::from_secs(20), |s| {
-        s.progress.unwrap_or(0.0) >= 0.1
-    })
-    .await;
+    wait_progress(&store, id, Duration::from_secs(20), 0.1).await;
     shutdown.cancel();
     pool_task.await.unwrap().expect("no worker task panicked");
 
@@ -433,11 +427,7 @@ async fn as_shipped_an_idle_run_heartbeats_every_sixth_of_the_lease_and_is_never
 async fn an_undecodable_demo_checkpoint_is_discarded_with_a_warning_and_counted(pool: PgPool) {
     let store = store(&pool);
     let id = store.enqueue(demo(5, 0)).await.unwrap().id;
-    sqlx::query("UPDATE jobs SET checkpoint = '{\"next_step\": \"seven\"}' WHERE id = $1")
-        .bind(id)
-        .execute(&pool)
-        .await
-        .unwrap();
+    update_job(&pool, id, "checkpoint = '{\"next_step\": \"seven\"}'").await;
     let job = store.claim("test:1:0", "test").await.unwrap().unwrap();
     assert_eq!(
         worker(&store).run_job(job, &CancellationToken::new()).await,
