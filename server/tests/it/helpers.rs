@@ -293,12 +293,33 @@ pub async fn rows_of_job(pool: &PgPool, table: &str, id: Uuid) -> i64 {
         .unwrap()
 }
 
+/// Checks a refused request's answer: its status, `err[key] == value`, and a message that
+/// contains `says`.
+pub fn assert_refused(
+    (code, err): (u16, &Value),
+    status: u16,
+    (key, value): (&str, &str),
+    says: &str,
+) {
+    assert_eq!(code, status, "{err}");
+    assert_eq!(err[key], value, "{err}");
+    let message = err["message"].as_str().unwrap_or_default();
+    assert!(message.contains(says), "{err} should say {says:?}");
+}
+
 /// The number of rows in `jobs`.
 pub async fn job_count(pool: &PgPool) -> i64 {
     sqlx::query_scalar("SELECT count(*) FROM jobs")
         .fetch_one(pool)
         .await
         .unwrap()
+}
+
+/// A one-step demo job, enqueued and claimed by worker `w:1:0`: a RUNNING row and its lease.
+pub async fn running_demo(store: &JobStore) -> (Uuid, server::jobs::store::ClaimedJob) {
+    let id = store.enqueue(demo(1, 0)).await.unwrap().id;
+    let job = store.claim("w:1:0", "test").await.unwrap().unwrap();
+    (id, job)
 }
 
 /// A store whose run logs go to a fresh temporary directory.

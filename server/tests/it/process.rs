@@ -23,18 +23,26 @@ fn spawn_worker_with(
     runs: &std::path::Path,
     env: &[(&str, &str)],
 ) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_server"))
+    worker_command(node, runs)
         .envs(env.iter().copied())
         .env("DATABASE_URL", database_url(pool))
+        .spawn()
+        .expect("start the server binary")
+}
+
+/// The `server` binary in worker-only mode, one worker, node `node`, run logs under `runs`,
+/// warnings on stderr; the caller says which database.
+fn worker_command(node: &str, runs: &std::path::Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_server"));
+    command
         .env("RUNBOARD_MODE", "worker")
         .env("RUNBOARD_NODE_ID", node)
         .env("RUNBOARD_WORKERS", "1")
         .env("RUNBOARD_RUNS_DIR", runs)
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("start the server binary")
+        .stderr(Stdio::inherit());
+    command
 }
 
 fn signal(child: &Child, sig: i32) {
@@ -380,14 +388,9 @@ async fn a_running_job_completes_across_a_postgres_restart() {
     let store = server::jobs::JobStore::new(pool.clone(), runs.clone());
     let id = store.enqueue(demo(30, 100)).await.unwrap().id;
     let mut worker = KillOnDrop(
-        Command::new(env!("CARGO_BIN_EXE_server"))
+        worker_command("restart-test", &runs)
             .env("DATABASE_URL", pg.url())
-            .env("RUNBOARD_MODE", "worker")
-            .env("RUNBOARD_NODE_ID", "restart-test")
-            .env("RUNBOARD_WORKERS", "1")
-            .env("RUNBOARD_RUNS_DIR", &runs)
             .env("RUST_LOG", "error")
-            .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .expect("start the server binary"),
@@ -669,17 +672,10 @@ async fn an_adopting_process_never_stops_the_cluster() {
     let runs = dir.root.join("runs");
     // Process B: the real server, worker-only, same data directory, no DATABASE_URL.
     let mut b = KillOnDrop(
-        Command::new(env!("CARGO_BIN_EXE_server"))
+        worker_command("adopt-test", &runs)
             .env_remove("DATABASE_URL")
             .env("RUNBOARD_DATA_DIR", &dir.root)
             .env("RUNBOARD_PG_PORT", port.to_string())
-            .env("RUNBOARD_MODE", "worker")
-            .env("RUNBOARD_NODE_ID", "adopt-test")
-            .env("RUNBOARD_WORKERS", "1")
-            .env("RUNBOARD_RUNS_DIR", &runs)
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
             .spawn()
             .expect("start the server binary"),
     );

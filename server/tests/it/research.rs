@@ -97,12 +97,24 @@ async fn run_queued(store: &server::jobs::JobStore) -> uuid::Uuid {
     id
 }
 
-fn progress_lines(store: &server::jobs::JobStore, id: uuid::Uuid) -> Vec<String> {
-    joblog::tail(&store.log_file(id), 1000)
+/// The job's progress lines from its run log: at least one, at most `at_most`.
+fn progress_lines(store: &server::jobs::JobStore, id: uuid::Uuid, at_most: usize) -> Vec<String> {
+    let lines: Vec<String> = joblog::tail(&store.log_file(id), 1000)
         .unwrap()
         .into_iter()
         .filter(|l| l.contains("  progress "))
-        .collect()
+        .collect();
+    assert!(
+        !lines.is_empty() && lines.len() <= at_most,
+        "{} updates, at most {at_most} expected",
+        lines.len()
+    );
+    lines
+}
+
+/// A progress line's message (what follows "NN% ").
+fn message(line: &str) -> &str {
+    line.split("% ").nth(1).unwrap()
 }
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
@@ -119,16 +131,10 @@ async fn an_optimization_runs_as_a_job_with_run_i_of_n_progress_and_at_most_100_
     // The engine reports ~100 milestones per phase (the runs, then the robustness step);
     // writes coalesce when the database is slower than the engine, so at most ~200 land (here
     // the whole job takes well under a second).
-    let lines = progress_lines(&b.store, id);
-    assert!(
-        !lines.is_empty() && lines.len() <= 202,
-        "{} updates",
-        lines.len()
-    );
-    let msg = |l: &String| l.split("% ").nth(1).unwrap().to_string();
+    let lines = progress_lines(&b.store, id, 202);
     let runs = lines
         .iter()
-        .take_while(|l| msg(l).starts_with("Run "))
+        .take_while(|l| message(l).starts_with("Run "))
         .count();
     // On a loaded machine the 174 runs can all finish before the first write lands: their
     // milestones coalesce into the robustness phase's (the engine's own "Run i/N" reports are
@@ -137,7 +143,7 @@ async fn an_optimization_runs_as_a_job_with_run_i_of_n_progress_and_at_most_100_
     assert!(
         lines[runs..]
             .iter()
-            .all(|l| msg(l).starts_with("Robustness ")),
+            .all(|l| message(l).starts_with("Robustness ")),
         "{lines:#?}"
     );
     // n1 in 5..=50 step 5, n2 in 20..=200 step 10 (19 values), n1 < n2: n1 = 5, 10, 15 take
@@ -190,27 +196,24 @@ async fn a_walk_forward_runs_as_a_job_with_param_fold_messages_and_at_most_50_up
     let b = backend(&pool).await;
     b.submit_job(request(walk_forward_json())).await.unwrap();
     let id = run_queued(&b.store).await;
-    let lines = progress_lines(&b.store, id);
+    let lines = progress_lines(&b.store, id, 102);
     // ~50 milestones over the folds (each fold: its runs, then its robustness step), then ~50
     // for the out-of-sample bootstrap.
-    assert!(
-        !lines.is_empty() && lines.len() <= 102,
-        "{} updates",
-        lines.len()
-    );
-    let msg = |l: &String| l.split("% ").nth(1).unwrap().to_string();
     let folds = lines
         .iter()
-        .take_while(|l| msg(l).contains(", Fold "))
+        .take_while(|l| message(l).contains(", Fold "))
         .count();
-    let fold_ok = |m: String| {
+    let fold_ok = |m: &str| {
         (m.starts_with("Param ") || m.starts_with("Robustness ")) && m.contains(", Fold ")
     };
-    assert!(lines[..folds].iter().all(|l| fold_ok(msg(l))), "{lines:#?}");
+    assert!(
+        lines[..folds].iter().all(|l| fold_ok(message(l))),
+        "{lines:#?}"
+    );
     assert!(
         lines[folds..]
             .iter()
-            .all(|l| msg(l).contains(", out of sample")),
+            .all(|l| message(l).contains(", out of sample")),
         "{lines:#?}"
     );
     // (A phase's last milestone may be coalesced with the next phase's first write; the job's

@@ -14,8 +14,7 @@ use crate::helpers::*;
 
 /// A claimed demo job whose heartbeat is a minute old: a run the rescuer takes for dead.
 async fn silent_run(pool: &PgPool, store: &JobStore) -> uuid::Uuid {
-    let id = store.enqueue(demo(1, 0)).await.unwrap().id;
-    store.claim("w:1:0", "test").await.unwrap().unwrap();
+    let (id, _) = running_demo(store).await;
     age_heartbeat(pool, id, 60).await;
     id
 }
@@ -81,8 +80,7 @@ async fn claims_highest_priority_then_oldest(pool: PgPool) {
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn progress_after_the_end_or_from_a_stale_lease_changes_nothing(pool: PgPool) {
     let store = store(&pool);
-    let id = store.enqueue(demo(1, 0)).await.unwrap().id;
-    let job = store.claim("w:1:0", "test").await.unwrap().unwrap();
+    let (id, job) = running_demo(&store).await;
     let update = |p: f64, m: &str| ProgressUpdate {
         progress: p,
         message: Some(m.into()),
@@ -128,8 +126,7 @@ async fn progress_after_the_end_or_from_a_stale_lease_changes_nothing(pool: PgPo
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn progress_outside_zero_to_one_is_rejected(pool: PgPool) {
     let store = store(&pool);
-    let id = store.enqueue(demo(1, 0)).await.unwrap().id;
-    let job = store.claim("w:1:0", "test").await.unwrap().unwrap();
+    let (id, job) = running_demo(&store).await;
     for bad in [-0.01, 1.01, f64::NAN, f64::INFINITY] {
         let update = ProgressUpdate {
             progress: bad,
@@ -150,8 +147,7 @@ async fn progress_outside_zero_to_one_is_rejected(pool: PgPool) {
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn update_progress_preserves_every_other_field_and_saves_checkpoints(pool: PgPool) {
     let store = store(&pool);
-    let id = store.enqueue(demo(1, 0)).await.unwrap().id;
-    let job = store.claim("w:1:0", "test").await.unwrap().unwrap();
+    let (id, job) = running_demo(&store).await;
     let before = store.status(id).await.unwrap();
     let update = ProgressUpdate {
         progress: 0.25,
@@ -278,8 +274,7 @@ async fn a_cancel_that_waits_on_a_committing_completion_is_refused_and_the_job_s
     pool: PgPool,
 ) {
     let store = store(&pool);
-    let id = store.enqueue(demo(1, 0)).await.unwrap().id;
-    let job = store.claim("w:1:0", "test").await.unwrap().unwrap();
+    let (id, job) = running_demo(&store).await;
 
     // The completion holds the row; the cancel queues behind it.
     let (completed, cancelled) = race(
@@ -317,8 +312,7 @@ async fn a_completion_that_waits_on_a_committing_cancel_request_still_succeeds_w
     pool: PgPool,
 ) {
     let store = store(&pool);
-    let id = store.enqueue(demo(1, 0)).await.unwrap().id;
-    let job = store.claim("w:1:0", "test").await.unwrap().unwrap();
+    let (id, job) = running_demo(&store).await;
 
     // The cancel request holds the row; the completion queues behind it.
     let (cancelled, completed) = race(
@@ -634,8 +628,7 @@ async fn start_up_recovery_takes_back_only_this_nodes_runs(pool: PgPool) {
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn retryable_failures_back_off_and_terminal_ones_fail_at_once(pool: PgPool) {
     let store = store(&pool);
-    let id = store.enqueue(demo(1, 0)).await.unwrap().id;
-    let job = store.claim("w:1:0", "test").await.unwrap().unwrap();
+    let (id, job) = running_demo(&store).await;
     let outcome = store
         .fail(
             id,

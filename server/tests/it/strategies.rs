@@ -142,12 +142,7 @@ async fn saving_versions_a_changed_source_and_returns_the_same_version_for_the_s
             json!({"source": "strategy \"x\"\nlong entry: close >\n"}),
         )
         .await;
-    assert_eq!(code, 400, "{refused}");
-    assert_eq!(refused["field"], "source");
-    assert!(
-        refused["message"].as_str().unwrap().contains("line 2"),
-        "{refused}"
-    );
+    assert_refused((code, &refused), 400, ("field", "source"), "line 2");
 
     // The list: the newest version of each, most recently saved first, paginated.
     let (code, list) = app.post_json("/api/list_strategies", json!({})).await;
@@ -424,12 +419,7 @@ async fn bad_rule_requests_are_refused_naming_the_field_and_leave_no_job_row(poo
         let (code, err) = app
             .post_json("/api/submit_job", json!({ "request": request }))
             .await;
-        assert_eq!(code, 400, "{request}: {err}");
-        assert_eq!(err["field"], want_field, "{request}: {err}");
-        assert!(
-            err["message"].as_str().unwrap().contains(want_message),
-            "{request}: {err} should say {want_message:?}"
-        );
+        assert_refused((code, &err), 400, ("field", want_field), want_message);
     }
     assert_eq!(
         job_count(&pool).await,
