@@ -27,7 +27,8 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
 
-use super::guard::refuse;
+use super::guard::Refusal;
+use crate::jobs::backend::internal;
 use crate::jobs::chunks::ChunkResult;
 
 /// The routes, as axum spells them.
@@ -67,19 +68,18 @@ struct ExportJson {
     result: Value,
 }
 
-/// A succeeded job's status, reproducibility record and result; or the error response.
+/// A succeeded job's status, reproducibility record and result.
 async fn load(
     backend: &SharedBackend,
     raw_id: &str,
-) -> Result<(app::model::JobStatus, Reproducibility, Value), Response> {
-    let id = parse_job_id(raw_id).map_err(refuse)?;
-    let fail = |e: app::api::backend::BackendError| refuse(ApiError::from(e));
-    let status = backend.job_status(id).await.map_err(fail)?;
-    let stored = backend.job_result(id).await.map_err(fail)?;
+) -> Result<(app::model::JobStatus, Reproducibility, Value), Refusal> {
+    let id = parse_job_id(raw_id)?;
+    let status = backend.job_status(id).await?;
+    let stored = backend.job_result(id).await?;
     let result = match (stored.state, stored.result) {
         (JobState::Succeeded, Some(result)) => result,
         (state, _) => {
-            return Err(refuse(ApiError::Conflict {
+            return Err(Refusal(ApiError::Conflict {
                 message: format!(
                     "job {id} has no result to export: it is {state} (results exist once a job \
                      has SUCCEEDED)"
@@ -87,7 +87,7 @@ async fn load(
             }))
         }
     };
-    let repro = backend.job_repro(id).await.map_err(fail)?;
+    let repro = backend.job_repro(id).await?;
     Ok((status, repro, result))
 }
 
@@ -115,15 +115,9 @@ fn file_name(kind: JobKind, id: uuid::Uuid, ext: &str) -> String {
 pub async fn equity_csv(
     Extension(backend): Extension<SharedBackend>,
     Path(raw_id): Path<String>,
-) -> Response {
-    let id = match parse_job_id(&raw_id) {
-        Ok(id) => id,
-        Err(e) => return refuse(e),
-    };
-    let curve = match backend.job_equity(id).await {
-        Ok(curve) => curve,
-        Err(e) => return refuse(ApiError::from(e)),
-    };
+) -> Result<Response, Refusal> {
+    let id = parse_job_id(&raw_id)?;
+    let curve = backend.job_equity(id).await?;
     let mut body = String::with_capacity(curve.len() * 40 + 32);
     body.push_str("time,equity,drawdown_pct\n");
     let mut peak = f64::MIN;
@@ -139,22 +133,19 @@ pub async fn equity_csv(
             .unwrap_or_else(|| t.to_string());
         let _ = writeln!(body, "{time},{e},{dd}");
     }
-    attachment(
+    Ok(attachment(
         body,
         "text/csv; charset=utf-8",
         file_name(JobKind::Backtest, id, "equity.csv"),
-    )
+    ))
 }
 
 /// `GET /api/jobs/{id}/result.json`.
 pub async fn result_json(
     Extension(backend): Extension<SharedBackend>,
     Path(id): Path<String>,
-) -> Response {
-    let (status, reproducibility, result) = match load(&backend, &id).await {
-        Ok(found) => found,
-        Err(response) => return response,
-    };
+) -> Result<Response, Refusal> {
+    let (status, reproducibility, result) = load(&backend, &id).await?;
     let export = ExportJson {
         id: status.id,
         kind: status.kind,
@@ -165,30 +156,25 @@ pub async fn result_json(
         reproducibility,
         result,
     };
-    match serde_json::to_string_pretty(&export) {
-        Ok(body) => attachment(
-            body,
-            "application/json",
-            file_name(status.kind, status.id, "json"),
-        ),
-        Err(e) => refuse(ApiError::from(crate::jobs::backend::internal(&e))),
-    }
+    let body = serde_json::to_string_pretty(&export).map_err(|e| internal(&e))?;
+    Ok(attachment(
+        body,
+        "application/json",
+        file_name(status.kind, status.id, "json"),
+    ))
 }
 
 /// `GET /api/jobs/{id}/result.csv`.
 pub async fn result_csv(
     Extension(backend): Extension<SharedBackend>,
     Path(id): Path<String>,
-) -> Response {
-    let (status, _, result) = match load(&backend, &id).await {
-        Ok(found) => found,
-        Err(response) => return response,
-    };
-    attachment(
+) -> Result<Response, Refusal> {
+    let (status, _, result) = load(&backend, &id).await?;
+    Ok(attachment(
         result_csv_text(status.kind, &result),
         "text/csv; charset=utf-8",
         file_name(status.kind, status.id, "csv"),
-    )
+    ))
 }
 
 /// The CSV of a result (see the module docs for what each kind gives). Parts of a result that

@@ -306,6 +306,28 @@ pub fn refuse(error: ApiError) -> Response {
     (status, axum::Json(error)).into_response()
 }
 
+/// What a handler returns with `?` when it refuses: an [`ApiError`] (or a backend error, as the
+/// API reports it), answered by [`refuse`].
+pub struct Refusal(pub ApiError);
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        refuse(self.0)
+    }
+}
+
+impl From<ApiError> for Refusal {
+    fn from(error: ApiError) -> Self {
+        Refusal(error)
+    }
+}
+
+impl From<app::api::backend::BackendError> for Refusal {
+    fn from(error: app::api::backend::BackendError) -> Self {
+        Refusal(ApiError::from(error))
+    }
+}
+
 fn header_str(headers: &HeaderMap, name: HeaderName) -> Option<&str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }

@@ -8,14 +8,15 @@
 use std::hash::{Hash, Hasher};
 
 use app::api::backend::SharedBackend;
-use app::api::{parse_job_id, ApiError};
+use app::api::parse_job_id;
 use axum::extract::Path;
 use axum::http::header::{self, HeaderMap, HeaderValue};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
 
-use super::guard::refuse;
+use super::guard::Refusal;
+use crate::jobs::backend::internal;
 
 /// The route, as axum spells it.
 pub const STATUS_ROUTE: &str = "/api/jobs/{id}/status";
@@ -43,26 +44,17 @@ pub async fn job_status(
     Extension(backend): Extension<SharedBackend>,
     Path(raw_id): Path<String>,
     headers: HeaderMap,
-) -> Response {
-    let id = match parse_job_id(&raw_id) {
-        Ok(id) => id,
-        Err(e) => return refuse(e),
-    };
-    let status = match backend.job_status(id).await {
-        Ok(s) => s,
-        Err(e) => return refuse(ApiError::from(e)),
-    };
-    let body = match serde_json::to_vec(&status) {
-        Ok(b) => b,
-        Err(e) => return refuse(ApiError::from(crate::jobs::backend::internal(&e))),
-    };
+) -> Result<Response, Refusal> {
+    let id = parse_job_id(&raw_id)?;
+    let status = backend.job_status(id).await?;
+    let body = serde_json::to_vec(&status).map_err(|e| internal(&e))?;
     let etag = etag_of(&body);
     let tag = HeaderValue::from_str(&etag).unwrap_or(HeaderValue::from_static("\"0\""));
     let cache = (header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     if matches(&headers, &etag) {
-        return (StatusCode::NOT_MODIFIED, [(header::ETAG, tag), cache]).into_response();
+        return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, tag), cache]).into_response());
     }
-    (
+    Ok((
         StatusCode::OK,
         [
             (
@@ -74,7 +66,7 @@ pub async fn job_status(
         ],
         body,
     )
-        .into_response()
+        .into_response())
 }
 
 #[cfg(test)]
