@@ -77,17 +77,10 @@ impl Client {
         if let Some(a) = self.auth() {
             req = req.header("authorization", a);
         }
-        let mut resp = req
+        let resp = req
             .call()
             .with_context(|| format!("could not reach {}", self.base))?;
-        let status = resp.status().as_u16();
-        let text = resp
-            .body_mut()
-            .with_config()
-            .limit(1 << 30)
-            .read_to_string()
-            .context("could not read the answer")?;
-        Ok((status, text))
+        read_text(resp, 1 << 30)
     }
 
     /// `POST path` with a streamed body (never held whole in memory).
@@ -122,14 +115,21 @@ impl Client {
     }
 }
 
-fn read_answer(mut resp: ureq::http::Response<ureq::Body>) -> Result<Answer> {
+/// The status and the body as text, at most `limit` bytes of it.
+fn read_text(mut resp: ureq::http::Response<ureq::Body>, limit: u64) -> Result<(u16, String)> {
     let status = resp.status().as_u16();
     let text = resp
         .body_mut()
         .with_config()
-        .limit(64 << 20)
+        .limit(limit)
         .read_to_string()
         .context("could not read the answer")?;
+    Ok((status, text))
+}
+
+/// The status and the body as JSON (the text as a JSON string when it is not JSON).
+fn read_answer(resp: ureq::http::Response<ureq::Body>) -> Result<Answer> {
+    let (status, text) = read_text(resp, 64 << 20)?;
     let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
     Ok(Answer { status, body })
 }

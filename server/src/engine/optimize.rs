@@ -349,6 +349,7 @@ pub use chunk::{
     ChunkOutput, ChunkSummary, ChunkTop,
 };
 pub use plan::SearchPlan;
+pub(crate) use sweep::decode;
 pub use sweep::Sweep;
 
 #[cfg(test)]

@@ -385,7 +385,7 @@ impl Scoring<'_> {
 
 /// Decodes combination number `raw` (0-based, before constraints) of `axes` into values, last
 /// axis fastest (as [`GridSpec::combination`]).
-fn decode(axes: &[Vec<f64>], raw: u64, out: &mut Vec<f64>) {
+pub(crate) fn decode(axes: &[Vec<f64>], raw: u64, out: &mut Vec<f64>) {
     out.clear();
     out.resize(axes.len(), 0.0);
     let mut r = raw;

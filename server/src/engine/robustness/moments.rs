@@ -50,16 +50,7 @@ impl ReturnMoments {
     /// Errors: fewer than 2 returns, a non-finite return, or zero variance.
     pub fn from_returns(returns: &[f64]) -> Result<Self> {
         const WHAT: &str = "returns";
-        if returns.len() < 2 {
-            return Err(RobustnessError::TooFew {
-                what: WHAT,
-                needed: 2,
-                got: returns.len(),
-            });
-        }
-        check_finite(WHAT, returns)?;
-        let n = returns.len() as f64;
-        let mean = returns.iter().sum::<f64>() / n;
+        let (n, mean) = sample_mean(WHAT, returns)?;
         let (mut m2, mut m3, mut m4, mut sq) = (0.0, 0.0, 0.0, 0.0);
         for &x in returns {
             let d = x - mean;
@@ -89,22 +80,28 @@ impl ReturnMoments {
     }
 }
 
+/// The count (as `f64`) and the mean of `xs`, a sample of at least 2 finite values (`what`
+/// names it in the error).
+fn sample_mean(what: &'static str, xs: &[f64]) -> Result<(f64, f64)> {
+    if xs.len() < 2 {
+        return Err(RobustnessError::TooFew {
+            what,
+            needed: 2,
+            got: xs.len(),
+        });
+    }
+    check_finite(what, xs)?;
+    let n = xs.len() as f64;
+    Ok((n, xs.iter().sum::<f64>() / n))
+}
+
 /// The sample variance (divisor `N − 1`) of the trials' per-observation Sharpe ratios: the `V`
 /// of [`expected_max_sharpe`](super::expected_max_sharpe).
 ///
 /// Errors: fewer than 2 values or a non-finite value.
 pub fn sharpe_variance(trial_sharpes: &[f64]) -> Result<f64> {
     const WHAT: &str = "trial Sharpe ratios";
-    if trial_sharpes.len() < 2 {
-        return Err(RobustnessError::TooFew {
-            what: WHAT,
-            needed: 2,
-            got: trial_sharpes.len(),
-        });
-    }
-    check_finite(WHAT, trial_sharpes)?;
-    let n = trial_sharpes.len() as f64;
-    let mean = trial_sharpes.iter().sum::<f64>() / n;
+    let (n, mean) = sample_mean(WHAT, trial_sharpes)?;
     let ss: f64 = trial_sharpes.iter().map(|s| (s - mean) * (s - mean)).sum();
     if !ss.is_finite() {
         return Err(RobustnessError::NonFinite {

@@ -48,16 +48,22 @@ impl Lower<'_> {
     }
 
     fn series(&mut self, e: &Expr, f: &str, nth: &str) -> Result<NodeId, Err> {
+        self.number_series(
+            e,
+            e.span.start,
+            &format!(
+                "the {nth} argument of {f} must be a number series (such as close or high - low)"
+            ),
+        )
+    }
+
+    /// `e`, which must be a number series; otherwise an error at `at`: `needs`, and what it
+    /// found.
+    fn number_series(&mut self, e: &Expr, at: usize, needs: &str) -> Result<NodeId, Err> {
         let id = self.expr(e)?;
         let t = self.ty(id);
         if t.boolean || t.scalar {
-            return Err((
-                e.span.start,
-                format!(
-                    "the {nth} argument of {f} must be a number series (such as close or high - low), found {}",
-                    what(t)
-                ),
-            ));
+            return Err((at, format!("{needs}, found {}", what(t))));
         }
         Ok(id)
     }
@@ -204,17 +210,11 @@ impl Lower<'_> {
                 }
             }
             ExprKind::Index { base, index } => {
-                let id = self.expr(base)?;
-                let t = self.ty(id);
-                if t.boolean || t.scalar {
-                    return Err((
-                        e.span.start,
-                        format!(
-                            "only number series can be indexed with [k] (k bars ago), found {}",
-                            what(t)
-                        ),
-                    ));
-                }
+                let id = self.number_series(
+                    base,
+                    e.span.start,
+                    "only number series can be indexed with [k] (k bars ago)",
+                )?;
                 let k = self.window(index, "k in x[k]", 0)?;
                 Ok(self.b.add(Op::Shift(id, k), false))
             }

@@ -66,14 +66,7 @@ impl ColumnCache {
         let mut pending = Pending::new(plan);
         let mut values = Vec::new();
         for &raw in runs {
-            values.clear();
-            values.resize(axes.len(), 0.0);
-            let mut r = raw;
-            for d in (0..axes.len()).rev() {
-                let len = axes[d].len() as u64;
-                values[d] = axes[d][(r % len) as usize];
-                r /= len;
-            }
+            crate::engine::optimize::decode(axes, raw, &mut values);
             pending.add(plan, self, &values);
         }
         self.compute(plan, series, pending);
