@@ -71,6 +71,31 @@ impl JobsPageQuery {
     }
 }
 
+/// One filter of the list: a `<select>` named `name` offering "Any" and `options` (value,
+/// text), with the one `chosen` names selected.
+fn filter_select<const N: usize>(
+    name: &'static str,
+    label: &'static str,
+    options: [(&'static str, &'static str); N],
+    chosen: impl Fn() -> Option<String> + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    view! {
+        <div class="field">
+            <label for=name>{label}</label>
+            <select id=name name=name data-testid=format!("filter-{name}")>
+                <option value="">"Any"</option>
+                {options
+                    .into_iter()
+                    .map(|(value, text)| {
+                        let selected = move || chosen().as_deref() == Some(value);
+                        view! { <option value=value selected=selected>{text}</option> }
+                    })
+                    .collect_view()}
+            </select>
+        </div>
+    }
+}
+
 #[component]
 pub fn JobsPage() -> impl IntoView {
     let query = use_query_map();
@@ -92,32 +117,18 @@ pub fn JobsPage() -> impl IntoView {
         <section class="panel">
             <h1>"Jobs"</h1>
             <form method="get" action="/jobs" class="filters" data-testid="filters">
-                <div class="field">
-                    <label for="state">"State"</label>
-                    <select id="state" name="state" data-testid="filter-state">
-                        <option value="">"Any"</option>
-                        {JobState::ALL
-                            .into_iter()
-                            .map(|s| {
-                                let selected = move || list_query.read().state.as_deref() == Some(s.as_str());
-                                view! { <option value=s.as_str() selected=selected>{s.as_str()}</option> }
-                            })
-                            .collect_view()}
-                    </select>
-                </div>
-                <div class="field">
-                    <label for="kind">"Kind"</label>
-                    <select id="kind" name="kind" data-testid="filter-kind">
-                        <option value="">"Any"</option>
-                        {JobKind::ALL
-                            .into_iter()
-                            .map(|k| {
-                                let selected = move || list_query.read().kind.as_deref() == Some(k.as_str());
-                                view! { <option value=k.as_str() selected=selected>{k.label()}</option> }
-                            })
-                            .collect_view()}
-                    </select>
-                </div>
+                {filter_select(
+                    "state",
+                    "State",
+                    JobState::ALL.map(|s| (s.as_str(), s.as_str())),
+                    move || list_query.read().state.clone(),
+                )}
+                {filter_select(
+                    "kind",
+                    "Kind",
+                    JobKind::ALL.map(|k| (k.as_str(), k.label())),
+                    move || list_query.read().kind.clone(),
+                )}
                 <button type="submit" class="button" data-testid="apply-filter">"Apply"</button>
             </form>
             <Transition fallback=|| view! { <p class="muted">"Loading jobs…"</p> }>

@@ -109,9 +109,9 @@ pub fn LiveJob(
     }
 
     // Cancel: a queued job ends at once, a running one at its next progress report.
-    let cancel = Action::new(move |id: &String| {
+    let cancel = Action::new({
         let id = id.clone();
-        async move { cancel_job(id).await }
+        move |_: &()| cancel_job(id.clone())
     });
     Effect::new(move |_| {
         if let Some(Ok(next)) = cancel.value().get() {
@@ -139,12 +139,11 @@ pub fn LiveJob(
         }
     };
     let state = move || status.read().state;
-    let cancel_id = id.clone();
 
     // Run again: the same request as a new job, then that job's page.
-    let rerun = Action::new(move |id: &String| {
+    let rerun = Action::new({
         let id = id.clone();
-        async move { rerun_job(id).await }
+        move |_: &()| rerun_job(id.clone())
     });
     Effect::new(move |_| {
         if let Some(Ok(next)) = rerun.value().get() {
@@ -152,7 +151,6 @@ pub fn LiveJob(
         }
     });
     let rerun_error = move || rerun.value().get().and_then(|r| r.err());
-    let rerun_id = id.clone();
     let json_href = format!("/api/jobs/{id}/result.json");
     let csv_href = format!("/api/jobs/{id}/result.csv");
     let extras = extras.unwrap_or_else(|| {
@@ -180,11 +178,8 @@ pub fn LiveJob(
                     class="button button--danger"
                     data-testid="cancel"
                     disabled=move || cancel.pending().get() || status.read().cancel_requested
-                    on:click={
-                        let cancel_id = cancel_id.clone();
-                        move |_| {
-                            cancel.dispatch(cancel_id.clone());
-                        }
+                    on:click=move |_| {
+                        cancel.dispatch(());
                     }
                 >
                     "Cancel"
@@ -195,11 +190,8 @@ pub fn LiveJob(
                     class="button button--secondary"
                     data-testid="run-again"
                     disabled=move || rerun.pending().get()
-                    on:click={
-                        let rerun_id = rerun_id.clone();
-                        move |_| {
-                            rerun.dispatch(rerun_id.clone());
-                        }
+                    on:click=move |_| {
+                        rerun.dispatch(());
                     }
                 >
                     "Run again"
