@@ -69,7 +69,7 @@ pub async fn list_jobs(
         return Err(bad("page", "pages count from 1".into()));
     }
     // Far beyond the last page is simply empty; saturate rather than compute huge offsets.
-    let page = page.min(crate::pages::jobs::MAX_PAGE);
+    let page = page.min(crate::pages::paging::MAX_PAGE);
     let per_page = per_page.unwrap_or(20);
     if per_page == 0 || per_page > MAX_PER_PAGE {
         return Err(bad(

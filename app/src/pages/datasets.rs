@@ -11,24 +11,10 @@ use crate::components::delete_button::{deletable_table, delete_button, TableFram
 use crate::components::results::format::{fmt_date_time, fmt_thousands};
 use crate::components::results::PriceChart;
 use crate::model::{DatasetInfo, DatasetPage};
+use crate::pages::paging::{page_count, parse_page};
 
 /// Datasets per page.
 pub const PER_PAGE: u32 = 20;
-
-/// The page in `?page=`: 1 when missing or malformed, at most 1,000,000.
-pub(crate) fn parse_page(raw: Option<&str>) -> u32 {
-    raw.and_then(|p| p.trim().parse::<u64>().ok())
-        .filter(|p| *p >= 1)
-        .map_or(1, |p| p.min(1_000_000) as u32)
-}
-
-/// Pages for `total` rows, `per_page` a page (at least 1).
-pub(crate) fn page_count(total: i64, per_page: u32) -> u32 {
-    (u64::try_from(total)
-        .unwrap_or(0)
-        .div_ceil(u64::from(per_page.max(1))))
-    .clamp(1, 1_000_000) as u32
-}
 
 fn day(t: i64) -> String {
     fmt_date_time(t).chars().take(10).collect()
@@ -159,20 +145,5 @@ pub fn DatasetPage() -> impl IntoView {
                 }
             })}
         </Transition>
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn pages_are_parsed_and_counted() {
-        assert_eq!(parse_page(None), 1);
-        assert_eq!(parse_page(Some("0")), 1);
-        assert_eq!(parse_page(Some("x")), 1);
-        assert_eq!(parse_page(Some("99999999999")), 1_000_000);
-        assert_eq!(page_count(0, PER_PAGE), 1);
-        assert_eq!(page_count(41, PER_PAGE), 3);
     }
 }

@@ -14,6 +14,7 @@ use crate::api::list_jobs;
 use crate::components::{format_duration, format_time, ProgressBar, StatusBadge};
 use crate::model::job::{COMPARE_MAX, COMPARE_MIN};
 use crate::model::{JobKind, JobList, JobState, JobStatus};
+use crate::pages::paging::{neighbours, page_count, parse_page, MAX_PAGE};
 use crate::poll::{start_polling, PollHealth};
 
 mod summary;
@@ -21,34 +22,6 @@ pub use summary::{figures, params_summary, research_label};
 
 /// Jobs per page.
 pub const PER_PAGE: u32 = 20;
-/// Highest page number the list asks for or links to (20 million jobs at 20 a page); larger
-/// `?page=` values are clamped to it.
-pub const MAX_PAGE: u32 = 1_000_000;
-
-/// The page in `?page=`: 1 when missing, malformed or 0, at most [`MAX_PAGE`] (so
-/// `?page=4294967295` is page 1,000,000, not an overflow).
-fn parse_page(raw: Option<&str>) -> u32 {
-    raw.and_then(|p| p.trim().parse::<u64>().ok())
-        .filter(|p| *p >= 1)
-        .map_or(1, |p| p.min(u64::from(MAX_PAGE)) as u32)
-}
-
-/// Pages needed for `total` jobs at `per_page` a page: at least 1, at most [`MAX_PAGE`].
-fn page_count(total: i64, per_page: u32) -> u32 {
-    let total = u64::try_from(total).unwrap_or(0);
-    let pages = total.div_ceil(u64::from(per_page.max(1)));
-    pages.clamp(1, u64::from(MAX_PAGE)) as u32
-}
-
-/// The previous and next page of `page`, kept in `1..=MAX_PAGE`.
-fn neighbours(page: u32) -> (u32, u32) {
-    let page = page.clamp(1, MAX_PAGE);
-    (
-        page.saturating_sub(1).max(1),
-        page.saturating_add(1).min(MAX_PAGE),
-    )
-}
-
 /// The list's query: `?state=RUNNING&kind=optimize&page=2`.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 struct JobsPageQuery {

@@ -8,4 +8,5 @@ pub mod job_chunks;
 pub mod job_partial;
 pub mod jobs;
 pub mod not_found;
+pub mod paging;
 pub mod strategies;

@@ -3,22 +3,6 @@
 use super::*;
 use crate::model::job::JobContext;
 
-#[test]
-fn page_numbers_are_clamped_not_overflowed() {
-    assert_eq!(parse_page(None), 1);
-    assert_eq!(parse_page(Some("")), 1);
-    assert_eq!(parse_page(Some("0")), 1);
-    assert_eq!(parse_page(Some("-3")), 1);
-    assert_eq!(parse_page(Some("x")), 1);
-    assert_eq!(parse_page(Some("7")), 7);
-    assert_eq!(parse_page(Some("4294967295")), MAX_PAGE);
-    assert_eq!(parse_page(Some("18446744073709551615")), MAX_PAGE);
-    assert_eq!(neighbours(1), (1, 2));
-    assert_eq!(neighbours(0), (1, 2));
-    assert_eq!(neighbours(u32::MAX), (MAX_PAGE - 1, MAX_PAGE));
-    assert_eq!(neighbours(MAX_PAGE), (MAX_PAGE - 1, MAX_PAGE));
-}
-
 fn context(v: serde_json::Value) -> JobContext {
     serde_json::from_value(v).unwrap()
 }
@@ -80,15 +64,4 @@ fn headline_figures_have_labels_and_units() {
     );
     let unknown = context(serde_json::json!({"dataset_id": "5a3b1e00-0000"}));
     assert_eq!(research_label(&unknown), "dataset 5a3b1e00");
-}
-
-#[test]
-fn page_count_saturates() {
-    assert_eq!(page_count(0, 20), 1);
-    assert_eq!(page_count(-5, 20), 1);
-    assert_eq!(page_count(41, 20), 3);
-    assert_eq!(page_count(41, 0), 41);
-    // More jobs than u32 can count: the old `total as u32` wrapped around.
-    assert_eq!(page_count(i64::MAX, 1), MAX_PAGE);
-    assert_eq!(page_count(1 << 32, 20), MAX_PAGE);
 }

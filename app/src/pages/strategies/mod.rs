@@ -16,7 +16,7 @@ use crate::api::{delete_strategy, list_strategies};
 use crate::components::delete_button::{deletable_table, delete_button, TableFrame};
 use crate::components::results::format::fmt_date_time;
 use crate::model::strategies::{StrategyInfo, StrategyList};
-use crate::pages::datasets::{page_count, parse_page};
+use crate::pages::paging::{page_count, parse_page};
 
 /// Strategies per page.
 const PER_PAGE: u32 = 20;

@@ -5,25 +5,14 @@
 
 use app::model::research::RULE_FUNCTIONS;
 
-use super::plan::{Builder, Field, Ind, NodeId, Op, Plan, Roots, Win};
+use super::plan::{Builder, Field, Ind, NodeId, Op, Roots, Win};
 use super::syntax::{self, BinOp, Expr, ExprKind, Line, RuleKind, Side, Span, Stmt, StopKind};
-use super::{ConstraintDecl, ParamDecl, ParamKind, MAX_PARAMS, MAX_WINDOW};
+use super::{ConstraintDecl, ParamDecl, ParamKind, Program, MAX_PARAMS, MAX_WINDOW};
 
 mod lower;
 mod params;
 
 use params::param_decl;
-
-/// A program that passed every check.
-pub(crate) struct Checked {
-    pub name: String,
-    pub params: Vec<ParamDecl>,
-    pub constraints: Vec<ConstraintDecl>,
-    pub reenter: bool,
-    pub has_short: bool,
-    pub stops: [bool; 3],
-    pub plan: Plan,
-}
 
 type Err = (usize, String);
 
@@ -96,7 +85,7 @@ pub(crate) fn check_lines(
     lines: &[Line],
     broken_params: &[String],
     errs: &mut Vec<Err>,
-) -> Option<Checked> {
+) -> Option<Program> {
     // Sections that seem missing may be on a line that did not parse: only say so when every
     // line parsed.
     let syntax_ok = errs.is_empty();
@@ -371,7 +360,7 @@ pub(crate) fn check_lines(
         return None;
     }
     let has_short = plan.roots.short_entry.is_some();
-    Some(Checked {
+    Some(Program {
         name: name.map(|n| n.0).unwrap_or_default(),
         params,
         constraints: constraint_decls,

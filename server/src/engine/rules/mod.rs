@@ -231,15 +231,7 @@ pub fn check(source: &str) -> Result<Program, Vec<RuleError>> {
     // Errors that only follow from an error already reported carry no message.
     errs.retain(|e| !e.1.is_empty());
     match checked {
-        Some(c) if errs.is_empty() => Ok(Program {
-            name: c.name,
-            params: c.params,
-            constraints: c.constraints,
-            has_short: c.has_short,
-            reenter: c.reenter,
-            stops: c.stops,
-            plan: c.plan,
-        }),
+        Some(program) if errs.is_empty() => Ok(program),
         _ => {
             errs.sort_by_key(|e| e.0);
             errs.dedup();
