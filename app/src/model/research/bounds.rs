@@ -97,6 +97,32 @@ impl ParamOwner<'_> {
     }
 }
 
+/// The axes of `grid` over `params` (each parameter's bounds and default, in declaration
+/// order), and their product (the combinations before constraints): each range checked against
+/// its parameter's bounds, parameters the grid leaves out fixed at their default, the product
+/// checked against `limits` before any axis is expanded.
+pub fn grid_axes<'a>(
+    params: impl Iterator<Item = (ParamBounds<'a>, f64)> + Clone,
+    grid: &BTreeMap<String, ParamRange>,
+    limits: &Limits,
+) -> Result<(Vec<Vec<f64>>, u64), FieldError> {
+    let mut product: u64 = 1;
+    for (bounds, _) in params.clone() {
+        if let Some(range) = grid.get(bounds.name) {
+            let n = range.validate(&bounds, &format!("grid.{}", bounds.name))?;
+            product = product.saturating_mul(n as u64);
+        }
+    }
+    check_grid_product(product, limits)?;
+    let axes = params
+        .map(|(bounds, default)| match grid.get(bounds.name) {
+            Some(range) => range.values(),
+            None => vec![default],
+        })
+        .collect();
+    Ok((axes, product))
+}
+
 /// Refuses a grid whose combinations (`product`, before constraints) are too many to count.
 pub fn check_grid_product(product: u64, limits: &Limits) -> Result<(), FieldError> {
     if product > MAX_ENUMERATED.max(limits.max_grid) {

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-use super::bounds::{check_grid_product, check_grid_runs, ParamBounds};
+use super::bounds::{check_grid_runs, grid_axes, ParamBounds};
 use super::constraint::Constraint;
 use super::limits::{check_warmup, Limits};
 use super::strategy::{strategy_lookback, StrategyKind};
@@ -158,23 +158,8 @@ impl GridSpec {
         if let Some(c) = constraint {
             c.validate(strategy)?;
         }
-        let mut product: u64 = 1;
-        for spec in strategy.params() {
-            let n = match grid.get(spec.name) {
-                Some(r) => r.validate(&spec.bounds(), &format!("grid.{}", spec.name))?,
-                None => 1,
-            };
-            product = product.saturating_mul(n as u64);
-        }
-        check_grid_product(product, limits)?;
-        let axes: Vec<Vec<f64>> = strategy
-            .params()
-            .iter()
-            .map(|spec| match grid.get(spec.name) {
-                Some(r) => r.values(),
-                None => vec![spec.default],
-            })
-            .collect();
+        let params = strategy.params().iter().map(|p| (p.bounds(), p.default));
+        let (axes, product) = grid_axes(params, grid, limits)?;
         let mut spec = GridSpec {
             strategy,
             axes,

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use app::model::research::{check_grid_product, check_grid_runs, Constraint, Limits, ParamRange};
+use app::model::research::{check_grid_runs, grid_axes, Constraint, Limits, ParamRange};
 use app::model::FieldError;
 
 use super::Program;
@@ -65,20 +65,8 @@ impl Program {
                 ));
             }
         }
-        let mut axes = Vec::with_capacity(self.params.len());
-        let mut product: u64 = 1;
-        for p in &self.params {
-            let values = match grid.get(&p.name) {
-                None => vec![p.default],
-                Some(r) => {
-                    r.validate(&p.bounds(), &format!("grid.{}", p.name))?;
-                    r.values()
-                }
-            };
-            product = product.saturating_mul(values.len() as u64);
-            axes.push(values);
-        }
-        check_grid_product(product, limits)?;
+        let params = self.params.iter().map(|p| (p.bounds(), p.default));
+        let (axes, product) = grid_axes(params, grid, limits)?;
         let mut runs = 0u64;
         let mut max_lookback = 0usize;
         let mut lb = Vec::new();
