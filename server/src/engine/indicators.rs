@@ -113,36 +113,10 @@ pub fn rolling_min_prev(x: &[f64], n: usize) -> Vec<f64> {
 }
 
 fn rolling_extreme_prev(x: &[f64], n: usize, keeps: impl Fn(f64, f64) -> bool) -> Vec<f64> {
+    // Bar i's window x[i-n..i] is the window up to and including bar i - 1.
     let mut out = vec![f64::NAN; x.len()];
-    if n == 0 {
-        return out;
-    }
-    let mut dq: VecDeque<usize> = VecDeque::new();
-    for (i, o) in out.iter_mut().enumerate() {
-        // The window for bar i is [i-n, i-1]; push i-1 first.
-        if i >= 1 {
-            let j = i - 1;
-            while let Some(&b) = dq.back() {
-                if keeps(x[j], x[b]) {
-                    dq.pop_back();
-                } else {
-                    break;
-                }
-            }
-            dq.push_back(j);
-        }
-        while let Some(&f) = dq.front() {
-            if f + n < i {
-                dq.pop_front();
-            } else {
-                break;
-            }
-        }
-        if i >= n {
-            if let Some(&f) = dq.front() {
-                *o = x[f];
-            }
-        }
+    if let Some(last) = x.len().checked_sub(1) {
+        rolling_extreme(&x[..last], n, &mut out[1..], keeps);
     }
     out
 }

@@ -49,7 +49,8 @@ pub use results::{
 };
 pub use robustness::{
     BootstrapFigure, DeflatedSharpeFigure, PboFigure, Robustness, RobustnessConfig,
-    WalkForwardRobustness, DOCS_URL as ROBUSTNESS_DOCS_URL,
+    WalkForwardRobustness, DEFAULT_BLOCKS, DEFAULT_DRAWS, DOCS_URL as ROBUSTNESS_DOCS_URL,
+    MAX_BLOCKS, MAX_DRAWS,
 };
 pub use rules::{RuleRef, MAX_RULE_SOURCE_BYTES, RULE_FUNCTIONS};
 pub use search::Search;

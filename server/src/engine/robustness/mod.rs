@@ -54,17 +54,9 @@ pub use rng::SplitMix64;
 /// The Euler–Mascheroni constant γ = 0.5772156649015329….
 pub const EULER_MASCHERONI: f64 = 0.577_215_664_901_532_9;
 
-/// Default number of CSCV blocks `S` (the value used by Bailey et al., 2015).
-pub const DEFAULT_BLOCKS: usize = 16;
-
-/// Largest accepted number of CSCV blocks: C(20, 10) = 184,756 splits.
-pub const MAX_BLOCKS: usize = 20;
-
-/// Default number of bootstrap draws.
-pub const DEFAULT_DRAWS: usize = 1_000;
-
-/// Largest accepted number of bootstrap draws.
-pub const MAX_DRAWS: usize = 100_000;
+/// The CSCV blocks `S` (default 16, as Bailey et al., 2015) and the bootstrap draws: the
+/// request's limits, written once in the shared model.
+pub use app::model::research::{DEFAULT_BLOCKS, DEFAULT_DRAWS, MAX_BLOCKS, MAX_DRAWS};
 
 /// Largest accepted number of grid dimensions for the plateau score (3^12 = 531,441 neighbours
 /// for a single cell).
