@@ -1,5 +1,6 @@
 import { test, expect } from "@playwright/test";
 import { watchConsole } from "./console";
+import { fillRange } from "./form";
 
 // Your own strategies: write a program in the editor, see the checker's error at its line as
 // you type, fix it, save it, and run an optimization of it from the New run form to SUCCEEDED.
@@ -67,12 +68,8 @@ test("a strategy written in the editor is checked as you type, saved, and optimi
   await page.getByTestId("dataset").selectOption(SAMPLE);
   await page.getByTestId("job-type").selectOption("optimize");
   await expect(page.getByTestId("param-n1-start")).toHaveCount(0);
-  await page.getByTestId("param-n-start").fill("10");
-  await page.getByTestId("param-n-stop").fill("20");
-  await page.getByTestId("param-n-step").fill("5");
-  await page.getByTestId("param-lo-start").fill("20");
-  await page.getByTestId("param-lo-stop").fill("40");
-  await page.getByTestId("param-lo-step").fill("10");
+  await fillRange(page, "n", ["10", "20", "5"]);
+  await fillRange(page, "lo", ["20", "40", "10"]);
   await expect(page.getByTestId("form-error")).toHaveCount(0);
   await page.screenshot({ path: `${shots}/strategy-run-form.png`, fullPage: true });
   await page.getByTestId("start").click();

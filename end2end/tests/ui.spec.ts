@@ -1,6 +1,7 @@
 import { test, expect, Page } from "@playwright/test";
 import { sql, insertRunningJob } from "./db";
 import { watchConsole } from "./console";
+import { fillRange } from "./form";
 
 const shots = "test-results/screenshots";
 
@@ -99,12 +100,8 @@ test("an optimization started from the form ends at Run N/N with results and the
   await expect(page.getByTestId("dataset").locator("option:checked")).toContainText(name);
   // The SMA crossover over every n1 < n2 in 2..=100: 4,851 runs.
   await page.getByTestId("job-type").selectOption("optimize");
-  await page.getByTestId("param-n1-start").fill("2");
-  await page.getByTestId("param-n1-stop").fill("100");
-  await page.getByTestId("param-n1-step").fill("1");
-  await page.getByTestId("param-n2-start").fill("2");
-  await page.getByTestId("param-n2-stop").fill("100");
-  await page.getByTestId("param-n2-step").fill("1");
+  await fillRange(page, "n1", ["2", "100", "1"]);
+  await fillRange(page, "n2", ["2", "100", "1"]);
   await expect(page.getByTestId("form-error")).toHaveCount(0);
   await page.getByTestId("start").click();
 
