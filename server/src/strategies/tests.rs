@@ -2,36 +2,11 @@
 
 use super::*;
 
-const FILES: [(&str, &str); 7] = [
-    (
-        "save_lock",
-        include_str!("../../queries/strategies/save_lock.sql"),
-    ),
-    (
-        "newest_by_name",
-        include_str!("../../queries/strategies/newest_by_name.sql"),
-    ),
-    (
-        "insert",
-        include_str!("../../queries/strategies/insert.sql"),
-    ),
-    ("get", include_str!("../../queries/strategies/get.sql")),
-    ("list", include_str!("../../queries/strategies/list.sql")),
-    ("count", include_str!("../../queries/strategies/count.sql")),
-    (
-        "delete",
-        include_str!("../../queries/strategies/delete.sql"),
-    ),
-];
-
 #[test]
 fn every_strategies_sql_file_documents_its_parameters_and_index_and_sends_only_the_statement() {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("queries/strategies");
-    let on_disk = std::fs::read_dir(&dir).unwrap().count();
-    assert_eq!(on_disk, FILES.len(), "every file in {dir:?} is listed here");
-    for (name, file) in FILES {
-        crate::jobs::store::check_sql_header(name, file, "StrategyStore::");
-        let header = &file[..file.len() - statement(file).len()];
+    for (name, file) in crate::jobs::store::sql_files("strategies") {
+        crate::jobs::store::check_sql_header(&name, &file, "StrategyStore::");
+        let header = &file[..file.len() - statement(&file).len()];
         assert!(
             header.contains("\n-- Returns "),
             "{name}.sql returns nothing"
