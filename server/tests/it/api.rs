@@ -119,7 +119,7 @@ async fn bad_input_gets_a_4xx_that_names_the_problem(pool: PgPool) {
 async fn cancelling_a_finished_job_is_a_conflict(pool: PgPool) {
     let app = TestApp::spawn(pool).await;
     let store = &app.store;
-    let (id, job) = running_demo(&store).await;
+    let (id, job) = running_demo(store).await;
     store
         .complete(id, job.lease, &json!({"done": true}))
         .await
