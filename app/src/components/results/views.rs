@@ -25,6 +25,17 @@ fn summary_item(
     }
 }
 
+/// One titled section of a result.
+#[component]
+fn Section(title: &'static str, children: Children) -> impl IntoView {
+    view! {
+        <section class="results__section">
+            <h3>{title}</h3>
+            {children()}
+        </section>
+    }
+}
+
 /// A backtest: statistics, the equity curve with drawdown, and the trades.
 #[component]
 pub fn BacktestResultView(
@@ -52,18 +63,15 @@ pub fn BacktestResultView(
     view! {
         <div class="results results--backtest" data-testid="backtest-result">
             {summary}
-            <section class="results__section">
-                <h3>"Equity and drawdown"</h3>
+            <Section title="Equity and drawdown">
                 <EquityChart points=equity />
-            </section>
-            <section class="results__section">
-                <h3>"Statistics"</h3>
+            </Section>
+            <Section title="Statistics">
                 <StatsTable stats=stats />
-            </section>
-            <section class="results__section">
-                <h3>"Trades"</h3>
+            </Section>
+            <Section title="Trades">
                 <TradeTable trades=trades open_trade=open_trade job_id=job_id total=trades_total />
-            </section>
+            </Section>
         </div>
     }
     .into_any()
@@ -114,19 +122,17 @@ pub fn OptimizeResultView(result: OptimizeResult) -> impl IntoView {
                 })}
             </section>
             {robustness.map(|r| view! {
-                <section class="results__section">
-                    <h3>"Is the optimum real?"</h3>
+                <Section title="Is the optimum real?">
                     <RobustnessPanel robustness=r />
-                </section>
+                </Section>
             })}
             <section class="results__section">
                 <h3>"Heatmap"</h3>
                 <super::GridExplorer heatmap=grid metric_label=label.clone() />
             </section>
-            <section class="results__section">
-                <h3>"Top runs"</h3>
+            <Section title="Top runs">
                 <TopRunsTable top=top metric_label=label />
-            </section>
+            </Section>
             <details class="results__section">
                 <summary>"Statistics of the best run"</summary>
                 <StatsTable stats=best_stats />
@@ -179,20 +185,17 @@ pub fn WalkForwardResultView(result: WalkForwardResult) -> impl IntoView {
                 {summary_item("Folds", n_folds.to_string(), None)}
                 {summary_item("Optimized", metric.label().to_string(), None)}
             </dl>
-            <section class="results__section">
-                <h3>"Stitched out-of-sample equity"</h3>
+            <Section title="Stitched out-of-sample equity">
                 <EquityChart points=oos_equity />
-            </section>
+            </Section>
             {robustness.map(|r| view! {
-                <section class="results__section">
-                    <h3>"Is it real?"</h3>
+                <Section title="Is it real?">
                     <WalkForwardRobustnessPanel robustness=r />
-                </section>
+                </Section>
             })}
-            <section class="results__section">
-                <h3>"Folds"</h3>
+            <Section title="Folds">
                 <FoldTable folds=folds metric_label=metric.label() />
-            </section>
+            </Section>
         </div>
     }
     .into_any()
@@ -265,14 +268,12 @@ pub fn TrainResultView(result: TrainResult) -> impl IntoView {
                 "The naive baseline always predicts the more common direction in the validation \
                  period (from bar " {validation_start_bar} ")."
             </p>
-            <section class="results__section">
-                <h3>"Loss per epoch"</h3>
+            <Section title="Loss per epoch">
                 <LossChart epochs=epochs />
-            </section>
-            <section class="results__section">
-                <h3>"Trading the model's signals (validation period)"</h3>
+            </Section>
+            <Section title="Trading the model's signals (validation period)">
                 <StatsTable stats=backtest />
-            </section>
+            </Section>
             <details class="results__section">
                 <summary>"Model parameters"</summary>
                 <p>
