@@ -7,7 +7,7 @@ use leptos::prelude::*;
 
 use super::format::{escape_xml, fmt_metric, fmt_param, MISSING};
 use super::scale::{bin_axis, ramp_color, ramp_is_light};
-use super::svg::{chart_svg, empty_chart, text, ChartSvg};
+use super::svg::{captioned_chart, text, ChartSvg};
 use crate::model::research::Heatmap;
 
 /// Most rows or columns drawn; bigger grids are binned (each cell the best value of its bin,
@@ -341,16 +341,12 @@ pub fn HeatmapChart(heatmap: Heatmap, #[prop(into)] metric_label: String) -> imp
         }
         _ => format!("{metric_label} by {}", heatmap.x_param),
     };
-    match heatmap_svg(&heatmap, &metric_label) {
-        Some(svg) => view! {
-            <figure class="chart-figure">
-                <figcaption class="chart-figure__caption">{caption}</figcaption>
-                {chart_svg(svg, "chart--heatmap", "heatmap")}
-            </figure>
-        }
-        .into_any(),
-        None => empty_chart("The grid is empty."),
-    }
+    captioned_chart(
+        heatmap_svg(&heatmap, &metric_label),
+        caption,
+        ("chart--heatmap", "heatmap"),
+        "The grid is empty.",
+    )
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ use leptos::prelude::*;
 
 use super::format::{escape_xml, fmt_metric, fmt_param};
 use super::scale::{line_path, nice_ticks};
-use super::svg::{chart_svg, empty_chart, text, ChartSvg, Plot};
+use super::svg::{captioned_chart, text, ChartSvg, Plot};
 use crate::model::research::Heatmap;
 
 const LC_W: f64 = 720.0;
@@ -155,16 +155,12 @@ fn dot(b: &mut String, kind: &str, r: u32, (cx, cy): (f64, f64), title: &str) {
 #[component]
 pub fn MetricLineChart(heatmap: Heatmap, #[prop(into)] metric_label: String) -> impl IntoView {
     let caption = format!("{metric_label} by {}", heatmap.x_param);
-    match line_svg(&heatmap, &metric_label) {
-        Some(svg) => view! {
-            <figure class="chart-figure">
-                <figcaption class="chart-figure__caption">{caption}</figcaption>
-                {chart_svg(svg, "chart--line", "line-chart")}
-            </figure>
-        }
-        .into_any(),
-        None => empty_chart("No parameter value has a metric."),
-    }
+    captioned_chart(
+        line_svg(&heatmap, &metric_label),
+        caption,
+        ("chart--line", "line-chart"),
+        "No parameter value has a metric.",
+    )
 }
 
 #[cfg(test)]

@@ -39,6 +39,25 @@ pub(super) fn chart_svg(svg: ChartSvg, class: &'static str, testid: &'static str
     }
 }
 
+/// A chart under its caption (a `<figure>`), or the note `empty` when there is nothing to draw.
+pub(super) fn captioned_chart(
+    svg: Option<ChartSvg>,
+    caption: String,
+    (class, testid): (&'static str, &'static str),
+    empty: &'static str,
+) -> AnyView {
+    match svg {
+        Some(svg) => view! {
+            <figure class="chart-figure">
+                <figcaption class="chart-figure__caption">{caption}</figcaption>
+                {chart_svg(svg, class, testid)}
+            </figure>
+        }
+        .into_any(),
+        None => empty_chart(empty),
+    }
+}
+
 pub(super) fn empty_chart(what: &'static str) -> AnyView {
     view! { <p class="muted chart-empty">{what}</p> }.into_any()
 }
