@@ -178,96 +178,80 @@ async fn bad_uploads_are_refused_naming_the_problem_and_nothing_is_stored(pool: 
     .await;
     let before = dataset_count(&pool).await;
     let good = minute_csv(50).into_bytes();
-    let csv_case = |body: &str| vec![Ok(body.as_bytes().to_vec())];
-
-    // No header row: the first line is data.
-    let (code, e) = upload(
-        &app,
-        "?name=a",
-        &[],
-        csv_case("2024-01-01,1,1,1,1\n2024-01-02,1,1,1,1\n"),
-    )
-    .await;
-    refused_with(code, &e, 400, "no date/time column");
-    assert_eq!(e["kind"], "invalid_csv");
-    assert_eq!(e["errors"][0]["line"], 1, "{e}");
-    // Mixed delimiters.
-    let (code, e) = upload(
-        &app,
-        "?name=b",
-        &[],
-        csv_case("date,open,high,low,close\n2024-01-01;1;1;1;1\n"),
-    )
-    .await;
-    assert_eq!(e["errors"][0]["line"], 2);
-    refused_with(code, &e, 400, "mixed delimiters");
-    // A zero-byte file.
-    let (code, e) = upload(&app, "?name=c", &[], vec![]).await;
-    assert_eq!(code, 400, "{e}");
-    assert_eq!(e["errors"][0]["message"], "the file is empty");
-    // A gzip body that is not gzip.
-    let (code, e) = upload(
-        &app,
-        "?name=d",
-        &[("content-encoding", "gzip")],
-        vec![Ok(good.clone())],
-    )
-    .await;
-    refused_with(code, &e, 400, "not gzip data");
-    // A gzip body cut short.
+    let text = |body: &str| vec![Ok(body.as_bytes().to_vec())];
+    let gzipped: &[(&str, &str)] = &[("content-encoding", "gzip")];
     let packed = gzip(&good);
-    let (code, e) = upload(
-        &app,
-        "?name=e",
-        &[("content-encoding", "gzip")],
-        vec![Ok(packed[..packed.len() - 20].to_vec())],
-    )
-    .await;
-    refused_with(code, &e, 400, "ends early");
-    // A body cut off by the network, mid-row.
-    let (code, e) = upload(
-        &app,
-        "?name=f",
-        &[],
-        vec![Ok(good[..1_000].to_vec()), Err("connection reset")],
-    )
-    .await;
-    refused_with(code, &e, 400, "the upload was cut off after 1000 bytes");
+
+    // Refused while reading, as invalid CSV: (name, headers, body, what the first error says,
+    // and on which line).
+    let cases = [
+        // No header row: the first line is data.
+        (
+            "a",
+            &[][..],
+            text("2024-01-01,1,1,1,1\n2024-01-02,1,1,1,1\n"),
+            "no date/time column",
+            Some(1),
+        ),
+        (
+            "b",
+            &[],
+            text("date,open,high,low,close\n2024-01-01;1;1;1;1\n"),
+            "mixed delimiters",
+            Some(2),
+        ),
+        ("c", &[], vec![], "the file is empty", None),
+        // A gzip body that is not gzip, and one cut short.
+        ("d", gzipped, vec![Ok(good.clone())], "not gzip data", None),
+        (
+            "e",
+            gzipped,
+            vec![Ok(packed[..packed.len() - 20].to_vec())],
+            "ends early",
+            None,
+        ),
+        // A body cut off by the network, mid-row.
+        (
+            "f",
+            &[],
+            vec![Ok(good[..1_000].to_vec()), Err("connection reset")],
+            "the upload was cut off after 1000 bytes",
+            None,
+        ),
+    ];
+    for (name, headers, body, says, line) in cases {
+        let (code, e) = upload(&app, &format!("?name={name}"), headers, body).await;
+        refused_with(code, &e, 400, says);
+        assert_eq!(e["kind"], "invalid_csv", "{name}: {e}");
+        if let Some(line) = line {
+            assert_eq!(e["errors"][0]["line"], line, "{name}: {e}");
+        }
+    }
     // Over the limit: streamed without a length (found while reading) and announced by one.
     let big = minute_csv(5_000).into_bytes();
     let chunks = big.chunks(10_000).map(|c| Ok(c.to_vec())).collect();
     let (code, e) = upload(&app, "?name=g", &[], chunks).await;
-    assert_eq!(
-        (code, e["kind"].as_str()),
-        (413, Some("payload_too_large")),
-        "{e}"
-    );
-    assert!(
-        e["message"]
-            .as_str()
-            .unwrap()
-            .contains("limit of 100000 bytes"),
-        "{e}"
-    );
-    let (code, e) = upload(
-        &app,
-        "?name=h",
-        &[("content-length", "5000000")],
-        vec![Ok(big.clone())],
-    )
-    .await;
-    assert_eq!(code, 413, "{e}");
+    let too_large = ("kind", "payload_too_large");
+    assert_refused((code, &e), 413, too_large, "limit of 100000 bytes");
+    let announced = [("content-length", "5000000")];
+    let (code, e) = upload(&app, "?name=h", &announced, vec![Ok(big.clone())]).await;
+    assert_refused((code, &e), 413, too_large, "limit of 100000 bytes");
     // Not CSV, an unknown encoding, no name, a taken name.
-    let (code, _) = upload(
-        &app,
-        "?name=i",
-        &[("content-encoding", "br")],
-        vec![Ok(good.clone())],
-    )
-    .await;
-    assert_eq!(code, 415);
+    let brotli = [("content-encoding", "br")];
+    let (code, e) = upload(&app, "?name=i", &brotli, vec![Ok(good.clone())]).await;
+    assert_refused(
+        (code, &e),
+        415,
+        ("kind", "unsupported_media_type"),
+        "\"br\"",
+    );
     let (code, e) = upload(&app, "", &[], vec![Ok(good.clone())]).await;
-    assert_eq!((code, e["field"].as_str()), (400, Some("name")), "{e}");
+    assert_refused(
+        (code, &e),
+        400,
+        ("field", "name"),
+        "give the dataset a name",
+    );
     let raw = app
         .oneshot(
             Request::post("/api/datasets?name=j")
