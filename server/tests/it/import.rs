@@ -90,13 +90,13 @@ fn futures_util_stream(
 }
 
 /// `runboard ARGS…` against the app, on a blocking thread; its exit status.
-async fn runboard(app: &TestApp, args: &[&str]) -> i32 {
+async fn runboard(app: &TestApp, args: impl IntoIterator<Item = impl AsRef<str>>) -> i32 {
     let mut argv = vec![
         "runboard".to_string(),
         "--server".to_string(),
         format!("http://{}", app.address),
     ];
-    argv.extend(args.iter().map(|a| a.to_string()));
+    argv.extend(args.into_iter().map(|a| a.as_ref().to_string()));
     tokio::task::spawn_blocking(move || runboard_cli::main_with(argv))
         .await
         .unwrap()
@@ -314,25 +314,11 @@ async fn the_terminal_client_imports_submits_watches_and_cancels(pool: PgPool) {
     // submit --wait follows the job to its end: exit 0 for SUCCEEDED.
     let worker = app.worker();
     let id = dataset["id"].as_str().unwrap();
-    let code = runboard(
-        &app,
-        &[
-            "submit",
-            "optimize",
-            "--dataset",
-            id,
-            "--strategy",
-            "sma_cross",
-            "--range",
-            "n1=5:20:5",
-            "--range",
-            "n2=30:60:10",
-            "--metric",
-            "sharpe",
-            "--wait",
-        ],
-    )
-    .await;
+    let submit = format!(
+        "submit optimize --dataset {id} --strategy sma_cross --range n1=5:20:5 \
+         --range n2=30:60:10 --metric sharpe --wait"
+    );
+    let code = runboard(&app, submit.split_whitespace()).await;
     assert_eq!(code, 0);
     let (_, jobs) = app
         .post_json("/api/list_jobs", json!({"kind": "optimize"}))
@@ -364,14 +350,7 @@ async fn the_terminal_client_imports_submits_watches_and_cancels(pool: PgPool) {
     assert_eq!(
         runboard(
             &app,
-            &[
-                "submit",
-                "optimize",
-                "--dataset",
-                id,
-                "--strategy",
-                "sma_cross"
-            ]
+            format!("submit optimize --dataset {id} --strategy sma_cross").split(' ')
         )
         .await,
         1,
