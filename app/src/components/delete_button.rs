@@ -70,14 +70,16 @@ pub struct TableFrame {
     pub noun: &'static str,
 }
 
-/// The table around `rows` (each with a [`delete_button`]), the error of the last refused
-/// delete above it, and the pager below (its count less the rows `deleted` since).
-pub fn deletable_table(
+/// The table around the rows `rows` builds (each with a [`delete_button`] given the two
+/// signals: the ids deleted so far, the error of the last refused delete), that error above it,
+/// and the pager below (its count less the rows deleted since).
+pub fn deletable_table<V: IntoView + 'static>(
     frame: TableFrame,
-    deleted: RwSignal<Vec<String>>,
-    error: RwSignal<Option<String>>,
-    rows: impl IntoView + 'static,
+    rows: impl FnOnce(RwSignal<Vec<String>>, RwSignal<Option<String>>) -> V,
 ) -> impl IntoView {
+    let deleted = RwSignal::new(Vec::<String>::new());
+    let error = RwSignal::new(None::<String>);
+    let rows = rows(deleted, error);
     let TableFrame {
         error_testid,
         table_testid,

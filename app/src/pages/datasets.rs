@@ -48,15 +48,6 @@ fn row(
 #[island(lazy)]
 fn DatasetTable(list: DatasetPage) -> impl IntoView {
     crate::ready::island("dataset_table");
-    let deleted = RwSignal::new(Vec::<String>::new());
-    let error = RwSignal::new(None::<String>);
-    let pages = page_count(list.total, PER_PAGE);
-    let page = list.page;
-    let rows = list
-        .datasets
-        .into_iter()
-        .map(|d| row(d, deleted, error))
-        .collect_view();
     let frame = TableFrame {
         error_testid: "dataset-error",
         table_testid: "datasets-table",
@@ -67,12 +58,18 @@ fn DatasetTable(list: DatasetPage) -> impl IntoView {
             ("To", false),
         ],
         base: "/datasets",
-        page,
-        pages,
+        page: list.page,
+        pages: page_count(list.total, PER_PAGE),
         total: list.total,
         noun: "datasets",
     };
-    deletable_table(frame, deleted, error, rows)
+    let datasets = list.datasets;
+    deletable_table(frame, move |deleted, error| {
+        datasets
+            .into_iter()
+            .map(|d| row(d, deleted, error))
+            .collect_view()
+    })
 }
 
 #[component]

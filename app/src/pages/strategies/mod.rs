@@ -50,21 +50,12 @@ fn row(
 #[island(lazy)]
 fn StrategyTable(list: StrategyList) -> impl IntoView {
     crate::ready::island("strategy_table");
-    let deleted = RwSignal::new(Vec::<String>::new());
-    let error = RwSignal::new(None::<String>);
-    let pages = page_count(list.total, PER_PAGE);
-    let page = list.page;
     if list.strategies.is_empty() {
         return view! {
             <p class="muted" data-testid="no-strategies">"No strategies yet: write one, and it appears in the New run form."</p>
         }
         .into_any();
     }
-    let rows = list
-        .strategies
-        .into_iter()
-        .map(|s| row(s, deleted, error))
-        .collect_view();
     let frame = TableFrame {
         error_testid: "strategy-error",
         table_testid: "strategies-table",
@@ -75,12 +66,19 @@ fn StrategyTable(list: StrategyList) -> impl IntoView {
             ("Hash", false),
         ],
         base: "/strategies",
-        page,
-        pages,
+        page: list.page,
+        pages: page_count(list.total, PER_PAGE),
         total: list.total,
         noun: "strategies",
     };
-    deletable_table(frame, deleted, error, rows).into_any()
+    let strategies = list.strategies;
+    deletable_table(frame, move |deleted, error| {
+        strategies
+            .into_iter()
+            .map(|s| row(s, deleted, error))
+            .collect_view()
+    })
+    .into_any()
 }
 
 #[component]
