@@ -29,9 +29,10 @@
 //!   [`Program::lookback`]`(values)` (warm-up bars, as `strategy_lookback` is for the
 //!   built-ins), [`Program::resolve_params`] (a `params` map → values, checked),
 //!   [`Program::validate_against_bars`], [`Program::grid`] (a `grid` map → [`RuleGrid`]).
-//! * [`run_rule_backtest`], [`run_rule_optimize`] and [`run_rule_walkforward`]: the backtest,
-//!   optimization and walk-forward jobs for a program ([`check_rule_walkforward`]: the
-//!   walk-forward's checks, shared with submit), with the same progress, checkpoints
+//! * [`run_rule_backtest`] and [`run_rule_optimize`]: the backtest and optimization jobs for a
+//!   program; a walk-forward of one runs as the built-ins' does, given the program
+//!   (`walkforward_planned`; [`check_rule_walkforward`]: its checks, shared with submit), with
+//!   the same progress, checkpoints
 //!   ([`OptimizeCheckpoint`](super::optimize::OptimizeCheckpoint)), ranking, heatmap, full grid,
 //!   plateau and robustness results as [`run_backtest`](super::run_backtest) /
 //!   [`run_optimize`](super::run_optimize). The optimization goes through the same
@@ -98,7 +99,7 @@ pub use grid::RuleGrid;
 pub use plan::{ColumnCache, RunBuffers};
 pub use run::{
     check_rule_walkforward, rule_backtest_equity, run_rule_backtest, run_rule_optimize,
-    run_rule_walkforward, RuleBacktestRequest,
+    RuleBacktestRequest,
 };
 
 /// Largest source, in bytes (64 KiB).

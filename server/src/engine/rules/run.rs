@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use app::model::research::{
     shortest_in_sample, Account, BacktestReport, FoldWindows, Limits, OptimizeRequest,
-    OptimizeResult, WalkForwardRequest, WalkForwardResult,
+    OptimizeResult, WalkForwardRequest,
 };
 use app::model::FieldError;
 
@@ -15,7 +15,6 @@ use super::super::backtest::{
 use super::super::data::Series;
 use super::super::optimize::{optimize_planned, ChunkJob, OptimizeCheckpoint, Resumed, SearchPlan};
 use super::super::progress::ProgressSink;
-use super::super::walkforward::{walkforward_planned, WalkForwardCheckpoint};
 use super::super::EngineError;
 use super::{ColumnCache, Program, RuleGrid};
 
@@ -176,19 +175,4 @@ pub fn check_rule_walkforward(
         )?;
     }
     Ok((grid, folds))
-}
-
-/// Runs a walk-forward analysis of `program`: as `run_walkforward_resumable` for the built-ins
-/// (same folds, progress, checkpoints, robustness and stitched curve); the request's `grid`
-/// names the program's parameters.
-pub fn run_rule_walkforward(
-    series: &Series,
-    program: &Program,
-    req: &WalkForwardRequest,
-    resume: Option<WalkForwardCheckpoint>,
-    sink: &mut dyn ProgressSink,
-    limits: &Limits,
-) -> Result<Resumed<WalkForwardResult>, EngineError> {
-    let plan = SearchPlan::check(series, ChunkJob::WalkForward(req), Some(program), limits)?;
-    walkforward_planned(series, req, Some(program), &plan, resume, sink)
 }
