@@ -347,13 +347,6 @@ impl JobStatus {
     pub fn percent(&self) -> Option<u32> {
         self.progress.map(progress_percent)
     }
-
-    /// Wall time from start to finish (or to now, given `now`, while running).
-    pub fn duration_seconds(&self, now: DateTime<Utc>) -> Option<f64> {
-        let start = self.started_at?;
-        let end = self.finished_at.unwrap_or(now);
-        Some((end - start).num_milliseconds().max(0) as f64 / 1000.0)
-    }
 }
 
 /// Converts a fraction to a whole percentage, rounded down so "100 %" means done.

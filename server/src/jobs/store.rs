@@ -87,12 +87,6 @@ impl NewJob {
             dataset_hash: None,
         }
     }
-
-    /// The job with the content hash of its dataset recorded.
-    pub fn with_dataset_hash(mut self, hash: impl Into<String>) -> NewJob {
-        self.dataset_hash = Some(hash.into());
-        self
-    }
 }
 
 /// A job a worker has claimed: what it needs to run it (the row `claim.sql` returns).

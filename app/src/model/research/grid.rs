@@ -283,16 +283,6 @@ impl GridSpec {
             .collect()
     }
 
-    /// Values as a name → value map.
-    pub fn to_map(&self, values: &[f64]) -> BTreeMap<String, f64> {
-        self.strategy
-            .params()
-            .iter()
-            .zip(values)
-            .map(|(s, v)| (s.name.to_string(), *v))
-            .collect()
-    }
-
     /// Largest lookback of any run, for the data-length checks.
     pub fn max_lookback(&self) -> usize {
         let maxes: Vec<f64> = self
