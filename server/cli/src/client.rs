@@ -115,7 +115,7 @@ impl Client {
     }
 }
 
-/// The status and the body as text, at most `limit` bytes of it.
+/// The status and the body as text; a body over `limit` bytes is an error.
 fn read_text(mut resp: ureq::http::Response<ureq::Body>, limit: u64) -> Result<(u16, String)> {
     let status = resp.status().as_u16();
     let text = resp

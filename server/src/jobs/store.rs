@@ -181,7 +181,19 @@ mod sql {
     pub const START_INLINE: &str = statement(include_str!("../../queries/jobs/start_inline.sql"));
 }
 
-/// Every query file of `queries/<dir>` (`jobs`, `strategies`, …), as (name, text), by name.
+/// The folders of `server/queries/` (one a store: `jobs`, `strategies`, …), by name.
+#[cfg(test)]
+pub(crate) fn sql_dirs() -> Vec<String> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("queries");
+    let mut dirs: Vec<String> = std::fs::read_dir(&root)
+        .unwrap_or_else(|e| panic!("{root:?}: {e}"))
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    dirs.sort();
+    dirs
+}
+
+/// Every query file of `queries/<dir>`, as (name, text), by name; at least one.
 #[cfg(test)]
 pub(crate) fn sql_files(dir: &str) -> Vec<(String, String)> {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -201,6 +213,7 @@ pub(crate) fn sql_files(dir: &str) -> Vec<(String, String)> {
         })
         .collect();
     files.sort();
+    assert!(!files.is_empty(), "{dir:?} holds no .sql file");
     files
 }
 

@@ -33,12 +33,12 @@ async fn token_app(pool: PgPool) -> TestApp {
     .await
 }
 
-/// A POST with the given headers (content-type JSON unless overridden).
 /// Submits the demo job with the given headers (see [`post`]).
 async fn submit_demo(app: &TestApp, headers: &[(&str, &str)]) -> Answer {
     app.oneshot(post("/api/submit_job", DEMO, headers)).await
 }
 
+/// A POST with the given headers (content-type JSON unless overridden).
 fn post(path: &str, body: &str, headers: &[(&str, &str)]) -> Request<Body> {
     let mut builder = Request::post(path).header("host", "127.0.0.1:3000");
     if !headers

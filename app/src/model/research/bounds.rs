@@ -124,7 +124,7 @@ pub fn grid_axes<'a>(
 }
 
 /// Refuses a grid whose combinations (`product`, before constraints) are too many to count.
-pub fn check_grid_product(product: u64, limits: &Limits) -> Result<(), FieldError> {
+fn check_grid_product(product: u64, limits: &Limits) -> Result<(), FieldError> {
     if product > MAX_ENUMERATED.max(limits.max_grid) {
         return Err(FieldError::new(
             "grid",

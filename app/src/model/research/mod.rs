@@ -34,9 +34,7 @@ mod walk_forward;
 
 pub use account::Account;
 pub use backtest::BacktestRequest;
-pub use bounds::{
-    check_grid_product, check_grid_runs, grid_axes, ParamBounds, ParamOwner, MAX_ENUMERATED,
-};
+pub use bounds::{check_grid_runs, grid_axes, ParamBounds, ParamOwner, MAX_ENUMERATED};
 pub use constraint::Constraint;
 pub use grid::{GridSpec, ParamRange};
 pub use limits::{Limits, MAX_CASH, MAX_COMMISSION, MAX_L2, MAX_LEARNING_RATE};
