@@ -70,16 +70,20 @@ pub struct TableFrame {
     pub noun: &'static str,
 }
 
-/// The table around the rows `rows` builds (each with a [`delete_button`] given the two
-/// signals: the ids deleted so far, the error of the last refused delete), that error above it,
-/// and the pager below (its count less the rows deleted since).
-pub fn deletable_table<V: IntoView + 'static>(
+/// The table of `items`, one `row` each (a row gets the two signals for its [`delete_button`]:
+/// the ids deleted so far, the error of the last refused delete), that error above it, and the
+/// pager below (its count less the rows deleted since).
+pub fn deletable_table<T, V: IntoView + 'static>(
     frame: TableFrame,
-    rows: impl FnOnce(RwSignal<Vec<String>>, RwSignal<Option<String>>) -> V,
+    items: Vec<T>,
+    row: impl Fn(T, RwSignal<Vec<String>>, RwSignal<Option<String>>) -> V,
 ) -> impl IntoView {
     let deleted = RwSignal::new(Vec::<String>::new());
     let error = RwSignal::new(None::<String>);
-    let rows = rows(deleted, error);
+    let rows = items
+        .into_iter()
+        .map(|item| row(item, deleted, error))
+        .collect_view();
     let TableFrame {
         error_testid,
         table_testid,

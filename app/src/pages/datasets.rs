@@ -63,13 +63,7 @@ fn DatasetTable(list: DatasetPage) -> impl IntoView {
         total: list.total,
         noun: "datasets",
     };
-    let datasets = list.datasets;
-    deletable_table(frame, move |deleted, error| {
-        datasets
-            .into_iter()
-            .map(|d| row(d, deleted, error))
-            .collect_view()
-    })
+    deletable_table(frame, list.datasets, row)
 }
 
 #[component]

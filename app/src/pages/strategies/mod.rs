@@ -71,14 +71,7 @@ fn StrategyTable(list: StrategyList) -> impl IntoView {
         total: list.total,
         noun: "strategies",
     };
-    let strategies = list.strategies;
-    deletable_table(frame, move |deleted, error| {
-        strategies
-            .into_iter()
-            .map(|s| row(s, deleted, error))
-            .collect_view()
-    })
-    .into_any()
+    deletable_table(frame, list.strategies, row).into_any()
 }
 
 #[component]
